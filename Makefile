@@ -1,0 +1,53 @@
+# Kent & Medway hotspot mapping. `make help` lists the targets.
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint typecheck format bench data samples clean
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED ?= ../shared/data
+
+help:  ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)  ## Create .venv and install the pinned requirements (only when they changed)
+
+run: setup  ## Start the dashboard on the bundled Kent & Medway data
+	$(BIN)/streamlit run app.py
+
+lint: setup  ## Ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup  ## mypy over the package
+	$(BIN)/mypy hotspots
+
+test: setup  ## Lint, type-check and run every test
+	$(BIN)/ruff check .
+	$(BIN)/mypy hotspots
+	$(BIN)/pytest
+
+format: setup  ## Fix lint where possible and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup  ## Print performance figures (ingest, store read-back, ...)
+	$(BIN)/python -m bench
+
+data: setup  ## Rebuild data/ and boundaries/ from the raw open data in ../shared/data
+	$(BIN)/python scripts/make_data.py --shared $(SHARED)
+	$(BIN)/python scripts/make_sample_data.py
+
+samples: setup  ## Regenerate only the generated partner samples in data/samples/
+	$(BIN)/python scripts/make_sample_data.py
+
+clean:  ## Remove the local store and caches (keeps .venv)
+	rm -rf data/store .pytest_cache .mypy_cache .ruff_cache test-artifacts
