@@ -1,0 +1,1 @@
+"""Performance figures for `make bench` (figures, not tests)."""

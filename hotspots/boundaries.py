@@ -1,0 +1,125 @@
+"""Load the bundled district, ward and LSOA boundaries and place points in them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hotspots import bundled
+from hotspots._validate import HotspotsError, require_points
+
+#: A point this close to a ward (metres) but outside every ward, e.g. on a pier or a
+#: beach cut off by the coastline-clipped boundaries, is given the nearest ward.
+COAST_SNAP_M = 1_000.0
+
+
+def _read(path: object) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_parquet(path)
+    except FileNotFoundError:
+        raise HotspotsError(
+            f"{path}: bundled boundary file missing. Run `make data` to rebuild it."
+        ) from None
+
+
+@cache
+def load_boundary(name: str) -> gpd.GeoDataFrame:
+    """Return a bundled layer in EPSG:27700: districts, uk-districts, wards or lsoa2011.
+
+    The frame is cached; callers must not modify it (functions here never do).
+    """
+    paths = {
+        "districts": bundled.DISTRICTS,
+        "uk-districts": bundled.UK_DISTRICTS,
+        "wards": bundled.WARDS,
+        "lsoa2011": bundled.LSOA2011,
+    }
+    if name not in paths:
+        raise HotspotsError(
+            f"Unknown boundary {name!r}; choose one of {sorted(paths)}."
+        )
+    return _read(paths[name])
+
+
+def assign_areas(points: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Ward and district codes for each point, by point-in-polygon.
+
+    Wards are the 279 Kent & Medway wards (May 2024); districts come from all UK
+    districts (Dec 2024), so points from other forces get their district too.
+    Points within `COAST_SNAP_M` of a Kent & Medway ward but in none (the
+    boundaries are clipped to the coastline) take the nearest ward. Empty
+    geometries get nulls.
+
+    Returns
+    -------
+    DataFrame
+        Same index as `points`, columns ``ward_code`` and ``lad_code`` (str or NA).
+    """
+    require_points(points)
+    out = pd.DataFrame(
+        {"ward_code": pd.NA, "lad_code": pd.NA}, index=points.index, dtype="string"
+    )
+    located = points[~(points.geometry.isna() | points.geometry.is_empty)]
+    if located.empty:
+        return out
+    pts = gpd.GeoDataFrame(geometry=located.geometry.to_numpy(), crs=points.crs)
+    pts.index = np.arange(len(pts))
+    wards = load_boundary("wards")[["ward_code", "lad_code", "geometry"]]
+    hit = gpd.sjoin(pts, wards, how="left", predicate="within")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    miss = hit["ward_code"].isna()
+    if miss.any():
+        near = gpd.sjoin_nearest(
+            pts[miss.to_numpy()], wards, how="left", max_distance=COAST_SNAP_M
+        )
+        near = near[~near.index.duplicated(keep="first")]
+        hit.loc[near.index, ["ward_code", "lad_code"]] = near[["ward_code", "lad_code"]]
+    miss = hit["lad_code"].isna()
+    if miss.any():
+        uk = load_boundary("uk-districts")[["lad_code", "geometry"]]
+        far = gpd.sjoin(pts[miss.to_numpy()], uk, how="left", predicate="within")
+        far = far[~far.index.duplicated(keep="first")]
+        hit.loc[far.index, "lad_code"] = far["lad_code"]
+    out.loc[located.index, "ward_code"] = hit["ward_code"].astype("string").to_numpy()
+    out.loc[located.index, "lad_code"] = hit["lad_code"].astype("string").to_numpy()
+    return out
+
+
+def study_area(districts: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """The study area: the chosen Kent & Medway districts (default all 13), dissolved.
+
+    Parameters
+    ----------
+    districts
+        District (LAD) codes such as ``E07000114``; ``None`` means all 13.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row (geometry = the union) in EPSG:27700, with ``lad_codes`` listing
+        the districts it is made of.
+    """
+    layer = load_boundary("districts")
+    if districts is not None:
+        codes = list(districts)
+        unknown = sorted(set(codes) - set(layer["lad_code"]))
+        if unknown or not codes:
+            known = ", ".join(
+                f"{c} {n}"
+                for c, n in zip(layer["lad_code"], layer["lad_name"], strict=True)
+            )
+            raise HotspotsError(
+                f"Unknown district code(s) {unknown or '(none given)'}; the Kent & Medway "
+                f"districts are: {known}."
+            )
+        layer = layer[layer["lad_code"].isin(codes)]
+    union = layer.geometry.union_all()
+    return gpd.GeoDataFrame(
+        {"lad_codes": [",".join(sorted(layer["lad_code"]))]},
+        geometry=[union],
+        crs=layer.crs,
+    )

@@ -1,0 +1,272 @@
+"""Read user files (CSV, XLSX, folders, zips) into text tables with clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pandas.api.types import is_object_dtype, is_string_dtype
+
+from hotspots._validate import HotspotsError
+
+TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+READABLE_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
+DELIMITERS = (",", ";", "\t", "|")
+#: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Table:
+    """One sheet or CSV file read as text.
+
+    ``frame`` holds every data row as strings ("" for a blank cell), in file order,
+    indexed 0..n-1; ``rows`` gives each row's number as a spreadsheet shows it
+    (the header is row 1, so the first data row is row 2, unless the header sits
+    lower in the sheet).
+    """
+
+    name: str  # what the user sees: a path, or "archive.zip/member.csv"
+    frame: pd.DataFrame
+    rows: pd.Series
+    notes: list[str] = field(default_factory=list)
+
+
+def iter_files(paths: list[str | Path]) -> Iterator[tuple[str, bytes]]:
+    """Yield (display name, bytes) for every readable file in files, folders or zips.
+
+    Folders are searched recursively in sorted order; zips are opened and their
+    CSV/XLSX members read. Anything else given directly is an error.
+    """
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise HotspotsError(
+                f"{path}: no such file or folder. Check the path (it is relative to "
+                f"the folder you ran the command from: {Path.cwd()})."
+            )
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and (p.suffix.lower() in READABLE_SUFFIXES | {".zip"})
+                and not p.name.startswith((".", "~$"))
+            )
+            if not found:
+                raise HotspotsError(
+                    f"{path}: the folder holds no CSV, XLSX or zip files to ingest."
+                )
+            for p in found:
+                yield from iter_files([p])
+        elif path.suffix.lower() == ".zip":
+            yield from _iter_zip(str(path), path.read_bytes())
+        elif path.suffix.lower() in READABLE_SUFFIXES:
+            yield str(path), path.read_bytes()
+        else:
+            raise HotspotsError(_wrong_type(str(path)))
+
+
+def _iter_zip(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise HotspotsError(
+            f"{name}: not a valid zip archive. Re-download it or unzip it yourself "
+            "and ingest the folder."
+        ) from None
+    with archive:
+        members = sorted(
+            m
+            for m in archive.namelist()
+            if Path(m).suffix.lower() in READABLE_SUFFIXES
+            and not Path(m).name.startswith((".", "~$"))
+            and "__MACOSX" not in m
+        )
+        if not members:
+            raise HotspotsError(f"{name}: the zip holds no CSV or XLSX files.")
+        for member in members:
+            yield f"{name}/{member}", archive.read(member)
+
+
+def _wrong_type(name: str) -> str:
+    suffix = Path(name).suffix.lower() or "(no extension)"
+    hint = (
+        "Open it in Excel and save as .xlsx (Excel Workbook) or CSV UTF-8."
+        if suffix in {".xls", ".ods", ".numbers"}
+        else "Give a .csv, .xlsx, a folder of them or a .zip of them."
+    )
+    return f"{name}: cannot read {suffix} files. {hint}"
+
+
+def read_table(name: str, data: bytes) -> Table:
+    """Read one CSV or XLSX file's bytes as a text table.
+
+    CSV: UTF-8 (with or without a byte-order mark) or, failing that, Windows-1252;
+    comma, semicolon, tab or pipe delimited (chosen from the header line). Every
+    cell is kept as text, exactly as written: nothing is evaluated.
+    """
+    suffix = Path(name).suffix.lower()
+    if not data.strip():
+        raise HotspotsError(
+            f"{name}: the file is empty. Export it again from the source system."
+        )
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(name, data)
+    if suffix not in TEXT_SUFFIXES:
+        raise HotspotsError(_wrong_type(name))
+    if data[:4] == b"PK\x03\x04" or b"\x00" in data[:4096]:
+        raise HotspotsError(
+            f"{name}: this is not a text CSV file (it looks like a spreadsheet or a "
+            "binary file renamed to .csv). Save it from Excel as CSV UTF-8."
+        )
+    notes: list[str] = []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        notes.append("not UTF-8: read as Windows-1252 (cp1252) text")
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=header_line.count)
+    if header_line.count(delimiter) == 0:
+        raise HotspotsError(
+            f"{name}: the first line has no comma, semicolon or tab, so it is not a "
+            "table with a header row. Check the file is a CSV export with column "
+            "names on line 1."
+        )
+    if delimiter != ",":
+        notes.append(f"delimiter {delimiter!r}")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+            engine="c",
+            on_bad_lines="error",
+        )
+    except pd.errors.ParserError as err:
+        raise HotspotsError(
+            f"{name}: the CSV is malformed ({_first_line(err)}). Check for an "
+            "unclosed quote or a row with more columns than the header."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise HotspotsError(f"{name}: the file is empty.") from None
+    return _finish(name, frame, header_row=1, notes=notes)
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _read_excel(name: str, data: bytes) -> Table:
+    try:
+        sheets = pd.read_excel(
+            io.BytesIO(data),
+            sheet_name=None,
+            header=None,
+            dtype=object,
+            engine="openpyxl",
+        )
+    except Exception as err:  # openpyxl raises many types for a bad workbook
+        raise HotspotsError(
+            f"{name}: cannot open the workbook ({_first_line(err)}). Check it is an "
+            ".xlsx file and not password-protected."
+        ) from None
+    # the first sheet with data; its header is the first row with 2+ filled cells
+    for sheet, raw in sheets.items():
+        filled = raw.notna() & raw.astype(str).apply(lambda c: c.str.strip() != "")
+        header_at = next(
+            (i for i in range(min(len(raw), 20)) if filled.iloc[i].sum() >= 2), None
+        )
+        if header_at is None:
+            continue
+        header = [
+            str(v).strip() if pd.notna(v) else f"column_{j + 1}"
+            for j, v in enumerate(raw.iloc[header_at])
+        ]
+        body = raw.iloc[header_at + 1 :].reset_index(drop=True)
+        body.columns = pd.Index(_dedupe(header))
+        keep = [c for c, h in zip(body.columns, header, strict=True) if h]
+        body = body[keep]
+        # blank rows at the very end of a sheet are formatting, not data rows
+        nonblank = body.notna().any(axis=1).to_numpy().nonzero()[0]
+        body = body.iloc[: (nonblank[-1] + 1) if len(nonblank) else 0]
+        text = body.apply(lambda col: col.map(_cell_text)).astype("str")
+        notes = [f"sheet {sheet!r}"] if len(sheets) > 1 else []
+        return _finish(name, text, header_row=header_at + 1, notes=notes)
+    raise HotspotsError(
+        f"{name}: the workbook's sheets hold no table with a header row."
+    )
+
+
+def _cell_text(value: object) -> str:
+    """Excel cell -> text; dates keep ISO form so no day/month ambiguity arises."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(sep=" ")
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}.{seen[n] - 1}")
+    return out
+
+
+def _finish(
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    header_row: int,
+    notes: list[str],
+) -> Table:
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    if len(frame) == 0:
+        raise HotspotsError(
+            f"{name}: the file has a header row but no data rows. Export it again "
+            "with the incidents included."
+        )
+    frame = frame.reset_index(drop=True)
+    rows = pd.Series(range(header_row + 1, header_row + 1 + len(frame)), dtype="int64")
+    return Table(name=name, frame=frame, rows=rows, notes=notes)
+
+
+def neutralise_formula(values: pd.Series) -> pd.Series:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe.
+
+    Cells starting with = + - @ tab or carriage return become text; plain numbers
+    such as ``-0.52`` are left alone, so coordinates survive.
+    """
+    text = values.astype("string")
+    risky = text.str.startswith(FORMULA_PREFIXES, na=False)
+    numeric = pd.to_numeric(text.str.strip(), errors="coerce").notna()
+    out = text.where(~(risky & ~numeric), "'" + text)
+    return out
+
+
+def write_csv_safe(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write `frame` as UTF-8 CSV (with BOM, for Excel) with formulas neutralised."""
+    safe = frame.apply(
+        lambda c: (
+            neutralise_formula(c) if is_string_dtype(c) or is_object_dtype(c) else c
+        )
+    )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    safe.to_csv(path, index=False, encoding="utf-8-sig")

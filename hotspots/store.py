@@ -1,0 +1,280 @@
+"""The embedded incident store (one DuckDB file): add batches, read selections back."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hotspots import bundled
+from hotspots._validate import HotspotsError, require_points
+from hotspots.crs import WORKING_CRS
+from hotspots.ingest import CANONICAL_COLUMNS, EXTRA_COLUMNS, normalise_types
+
+SCHEMA_VERSION = "1"
+_DDL = """
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    agency VARCHAR,
+    month DATE NOT NULL,
+    occurred_at TIMESTAMP,
+    category VARCHAR,
+    theme VARCHAR,
+    raw_category VARCHAR,
+    location_text VARCHAR,
+    geocode_method VARCHAR,
+    geocode_precision_m DOUBLE,
+    sensitivity VARCHAR NOT NULL,
+    weight DOUBLE NOT NULL,
+    ward_code VARCHAR,
+    lad_code VARCHAR,
+    x DOUBLE,
+    y DOUBLE,
+    unlocated_reason VARCHAR,
+    batch VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+_COLUMNS = [c for c in CANONICAL_COLUMNS if c != "geometry"] + [
+    "x",
+    "y",
+    *EXTRA_COLUMNS,
+]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which incidents to read; ``None`` means no filter on that field.
+
+    Months are inclusive ``YYYY-MM`` strings; districts and wards are ONS codes.
+    """
+
+    month_from: str | None = None
+    month_to: str | None = None
+    categories: Sequence[str] | None = None
+    themes: Sequence[str] | None = None
+    sources: Sequence[str] | None = None
+    districts: Sequence[str] | None = None
+    wards: Sequence[str] | None = None
+    sensitivities: Sequence[str] | None = None
+    located_only: bool = False
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL WHERE clause and its parameters."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for bound, op in ((self.month_from, ">="), (self.month_to, "<=")):
+            if bound is not None:
+                parts.append(f"month {op} ?")
+                params.append(_month_date(bound))
+        for column, values in (
+            ("category", self.categories),
+            ("theme", self.themes),
+            ("source", self.sources),
+            ("lad_code", self.districts),
+            ("ward_code", self.wards),
+            ("sensitivity", self.sensitivities),
+        ):
+            if values is not None:
+                parts.append(f"{column} IN (SELECT unnest(?))")
+                params.append(list(values))
+        if self.located_only:
+            parts.append("x IS NOT NULL")
+        return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def parse_month(value: str) -> pd.Period:
+    """A ``YYYY-MM`` month as a Period; anything else is a HotspotsError."""
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise HotspotsError(f"Month {value!r} is not a month; write it as YYYY-MM.")
+    return pd.Period(text, freq="M")
+
+
+def _month_date(value: str) -> pd.Timestamp:
+    return parse_month(value).to_timestamp()
+
+
+class Store:
+    """A DuckDB file holding the canonical incidents of every source.
+
+    Adding is idempotent: each incident carries a ``batch`` (a police.uk force and
+    month, or a partner source and file name) and adding a batch again replaces it.
+    Keep to this small interface (add, read, info, months, remove_source) so a
+    shared server (PostGIS) can stand behind it later.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @contextmanager
+    def _connect(self, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not write and not self.path.exists():
+            raise HotspotsError(
+                f"{self.path}: no store here yet. Ingest data first: "
+                "python -m hotspots ingest FILE --store PATH."
+            )
+        if write:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(self.path), read_only=not write)
+        except duckdb.IOException as err:
+            raise HotspotsError(
+                f"{self.path}: cannot open the store ({str(err).splitlines()[0]}). "
+                "Another program may be writing to it; try again when it has finished."
+            ) from None
+        try:
+            if write:
+                con.execute(_DDL)
+                con.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    [SCHEMA_VERSION],
+                )
+            yield con
+        finally:
+            con.close()
+
+    def add(self, incidents: gpd.GeoDataFrame) -> int:
+        """Add canonical incidents, replacing any earlier rows of the same batches.
+
+        Returns the number of rows the store holds afterwards.
+        """
+        require_points(incidents, name="incidents")
+        missing = set(CANONICAL_COLUMNS + EXTRA_COLUMNS) - set(incidents.columns)
+        if missing:
+            raise HotspotsError(f"Incidents lack canonical columns {sorted(missing)}.")
+        frame = _to_rows(incidents)
+        with self._connect(write=True) as con:
+            con.register("new_rows", frame)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    "DELETE FROM incidents WHERE batch IN (SELECT DISTINCT batch FROM new_rows)"
+                )
+                con.execute(
+                    f"INSERT INTO incidents ({', '.join(_COLUMNS)}) "
+                    f"SELECT {', '.join(_COLUMNS)} FROM new_rows"
+                )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            row = con.execute("SELECT count(*) FROM incidents").fetchone()
+        return int(row[0]) if row else 0
+
+    def read(self, selection: Selection | None = None) -> gpd.GeoDataFrame:
+        """Read a selection back as canonical incidents (EPSG:27700)."""
+        where, params = (selection or Selection()).where()
+        with self._connect() as con:
+            frame = con.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM incidents{where} "
+                "ORDER BY month, source, batch, incident_id",
+                params,
+            ).df()
+        return _from_rows(frame)
+
+    def info(self) -> dict[str, Any]:
+        """Counts of what the store holds: incidents, unlocated, by source and month."""
+        with self._connect() as con:
+            total, unlocated = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE x IS NULL) FROM incidents"
+            ).fetchone() or (0, 0)
+            sources = con.execute(
+                "SELECT source, count(*) FROM incidents GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            months = con.execute(
+                "SELECT strftime(month, '%Y-%m'), count(*) FROM incidents GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        return {
+            "store": str(self.path),
+            "incidents": int(total),
+            "unlocated": int(unlocated),
+            "sources": {s: int(n) for s, n in sources},
+            "months": {m: int(n) for m, n in months},
+        }
+
+    def remove_source(self, source: str) -> int:
+        """Delete every incident of one source; returns how many were deleted."""
+        with self._connect(write=True) as con:
+            row = con.execute(
+                "SELECT count(*) FROM incidents WHERE source = ?", [source]
+            ).fetchone()
+            con.execute("DELETE FROM incidents WHERE source = ?", [source])
+        return int(row[0]) if row else 0
+
+
+def _to_rows(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
+    geoms = incidents.geometry
+    empty = (geoms.isna() | geoms.is_empty).to_numpy()
+    xy = np.full((len(incidents), 2), np.nan)
+    if (~empty).any():
+        xy[~empty] = geoms[~empty].get_coordinates().to_numpy()
+    frame = pd.DataFrame(incidents.drop(columns=incidents.geometry.name))
+    frame["month"] = pd.PeriodIndex(frame["month"], freq="M").to_timestamp()
+    frame["x"] = xy[:, 0]
+    frame["y"] = xy[:, 1]
+    return frame[_COLUMNS]
+
+
+def _from_rows(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    geometry = gpd.GeoSeries.from_xy(frame["x"], frame["y"], crs=WORKING_CRS)
+    from shapely import Point
+
+    missing = frame["x"].isna().to_numpy()
+    if missing.any():
+        geometry[missing] = Point()
+    frame = frame.assign(month=pd.to_datetime(frame["month"]).dt.to_period("M"))
+    gdf = gpd.GeoDataFrame(
+        frame.drop(columns=["x", "y"]), geometry=geometry, crs=WORKING_CRS
+    )
+    return normalise_types(gdf[CANONICAL_COLUMNS + EXTRA_COLUMNS])
+
+
+def read_bundled_police() -> gpd.GeoDataFrame:
+    """The bundled 17 months of Kent police.uk street crime, canonical."""
+    try:
+        gdf = gpd.read_parquet(bundled.POLICE_UK_KENT)
+    except FileNotFoundError:
+        raise HotspotsError(
+            f"{bundled.POLICE_UK_KENT}: bundled police.uk data missing. Run `make data`."
+        ) from None
+    gdf["month"] = pd.PeriodIndex(gdf["month"], freq="M")
+    return normalise_types(gdf[CANONICAL_COLUMNS + EXTRA_COLUMNS])
+
+
+def write_bundled_police(incidents: gpd.GeoDataFrame, path: str | Path) -> None:
+    """Write canonical incidents as GeoParquet (month as YYYY-MM text)."""
+    out = incidents.assign(month=incidents["month"].astype(str))
+    out.to_parquet(path, compression="zstd", index=False, write_covering_bbox=False)
+
+
+def default_store_path() -> Path:
+    """The default store: $HOTSPOTS_STORE if set, else data/store/hotspots.duckdb."""
+    return Path(os.environ.get("HOTSPOTS_STORE") or bundled.DEFAULT_STORE)
+
+
+def open_store(path: str | Path | None = None) -> Store:
+    """Open a store; the default one is created from the bundled data on first use.
+
+    A store named by `path` is opened as it is (created empty by the first add).
+    """
+    if path is not None:
+        return Store(path)
+    target = default_store_path()
+    if not target.exists():
+        # build beside it and rename, so a second process never sees half a store
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
+        Store(partial).add(read_bundled_police())
+        os.replace(partial, target)
+    return Store(target)

@@ -1,0 +1,108 @@
+import json
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from hotspots.cli import main
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def last_json(out):
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_ingest_json_contract(capsys, tmp_path, police_slice):
+    store = tmp_path / "s.duckdb"
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(
+        capsys, "ingest", police_slice, "--store", store, "--rejects", rejects, "--json"
+    )
+    assert code == 0, err
+    rep = last_json(out)
+    for key in (
+        "rows_read",
+        "rows_kept",
+        "rows_unlocated",
+        "rows_rejected",
+        "by_reason",
+        "rejects_file",
+    ):
+        assert key in rep
+    assert rep["rows_read"] == rep["rows_kept"] + rep["rows_rejected"] == 248
+    assert rep["rejects_file"] == str(rejects)
+    assert rejects.exists()
+    code, out, _ = run(capsys, "info", "--store", store, "--json")
+    info = last_json(out)
+    assert info["incidents"] == 248
+    assert info["unlocated"] == 20
+    assert info["months"] == {"2022-01": 248}
+    # again: nothing doubles
+    run(
+        capsys, "ingest", police_slice, "--store", store, "--rejects", rejects, "--json"
+    )
+    _, out, _ = run(capsys, "info", "--store", store, "--json")
+    assert last_json(out)["incidents"] == 248
+
+
+def test_ingest_out_writes_a_geopackage(capsys, tmp_path, police_slice):
+    gpkg = tmp_path / "clean.gpkg"
+    code, _out, err = run(
+        capsys,
+        "ingest",
+        police_slice,
+        "--dry-run",
+        "--out",
+        gpkg,
+        "--rejects",
+        tmp_path / "r.csv",
+        "--json",
+    )
+    assert code == 0, err
+    info = pyogrio.read_info(gpkg, layer="incidents")
+    assert info["features"] == 248
+    assert info["crs"] == "EPSG:27700"
+    assert "ward_code" in list(info["fields"])
+
+
+def test_human_output(capsys, tmp_path, police_slice):
+    code, out, _ = run(
+        capsys,
+        "ingest",
+        police_slice,
+        "--store",
+        tmp_path / "s.duckdb",
+        "--rejects",
+        tmp_path / "r.csv",
+    )
+    assert code == 0
+    assert "Read 248 rows: kept 248" in out
+    assert "far outside the area of the data" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "no/such/file.csv"], "no such file or folder"),
+        (["ingest", "README.md"], "cannot read .md files"),
+        (["info", "--store", "missing.duckdb"], "no store here yet"),
+        (
+            ["ingest", "tests/data/police-uk-kent-2022-01-slice.csv", "--map", "date"],
+            "--map takes ROLE=COLUMN",
+        ),
+    ],
+)
+def test_errors_are_one_line(capsys, monkeypatch, args, message):
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
