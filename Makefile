@@ -1,6 +1,6 @@
 # Kent & Medway hotspot mapping. `make help` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint typecheck format bench data samples clean
+.PHONY: help setup browser run test lint typecheck format bench data samples clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -20,6 +20,11 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 
 setup: $(STAMP)  ## Create .venv and install the pinned requirements (only when they changed)
 
+browser:  ## Install Debian's Chromium for the browser tests (when missing and apt-get exists)
+	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || echo "Chromium not found: the browser tests will be skipped."
+
 run: setup  ## Start the dashboard on the bundled Kent & Medway data
 	$(BIN)/streamlit run app.py
 
@@ -30,7 +35,7 @@ lint: setup  ## Ruff lint and format check
 typecheck: setup  ## mypy over the package
 	$(BIN)/mypy hotspots
 
-test: setup  ## Lint, type-check and run every test
+test: setup browser  ## Lint, type-check and run every test (browser tests in Chromium)
 	$(BIN)/ruff check .
 	$(BIN)/mypy hotspots
 	$(BIN)/pytest

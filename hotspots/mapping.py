@@ -19,6 +19,24 @@ ATTRIBUTION = (
 )
 
 
+#: Leaflet served by the dashboard itself (static/leaflet, Streamlit static serving),
+#: so the map draws with no internet; only background tiles come from outside.
+LEAFLET_JS = [("leaflet", "/app/static/leaflet/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
+
+
+def new_map(*, basemap: str = "OpenStreetMap") -> folium.Map:
+    """An empty folium map that loads Leaflet locally; `basemap` OpenStreetMap or none.
+
+    With ``basemap="none"`` nothing at all is fetched from the internet.
+    """
+    tiles = None if basemap == "none" else "OpenStreetMap"
+    m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)
+    m.default_js = list(LEAFLET_JS)
+    m.default_css = list(LEAFLET_CSS)
+    return m
+
+
 def _web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.assign(
         geometry=gdf.geometry.simplify(DISPLAY_TOLERANCE_M, preserve_topology=True)
@@ -46,11 +64,10 @@ def boundary_map(
 
     `districts` may carry ``incidents`` and ``rate_per_1000`` columns for the tooltip.
     """
-    tiles = None if basemap == "none" else "OpenStreetMap"
     d = _escape(_web(districts))
     w = _escape(_web(wards))
     minx, miny, maxx, maxy = d.total_bounds
-    m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)
+    m = new_map(basemap=basemap)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     fields = [c for c in ("lad_name", "incidents", "rate_per_1000") if c in d]
     aliases = {
