@@ -242,7 +242,15 @@ def _not_data_rows(frame: pd.DataFrame) -> pd.Series:
     )
     lowered = cells.apply(lambda c: c.str.casefold())
     repeated = (lowered.eq(header, axis=1) | (cells == "")).all(axis=1) & ~blank
-    first = cells.replace("", np.nan).bfill(axis=1).iloc[:, 0].fillna("")
+    # the first non-empty cell of each row (column by column: no wide transposes)
+    first = pd.Series("", index=frame.index, dtype="string")
+    for name in cells.columns:
+        todo = (first == "") & (cells[name] != "")
+        if not todo.any():
+            continue
+        first = first.where(~todo, cells[name])
+        if (first != "").all():
+            break
     totals = (
         first.str.fullmatch(r"(?i)(grand\s+)?(sub\s*)?totals?:?(\s.*)?") & ~repeated
     )
