@@ -73,7 +73,9 @@ EXTRA_COLUMNS = ["unlocated_reason", "batch"]
 # Header names we recognise, compared after lower-casing and dropping non-letters/digits.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "ref", "reference", "incidentid", "incidentref", "incidentreference",
-           "caseref", "casereference", "crimeid", "recordid", "logref", "lognumber"),
+           "caseref", "casereference", "crimeid", "recordid", "logref", "lognumber",
+           "attendanceid", "attendanceref", "concernref", "concernid", "referralid",
+           "referralref"),
     "date": ("date", "incidentdate", "datereported", "reporteddate", "dateofincident",
              "occurreddate", "dateoccurred", "attendancedate", "eventdate", "datetime",
              "incidentdatetime", "arrivaldate", "createddate", "daterecorded"),
@@ -85,7 +87,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "weapon", "offence", "offencetype", "incidentcategory", "natureofincident"),
     "location": ("location", "locationdescription", "address", "street", "place",
                  "assaultlocation", "incidentlocation", "locationtext", "site",
-                 "locationofincident", "streetname"),
+                 "locationofincident", "streetname", "assaultlocationdescription",
+                 "incidentlocationdescription"),
     "postcode": ("postcode", "postalcode", "pcode", "locationpostcode",
                  "incidentpostcode", "postcodeofincident"),
     "gridref": ("gridref", "gridreference", "osgridref", "osgridreference", "ngr",
@@ -95,7 +98,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "easting": ("easting", "eastings", "x", "xcoord", "bngx", "bngeasting"),
     "northing": ("northing", "northings", "y", "ycoord", "bngy", "bngnorthing"),
     "agency": ("agency", "reportedby", "organisation", "organization", "recordedby",
-               "reportingagency", "service"),
+               "reportingagency", "service", "hospital", "hospitalsite"),
     "sensitivity": ("sensitivity", "protectivemarking"),
 }  # fmt: skip
 ROLES = tuple(SYNONYMS)

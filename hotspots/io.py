@@ -148,7 +148,7 @@ def read_table(name: str, data: bytes) -> Table:
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
-            skip_blank_lines=True,
+            skip_blank_lines=False,
             quoting=csv.QUOTE_MINIMAL,
             engine="c",
             on_bad_lines="error",

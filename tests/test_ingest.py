@@ -351,3 +351,31 @@ def test_location_type_is_not_a_location():
 def test_sensitivity_argument_checked(partner):
     with pytest.raises(HotspotsError, match="sensitivity must be one of"):
         ingest([partner], sensitivity="secret")
+
+
+def test_empty_line_is_rejected_and_later_rows_keep_their_line_numbers(write):
+    path = write(
+        "log.csv",
+        "Ref,Date,Postcode\nA1,01/02/2024,ME4 4AA\n\nA2,TBC,ME4 4AA\nA3,02/02/2024,ME4 4AA\n",
+    )
+    result = ingest([path])
+    rep = result.report
+    assert rep["rows_read"] == 4  # the empty line counts: nothing is lost silently
+    assert rep["rows_read"] == rep["rows_kept"] + rep["rows_rejected"]
+    rej = result.rejects.set_index("row")["reject_reason"]
+    assert rej[3] == "not a data row: empty"
+    assert rej[4].startswith("no usable date or month")  # A2 is on line 4
+
+
+def test_cardiff_model_headers_are_recognised(write):
+    path = write(
+        "ae.csv",
+        "Attendance ID,Incident Date,Assault Location Description,Location Postcode,"
+        "Weapon / Body Part Used,Hospital\n"
+        "X1,03/02/2024,Outside the station,ME4 4AA,Knife,Medway Maritime Hospital\n",
+    )
+    inc = ingest([path]).incidents
+    assert inc.loc[0, "incident_id"] == "X1"
+    assert inc.loc[0, "location_text"] == "Outside the station"
+    assert inc.loc[0, "agency"] == "Medway Maritime Hospital"
+    assert inc.loc[0, "category"] == "Knife injury"
