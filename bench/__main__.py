@@ -7,39 +7,20 @@ baseline measured alongside it, so they hold across machines better than seconds
 from __future__ import annotations
 
 import argparse
-import resource
+import importlib
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from bench.common import peak_mb, row, timed
 from hotspots import bundled
 from hotspots.ingest import ingest
 from hotspots.store import Selection, Store, read_bundled_police
 
 SHARED = bundled.ROOT.parent / "shared" / "data"
-
-
-def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
-    """Best wall time of `repeat` runs (seconds) and the last result."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def row(label: str, seconds: float, extra: str = "") -> None:
-    print(f"  {label:<58} {seconds:8.3f} s  {extra}")
+ENGINE = ("bench_density", "bench_cluster", "bench_gistar")
 
 
 def bench_ingest(kent: Path, repeat: int) -> None:
@@ -110,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
             f"\nIngest: skipped ({kent} not present; it holds the raw police.uk files)"
         )
     bench_store(args.repeat)
+    for name in ENGINE:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError:
+            continue
+        module.run(args.repeat)
     print(f"\nPeak memory (max RSS of this process): {peak_mb():,.0f} MB")
     return 0
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 
 class HotspotsError(ValueError):
@@ -31,10 +33,11 @@ def require_points(gdf: gpd.GeoDataFrame, *, name: str = "points") -> None:
         raise TypeError(f"`{name}` must be a GeoDataFrame, got {type(gdf).__name__}.")
     require_projected(gdf, name=name)
     geoms = gdf.geometry
-    located = ~(geoms.isna() | geoms.is_empty)
-    wrong = located & (geoms.geom_type != "Point")
+    # shapely type ids: -1 missing, 0 point; an empty point is still type 0
+    types = shapely.get_type_id(geoms.array)
+    wrong = (types != -1) & (types != 0) & ~shapely.is_empty(geoms.array)
     if wrong.any():
-        first = wrong[wrong].index[0]
+        first = geoms.index[np.flatnonzero(wrong)[0]]
         raise HotspotsError(
             f"`{name}` must hold points; row {first!r} is a {geoms[first].geom_type}. "
             "Try sending geometry.centroid."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +13,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from hotspots._validate import HotspotsError, require_positive
 from hotspots.crs import WORKING_CRS
+
+#: Side of the blocks (in cells) that `area_mask` tests whole before cell by cell.
+_BLOCK = 16
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,9 @@ def area_mask(
 ) -> NDArray[np.bool_]:
     """True for cells whose centre lies inside `area` (all True when `area` is None).
 
-    `area` must share the grid's CRS; it is dissolved to one shape first.
+    `area` must share the grid's CRS; it is dissolved to one shape first. The
+    result is cached for the same grid and area (the dashboard asks again on
+    every rerun), so treat it as read-only.
     """
     if area is None:
         return np.ones(grid.shape, dtype=bool)
@@ -173,9 +179,39 @@ def area_mask(
             "reproject the area first."
         )
     shape = shapely.union_all(np.asarray(area.geometry.array))
+    return _mask(grid, shapely.to_wkb(shape))
+
+
+@lru_cache(maxsize=16)
+def _mask(grid: Grid, wkb: bytes) -> NDArray[np.bool_]:
+    """Centre-in-polygon mask, tested block by block.
+
+    Blocks of `_BLOCK` x `_BLOCK` cells wholly inside the area are True and blocks
+    missing it are False without testing their cells; only blocks on the
+    boundary test each cell centre (``shapely.contains_xy``). Same answer as
+    testing every centre, many times faster on county grids of millions of cells.
+    """
+    shape = shapely.from_wkb(wkb)
     shapely.prepare(shape)
-    cx, cy = grid.centres()
-    return shapely.contains_xy(shape, cx, cy)
+    b = _BLOCK
+    by, bx = -(-grid.ny // b), -(-grid.nx // b)
+    x0 = grid.x0 + np.arange(bx) * b * grid.cell_size
+    y0 = grid.y0 + np.arange(by) * b * grid.cell_size
+    gx, gy = np.meshgrid(x0, y0)
+    size = b * grid.cell_size
+    boxes = shapely.box(gx, gy, gx + size, gy + size)
+    inside = shapely.contains_properly(shape, boxes)
+    touches = shapely.intersects(shape, boxes) & ~inside
+    mask = np.repeat(np.repeat(inside, b, axis=0), b, axis=1)[
+        : grid.ny, : grid.nx
+    ].copy()
+    edge = np.repeat(np.repeat(touches, b, axis=0), b, axis=1)[: grid.ny, : grid.nx]
+    rows, cols = np.nonzero(edge)
+    cx = grid.x0 + (cols + 0.5) * grid.cell_size
+    cy = grid.y0 + (rows + 0.5) * grid.cell_size
+    mask[rows, cols] = shapely.contains_xy(shape, cx, cy)
+    mask.setflags(write=False)
+    return mask
 
 
 def cells_frame(

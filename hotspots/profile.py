@@ -1,0 +1,227 @@
+"""Describe hotspot polygons by the incidents inside them: mix, months, trend, areas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from hotspots._validate import HotspotsError, require_points
+from hotspots.grid import located
+
+#: Fewer incidents than this in a hotspot and the trend is not tested.
+MIN_TREND_INCIDENTS = 10
+#: Significance level of the trend test.
+TREND_ALPHA = 0.05
+
+
+def recent_split(
+    months: Sequence[pd.Period],
+) -> tuple[list[pd.Period], list[pd.Period]]:
+    """Split the selected months into the earlier two thirds and the recent third.
+
+    The split is over the months **present** in the selection (the Kent data has an
+    11-month gap in 2023), so the recent third is always a third of the data's
+    months; with fewer than 3 months there is no recent third.
+    """
+    ordered = sorted(set(months))
+    k = len(ordered) // 3
+    if k == 0:
+        return ordered, []
+    return ordered[:-k], ordered[-k:]
+
+
+def trend_test(
+    recent: int, total: int, *, recent_months: int, all_months: int
+) -> tuple[float, float, str]:
+    """Rate ratio, p-value and plain label of recent against earlier months.
+
+    Under no change each incident falls in the recent months with probability
+    ``recent_months / all_months``; the count in the recent months is tested
+    against that with an exact two-sided binomial test (the conditional test for
+    comparing two Poisson counts, exact for small counts). The rate ratio is
+    (recent per month) / (earlier per month).
+
+    Returns
+    -------
+    tuple
+        ``(ratio, p, label)``; label is ``rising``, ``falling``, ``stable``,
+        ``too few to tell`` (under `MIN_TREND_INCIDENTS` incidents) or ``n/a``
+        (no recent third).
+    """
+    earlier_months = all_months - recent_months
+    if recent_months <= 0 or earlier_months <= 0:
+        return float("nan"), float("nan"), "n/a"
+    earlier = total - recent
+    if earlier > 0:
+        ratio = (recent / recent_months) / (earlier / earlier_months)
+    else:
+        ratio = float("inf") if recent else float("nan")
+    if total < MIN_TREND_INCIDENTS:
+        return ratio, float("nan"), "too few to tell"
+    p = float(binomtest(recent, total, recent_months / all_months).pvalue)
+    if p >= TREND_ALPHA:
+        return ratio, p, "stable"
+    return ratio, p, "rising" if ratio > 1 else "falling"
+
+
+def location_ids(points: gpd.GeoDataFrame) -> np.ndarray:
+    """An integer per distinct position (police.uk snap points share one)."""
+    xy = points.geometry.get_coordinates()
+    codes, _ = pd.factorize(pd.MultiIndex.from_arrays([xy["x"], xy["y"]]))
+    return np.asarray(codes)
+
+
+def _top(values: pd.Series, k: int = 3) -> str:
+    shares = values.value_counts(normalize=True).head(k)
+    return ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+
+
+def describe_hotspots(
+    polygons: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    *,
+    months: Sequence[pd.Period] | None = None,
+    weight: str | None = None,
+    ward_names: pd.Series | None = None,
+    district_names: pd.Series | None = None,
+) -> gpd.GeoDataFrame:
+    """Add statistics from the incidents inside each hotspot polygon.
+
+    Parameters
+    ----------
+    polygons
+        Hotspot polygons (same CRS as `incidents`).
+    incidents
+        The selection's canonical incidents; unlocated rows are ignored. An
+        incident on the shared edge of two polygons counts in the first.
+    months
+        The selection's months (for months active and the trend); default the
+        distinct months of `incidents`.
+    weight
+        Harm weight column; ``None`` makes ``harm`` equal ``incidents``.
+    ward_names, district_names
+        Code -> name, to write names instead of codes (default codes).
+
+    Returns
+    -------
+    GeoDataFrame
+        Copy of `polygons` plus ``incidents``, ``harm``, ``locations`` (distinct
+        positions), ``share`` (of the selection's located incidents),
+        ``top_categories``, ``months_active``, ``first_month``, ``last_month``,
+        ``trend`` (label), ``trend_ratio``, ``trend_p``, ``wards``, ``districts``.
+    """
+    require_points(incidents, name="incidents")
+    if polygons.crs != incidents.crs:
+        raise HotspotsError(
+            f"Hotspots are in {polygons.crs}, incidents in {incidents.crs}; they must match."
+        )
+    pts = incidents[located(incidents)]
+    months = (
+        sorted(set(months)) if months is not None else sorted(pts["month"].unique())
+    )
+    _, recent = recent_split(months)
+    out = polygons.copy()
+    n_poly = len(out)
+    if n_poly:
+        hit = gpd.sjoin(
+            pts[["geometry"]].reset_index(drop=True),
+            out[[out.geometry.name]].reset_index(drop=True),
+            predicate="intersects",
+            how="inner",
+        )
+        hit = hit[~hit.index.duplicated(keep="first")]
+        rows = hit.index.to_numpy()
+        member = hit["index_right"].to_numpy()
+    else:
+        rows = member = np.empty(0, dtype="int64")
+    inside = pd.DataFrame(
+        {
+            "poly": member,
+            "w": pts[weight].to_numpy(float)[rows] if weight else np.ones(len(rows)),
+            "month": pts["month"].to_numpy()[rows],
+            "recent": pts["month"].isin(set(recent)).to_numpy()[rows],
+            "category": pts["category"].astype(str).to_numpy()[rows],
+            "ward": pts["ward_code"].to_numpy()[rows],
+            "lad": pts["lad_code"].to_numpy()[rows],
+            "loc": location_ids(pts)[rows],
+        }
+    )
+    g = inside.groupby("poly")
+    idx = pd.RangeIndex(n_poly)
+    n = g.size().reindex(idx, fill_value=0).to_numpy()
+    r = g["recent"].sum().reindex(idx, fill_value=0).to_numpy()
+    total = len(pts)
+    tests = [
+        trend_test(int(ri), int(ni), recent_months=len(recent), all_months=len(months))
+        for ri, ni in zip(r, n, strict=True)
+    ]
+    mix = (
+        inside.groupby(["poly", "category"]).size().rename("k").reset_index()
+        .sort_values(["poly", "k", "category"], ascending=[True, False, True])
+    )  # fmt: skip
+    mix["pct"] = mix["k"] / mix.groupby("poly")["k"].transform("sum")
+    mix = mix.groupby("poly").head(3)
+    top = (
+        (
+            mix["category"]
+            + " "
+            + (100 * mix["pct"]).round().astype(int).astype(str)
+            + "%"
+        )
+        .groupby(mix["poly"])
+        .agg(", ".join)
+    )
+
+    def names(col: str, lookup: pd.Series | None) -> pd.Series:
+        codes = (
+            inside[["poly", col]].dropna().drop_duplicates().sort_values(["poly", col])
+        )
+        shown = (
+            codes[col].map(lambda c: str(lookup.get(c, c)))
+            if lookup is not None
+            else codes[col]
+        )
+        return shown.groupby(codes["poly"]).agg(", ".join)
+
+    ms = g["month"]
+    data = {
+        "incidents": n,
+        "harm": g["w"].sum().reindex(idx, fill_value=0.0).to_numpy(),
+        "locations": g["loc"].nunique().reindex(idx, fill_value=0).to_numpy(),
+        "share": n / total if total else np.full(n_poly, np.nan),
+        "top_categories": top.reindex(idx, fill_value="").to_numpy(),
+        "months_active": ms.nunique().reindex(idx, fill_value=0).to_numpy(),
+        "first_month": ms.min().astype(str).reindex(idx, fill_value="").to_numpy(),
+        "last_month": ms.max().astype(str).reindex(idx, fill_value="").to_numpy(),
+        "trend": [t[2] for t in tests],
+        "trend_ratio": [t[0] for t in tests],
+        "trend_p": [t[1] for t in tests],
+        "wards": names("ward", ward_names).reindex(idx, fill_value="").to_numpy(),
+        "districts": names("lad", district_names)
+        .reindex(idx, fill_value="")
+        .to_numpy(),
+    }
+    for name, values in data.items():
+        out[name] = pd.Series(values, index=out.index).astype(_COLUMNS[name])  # type: ignore[call-overload]
+    return out
+
+
+_COLUMNS = {
+    "incidents": "int64",
+    "harm": "float64",
+    "locations": "int64",
+    "share": "float64",
+    "top_categories": "string",
+    "months_active": "int64",
+    "first_month": "string",
+    "last_month": "string",
+    "trend": "string",
+    "trend_ratio": "float64",
+    "trend_p": "float64",
+    "wards": "string",
+    "districts": "string",
+}

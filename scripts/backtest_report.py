@@ -1,0 +1,347 @@
+"""Back-test every hotspot method on the bundled Kent data and write docs/backtest.md.
+
+Train on 2022-01 .. 2022-12, test on 2024-01 .. 2024-04, whole Kent & Medway study
+area, 100 m evaluation cells, per theme, at 0.5 %, 1 %, 2 % and 5 % coverage:
+the naive baseline (training counts per cell), Gi* (default options, and 100 m
+cells for comparison), KDE (automatic bandwidth, and fixed 100, 200, 400 m) and,
+when hotspots.cluster is available, DBSCAN and HDBSCAN with their defaults.
+
+Usage: ``.venv/bin/python scripts/backtest_report.py [--out docs/backtest.md]``
+(a few minutes on two cores). Prints the Markdown and writes it to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hotspots import __version__  # noqa: E402
+from hotspots.boundaries import study_area  # noqa: E402
+from hotspots.categories import THEMES  # noqa: E402
+from hotspots.evaluate import DEFAULT_COVERAGES, evaluate  # noqa: E402
+from hotspots.store import read_bundled_police  # noqa: E402
+
+TRAIN = ("2022-01", "2022-12")
+TEST = ("2024-01", "2024-04")
+EVAL_CELL = 100.0
+#: Themes with fewer located incidents than this in either period are skipped.
+MIN_TRAIN, MIN_TEST = 500, 100
+
+CONFIGS: list[tuple[str, dict[str, Any] | None]] = [
+    ("gistar", None),
+    ("gistar", {"cell_size": 100}),
+    ("kde", None),
+    ("kde", {"bandwidth": 100}),
+    ("kde", {"bandwidth": 200}),
+    ("kde", {"bandwidth": 400}),
+]
+if importlib.util.find_spec("hotspots.cluster") is not None:
+    CONFIGS += [("dbscan", None), ("hdbscan", None)]
+
+
+def pct(v: float) -> str:
+    return "–" if not math.isfinite(v) else f"{100 * v:.1f}%"
+
+
+def num(v: float, digits: int = 1) -> str:
+    return "–" if not math.isfinite(v) else f"{v:.{digits}f}"
+
+
+def run(out_path: Path) -> str:
+    t_start = time.perf_counter()
+    incidents = read_bundled_police()
+    area = study_area()
+    months = incidents["month"]
+    frames: list[pd.DataFrame] = []
+    skipped: list[str] = []
+    timings: dict[tuple[str, str], float] = {}
+    for theme in THEMES:
+        sel = incidents[incidents["theme"].eq(theme).fillna(False).to_numpy(bool)]
+        m = months[sel.index]
+        n_train = int(((m >= TRAIN[0]) & (m <= TRAIN[1])).sum())
+        n_test = int(((m >= TEST[0]) & (m <= TEST[1])).sum())
+        if n_train < MIN_TRAIN or n_test < MIN_TEST:
+            skipped.append(f"{theme} ({n_train:,} training, {n_test:,} test incidents)")
+            continue
+        baseline_done = False
+        for method, options in CONFIGS:
+            t0 = time.perf_counter()
+            res = evaluate(
+                sel,
+                method=method,
+                train=TRAIN,
+                test=TEST,
+                study_area=area,
+                eval_cell_size=EVAL_CELL,
+                options=options,
+            )
+            seconds = time.perf_counter() - t0
+            if baseline_done:
+                res = res[res["method"] != "naive"]
+            baseline_done = True
+            res = res.assign(theme=theme)
+            timings[(theme, res["label"].iloc[-1])] = seconds
+            frames.append(res)
+            print(
+                f"  {theme:<28} {res['label'].iloc[-1]:<40} {seconds:6.1f} s",
+                file=sys.stderr,
+            )
+    table = pd.concat(frames, ignore_index=True)
+    elapsed = time.perf_counter() - t_start
+    text = markdown(table, skipped, timings, elapsed, area)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(text, encoding="utf-8")
+    return text
+
+
+def bandwidth_of(label: str) -> str:
+    """'kde (bandwidth 100 m, fixed)' -> '100 m'; '... auto' -> 'automatic (2786 m)'."""
+    inner = label.split("(", 1)[1].rstrip(")")
+    value, how = (part.strip() for part in inner.split(","))
+    value = value.removeprefix("bandwidth ")
+    return f"automatic ({value})" if how == "auto" else value
+
+
+def winner(part: pd.DataFrame, coverage: float) -> str:
+    """Label and hit rate of the best method at `coverage`, baseline included."""
+    at = part[part["coverage"] == coverage]
+    best = at.loc[at["hit_rate"].idxmax()]
+    base = float(at.loc[at["method"] == "naive", "hit_rate"].iloc[0])
+    tick = " ✓" if best["method"] != "naive" and best["hit_rate"] > base else ""
+    name = "baseline" if best["method"] == "naive" else str(best["label"])
+    return f"{name} {pct(float(best['hit_rate']))}{tick}"
+
+
+def markdown(
+    table: pd.DataFrame,
+    skipped: list[str],
+    timings: dict[tuple[str, str], float],
+    elapsed: float,
+    area: Any,
+) -> str:
+    covs = list(DEFAULT_COVERAGES)
+    lines = [
+        "# Back-test of the hotspot methods on the bundled Kent data",
+        "",
+        f"Generated by `scripts/backtest_report.py` (hotspots {__version__}) in "
+        f"{elapsed:.0f} s. Hotspots from **{TRAIN[0]} to {TRAIN[1]}** (training), "
+        f"scored on **{TEST[0]} to {TEST[1]}** (test); police.uk street crime for "
+        f"Kent & Medway; whole county ({area.geometry.area.sum() / 1e6:,.0f} km², "
+        f"{EVAL_CELL:g} m evaluation cells). Each cell: **hit rate** (share of the "
+        "test incidents falling in the flagged cells) / **PAI** (hit rate ÷ area "
+        "share; 1 = no better than random) / **PEI** (hit rate ÷ the best possible "
+        "hit rate with the same area). RRI = Levine's recapture rate index "
+        "(test ÷ training incidents in the flagged cells, relative to the whole "
+        "area; > 1 = the flagged cells kept more of their crime than the county). "
+        "Method definitions, ties and formulas: `hotspots/evaluate.py`. "
+        "Best non-baseline method per coverage in **bold**; ✓ = beats the baseline.",
+        "",
+    ]
+    if skipped:
+        lines += ["Skipped (too few incidents): " + "; ".join(skipped) + ".", ""]
+    summary: list[str] = []
+    winners: list[str] = []
+    beaten_at: list[str] = []
+    stats = {
+        "base_rri_below_1": 0,
+        "auto_worst": 0,
+        "gi100_better": 0,
+        "kde_beats_gi": 0,
+        "clusters_trail": 0,
+    }
+    best_bw: dict[str, tuple[str, float]] = {}
+    for theme, part in table.groupby("theme", sort=False):
+        base = part[part["method"] == "naive"].set_index("coverage")
+        n_test = int(part["test_incidents"].iloc[0])
+        n_train = int(part["train_incidents"].iloc[0])
+        lines += [
+            f"## {theme}",
+            "",
+            f"{n_train:,} training and {n_test:,} test incidents in the study area.",
+            "",
+            "| method | "
+            + " | ".join(f"{100 * c:g}% of area" for c in covs)
+            + " | RRI at 1% | time |",
+            "|---|" + "---|" * len(covs) + "---|---|",
+        ]
+        others = part[part["method"] != "naive"]
+        best_at = {c: others[others["coverage"] == c]["hit_rate"].max() for c in covs}
+        for label, rows in part.groupby("label", sort=False):
+            r = rows.set_index("coverage")
+            is_base = rows["method"].iloc[0] == "naive"
+            cells = []
+            for c in covs:
+                hit = float(r.loc[c, "hit_rate"])
+                text = (
+                    f"{pct(hit)} / {num(float(r.loc[c, 'pai']), 0)} / "
+                    f"{num(float(r.loc[c, 'pei']), 2)}"
+                )
+                if not is_base and hit == best_at[c]:
+                    text = f"**{text}**"
+                if not is_base and hit > float(base.loc[c, "hit_rate"]):
+                    text += " ✓"
+                if str(r.loc[c, "note"]):
+                    text += " ¹"
+                cells.append(text)
+            secs = timings.get((str(theme), str(label)))
+            lines.append(
+                f"| {label} | "
+                + " | ".join(cells)
+                + f" | {num(float(r.loc[0.01, 'rri']), 2)} | "
+                + ("–" if secs is None else f"{secs:.1f} s")
+                + " |"
+            )
+        lines.append("")
+        if (part["note"] != "").any():
+            lines += [
+                "¹ The method flagged less area than asked for (its clusters "
+                "cover less), or a ratio was undefined; see the `note` column of "
+                "`evaluate`.",
+                "",
+            ]
+        # --- numbers for the summary paragraph
+        kde = part[part["method"] == "kde"]
+        mean_hit = kde.groupby("label", sort=False)["hit_rate"].mean()
+        best_label = str(mean_hit.idxmax())
+        auto_hit = float(mean_hit[mean_hit.index.str.contains("auto")].iloc[0])
+        best_bw[str(theme)] = (bandwidth_of(best_label), float(mean_hit.max()))
+        mean_all = part.groupby("label", sort=False)["hit_rate"].mean()
+        gi_means = mean_all[mean_all.index.str.startswith("gistar")]
+        stats["auto_worst"] += int(auto_hit == mean_hit.min())
+        stats["gi100_better"] += int(
+            gi_means[gi_means.index.str.contains("100 m")].iloc[0]
+            > gi_means[gi_means.index.str.contains("200 m")].iloc[0]
+        )
+        stats["kde_beats_gi"] += int(mean_hit.max() > gi_means.max())
+        at1 = part[part["coverage"] == 0.01]
+        clusters = at1[at1["method"].isin(["dbscan", "hdbscan"])]["hit_rate"]
+        stats["clusters_trail"] += int(
+            len(clusters) > 0
+            and clusters.max() < at1[at1["method"] == "kde"]["hit_rate"].max()
+        )
+        beats = [c for c in covs if best_at[c] > float(base.loc[c, "hit_rate"]) + 1e-12]
+        beaten_at += [f"{theme} at {100 * c:g}%" for c in beats]
+        stats["base_rri_below_1"] += int(float(base.loc[0.01, "rri"]) < 1)
+        ratio = {c: best_at[c] / float(base.loc[c, "hit_rate"]) for c in covs}
+        winners.append(
+            f"| {theme} | " + " | ".join(winner(part, c) for c in covs) + " |"
+        )
+        gi200 = part[part["label"].str.startswith("gistar (200")].set_index("coverage")
+        gi100 = part[part["label"].str.startswith("gistar (100")].set_index("coverage")
+        kde_best = kde[kde["label"] == best_label].set_index("coverage")
+        full = [
+            c
+            for c in covs
+            if int(base.loc[c, "train_in_flagged"])
+            == int(base.loc[c, "train_incidents"])
+        ]
+        text = (
+            f"* **{theme}**: best KDE bandwidth {bandwidth_of(best_label)} (mean hit "
+            f"rate {pct(mean_hit.max())} over the four coverages, against "
+            f"{pct(auto_hit)} for the automatic bandwidth). "
+        )
+        if not beats:
+            text += (
+                "Nothing beats the naive baseline; the best other method reaches "
+                + ", ".join(f"{100 * ratio[c]:.0f}%" for c in covs)
+                + " of its hit rate at 0.5, 1, 2 and 5% coverage. "
+            )
+        else:
+            text += (
+                "Smoothing beats the naive baseline at "
+                + ", ".join(f"{100 * c:g}%" for c in beats)
+                + " coverage"
+                + (
+                    " (the baseline has flagged every cell with a training "
+                    f"incident from {100 * full[0]:g}% coverage on; beyond that it "
+                    "ranks cells only by their neighbours' counts)"
+                    if full and full[0] <= min(beats)
+                    else ""
+                )
+                + ". "
+            )
+        text += (
+            f"At 1%: baseline {pct(float(base.loc[0.01, 'hit_rate']))}, best KDE "
+            f"{pct(float(kde_best.loc[0.01, 'hit_rate']))}, Gi* "
+            f"{pct(float(gi200.loc[0.01, 'hit_rate']))} with 200 m cells and "
+            f"{pct(float(gi100.loc[0.01, 'hit_rate']))} with 100 m cells."
+        )
+        summary.append(text)
+    # --- what this means for the defaults
+    counts = pd.Series([v[0] for v in best_bw.values()]).value_counts()
+    top = str(counts.index[0])
+    n_beaten = sum("Nothing beats" in s for s in summary)
+    lines += [
+        "## What this means for the defaults",
+        "",
+        "Best method per theme and coverage (hit rate; ✓ = beats the baseline):",
+        "",
+        "| theme | " + " | ".join(f"{100 * c:g}%" for c in covs) + " |",
+        "|---|" + "---|" * len(covs),
+        *winners,
+        "",
+        *summary,
+        "",
+        f"* **KDE bandwidth**: {top} scores best in {counts.iloc[0]} of the "
+        f"{len(best_bw)} themes scored"
+        + (
+            " (the narrowest tried, so the optimum may be narrower still, i.e. "
+            "close to the raw counts)"
+            if top == "100 m"
+            else ""
+        )
+        + f". The automatic (Silverman) bandwidth, kilometres wide on county-wide "
+        f"data, is the worst KDE setting in {stats['auto_worst']} of "
+        f"{len(best_bw)} themes: fine for an overview map, wrong for targeting. "
+        "The default for targeting should be the street-scale bandwidth that "
+        "scores best here, not the automatic rule.",
+        f"* **Gi\\***: 100 m cells beat the default 200 m cells in "
+        f"{stats['gi100_better']} of {len(best_bw)} themes (mean hit rate), and "
+        f"the best KDE beats the best Gi* in {stats['kde_beats_gi']}; Gi* answers "
+        "'is this cluster significant?', not 'where will crime be next?'.",
+        f"* **Clusters** (DBSCAN/HDBSCAN, automatic settings): at 1% coverage the "
+        f"better of the two trails the best KDE in {stats['clusters_trail']} of "
+        f"{len(best_bw)} themes; their outlines take in the empty ground around "
+        "the snap points.",
+        f"* **The naive baseline** (last period's counts in 100 m cells) is beaten "
+        f"by no method in {n_beaten} of the {len(best_bw)} themes"
+        + (f"; it is beaten only for {', '.join(beaten_at)}" if beaten_at else "")
+        + ". police.uk snaps incidents to a few anonymous points per street and "
+        "crime repeats at the same points, so the raw counts carry the signal and "
+        "smoothing spreads the flagged area away from them. "
+        + (
+            f"Its RRI at 1% is below 1 in {stats['base_rri_below_1']} of "
+            f"{len(best_bw)} themes: regression to the mean (the cells hottest in "
+            "training cool somewhat, yet still hold the most crime). "
+            if stats["base_rri_below_1"]
+            else ""
+        )
+        + "Show the baseline next to any hotspot map so analysts see what "
+        "smoothing costs.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "backtest.md")
+    args = parser.parse_args()
+    print(run(args.out))
+    # keep a machine-readable trace of the settings for the lead
+    print(json.dumps({"written": str(args.out)}))
+
+
+if __name__ == "__main__":
+    main()
