@@ -15,7 +15,7 @@ from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
 from hotspots.ingest import SENSITIVITIES, ingest, read_mapping_file
 from hotspots.io import write_csv_safe
-from hotspots.store import default_store_path, open_store
+from hotspots.store import Selection, default_store_path, open_store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +83,132 @@ def _parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="what the store holds")
     common(info)
+    _detect_parser(sub, common)
+    _evaluate_parser(sub, common)
     return p
+
+
+def _selection_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--input",
+        nargs="+",
+        metavar="PATH",
+        help="read these police.uk or partner files instead of the store",
+    )
+    sp.add_argument("--from", dest="month_from", metavar="YYYY-MM", help="first month")
+    sp.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month")
+    sp.add_argument("--category", nargs="+", metavar="NAME", help="categories to keep")
+    sp.add_argument("--theme", nargs="+", metavar="NAME", help="themes to keep")
+    sp.add_argument("--source", nargs="+", metavar="NAME", help="sources to keep")
+    sp.add_argument(
+        "--district",
+        nargs="+",
+        metavar="CODE",
+        help="district (LAD) codes, e.g. E07000114 for Thanet; also the study area "
+        "(default: all 13 Kent & Medway districts)",
+    )
+    sp.add_argument(
+        "--include-safeguarding",
+        action="store_true",
+        help="include safeguarding-sensitive incidents (restricted use only)",
+    )
+
+
+def _detect_parser(sub: Any, common: Any) -> None:
+    det = sub.add_parser(
+        "detect",
+        help="find hotspots (kde, dbscan, hdbscan, gistar) and write them",
+        description="Find hotspots in a selection of incidents and write the polygons "
+        "with their statistics and every parameter used to a GeoPackage.",
+    )
+    det.add_argument(
+        "--method", required=True, choices=["kde", "dbscan", "hdbscan", "gistar"]
+    )
+    _selection_args(det)
+    det.add_argument(
+        "--coverage",
+        type=float,
+        metavar="FRACTION",
+        help="keep the hottest areas covering this share of the study area, e.g. "
+        "0.05 (KDE default 0.05)",
+    )
+    det.add_argument("--harm", action="store_true", help="weight incidents by harm")
+    g = det.add_argument_group("kde options")
+    g.add_argument(
+        "--bandwidth", type=float, metavar="M", help="metres (default: automatic)"
+    )
+    g.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
+    g.add_argument(
+        "--cell-size", type=float, metavar="M", help="metres (default: automatic)"
+    )
+    g.add_argument("--kernel", choices=["quartic", "gaussian"])
+    g.add_argument(
+        "--k-mean", type=float, metavar="K", help="cells at least K x the mean"
+    )
+    g.add_argument(
+        "--min-density", type=float, metavar="PER_KM2", help="fixed threshold"
+    )
+    g = det.add_argument_group("dbscan / hdbscan options")
+    g.add_argument("--eps", type=float, metavar="M", help="metres (default: automatic)")
+    g.add_argument(
+        "--min-incidents", type=int, metavar="N", help="incidents to form a cluster"
+    )
+    g = det.add_argument_group("gistar options")
+    g.add_argument("--neighbours", type=int, metavar="RINGS", help="1 = 3x3 window")
+    g.add_argument(
+        "--permutations", type=int, metavar="N", help="permutation inference"
+    )
+    g.add_argument("--seed", type=int, help="random seed for permutations")
+    g.add_argument(
+        "--no-fdr", action="store_true", help="no false discovery rate correction"
+    )
+    det.add_argument(
+        "--out", required=True, metavar="FILE", help="GeoPackage to write (.gpkg)"
+    )
+    common(det)
+
+
+def _evaluate_parser(sub: Any, common: Any) -> None:
+    ev = sub.add_parser(
+        "evaluate",
+        help="back-test a method against the naive baseline",
+        description="Find hotspots in the training months and score them on the test "
+        "months (hit rate, PAI, PEI, RRI), beside the naive baseline: the training "
+        "counts on the same grid, hottest cells first. See docs/backtest.md.",
+    )
+    ev.add_argument(
+        "--method",
+        required=True,
+        choices=["kde", "dbscan", "hdbscan", "gistar", "naive"],
+    )
+    for name in ("train-from", "train-to", "test-from", "test-to"):
+        ev.add_argument(f"--{name}", required=True, metavar="YYYY-MM")
+    ev.add_argument(
+        "--coverage",
+        type=float,
+        nargs="+",
+        default=[0.005, 0.01, 0.02, 0.05],
+        metavar="FRACTION",
+        help="shares of the study area flagged (default 0.005 0.01 0.02 0.05)",
+    )
+    ev.add_argument("--eval-cell-size", type=float, default=100.0, metavar="M")
+    ev.add_argument("--theme", nargs="+", metavar="NAME", help="themes to keep")
+    ev.add_argument(
+        "--district", nargs="+", metavar="CODE", help="study area districts"
+    )
+    ev.add_argument(
+        "--input", nargs="+", metavar="PATH", help="files instead of the store"
+    )
+    ev.add_argument(
+        "--bandwidth", type=float, metavar="M", help="KDE bandwidth (default 200)"
+    )
+    ev.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
+    ev.add_argument(
+        "--cell-size", type=float, metavar="M", help="Gi* cell size (default 100)"
+    )
+    ev.add_argument("--eps", type=float, metavar="M", help="DBSCAN radius")
+    ev.add_argument("--min-incidents", type=int, metavar="N")
+    common(ev)
 
 
 def _mapping(args: argparse.Namespace) -> dict[str, str] | None:
@@ -133,6 +258,140 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
+    """The incidents chosen by the selection arguments, and the selection."""
+    sensitivities = None if args.include_safeguarding else ["public", "restricted"]
+    selection = Selection(
+        month_from=args.month_from,
+        month_to=args.month_to,
+        categories=args.category,
+        themes=args.theme,
+        sources=args.source,
+        districts=args.district,
+        sensitivities=sensitivities,
+    )
+    if args.input:
+        if args.store:
+            raise HotspotsError("Give --input or --store, not both.")
+        incidents = selection.apply(ingest(args.input).incidents)
+    else:
+        incidents = open_store(args.store).read(selection)
+    if incidents.empty:
+        raise HotspotsError(
+            f"No incidents match the selection {selection.as_dict()}. Check the months "
+            "(`hotspots info` lists them), categories, themes and district codes."
+        )
+    return incidents, selection
+
+
+def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
+    """Detect hotspots and write them with their parameters and provenance."""
+    from hotspots.boundaries import study_area
+    from hotspots.detect import detect
+    from hotspots.export import write_detection
+    from hotspots.provenance import provenance
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".gpkg":
+        raise HotspotsError(
+            f"{out}: detect writes a GeoPackage; give a name ending .gpkg."
+        )
+    area = study_area(args.district)  # checks the district codes first
+    incidents, selection = _selected(args)
+    options = {
+        "kde": {
+            "bandwidth": args.bandwidth,
+            "bandwidth_rule": args.bandwidth_rule,
+            "cell_size": args.cell_size,
+            "kernel": args.kernel,
+            "k_mean": args.k_mean,
+            "min_density": args.min_density,
+        },
+        "dbscan": {"eps": args.eps, "min_incidents": args.min_incidents},
+        "hdbscan": {"min_cluster_incidents": args.min_incidents},
+        "gistar": {
+            "cell_size": args.cell_size,
+            "neighbours": args.neighbours,
+            "permutations": args.permutations,
+            "rng": args.seed,
+            "fdr": False if args.no_fdr else None,
+        },
+    }[args.method]
+    result = detect(
+        incidents,
+        method=args.method,
+        study_area=area,
+        coverage=args.coverage,
+        weight="weight" if args.harm else None,
+        options=options,
+    )
+    record = provenance(
+        incidents,
+        filters={**selection.as_dict(), "study_area": area["lad_codes"].iloc[0]},
+        method=args.method,
+        parameters=result.parameters,
+    )
+    write_detection(result, out, record)
+    return {**result.summary(), "out": str(out), "data": record["data"]}
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """Back-test a method and the naive baseline on the selection."""
+    import math
+
+    from hotspots.boundaries import study_area
+    from hotspots.detect import GISTAR_CELL_SIZE_M, KDE_BANDWIDTH_M
+    from hotspots.evaluate import evaluate
+
+    area = study_area(args.district)
+    selection = Selection(
+        themes=args.theme,
+        districts=args.district,
+        sensitivities=["public", "restricted"],
+    )
+    if args.input:
+        if args.store:
+            raise HotspotsError("Give --input or --store, not both.")
+        incidents = selection.apply(ingest(args.input).incidents)
+    else:
+        incidents = open_store(args.store).read(selection)
+    options: dict[str, Any] = {}
+    if args.method == "kde":
+        if args.bandwidth_rule:
+            options["bandwidth_rule"] = args.bandwidth_rule
+        else:
+            options["bandwidth"] = args.bandwidth or KDE_BANDWIDTH_M
+    elif args.method == "gistar":
+        options["cell_size"] = args.cell_size or GISTAR_CELL_SIZE_M
+    elif args.method in ("dbscan", "hdbscan"):
+        if args.eps:
+            options["eps"] = args.eps
+        if args.min_incidents:
+            key = (
+                "min_incidents" if args.method == "dbscan" else "min_cluster_incidents"
+            )
+            options[key] = args.min_incidents
+    table = evaluate(
+        incidents,
+        method=args.method,
+        train=(args.train_from, args.train_to),
+        test=(args.test_from, args.test_to),
+        coverages=args.coverage,
+        study_area=area,
+        eval_cell_size=args.eval_cell_size,
+        options=options or None,
+    )
+    params = dict(table.attrs.get("parameters", {}))
+    rows = [
+        {
+            k: (None if isinstance(v, float) and math.isnan(v) else v)
+            for k, v in r.items()
+        }
+        for r in table.drop(columns=["parameters"], errors="ignore").to_dict("records")
+    ]
+    return {"method": args.method, "rows": rows, "parameters": params}
+
+
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     """What the store holds."""
     return open_store(args.store).info()
@@ -159,6 +418,29 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             )
         if "out" in out:
             print(f"Clean incidents written to {out['out']}")
+    elif command == "detect":
+        p = out["parameters"]
+        print(
+            f"{out['hotspots']} hotspots ({p['method']}) holding "
+            f"{out['incidents_in_hotspots']:,} incidents in {out['area_km2']:.2f} km² "
+            f"of a {out['study_area_km2']:,.0f} km² study area; written to {out['out']}"
+        )
+        for key, value in p.items():
+            if key.endswith("_explanation"):
+                print(f"  {value}")
+    elif command == "evaluate":
+        print(
+            f"{'method':<40} {'coverage':>8} {'hit rate':>9} {'PAI':>7} {'PEI':>6} {'RRI':>6}"
+        )
+        for r in out["rows"]:
+
+            def f(v: Any, spec: str) -> str:
+                return "n/a" if v is None else format(v, spec)
+
+            print(
+                f"{str(r['label'])[:40]:<40} {r['coverage']:>8.1%} {f(r['hit_rate'], '.1%'):>9} "
+                f"{f(r['pai'], '.1f'):>7} {f(r['pei'], '.2f'):>6} {f(r['rri'], '.2f'):>6}"
+            )
     elif command == "info":
         print(
             f"{out['store']}: {out['incidents']:,} incidents ({out['unlocated']:,} unlocated)"
@@ -170,7 +452,12 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             print(f"  months {months[0]} to {months[-1]} ({len(months)} months)")
 
 
-COMMANDS = {"ingest": cmd_ingest, "info": cmd_info}
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "info": cmd_info,
+    "detect": cmd_detect,
+    "evaluate": cmd_evaluate,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

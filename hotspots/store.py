@@ -69,6 +69,40 @@ class Selection:
     sensitivities: Sequence[str] | None = None
     located_only: bool = False
 
+    def apply(self, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The same selection made in memory (for incidents not in a store)."""
+        keep = np.ones(len(incidents), dtype=bool)
+        month = incidents["month"]
+        if self.month_from is not None:
+            keep &= (month >= parse_month(self.month_from)).to_numpy(dtype=bool)
+        if self.month_to is not None:
+            keep &= (month <= parse_month(self.month_to)).to_numpy(dtype=bool)
+        for column, values in (
+            ("category", self.categories),
+            ("theme", self.themes),
+            ("source", self.sources),
+            ("lad_code", self.districts),
+            ("ward_code", self.wards),
+            ("sensitivity", self.sensitivities),
+        ):
+            if values is not None:
+                keep &= (
+                    incidents[column].isin(list(values)).fillna(False).to_numpy(bool)
+                )
+        if self.located_only:
+            g = incidents.geometry
+            keep &= ~(g.isna() | g.is_empty).to_numpy()
+        return incidents[keep]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filters that are set, for provenance records."""
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            if value is None or value is False:
+                continue
+            out[key] = list(value) if isinstance(value, list | tuple) else value
+        return out
+
     def where(self) -> tuple[str, list[Any]]:
         """SQL WHERE clause and its parameters."""
         parts: list[str] = []

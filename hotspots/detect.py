@@ -1,0 +1,307 @@
+"""One entry point for every hotspot method: polygons, statistics and parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+
+from hotspots._validate import HotspotsError, require_points
+
+METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+
+#: Defaults chosen with the back-test on the bundled Kent data (train 2022, test
+#: 2024-01..04; docs/backtest.md). The automatic (Silverman) KDE bandwidth,
+#: kilometres wide county-wide, scored worst in all 5 themes, so no rule is the
+#: default. 100 m scored best in 4 of 5 themes and 200 m in the fifth, about 5
+#: points of hit rate behind 100 m at 1% coverage; but county-wide 100 m splits
+#: into ~2,250 hotspots and takes ~4 s, 200 m gives ~430 in under 1 s, so 200 m
+#: is the default and 100 m the choice for targeting small areas. 100 m Gi*
+#: cells beat 200 m cells in 4 of 5 themes.
+KDE_BANDWIDTH_M = 200.0
+GISTAR_CELL_SIZE_M = 100.0
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Hotspot polygons of one method, with every parameter that produced them.
+
+    ``hotspots`` has one row per hotspot polygon (EPSG:27700) with at least
+    ``hotspot_id``, ``incidents`` and ``area_km2``; ``parameters`` records every
+    setting, automatic choices included (``*_automatic`` keys and plain-English
+    ``*_explanation`` keys); ``result`` is the method's own full result (a
+    `DensitySurface`, `GiStarResult` or `ClusterResult`) for maps and exports.
+    """
+
+    method: str
+    hotspots: gpd.GeoDataFrame
+    parameters: dict[str, Any]
+    study_area_km2: float
+    result: Any = None
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Supporting vector layers worth writing beside the hotspots, by name.
+
+        Gi*: every study-area cell with its z, p and bin (``gistar_cells``).
+        KDE surfaces are rasters (a county at 50 m is over a million cells), so
+        they are written as GeoTIFF by the export module, not as polygons here.
+        """
+        if self.method == "gistar" and self.result is not None:
+            return {"gistar_cells": self.result.to_cells()}
+        return {}
+
+    @property
+    def incidents_in_hotspots(self) -> int:
+        """Located incidents inside the hotspot polygons."""
+        return int(self.hotspots["incidents"].sum()) if len(self.hotspots) else 0
+
+    @property
+    def area_km2(self) -> float:
+        """Total area of the hotspot polygons in km²."""
+        return float(self.hotspots["area_km2"].sum()) if len(self.hotspots) else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary of DESIGN.md: hotspots, incidents, area, parameters."""
+        return {
+            "hotspots": len(self.hotspots),
+            "incidents_in_hotspots": self.incidents_in_hotspots,
+            "area_km2": round(self.area_km2, 4),
+            "study_area_km2": round(self.study_area_km2, 2),
+            "parameters": self.parameters,
+        }
+
+
+def limit_to_coverage(
+    polygons: gpd.GeoDataFrame, *, coverage: float, study_area_km2: float
+) -> gpd.GeoDataFrame:
+    """Keep the densest polygons while their total area stays within `coverage`.
+
+    Polygons are taken in order of incidents per km² (highest first) until the
+    next one would push the total area above ``coverage × study_area_km2``; they
+    are then renumbered by incidents. Used for clusters and Gi* hot spots, whose
+    polygons come whole; KDE thresholds its surface instead.
+    """
+    if not 0 < coverage <= 1:
+        raise HotspotsError(f"`coverage` must be in (0, 1], got {coverage!r}.")
+    if polygons.empty:
+        return polygons
+    density = polygons["incidents"] / polygons["area_km2"].where(
+        polygons["area_km2"] > 0
+    )
+    order = density.fillna(0).sort_values(ascending=False, kind="stable").index
+    area = polygons.loc[order, "area_km2"].cumsum()
+    keep = order[(area <= coverage * study_area_km2).to_numpy()]
+    out = polygons.loc[keep].sort_values("incidents", ascending=False, kind="stable")
+    return out.assign(hotspot_id=np.arange(1, len(out) + 1)).reset_index(drop=True)
+
+
+def detect(
+    incidents: gpd.GeoDataFrame,
+    *,
+    method: str,
+    study_area: gpd.GeoDataFrame | None = None,
+    coverage: float | None = None,
+    weight: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> Detection:
+    """Find hotspots in `incidents` with one method.
+
+    Parameters
+    ----------
+    incidents
+        Canonical incidents (EPSG:27700); unlocated rows are skipped.
+    method
+        ``kde`` (kernel density surface, thresholded), ``dbscan`` or ``hdbscan``
+        (density-based clusters of incident locations) or ``gistar`` (Getis-Ord
+        Gi* hot spots on a grid).
+    study_area
+        Polygon(s) bounding the analysis, e.g. ``boundaries.study_area(codes)``.
+    coverage
+        Keep only the hottest areas covering this share of the study area
+        (0.05 = 5 %). For KDE the default is 0.05; for the others ``None`` keeps
+        every hotspot found.
+    weight
+        Column of harm weights (``weight``), or ``None`` to count incidents.
+    options
+        Method options, as the method's own function names them (e.g.
+        ``bandwidth``, ``cell_size``, ``eps``, ``min_incidents``, ``neighbours``).
+        ``None`` means "not given": the default applies (`KDE_BANDWIDTH_M`,
+        `GISTAR_CELL_SIZE_M`, or the method's own). ``"auto"`` asks for the
+        method's automatic rule (e.g. ``cell_size="auto"`` for Gi*; for KDE give
+        ``bandwidth_rule`` instead).
+
+    Returns
+    -------
+    Detection
+    """
+    require_points(incidents, name="incidents")
+    if method not in METHODS:
+        raise HotspotsError(
+            f"Unknown method {method!r}; choose one of {', '.join(METHODS)}."
+        )
+    # None = not given (the default applies); "auto" = the method's automatic rule
+    options = {
+        k: (None if v == "auto" else v)
+        for k, v in (options or {}).items()
+        if v is not None
+    }
+    area_km2 = (
+        float(study_area.geometry.area.sum() / 1e6)
+        if study_area is not None
+        else float("nan")
+    )
+    if method == "kde":
+        found = _kde(incidents, study_area, area_km2, coverage, weight, options)
+    elif method == "gistar":
+        found = _gistar(incidents, study_area, area_km2, coverage, weight, options)
+    else:
+        found = _clusters(
+            incidents, method, study_area, area_km2, coverage, weight, options
+        )
+    hot = found.hotspots
+    if "hotspot" in hot and "hotspot_id" not in hot:
+        hot = hot.rename(columns={"hotspot": "hotspot_id"})
+    if hot.empty:
+        return replace(found, hotspots=hot)
+    # every method's polygons are profiled, and ranked, by the incidents inside them
+    hot = _describe(hot, incidents, weight)
+    # a Gi* hot spot can be a group of empty cells beside busy ones: not a place
+    # where harm concentrates, so it is dropped (and counted)
+    empty = hot["incidents"] == 0
+    if empty.any():
+        found = replace(
+            found,
+            parameters={
+                **found.parameters,
+                "hotspots_without_incidents_dropped": int(empty.sum()),
+            },
+        )
+        hot = hot[~empty.to_numpy()]
+    hot = hot.sort_values(["incidents", "harm"], ascending=False, kind="stable")
+    hot = hot.assign(hotspot_id=np.arange(1, len(hot) + 1)).reset_index(drop=True)
+    return replace(found, hotspots=hot)
+
+
+def _describe(
+    polygons: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, weight: str | None
+) -> gpd.GeoDataFrame:
+    """Every method's polygons get the same profile (mix, months, trend, areas)."""
+    from hotspots.boundaries import load_boundary
+    from hotspots.profile import describe_hotspots
+
+    wards = load_boundary("wards")
+    districts = load_boundary("districts")
+    return describe_hotspots(
+        polygons,
+        incidents,
+        weight=weight,
+        ward_names=wards.set_index("ward_code")["ward_name"],
+        district_names=districts.set_index("lad_code")["lad_name"],
+    )
+
+
+def _finish(
+    method: str,
+    polygons: gpd.GeoDataFrame,
+    parameters: dict[str, Any],
+    area_km2: float,
+    coverage: float | None,
+    result: Any,
+) -> Detection:
+    if coverage is not None and method != "kde":
+        if not np.isfinite(area_km2):
+            raise HotspotsError("`coverage` needs a study area (choose districts).")
+        polygons = limit_to_coverage(
+            polygons, coverage=coverage, study_area_km2=area_km2
+        )
+        parameters = {**parameters, "coverage": coverage}
+    return Detection(
+        method=method,
+        hotspots=polygons,
+        parameters={"method": method, **parameters},
+        study_area_km2=area_km2,
+        result=result,
+    )
+
+
+def _kde(
+    incidents: gpd.GeoDataFrame,
+    study_area: gpd.GeoDataFrame | None,
+    area_km2: float,
+    coverage: float | None,
+    weight: str | None,
+    options: dict[str, Any],
+) -> Detection:
+    from hotspots.density import kde_surface, surface_hotspots
+
+    thresholds: dict[str, Any] = {
+        k: options.pop(k) for k in ("k_mean", "min_density") if k in options
+    }
+    if not thresholds:
+        thresholds = {"coverage": 0.05 if coverage is None else coverage}
+    elif coverage is not None:
+        raise HotspotsError(
+            "Give one threshold: --coverage, --k-mean or --min-density."
+        )
+    if options.get("bandwidth") is None and "bandwidth_rule" not in options:
+        options["bandwidth"] = KDE_BANDWIDTH_M
+    surface = kde_surface(incidents, study_area=study_area, weight=weight, **options)
+    polygons = surface_hotspots(surface, incidents, **thresholds)
+    parameters: dict[str, Any] = {**surface.parameters, **thresholds}
+    if "threshold" in polygons.attrs:
+        parameters["threshold_kde_per_km2"] = polygons.attrs["threshold"]
+    return _finish("kde", polygons, parameters, area_km2, None, surface)
+
+
+def _gistar(
+    incidents: gpd.GeoDataFrame,
+    study_area: gpd.GeoDataFrame | None,
+    area_km2: float,
+    coverage: float | None,
+    weight: str | None,
+    options: dict[str, Any],
+) -> Detection:
+    from hotspots.gistar import gistar_grid
+
+    min_bin = int(options.pop("min_bin", 2))
+    options.setdefault("cell_size", GISTAR_CELL_SIZE_M)
+    result = gistar_grid(incidents, study_area=study_area, weight=weight, **options)
+    polygons = result.hotspots(min_bin=min_bin)
+    parameters = {**result.parameters, "min_bin": min_bin}
+    return _finish(
+        "gistar",
+        polygons,
+        parameters,
+        area_km2,
+        coverage,
+        result,
+    )
+
+
+def _clusters(
+    incidents: gpd.GeoDataFrame,
+    method: str,
+    study_area: gpd.GeoDataFrame | None,
+    area_km2: float,
+    coverage: float | None,
+    weight: str | None,
+    options: dict[str, Any],
+) -> Detection:
+    from hotspots.cluster import find_clusters
+
+    points = incidents
+    if study_area is not None:
+        inside = incidents.geometry.within(study_area.geometry.union_all())
+        points = incidents[inside.to_numpy()]
+        if points.empty:
+            raise HotspotsError("No located incidents inside the study area.")
+    kind: Literal["dbscan", "hdbscan"] = "hdbscan" if method == "hdbscan" else "dbscan"
+    result = find_clusters(points, method=kind, weight=weight, **options)
+    polygons = result.polygons
+    if "hotspot_id" not in polygons:
+        polygons = polygons.assign(hotspot_id=np.arange(1, len(polygons) + 1))
+    return _finish(
+        method, polygons, dict(result.parameters), area_km2, coverage, result
+    )

@@ -1,0 +1,68 @@
+"""What produced an output: data, filters, method, parameters and software version."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from hotspots import __version__
+from hotspots.crs import OSTN15, ostn15_available
+
+
+def describe_data(incidents: pd.DataFrame) -> dict[str, Any]:
+    """Sources, months and counts of the incidents an output was made from."""
+    located = int((~(incidents.geometry.isna() | incidents.geometry.is_empty)).sum())
+    months = sorted(incidents["month"].astype(str).unique()) if len(incidents) else []
+    return {
+        "incidents": len(incidents),
+        "located": located,
+        "unlocated": len(incidents) - located,
+        "sources": {
+            str(k): int(v)
+            for k, v in incidents["source"].value_counts().sort_index().items()
+        },
+        "months": months,
+        "month_from": months[0] if months else None,
+        "month_to": months[-1] if months else None,
+        "sensitivities": sorted(incidents["sensitivity"].astype(str).unique()),
+    }
+
+
+def provenance(
+    incidents: pd.DataFrame,
+    *,
+    filters: dict[str, Any],
+    method: str | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A provenance record: every output carries one (DESIGN.md, Provenance).
+
+    Parameters
+    ----------
+    incidents
+        The incidents the output was made from (after filtering).
+    filters
+        The selection as the user gave it (months, categories, themes, ...).
+    method
+        The detection method, if any.
+    parameters
+        Every parameter used, automatic choices included and marked.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: software, created (UTC), data, filters, method,
+        parameters, coordinate systems and transformation.
+    """
+    return {
+        "software": f"hotspots {__version__}",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": describe_data(incidents),
+        "filters": filters,
+        "method": method,
+        "parameters": parameters or {},
+        "crs": "EPSG:27700 (British National Grid, metres)",
+        "transformation": OSTN15 if ostn15_available() else "Helmert (EPSG:1314)",
+    }

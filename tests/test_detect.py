@@ -1,0 +1,218 @@
+"""`detect`: one entry point for every method, and the command line that writes it."""
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely import box
+
+from hotspots._validate import HotspotsError
+from hotspots.cli import main
+from hotspots.detect import detect, limit_to_coverage
+from hotspots.store import read_bundled_police
+
+SHARED_KENT = (
+    Path(__file__).parent.parent.parent / "shared" / "data" / "police-uk" / "kent"
+)
+THANET = "E07000114"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def thanet_violence():
+    inc = read_bundled_police()
+    keep = (
+        inc["lad_code"].eq(THANET).fillna(False)
+        & inc["theme"].eq("serious violence & weapons")
+        & (inc["month"] >= pd.Period("2024-01", "M"))
+    )
+    return inc[keep.to_numpy(dtype=bool)]
+
+
+# --- inputs -------------------------------------------------------------------------
+def test_unknown_method(thanet_violence):
+    with pytest.raises(HotspotsError, match="Unknown method 'kmeans'"):
+        detect(thanet_violence, method="kmeans")
+
+
+def test_geographic_crs_refused(thanet_violence):
+    with pytest.raises(HotspotsError, match="projected CRS in metres"):
+        detect(thanet_violence.to_crs("EPSG:4326"), method="gistar")
+
+
+@pytest.mark.parametrize("coverage", [0, -0.1, 1.5])
+def test_coverage_out_of_range(coverage):
+    polys = gpd.GeoDataFrame(
+        {"incidents": [5], "area_km2": [1.0]},
+        geometry=[box(0, 0, 1000, 1000)],
+        crs=27700,
+    )
+    with pytest.raises(HotspotsError, match="coverage"):
+        limit_to_coverage(polys, coverage=coverage, study_area_km2=10)
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path):
+    code, _out, err = run(
+        capsys,
+        "detect",
+        "--method",
+        "gistar",
+        "--from",
+        "2024-13",
+        "--out",
+        tmp_path / "x.gpkg",
+    )
+    assert code == 2
+    assert "write it as YYYY-MM" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, err = run(
+        capsys, "detect", "--method", "gistar", "--out", tmp_path / "x.shp"
+    )
+    assert code == 2
+    assert "ending .gpkg" in err
+    code, _, err = run(
+        capsys,
+        "detect",
+        "--method",
+        "gistar",
+        "--district",
+        "E99999999",
+        "--out",
+        tmp_path / "x.gpkg",
+    )
+    assert code == 2
+    assert "Unknown district code" in err
+    code, _, err = run(
+        capsys,
+        "detect",
+        "--method",
+        "gistar",
+        "--theme",
+        "no such theme",
+        "--out",
+        tmp_path / "x.gpkg",
+    )
+    assert code == 2
+    assert "No incidents match" in err
+
+
+# --- outputs ------------------------------------------------------------------------
+def test_limit_to_coverage_keeps_densest_within_area():
+    # three squares: 1 km² with 50, 2 km² with 60 (30/km²), 0.25 km² with 20 (80/km²)
+    polys = gpd.GeoDataFrame(
+        {"incidents": [50, 60, 20], "area_km2": [1.0, 2.0, 0.25]},
+        geometry=[
+            box(0, 0, 1000, 1000),
+            box(2000, 0, 4000, 1000),
+            box(5000, 0, 5500, 500),
+        ],
+        crs=27700,
+    )
+    kept = limit_to_coverage(polys, coverage=0.125, study_area_km2=10)  # 1.25 km²
+    assert sorted(kept["incidents"]) == [20, 50]
+    assert kept["hotspot_id"].tolist() == [1, 2]  # ranked by incidents
+    assert kept.iloc[0]["incidents"] == 50
+    assert kept["area_km2"].sum() <= 1.25
+
+
+def test_gistar_detection_counts_are_real(thanet_violence):
+    from hotspots.boundaries import study_area
+
+    area = study_area([THANET])
+    result = detect(thanet_violence, method="gistar", study_area=area)
+    hot = result.hotspots
+    assert len(hot) > 0
+    # incidents in the polygons equal an independent point-in-polygon count
+    pts = thanet_violence[~thanet_violence.geometry.is_empty]
+    joined = gpd.sjoin(pts[["geometry"]], hot[["geometry"]], predicate="within")
+    assert result.incidents_in_hotspots == joined.index.nunique()
+    assert result.summary()["parameters"]["method"] == "gistar"
+    assert np.isclose(result.study_area_km2, area.area.sum() / 1e6)
+
+
+def test_cli_detect_writes_gpkg_with_parameters_and_provenance(capsys, tmp_path):
+    out = tmp_path / "thanet.gpkg"
+    code, stdout, err = run(
+        capsys, "detect", "--method", "gistar", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--theme", "serious violence & weapons", "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    for key in ("hotspots", "incidents_in_hotspots", "area_km2", "parameters"):
+        assert key in summary
+    layers = dict(pyogrio.list_layers(out))
+    assert {"hotspots", "parameters", "provenance"} <= set(layers)
+    info = pyogrio.read_info(out, layer="hotspots")
+    assert info["crs"] == "EPSG:27700"
+    assert info["features"] == summary["hotspots"]
+    hot = gpd.read_file(out, layer="hotspots")
+    assert hot["incidents"].sum() == summary["incidents_in_hotspots"]
+    params = pyogrio.read_dataframe(out, layer="parameters").set_index("name")["value"]
+    assert json.loads(params["method"]) == "gistar"
+    prov = pyogrio.read_dataframe(out, layer="provenance").set_index("key")["value"]
+    assert json.loads(prov["data.month_from"]) == "2024-01"
+    assert json.loads(prov["data.month_to"]) == "2024-04"
+    assert json.loads(prov["filters.districts"]) == [THANET]
+    assert json.loads(prov["software"]).startswith("hotspots ")
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not SHARED_KENT.exists(), reason="raw police.uk files not present")
+def test_cli_detect_on_police_files(capsys, tmp_path):
+    out = tmp_path / "files.gpkg"
+    code, stdout, err = run(
+        capsys, "detect", "--method", "gistar", "--input", SHARED_KENT / "2024-01-kent-street.csv",
+        SHARED_KENT / "2024-02-kent-street.csv", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["data"]["months"] == ["2024-01", "2024-02"]
+    assert summary["hotspots"] > 0
+
+
+def test_cli_evaluate_json_contract(capsys):
+    code, out, err = run(
+        capsys, "evaluate", "--method", "gistar", "--train-from", "2022-01",
+        "--train-to", "2022-12", "--test-from", "2024-01", "--test-to", "2024-04",
+        "--district", THANET, "--theme", "drugs & county lines", "--coverage", "0.01", "0.05",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    rows = pd.DataFrame(result["rows"])
+    assert sorted(rows["method"].unique()) == ["gistar", "naive"]
+    assert sorted(rows["coverage"]) == [0.01, 0.01, 0.05, 0.05]
+    assert rows["hit_rate"].between(0, 1).all()
+    assert (rows["pei"] <= 1 + 1e-12).all()
+    assert np.allclose(rows["pai"], rows["hit_rate"] / rows["area_share"])
+    # the test incidents are the located Thanet drugs incidents of 2024-01..04
+    inc = read_bundled_police()
+    keep = (
+        inc["lad_code"].eq(THANET).fillna(False)
+        & inc["theme"].eq("drugs & county lines")
+        & inc["month"].astype(str).between("2024-01", "2024-04")
+        & ~inc.geometry.is_empty
+    )
+    assert (rows["test_incidents"] <= int(keep.sum())).all()
+    assert (
+        rows["test_incidents"] >= int(keep.sum()) - 5
+    ).all()  # a few beyond the coast
+
+
+def test_cli_evaluate_rejects_overlapping_months(capsys):
+    code, _, err = run(
+        capsys, "evaluate", "--method", "kde", "--train-from", "2022-01",
+        "--train-to", "2022-12", "--test-from", "2022-06", "--test-to", "2022-08",
+    )  # fmt: skip
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
