@@ -1,104 +1,485 @@
-"""Kent & Medway hotspot mapping dashboard (Streamlit). Run with `make run`."""
+"""Kent & Medway hotspot dashboard (Streamlit). Run with `make run`.
+
+A thin shell over the `hotspots` package: widgets, cached calls and layout. Every
+number and map layer comes from a `hotspots` function; nothing here does geometry.
+"""
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 import hotspots as hs
-from hotspots.boundaries import load_boundary
-from hotspots.mapping import boundary_map
-from hotspots.store import Selection, open_store
-from hotspots.summary import counts_by_district, counts_by_month
+from hotspots import dashboard as dash
+from hotspots.categories import THEMES
 
-ATTRIBUTION = """
-Contains public sector information licensed under the Open Government Licence v3.0.
-Contains National Statistics data © Crown copyright and database right 2025.
-Contains OS data © Crown copyright and database right 2025.
-Contains Royal Mail data © Royal Mail copyright and database right 2025.
-Police data: data.police.uk (Kent Police street-level crime, locations anonymised).
-"""
-
-st.set_page_config(page_title="Kent & Medway hotspots", page_icon="🗺️", layout="wide")
-
-
-@st.cache_data(show_spinner="Loading the incident store…")
-def load_incidents(store_path: str | None):
-    store = open_store(store_path)
-    return store.read(Selection()), store.info()
-
-
-@st.cache_data(show_spinner=False)
-def load_layers():
-    return load_boundary("districts"), load_boundary("wards")
-
-
-st.title("Kent & Medway incident hotspots")
-st.caption(
-    "Foundation view: the bundled data loaded into the local store. Hotspot "
-    "detection (KDE, DBSCAN, Gi*) comes next."
+st.set_page_config(
+    page_title="Kent & Medway hotspots",
+    page_icon="🗺️",
+    layout="wide",
+    initial_sidebar_state="expanded",
 )
+
+METHODS = {
+    "kde": "Kernel density (KDE)",
+    "dbscan": "Clusters (DBSCAN)",
+    "hdbscan": "Clusters (HDBSCAN)",
+    "gistar": "Hot and cold spots (Getis-Ord Gi*)",
+}
+METHOD_HELP = {
+    "kde": "Spreads each incident over a circle of the bandwidth and adds them up: "
+    "a smooth surface of incidents per km². The hottest cells covering the chosen "
+    "share of the area are outlined as hotspots.",
+    "dbscan": "Groups incidents that lie close together: a cluster is a run of "
+    "places each with at least the minimum number of incidents within the radius.",
+    "hdbscan": "Like DBSCAN but finds the radius itself, place by place: clusters "
+    "of different densities (town centre and estate) in one go.",
+    "gistar": "Counts incidents in grid cells and tests each cell with its "
+    "neighbours against the whole area: red cells are statistically significant "
+    "hot spots, blue cold spots (false discovery rate corrected).",
+}
+
+
+# ---------------------------------------------------------------------------------
+# cached data and computations (only package calls; hashable arguments)
+
+
+@st.cache_resource(show_spinner="Opening the incident store…")
+def all_incidents() -> Any:
+    """Every incident in the store (shared, read-only)."""
+    return dash.load_incidents(None)
+
+
+@st.cache_resource(show_spinner=False)
+def reference() -> dash.Reference:
+    """Boundaries, population, schools: read once."""
+    return dash.load_reference()
+
+
+@st.cache_data(show_spinner="Finding hotspots…", max_entries=48)
+def find_hotspots(
+    selection: tuple[tuple[str, Any], ...],
+    method: str,
+    options: tuple[tuple[str, Any], ...],
+    coverage: float | None,
+    harm: bool,
+    upload_key: str | None,
+) -> dash.MapResult:
+    """Detection on the selection, with the map image and tables it needs."""
+    incidents = dash.select(all_incidents(), _upload(upload_key), selection)
+    return dash.run_method(
+        incidents,
+        reference(),
+        method=method,
+        options=dict(options),
+        coverage=coverage,
+        harm=harm,
+        districts=dict(selection).get("districts"),
+    )
+
+
+@st.cache_data(show_spinner="Counting by ward and district…", max_entries=48)
+def area_tables(
+    selection: tuple[tuple[str, Any], ...], harm: bool, upload_key: str | None
+) -> dict[str, pd.DataFrame]:
+    """District and ward statistics for the selection, with change."""
+    incidents = dash.select(all_incidents(), _upload(upload_key), selection, areas=True)
+    return dash.area_tables(incidents, all_incidents(), dict(selection), harm=harm)
+
+
+def _upload(key: str | None) -> Any:
+    return st.session_state.get("uploads", {}).get(key) if key else None
+
+
+# ---------------------------------------------------------------------------------
+# the selection, kept in the URL so a view can be shared
+
 try:
-    incidents, info = load_incidents(None)
-    districts, wards = load_layers()
+    incidents = all_incidents()
+    ref = reference()
 except hs.HotspotsError as err:
     st.error(str(err))
     st.stop()
 
-months = list(info["months"])
+choices = dash.choices(incidents, ref)
+state = dash.from_query(dict(st.query_params), choices)
+
+with st.sidebar:
+    st.header("Selection")
+    with st.form("selection"):
+        months = st.select_slider(
+            "Months",
+            options=choices.months,
+            value=(state.month_from, state.month_to),
+            help="police.uk has no data for 2023-02 to 2023-12 in the bundled set.",
+        )
+        themes = st.multiselect(
+            "Themes", THEMES, default=state.themes, placeholder="All themes"
+        )
+        categories = st.multiselect(
+            "Categories", choices.categories, default=state.categories,
+            placeholder="All categories",
+        )  # fmt: skip
+        districts = st.multiselect(
+            "Districts",
+            list(choices.districts),
+            default=state.districts,
+            format_func=choices.districts.get,
+            placeholder="All 13 districts",
+        )
+        wards = st.multiselect(
+            "Wards",
+            list(choices.wards),
+            default=state.wards,
+            format_func=choices.wards.get,
+            placeholder="All wards of the districts",
+        )
+        sources = st.multiselect(
+            "Sources", choices.sources, default=state.sources, placeholder="All sources"
+        )
+        harm = st.toggle(
+            "Weight by harm",
+            value=state.harm,
+            help="Count each incident by its harm weight instead of 1.",
+        )
+        st.subheader("Method")
+        method = st.radio(
+            "Hotspot method",
+            list(METHODS),
+            index=list(METHODS).index(state.method),
+            format_func=METHODS.get,
+            label_visibility="collapsed",
+        )
+        st.caption(METHOD_HELP[method])
+        auto = st.toggle(
+            "Choose the parameters automatically",
+            value=state.auto,
+            help="Rules pick the bandwidth, radius or cell size from the data; "
+            "their choice is shown under the map.",
+        )
+        if method == "kde":
+            bandwidth = st.slider(
+                "Bandwidth (m)", 50, 1500, state.bandwidth, step=25, disabled=auto,
+                help="How far each incident is spread. Wider = smoother, fewer, "
+                "larger hotspots.",
+            )  # fmt: skip
+            coverage = st.slider(
+                "Hotspot area (% of the study area)", 0.5, 10.0, state.coverage, step=0.5,
+                help="The hottest cells covering this share of the area are outlined.",
+            )  # fmt: skip
+            rule = st.selectbox(
+                "Automatic rule",
+                ["knn", "silverman", "normal"],
+                index=["knn", "silverman", "normal"].index(state.rule),
+                format_func=dash.RULE_LABELS.get,
+                disabled=not auto,
+                help="How the bandwidth is chosen when automatic.",
+            )
+            options: dict[str, Any] = (
+                {"bandwidth_rule": rule} if auto else {"bandwidth": float(bandwidth)}
+            )
+        elif method == "gistar":
+            cell = st.slider(
+                "Cell size (m)", 100, 1000, state.cell_size, step=50, disabled=auto,
+                help="Side of the grid cells that are counted and tested.",
+            )  # fmt: skip
+            options = {"cell_size": "auto" if auto else float(cell)}
+            coverage = None
+        else:
+            eps = st.slider(
+                "Cluster radius (m)", 50, 1000, state.eps, step=25,
+                disabled=auto or method == "hdbscan",
+                help="DBSCAN: incidents within this distance are neighbours.",
+            )  # fmt: skip
+            min_incidents = st.slider(
+                "Incidents needed to form a cluster",
+                5,
+                500,
+                state.min_incidents,
+                step=5,
+            )
+            options = (
+                {"eps": None if auto else float(eps), "min_incidents": min_incidents}
+                if method == "dbscan"
+                else {"min_cluster_incidents": min_incidents}
+            )
+            coverage = None
+        st.form_submit_button("Update the map", type="primary", width="stretch")
+    basemap = st.radio(
+        "Background map",
+        ["OpenStreetMap", "none"],
+        index=0 if state.basemap != "none" else 1,
+        format_func=lambda b: "None (works offline)" if b == "none" else b,
+        horizontal=True,
+    )
+
+view = dash.View(
+    month_from=months[0],
+    month_to=months[1],
+    themes=themes,
+    categories=categories,
+    districts=districts,
+    wards=wards,
+    sources=sources,
+    harm=harm,
+    method=method,
+    auto=auto,
+    bandwidth=int(bandwidth) if method == "kde" else state.bandwidth,
+    rule=str(options.get("bandwidth_rule", state.rule)),
+    cell_size=int(cell) if method == "gistar" else state.cell_size,
+    eps=int(eps) if method in ("dbscan", "hdbscan") else state.eps,
+    min_incidents=int(
+        options.get("min_incidents")
+        or options.get("min_cluster_incidents")
+        or state.min_incidents
+    ),
+    coverage=float(coverage if coverage is not None else state.coverage),
+    basemap=basemap,
+)
+st.query_params.from_dict(dash.to_query(view))
+upload_key = st.session_state.get("use_upload")
+selection_key = dash.selection_key(view, upload_key)
+
+# ---------------------------------------------------------------------------------
+# header
+
+st.title("Kent & Medway incident hotspots")
+st.caption(dash.describe_view(view, choices))
+
+try:
+    result = find_hotspots(
+        selection_key,
+        method,
+        tuple(sorted(options.items())),
+        None if coverage is None else coverage / 100,
+        harm,
+        upload_key,
+    )
+    tables = area_tables(selection_key, harm, upload_key)
+except hs.HotspotsError as err:
+    st.error(str(err))
+    st.stop()
+
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Incidents", f"{info['incidents']:,}")
+c1.metric(
+    "Incidents selected",
+    f"{result.incidents:,}",
+    help="Including those without a location.",
+)
 c2.metric(
     "Without a usable location",
-    f"{info['unlocated']:,}",
-    help="Counted in totals, not mapped.",
+    f"{result.unlocated:,}",
+    help="Counted in totals and tables, not on the map.",
 )
-c3.metric(
-    "Months", f"{len(months)}", help=f"{months[0]} to {months[-1]}" if months else None
+c3.metric("Hotspots", f"{len(result.hotspots):,}", help=result.method_label)
+c4.metric(
+    "Incidents in hotspots",
+    f"{result.share_in_hotspots:.0%}",
+    help=f"{result.incidents_in_hotspots:,} incidents in {result.area_km2:.2f} km² "
+    f"({result.area_share:.1%} of the study area).",
 )
-c4.metric("Sources", f"{len(info['sources'])}", help=", ".join(info["sources"]))
 
-by_district = counts_by_district(incidents, districts)
-left, right = st.columns([3, 2])
-with left:
-    basemap = st.radio(
-        "Basemap",
-        ["OpenStreetMap", "none"],
-        horizontal=True,
-        format_func=lambda b: "None (offline)" if b == "none" else b,
-    )
-    m = boundary_map(
-        districts.merge(
-            by_district[["lad_code", "incidents", "rate_per_1000"]], on="lad_code"
-        ),
-        wards,
-        basemap=basemap,
-    )
-    st_folium(
-        m,
-        returned_objects=[],
-        use_container_width=True,
-        height=520,
-        key=f"map-{basemap}",
-    )
-with right:
-    st.subheader("Incidents by district")
-    st.dataframe(
-        by_district.rename(
-            columns={
-                "lad_name": "District",
-                "lad_code": "Code",
-                "incidents": "Incidents",
-                "residents": "Residents (Census 2021)",
-                "rate_per_1000": "Per 1,000 residents",
-            }
-        ),
+# ---------------------------------------------------------------------------------
+# map and hotspot table
+
+map_col, table_col = st.columns([3, 2], gap="medium")
+with table_col:
+    st.subheader("Hotspots, ranked")
+    table = dash.hotspot_table(result.hotspots)
+    picked = st.dataframe(
+        table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
+        height=420,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="hotspot_table",
+        column_config=dash.HOTSPOT_COLUMNS,
     )
-st.subheader("Incidents by month and theme")
-monthly = counts_by_month(incidents)
-st.bar_chart(monthly, x="month", y="incidents", color="theme", height=320)
-with st.expander("Data sources and attribution"):
-    st.markdown(ATTRIBUTION.replace("\n", "  \n"))
-    st.caption(f"Software version {hs.__version__}. Store: {info['store']}")
+    rows = picked.selection.rows if picked is not None else []
+    focus = int(table.iloc[rows[0]]["Rank"]) if rows else None
+    st.caption("Choose a row to zoom the map to that hotspot.")
+with map_col:
+    fmap = dash.build_map(result, ref, tables, view, focus=focus)
+    st_folium(
+        fmap,
+        returned_objects=[],
+        width="stretch",
+        height=560,
+        key=f"map-{method}-{basemap}-{focus}-{hash(selection_key) % 10**8}",
+    )
+    for line in result.explanations:
+        st.caption(line)
+    for line in result.warnings:
+        st.warning(line, icon="⚠️")
+
+# ---------------------------------------------------------------------------------
+# districts and wards, charts
+
+tab_wards, tab_districts, tab_trend, tab_data, tab_about = st.tabs(
+    ["Wards", "Districts", "Trends", "Your data", "Provenance and sources"]
+)
+with tab_wards:
+    st.dataframe(
+        tables["ward"], hide_index=True, width="stretch", height=380,
+        column_config=dash.AREA_COLUMNS,
+    )  # fmt: skip
+    st.caption(tables["note"])
+with tab_districts:
+    st.dataframe(
+        tables["district"], hide_index=True, width="stretch",
+        column_config=dash.AREA_COLUMNS,
+    )  # fmt: skip
+    st.caption(tables["note"])
+with tab_trend:
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Incidents per month by theme** (the selection)")
+        monthly = dash.monthly_by_theme(result.selected)
+        st.altair_chart(
+            alt.Chart(monthly)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("month:T", title=None),
+                y=alt.Y("incidents:Q", title="Incidents"),
+                color=alt.Color(
+                    "theme:N", scale=alt.Scale(scheme="tableau10"), title="Theme"
+                ),
+                tooltip=["month:T", "theme:N", "incidents:Q"],
+            )
+            .properties(height=300),
+            width="stretch",
+        )
+    with right:
+        st.markdown("**Category mix** (the selection)")
+        mix = dash.category_mix(result.selected)
+        st.altair_chart(
+            alt.Chart(mix)
+            .mark_bar()
+            .encode(
+                x=alt.X("incidents:Q", title="Incidents"),
+                y=alt.Y("category:N", sort="-x", title=None),
+                tooltip=[
+                    "category:N",
+                    "incidents:Q",
+                    alt.Tooltip("share:Q", format=".0%"),
+                ],
+            )
+            .properties(height=300),
+            width="stretch",
+        )
+    if len(result.hotspots):
+        pick = st.selectbox(
+            "Monthly trend of one hotspot",
+            table["Rank"].tolist(),
+            index=max(0, (focus or 1) - 1),
+            format_func=lambda r: (
+                f"Hotspot {r}: {table.loc[table['Rank'] == r, 'Wards'].iloc[0]}"
+            ),
+        )
+        series = dash.hotspot_monthly(result, int(pick))
+        st.altair_chart(
+            alt.Chart(series)
+            .mark_bar()
+            .encode(
+                x=alt.X("month:T", title=None),
+                y=alt.Y("incidents:Q", title="Incidents"),
+                color=alt.Color(
+                    "theme:N", scale=alt.Scale(scheme="tableau10"), title="Theme"
+                ),
+                tooltip=["month:T", "theme:N", "incidents:Q"],
+            )
+            .properties(height=220),
+            width="stretch",
+        )
+with tab_data:
+    st.markdown(
+        "Add a partner file (CSV or Excel): an ASB log, A&E assault locations, "
+        "safeguarding concerns. It stays on this computer."
+    )
+    upload = st.file_uploader("Partner file", type=["csv", "xlsx"])
+    if upload is not None:
+        try:
+            table_in = dash.preview(upload.name, upload.getvalue())
+        except hs.HotspotsError as err:
+            st.error(str(err))
+        else:
+            st.write(
+                f"{len(table_in.frame):,} rows, {len(table_in.frame.columns)} columns."
+            )
+            detected = dash.detected_columns(table_in)
+            st.markdown("**Columns** (detected; change any that are wrong)")
+            mapping: dict[str, str] = {}
+            cols = st.columns(4)
+            for i, role in enumerate(dash.ROLES):
+                options_in = ["(none)", *table_in.frame.columns]
+                chosen = cols[i % 4].selectbox(
+                    dash.ROLE_LABELS[role],
+                    options_in,
+                    index=options_in.index(detected[role]) if role in detected else 0,
+                    key=f"role-{role}",
+                )
+                if chosen != "(none)":
+                    mapping[role] = chosen
+            name = st.text_input("Name of this source", Path(upload.name).stem)
+            if st.button("Read the file", type="primary"):
+                try:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        path = Path(tmp) / Path(upload.name).name
+                        path.write_bytes(upload.getvalue())
+                        ingested = hs.ingest([path], source=name, mapping=mapping)
+                except hs.HotspotsError as err:
+                    st.error(str(err))
+                else:
+                    key = f"{name}:{hash(upload.getvalue())}"
+                    st.session_state.setdefault("uploads", {})[key] = ingested.incidents
+                    st.session_state["last_ingest"] = (
+                        key,
+                        ingested.report,
+                        ingested.rejects,
+                    )
+    if "last_ingest" in st.session_state:
+        key, report, rejects = st.session_state["last_ingest"]
+        st.markdown(dash.ingest_summary(report))
+        st.dataframe(dash.reasons_table(report), hide_index=True)
+        if len(rejects):
+            st.download_button(
+                "Download the rejected rows (CSV)",
+                dash.safe_csv(rejects),
+                file_name="rejected-rows.csv",
+                mime="text/csv",
+            )
+        use = st.radio(
+            "Map it",
+            ["no", "alone", "with"],
+            format_func={
+                "no": "Police data only",
+                "alone": "Your file alone",
+                "with": "Your file together with the police data",
+            }.get,
+            horizontal=True,
+            index=0,
+            key="map_upload",
+        )
+        wanted = None if use == "no" else f"{use}|{key}"
+        if wanted != st.session_state.get("use_upload"):
+            st.session_state["use_upload"] = wanted
+            st.rerun()
+with tab_about:
+    st.markdown("**What made this view**")
+    st.json(result.provenance, expanded=False)
+    st.download_button(
+        "Download the provenance (JSON)",
+        json.dumps(result.provenance, indent=2, default=str),
+        file_name="provenance.json",
+        mime="application/json",
+    )
+    st.markdown(dash.ATTRIBUTION)
+    st.caption(f"hotspots {hs.__version__}. {dash.CRS_NOTE}")

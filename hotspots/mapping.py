@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement, Template
 from pandas.api.types import is_object_dtype, is_string_dtype
 
 from hotspots.crs import WEB_CRS
+from hotspots.raster import WebImage
+
+#: Colour-blind-safe ramps. Density: viridis (sequential, perceptually uniform).
+DENSITY_COLOURS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
+#: Gi* bins: ColorBrewer RdBu (diverging, colour-blind safe), hot = red.
+GISTAR_COLOURS = {
+    3: "#b2182b",
+    2: "#ef8a62",
+    1: "#fddbc7",
+    -1: "#d1e5f0",
+    -2: "#67a9cf",
+    -3: "#2166ac",
+}
+GISTAR_LABELS = {
+    3: "Hot spot, 99% confidence",
+    2: "Hot spot, 95% confidence",
+    1: "Hot spot, 90% confidence",
+    -1: "Cold spot, 90% confidence",
+    -2: "Cold spot, 95% confidence",
+    -3: "Cold spot, 99% confidence",
+}
+HOTSPOT_OUTLINE = "#e7298a"  # magenta outline, distinct from viridis and RdBu
+SCHOOL_COLOUR = "#1b9e77"
+PRU_COLOUR = "#d95f02"
 
 #: Simplification tolerance for boundaries drawn in the browser (metres); the
 #: analysis always uses the full bundled geometry.
@@ -51,43 +81,349 @@ def _escape(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if c != frame.geometry.name
         and (is_string_dtype(frame[c]) or is_object_dtype(frame[c]))
     ]
-    return frame.assign(**{c: frame[c].astype(str).map(html.escape) for c in text})
+    return frame.assign(**{c: frame[c].astype(object).map(_escape_value) for c in text})
 
 
-def boundary_map(
+def _escape_value(value: object) -> str:
+    return (
+        ""
+        if value is None or value is pd.NA or value != value
+        else html.escape(str(value))
+    )
+
+
+def _tooltip(frame: gpd.GeoDataFrame, fields: dict[str, str]) -> folium.GeoJsonTooltip:
+    present = [f for f in fields if f in frame]
+    return folium.GeoJsonTooltip(present, aliases=[fields[f] for f in present])
+
+
+def add_boundaries(
+    m: folium.Map,
     districts: gpd.GeoDataFrame,
     wards: gpd.GeoDataFrame,
     *,
-    basemap: str = "OpenStreetMap",
-) -> folium.Map:
-    """District and ward outlines with tooltips; `basemap` is OpenStreetMap or none.
+    ward_fields: dict[str, str] | None = None,
+    district_fields: dict[str, str] | None = None,
+) -> None:
+    """District and ward outlines with tooltips (fields: column -> label).
 
-    `districts` may carry ``incidents`` and ``rate_per_1000`` columns for the tooltip.
+    Text is HTML-escaped; numbers are shown as they are, so round them first.
     """
-    d = _escape(_web(districts))
+    ward_fields = ward_fields or {"ward_name": "Ward", "lad_name": "District"}
+    district_fields = district_fields or {"lad_name": "District"}
     w = _escape(_web(wards))
-    minx, miny, maxx, maxy = d.total_bounds
-    m = new_map(basemap=basemap)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    fields = [c for c in ("lad_name", "incidents", "rate_per_1000") if c in d]
-    aliases = {
-        "lad_name": "District",
-        "incidents": "Incidents",
-        "rate_per_1000": "Per 1,000 residents",
-    }
+    d = _escape(_web(districts))
     folium.GeoJson(
-        w[["ward_name", "lad_name", "geometry"]],
+        w[[c for c in ward_fields if c in w] + ["geometry"]],
         name="Wards (May 2024)",
-        style_function=lambda _: {"color": "#666666", "weight": 0.6, "fillOpacity": 0},
-        tooltip=folium.GeoJsonTooltip(
-            ["ward_name", "lad_name"], aliases=["Ward", "District"]
-        ),
+        style_function=lambda _: {"color": "#555555", "weight": 0.7, "fillOpacity": 0},
+        highlight_function=lambda _: {"weight": 2.5, "color": "#000000"},
+        tooltip=_tooltip(w, ward_fields),
     ).add_to(m)
     folium.GeoJson(
-        d[[*fields, "geometry"]],
+        d[[c for c in district_fields if c in d] + ["geometry"]],
         name="Districts (Dec 2024)",
-        style_function=lambda _: {"color": "#1f3b73", "weight": 2, "fillOpacity": 0.03},
-        tooltip=folium.GeoJsonTooltip(fields, aliases=[aliases[f] for f in fields]),
+        style_function=lambda _: {"color": "#1f3b73", "weight": 2.2, "fillOpacity": 0},
+        tooltip=_tooltip(d, district_fields),
+        show=True,
     ).add_to(m)
+
+
+def add_image(m: folium.Map, image: WebImage, *, name: str, show: bool = True) -> None:
+    """Draw a Web Mercator image (a density surface, Gi* cells) as a map layer."""
+    folium.raster_layers.ImageOverlay(
+        image=image.png_data_url(),
+        bounds=[list(image.bounds[0]), list(image.bounds[1])],
+        name=name,
+        mercator_project=False,
+        interactive=False,
+        show=show,
+    ).add_to(m)
+
+
+def add_hotspots(
+    m: folium.Map,
+    polygons: gpd.GeoDataFrame,
+    *,
+    name: str,
+    fields: dict[str, str],
+) -> None:
+    """Hotspot outlines with a popup of their statistics (fields: column -> label)."""
+    if polygons.empty:
+        return
+    p = _escape(_web(polygons))
+    present = [f for f in fields if f in p]
+    folium.GeoJson(
+        p[[*present, "geometry"]],
+        name=name,
+        style_function=lambda _: {
+            "color": HOTSPOT_OUTLINE,
+            "weight": 2.5,
+            "fillColor": HOTSPOT_OUTLINE,
+            "fillOpacity": 0.08,
+        },
+        highlight_function=lambda _: {"weight": 4, "fillOpacity": 0.2},
+        tooltip=folium.GeoJsonTooltip(
+            present[:2], aliases=[fields[f] for f in present[:2]]
+        ),
+        popup=folium.GeoJsonPopup(present, aliases=[fields[f] for f in present]),
+    ).add_to(m)
+
+
+def add_schools(
+    m: folium.Map, schools: gpd.GeoDataFrame, *, show: bool = False
+) -> None:
+    """Schools, with pupil referral units and alternative provision marked."""
+    s = schools[~(schools.geometry.isna() | schools.geometry.is_empty)]
+    s = _escape(s.to_crs(WEB_CRS))
+    group = folium.FeatureGroup(
+        name="Schools, PRUs and alternative provision", show=show
+    )
+    vulnerable = s["pupil_referral_unit"] | s["alternative_provision"]
+    for row, special in zip(s.itertuples(), vulnerable, strict=True):
+        kind = "Pupil referral unit / alternative provision" if special else row.phase
+        folium.CircleMarker(
+            location=[row.geometry.y, row.geometry.x],
+            radius=6 if special else 3.5,
+            color=PRU_COLOUR if special else SCHOOL_COLOUR,
+            weight=1,
+            fill=True,
+            fill_opacity=0.9,
+            tooltip=f"{row.name} ({kind})",
+        ).add_to(group)
+    group.add_to(m)
+
+
+class _ZoomGate(MacroElement):
+    """Show a layer only at or above a zoom level (keeps the county view light)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var layer = {{ this.layer_name }};
+            function gate() {
+                if (map.getZoom() >= {{ this.min_zoom }}) {
+                    if (!map.hasLayer(layer)) { map.addLayer(layer); }
+                } else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+            }
+            map.on('zoomend', gate);
+            gate();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: folium.FeatureGroup, min_zoom: int):
+        super().__init__()
+        self.layer_name = layer.get_name()
+        self.min_zoom = int(min_zoom)
+
+
+def add_points(
+    m: folium.Map,
+    locations: pd.DataFrame,
+    *,
+    min_zoom: int = 15,
+) -> None:
+    """Incident locations (lon, lat, incidents, label), drawn only when zoomed in.
+
+    `locations` must already exclude safeguarding incidents: this function draws
+    whatever it is given.
+    """
+    group = folium.FeatureGroup(
+        name=f"Incident locations (zoom {min_zoom}+)", show=False
+    )
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
+            "properties": {"n": int(n), "label": html.escape(str(label))},
+        }
+        for x, y, n, label in zip(
+            locations["lon"],
+            locations["lat"],
+            locations["incidents"],
+            locations["label"],
+            strict=True,
+        )
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        marker=folium.CircleMarker(
+            radius=4, color="#333333", weight=1, fill_opacity=0.7
+        ),
+        style_function=lambda f: {"radius": 3 + min(8, f["properties"]["n"] ** 0.5)},
+        tooltip=folium.GeoJsonTooltip(["label", "n"], aliases=["Where", "Incidents"]),
+    ).add_to(group)
+    group.add_to(m)
+    m.add_child(_ZoomGate(group, min_zoom))
+
+
+class _Legend(MacroElement):
+    """A legend drawn by Leaflet itself (no external scripts)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'hotspots-legend');
+                div.style.cssText = 'background:rgba(255,255,255,0.92);padding:6px 8px;'
+                    + 'font:12px/1.35 sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004;'
+                    + 'max-width:240px';
+                div.innerHTML = {{ this.html }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str):
+        super().__init__()
+        self.html = json.dumps(body)
+
+
+def add_density_legend(m: folium.Map, *, vmax: float, title: str) -> None:
+    """Legend of the density ramp: 0 to `vmax` in the unit given by `title`."""
+    gradient = ", ".join(DENSITY_COLOURS)
+    ticks = np.linspace(0, vmax, 3)
+    labels = "".join(f"<span>{_num(t)}</span>" for t in ticks)
+    body = (
+        f"<b>{html.escape(title)}</b>"
+        f"<div style='height:10px;background:linear-gradient(to right, {gradient});"
+        "margin:4px 0'></div>"
+        f"<div style='display:flex;justify-content:space-between'>{labels}</div>"
+        f"<div style='margin-top:4px'><span style='display:inline-block;width:14px;"
+        f"height:10px;border:2px solid {HOTSPOT_OUTLINE};vertical-align:middle'></span>"
+        " hotspot outline</div>"
+    )
+    m.add_child(_Legend(body))
+
+
+def add_category_legend(
+    m: folium.Map, *, title: str, items: Sequence[tuple[str, str]]
+) -> None:
+    """Legend of coloured classes: (colour, label) pairs."""
+    rows = "".join(
+        f"<div><span style='display:inline-block;width:14px;height:10px;"
+        f"background:{c};margin-right:5px;vertical-align:middle'></span>"
+        f"{html.escape(label)}</div>"
+        for c, label in items
+    )
+    m.add_child(_Legend(f"<b>{html.escape(title)}</b>{rows}"))
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 else f"{value:,.1f}"
+
+
+def fit(m: folium.Map, bounds: Sequence[float], *, crs: Any = None) -> None:
+    """Fit the view to ``(minx, miny, maxx, maxy)`` given in `crs` (default WGS84)."""
+    minx, miny, maxx, maxy = bounds
+    if crs is not None:
+        box = gpd.GeoSeries.from_xy([minx, maxx], [miny, maxy], crs=crs).to_crs(WEB_CRS)
+        minx, maxx = box.x.min(), box.x.max()
+        miny, maxy = box.y.min(), box.y.max()
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+def finish(m: folium.Map) -> folium.Map:
+    """Add the layer control (last, so it lists every layer)."""
     folium.LayerControl(collapsed=True).add_to(m)
     return m
+
+
+def dashboard_map(
+    result: Any,
+    ref: Any,
+    ward_stats: pd.DataFrame | None,
+    *,
+    basemap: str,
+    districts: Sequence[str] | None,
+    focus: int | None = None,
+) -> folium.Map:
+    """The dashboard's map: boundaries, the method's surface, hotspots, schools, points.
+
+    `result` is a `hotspots.dashboard.MapResult`, `ref` a `Reference`; with
+    `focus` (a hotspot_id) the view is fitted to that hotspot.
+    """
+    m = new_map(basemap=basemap)
+    wards = ref.wards
+    dists = ref.districts
+    if districts:
+        wards = wards[wards["lad_code"].isin(districts)]
+        dists = dists[dists["lad_code"].isin(districts)]
+    if ward_stats is not None and len(ward_stats):
+        cols = ["ward_code", "incidents", "rate_per_1000", "change_pct"]
+        stats = ward_stats[cols].assign(
+            rate_per_1000=ward_stats["rate_per_1000"].round(1),
+            change_pct=ward_stats["change_pct"].map(
+                lambda v: "n/a" if pd.isna(v) else f"{v:+.0f}%"
+            ),
+        )
+        wards = wards.merge(stats, on="ward_code", how="left")
+    add_boundaries(
+        m,
+        dists,
+        wards,
+        ward_fields={
+            "ward_name": "Ward",
+            "lad_name": "District",
+            "incidents": "Incidents",
+            "rate_per_1000": "Per 1,000 residents",
+            "change_pct": "Change on previous period",
+        },
+    )
+    if result.image_url is not None:
+        folium.raster_layers.ImageOverlay(
+            image=result.image_url,
+            bounds=[list(result.image_bounds[0]), list(result.image_bounds[1])],
+            name="Density surface" if result.method == "kde" else "Gi* cells",
+            mercator_project=False,
+            interactive=False,
+        ).add_to(m)
+    add_hotspots(
+        m,
+        result.hotspots,
+        name="Hotspots",
+        fields={
+            "hotspot_id": "Hotspot",
+            "incidents": "Incidents",
+            "top_categories": "Top categories",
+            "months_active": "Months active",
+            "trend": "Trend",
+            "wards": "Wards",
+            "area_km2": "Area (km²)",
+        },
+    )
+    add_schools(m, ref.schools)
+    if len(result.points):
+        add_points(m, result.points, min_zoom=15)
+    legend = result.legend
+    if legend.get("kind") == "density":
+        add_density_legend(m, vmax=legend["vmax"], title=legend["title"])
+    elif legend.get("kind") == "gistar":
+        add_category_legend(
+            m,
+            title=legend["title"],
+            items=[
+                (GISTAR_COLOURS[b], GISTAR_LABELS[b]) for b in (3, 2, 1, -1, -2, -3)
+            ],
+        )
+    else:
+        add_category_legend(
+            m, title="Clusters", items=[(HOTSPOT_OUTLINE, "cluster outline")]
+        )
+    target = result.hotspots
+    if focus is not None and len(target):
+        target = target[target["hotspot_id"] == focus]
+    if focus is not None and len(target):
+        fit(m, target.total_bounds, crs=target.crs)
+    else:
+        fit(m, dists.total_bounds, crs=dists.crs)
+    return finish(m)

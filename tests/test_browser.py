@@ -77,23 +77,90 @@ def page(server):
 
 def _map(page):
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
-    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.locator(".leaflet-container").wait_for(timeout=90_000)
     return frame
 
 
-def test_map_draws_without_internet(page):
-    frame = _map(page)
-    # Leaflet itself is served by the dashboard, so boundaries draw with no CDN
-    assert frame.locator(".leaflet-control-layers").count() == 1
-    assert page.get_by_text("275,539").count() >= 1
+def _metric(page, label):
+    label_el = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    box = page.get_by_test_id("stMetric").filter(has=label_el)
+    return box.get_by_test_id("stMetricValue").inner_text()
+
+
+def _idle(page, timeout_s=120):
+    """Wait until the script has finished rerunning (no status, no spinner)."""
+    page.wait_for_timeout(700)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        busy = (
+            page.get_by_test_id("stStatusWidget").count()
+            + page.get_by_test_id("stSpinner").count()
+        )
+        if not busy:
+            page.wait_for_timeout(300)
+            return
+        page.wait_for_timeout(250)
+    pytest.fail(f"the dashboard was still busy after {timeout_s} s")
+
+
+def _shot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard-start.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_map_with_boundaries_hotspots_and_legend(page):
+    frame = _map(page)
+    _idle(page)
+    # Leaflet is served by the dashboard itself, so everything draws with no CDN
+    assert frame.locator(".leaflet-control-layers").count() == 1
+    assert (
+        frame.locator(".hotspots-legend").inner_text().startswith("Incidents per km²")
+    )
+    assert frame.locator(".leaflet-image-layer").count() == 1  # the density surface
+    layers = frame.locator(".leaflet-control-layers-overlays").inner_text()
+    for name in ("Wards", "Districts", "Density surface", "Hotspots", "Schools"):
+        assert name in layers
+    assert frame.locator("canvas").count() >= 1  # vector layers draw on a canvas
+    assert int(_metric(page, "Hotspots").replace(",", "")) > 0
+    _shot(page, "1-start-kde")
+
+
+def test_theme_and_method_change_the_map_and_tables(page):
+    before = _metric(page, "Incidents selected")
+    themes = page.get_by_test_id("stMultiSelect").filter(has_text="Themes")
+    themes.click()
+    page.keyboard.type("serious violence")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_text("Hot and cold spots (Getis-Ord Gi*)").click()
+    page.get_by_role("button", name="Update the map").click()
+    _idle(page)
+    after = _metric(page, "Incidents selected")
+    assert after != before
+    assert int(after.replace(",", "")) < int(before.replace(",", ""))
+    frame = _map(page)
+    frame.locator(".hotspots-legend", has_text="Getis-Ord Gi*").wait_for(timeout=60_000)
+    assert "themes=serious" in page.url
+    assert "method=gistar" in page.url
+    _shot(page, "2-violence-gistar")
 
 
 def test_offline_basemap_choice(page):
-    page.get_by_text("None (offline)").click()
+    page.get_by_text("None (works offline)").click()
+    _idle(page)
     frame = _map(page)
     page.wait_for_timeout(1500)
-    # no tile layer at all once the offline basemap is chosen
     assert frame.locator(".leaflet-tile-pane img").count() == 0
-    page.screenshot(path=str(ARTIFACTS / "dashboard-offline.png"), full_page=True)
+    _shot(page, "3-offline-basemap")
+
+
+def test_upload_a_partner_sample(page):
+    page.get_by_role("tab", name="Your data").click()
+    sample = ROOT / "data" / "samples" / "council-asb-log.csv"
+    page.locator("input[type=file]").set_input_files(str(sample))
+    page.get_by_role("button", name="Read the file").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Read the file").click()
+    _idle(page)
+    page.get_by_text("Read 3,003 rows").wait_for(timeout=60_000)
+    assert page.get_by_text("Download the rejected rows (CSV)").count() == 1
+    _shot(page, "4-upload")

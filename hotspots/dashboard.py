@@ -1,0 +1,736 @@
+"""What the dashboard shows, as plain data: views, selections, tables, map inputs.
+
+`app.py` draws these with Streamlit; nothing here imports streamlit, so every
+piece can be tested directly and the app stays a thin shell.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from hotspots import __version__
+from hotspots._validate import HotspotsError
+from hotspots.boundaries import load_boundary, study_area
+from hotspots.categories import THEMES
+from hotspots.crs import WEB_CRS
+from hotspots.grid import located
+from hotspots.ingest import ROLES as INGEST_ROLES
+from hotspots.ingest import detect_columns
+from hotspots.io import Table, read_table, write_csv_safe
+from hotspots.provenance import provenance
+from hotspots.store import Selection, open_store, parse_month
+
+ATTRIBUTION = """**Data sources and attribution**
+
+- Street-level crime: data.police.uk, Kent Police (locations anonymised to snap points).
+- Contains public sector information licensed under the Open Government Licence v3.0.
+- Contains National Statistics data © Crown copyright and database right 2025.
+- Contains OS data © Crown copyright and database right 2025.
+- Contains Royal Mail data © Royal Mail copyright and database right 2025.
+- Map tiles (when chosen): © OpenStreetMap contributors.
+"""
+CRS_NOTE = (
+    "Analysis in British National Grid (EPSG:27700, metres); the map in WGS84. "
+    "Latitude/longitude converted with OSTN15."
+)
+ROLES = INGEST_ROLES
+ROLE_LABELS = {
+    "id": "Reference",
+    "date": "Date",
+    "time": "Time",
+    "month": "Month",
+    "category": "Type / category",
+    "location": "Location description",
+    "postcode": "Postcode",
+    "gridref": "Grid reference",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "easting": "Easting",
+    "northing": "Northing",
+    "agency": "Agency",
+    "sensitivity": "Sensitivity",
+}
+METHOD_LABELS = {
+    "kde": "Kernel density (KDE)",
+    "dbscan": "Clusters (DBSCAN)",
+    "hdbscan": "Clusters (HDBSCAN)",
+    "gistar": "Getis-Ord Gi*",
+}
+RULE_LABELS = {
+    "knn": "k-nearest-neighbour distance",
+    "silverman": "Spatial Silverman (ArcGIS default)",
+    "normal": "Normal reference (Scott)",
+}
+#: Most distinct incident locations drawn as points (zoomed in); above this the
+#: layer is left out to keep the page light.
+MAX_POINTS = 20_000
+#: Incident locations appear from this zoom level (a few streets across).
+POINTS_MIN_ZOOM = 15
+#: Help text of the table columns (st.dataframe column_config accepts dicts).
+HOTSPOT_COLUMNS: dict[str, Any] = {
+    "Rank": {"help": "1 = most incidents"},
+    "Share": {"help": "Share of the selection's located incidents"},
+    "Trend": {
+        "help": "Recent third of the months against the earlier two thirds, "
+        "exact binomial test at 5%"
+    },
+    "Area (km²)": {"help": "Area of the hotspot polygon"},
+}
+AREA_COLUMNS: dict[str, Any] = {
+    "Per 1,000 residents": {"help": "Incidents per 1,000 residents (Census 2021)"},
+    "LQ": {
+        "help": "Location quotient: the area's rate divided by the whole study "
+        "area's (above 1 = more than its share)"
+    },
+    "Change": {"help": "Against the previous period of equal length"},
+    "Significant": {
+        "help": "Change unlikely to be chance: exact binomial test, false "
+        "discovery rate controlled at 5% across the areas"
+    },
+}
+
+
+# ---------------------------------------------------------------------------------
+# reference data
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Boundaries and schools the dashboard draws, read once."""
+
+    districts: gpd.GeoDataFrame
+    wards: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+
+    @property
+    def district_names(self) -> dict[str, str]:
+        """District code -> name."""
+        return dict(
+            zip(self.districts["lad_code"], self.districts["lad_name"], strict=True)
+        )
+
+
+def load_reference() -> Reference:
+    """Read the bundled districts, wards and schools."""
+    from hotspots import bundled
+
+    try:
+        schools = gpd.read_parquet(bundled.SCHOOLS)
+    except FileNotFoundError:
+        raise HotspotsError(f"{bundled.SCHOOLS} missing; run `make data`.") from None
+    return Reference(
+        districts=load_boundary("districts"),
+        wards=load_boundary("wards"),
+        schools=schools,
+    )
+
+
+def load_incidents(store_path: str | None) -> gpd.GeoDataFrame:
+    """Every incident in the store (created from the bundled data on first use)."""
+    return open_store(store_path).read(Selection())
+
+
+# ---------------------------------------------------------------------------------
+# the view: every choice on the page, kept in the URL
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What can be chosen: months present, categories, areas, sources."""
+
+    months: list[str]
+    categories: list[str]
+    districts: dict[str, str]
+    wards: dict[str, str]
+    sources: list[str]
+
+
+def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
+    """The options of each selection widget, from the data and the boundaries."""
+    months = sorted(incidents["month"].astype(str).unique())
+    if not months:
+        raise HotspotsError("The store holds no incidents; ingest some data first.")
+    wards = ref.wards.sort_values(["lad_name", "ward_name"])
+    return Choices(
+        months=months,
+        categories=sorted(incidents["category"].dropna().astype(str).unique()),
+        districts=dict(sorted(ref.district_names.items(), key=lambda kv: kv[1])),
+        wards={
+            c: f"{w} ({d})"
+            for c, w, d in zip(
+                wards["ward_code"], wards["ward_name"], wards["lad_name"], strict=True
+            )
+        },
+        sources=sorted(incidents["source"].astype(str).unique()),
+    )
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the user chose: the selection, the method and its settings."""
+
+    month_from: str
+    month_to: str
+    themes: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    districts: list[str] = field(default_factory=list)
+    wards: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    harm: bool = False
+    method: str = "kde"
+    auto: bool = False
+    bandwidth: int = 200
+    rule: str = "knn"
+    cell_size: int = 100
+    eps: int = 150
+    min_incidents: int = 30
+    coverage: float = 2.0
+    basemap: str = "OpenStreetMap"
+
+
+_LISTS = ("themes", "categories", "districts", "wards", "sources")
+_INTS = {"bandwidth": (50, 1500), "cell_size": (100, 1000), "eps": (50, 1000), "min_incidents": (5, 500)}  # fmt: skip
+
+
+def default_view(ch: Choices) -> View:
+    """The opening view: the latest unbroken run of months (at most 6), KDE.
+
+    police.uk extracts can have gaps (the bundled Kent data has none for
+    2023-02..2023-12): a default spanning a gap would mislead, so it stops there.
+    """
+    periods = [pd.Period(m, freq="M") for m in ch.months]
+    start = len(periods) - 1
+    while (
+        start > 0
+        and len(periods) - start < 6
+        and periods[start - 1] == periods[start] - 1
+    ):
+        start -= 1
+    return View(month_from=ch.months[start], month_to=ch.months[-1])
+
+
+def from_query(params: dict[str, str], ch: Choices) -> View:
+    """A view from URL query parameters; anything unknown or invalid is dropped.
+
+    A shared link must never break the page: a bad value falls back to the
+    default (an unknown district code, a month not in the data, ...).
+    """
+    base = asdict(default_view(ch))
+    out: dict[str, Any] = dict(base)
+    for key in ("month_from", "month_to"):
+        if params.get(key) in ch.months:
+            out[key] = params[key]
+    if ch.months.index(out["month_from"]) > ch.months.index(out["month_to"]):
+        out["month_from"], out["month_to"] = base["month_from"], base["month_to"]
+    allowed = {
+        "themes": set(THEMES),
+        "categories": set(ch.categories),
+        "districts": set(ch.districts),
+        "wards": set(ch.wards),
+        "sources": set(ch.sources),
+    }
+    for key in _LISTS:
+        values = [v for v in params.get(key, "").split("|") if v in allowed[key]]
+        out[key] = values
+    out["harm"] = params.get("harm") == "1"
+    out["auto"] = params.get("auto") == "1"
+    if params.get("rule") in RULE_LABELS:
+        out["rule"] = params["rule"]
+    if params.get("method") in METHOD_LABELS:
+        out["method"] = params["method"]
+    for key, (lo, hi) in _INTS.items():
+        try:
+            value = int(params[key])
+        except (KeyError, ValueError):
+            continue
+        if lo <= value <= hi:
+            out[key] = value
+    try:
+        cov = float(params.get("coverage", ""))
+        if 0.5 <= cov <= 10:
+            out["coverage"] = cov
+    except ValueError:
+        pass
+    if params.get("basemap") == "none":
+        out["basemap"] = "none"
+    return View(**out)
+
+
+def to_query(view: View) -> dict[str, str]:
+    """URL query parameters of a view (defaults left out, lists joined by |)."""
+    out: dict[str, str] = {}
+    for f in fields(View):
+        value = getattr(view, f.name)
+        if f.name in _LISTS:
+            if value:
+                out[f.name] = "|".join(value)
+        elif isinstance(value, bool):
+            out[f.name] = "1" if value else "0"
+        else:
+            out[f.name] = str(value)
+    return out
+
+
+def selection_key(view: View, upload: str | None = None) -> tuple[tuple[str, Any], ...]:
+    """A hashable key of the incident selection (for caching)."""
+    items: dict[str, Any] = {
+        "month_from": view.month_from,
+        "month_to": view.month_to,
+        "themes": tuple(view.themes) or None,
+        "categories": tuple(view.categories) or None,
+        "districts": tuple(view.districts) or None,
+        "wards": tuple(view.wards) or None,
+        "sources": tuple(view.sources) or None,
+        "upload": upload,
+    }
+    return tuple(items.items())
+
+
+def select(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[tuple[str, Any], ...],
+    *,
+    areas: bool = False,
+) -> gpd.GeoDataFrame:
+    """The incidents of a selection key (with an uploaded partner file if chosen).
+
+    With ``areas=True`` the month filter is left off: area statistics pick the
+    current and previous months themselves.
+    """
+    k = dict(key)
+    mode = (k.get("upload") or "").split("|", 1)[0]
+    base = incidents
+    if upload is not None and mode == "alone":
+        base = upload
+    elif upload is not None and mode == "with":
+        base = pd.concat([incidents, upload], ignore_index=True)
+    sel = Selection(
+        month_from=None if areas else k["month_from"],
+        month_to=None if areas else k["month_to"],
+        themes=k["themes"],
+        categories=k["categories"],
+        districts=k["districts"],
+        wards=k["wards"],
+        sources=k["sources"],
+    )
+    return sel.apply(base)
+
+
+def describe_view(view: View, ch: Choices) -> str:
+    """One line saying what is on the screen."""
+    where = ", ".join(ch.districts[d] for d in view.districts) or "all of Kent & Medway"
+    if view.wards:
+        where = f"{len(view.wards)} ward(s) in " + where
+    what = ", ".join(view.themes) or "all themes"
+    if view.categories:
+        what += f" ({', '.join(view.categories)})"
+    weight = ", weighted by harm" if view.harm else ""
+    return (
+        f"{what}; {where}; {view.month_from} to {view.month_to}{weight}. "
+        f"Method: {METHOD_LABELS[view.method]}."
+    )
+
+
+# ---------------------------------------------------------------------------------
+# detection for the map
+
+
+@dataclass(frozen=True)
+class MapResult:
+    """Hotspots of one method on one selection, ready to draw and tabulate."""
+
+    method: str
+    method_label: str
+    hotspots: gpd.GeoDataFrame
+    parameters: dict[str, Any]
+    explanations: list[str]
+    warnings: list[str]
+    image_url: str | None
+    image_bounds: tuple[tuple[float, float], tuple[float, float]] | None
+    legend: dict[str, Any]
+    incidents: int
+    unlocated: int
+    incidents_in_hotspots: int
+    area_km2: float
+    study_area_km2: float
+    selected: pd.DataFrame
+    points: pd.DataFrame
+    provenance: dict[str, Any]
+
+    @property
+    def area_share(self) -> float:
+        """Hotspot area over study area."""
+        return self.area_km2 / self.study_area_km2 if self.study_area_km2 else 0.0
+
+    @property
+    def share_in_hotspots(self) -> float:
+        """Share of the selection's located incidents inside hotspots."""
+        located_n = self.incidents - self.unlocated
+        return self.incidents_in_hotspots / located_n if located_n else 0.0
+
+
+def _image(method: str, result: Any) -> tuple[str | None, Any, dict[str, Any]]:
+    from hotspots.mapping import DENSITY_COLOURS, GISTAR_COLOURS
+    from hotspots.raster import WebImage, categorical, colour, to_web_mercator
+
+    if method == "kde":
+        values = np.where(result.mask, result.kde_per_km2, np.nan)
+        positive = values[np.isfinite(values) & (values > 0)]
+        if not positive.size:
+            return None, None, {}
+        vmax = float(np.percentile(positive, 99.5))
+        image, bounds = to_web_mercator(result.grid, values)
+        rgba = colour(
+            image, colours=DENSITY_COLOURS, vmin=0, vmax=vmax,
+            transparent_below=0.02 * vmax,
+        )  # fmt: skip
+        legend = {"kind": "density", "vmax": vmax, "title": "Incidents per km² (KDE)"}
+        return WebImage(rgba, bounds).png_data_url(), bounds, legend
+    if method == "gistar":
+        values = np.where(result.mask, result.gi_bin.astype(float), np.nan)
+        image, bounds = to_web_mercator(result.grid, values)
+        rgba = categorical(image, palette=GISTAR_COLOURS)
+        legend = {"kind": "gistar", "title": "Getis-Ord Gi* (FDR corrected)"}
+        return WebImage(rgba, bounds).png_data_url(), bounds, legend
+    return None, None, {"kind": "clusters"}
+
+
+def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Distinct incident locations (never safeguarding rows) in WGS84."""
+    safe = incidents[
+        located(incidents) & (incidents["sensitivity"] != "safeguarding").to_numpy()
+    ]
+    if safe.empty:
+        return pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
+    xy = safe.geometry.get_coordinates()
+    grouped = (
+        pd.DataFrame(
+            {"x": xy["x"], "y": xy["y"], "label": safe["location_text"].fillna("")}
+        )
+        .groupby(["x", "y"], sort=True)
+        .agg(incidents=("label", "size"), label=("label", lambda s: s.mode().iat[0]))
+        .reset_index()
+    )
+    if len(grouped) > MAX_POINTS:
+        return pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
+    pts = gpd.GeoSeries.from_xy(grouped["x"], grouped["y"], crs=incidents.crs).to_crs(
+        WEB_CRS
+    )
+    return pd.DataFrame(
+        {
+            "lon": pts.x,
+            "lat": pts.y,
+            "incidents": grouped["incidents"],
+            "label": grouped["label"],
+        }
+    )
+
+
+def run_method(
+    incidents: gpd.GeoDataFrame,
+    ref: Reference,
+    *,
+    method: str,
+    options: dict[str, Any],
+    coverage: float | None,
+    harm: bool,
+    districts: tuple[str, ...] | None,
+) -> MapResult:
+    """Detect hotspots and prepare everything the page shows about them."""
+    from hotspots.detect import detect
+
+    if incidents.empty:
+        raise HotspotsError(
+            "No incidents match this selection. Widen the months, themes or areas."
+        )
+    if not located(incidents).any():
+        raise HotspotsError("None of the selected incidents has a location to map.")
+    area = study_area(list(districts) if districts else None)
+    weight = "weight" if harm else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        found = detect(
+            incidents, method=method, study_area=area, coverage=coverage, weight=weight,
+            options=options,
+        )  # fmt: skip
+    advice = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    hot = found.hotspots
+    if "hotspot" in hot and "hotspot_id" not in hot:
+        hot = hot.rename(columns={"hotspot": "hotspot_id"})
+    url, bounds, legend = _image(method, found.result)
+    explanations = [
+        str(v) for k, v in found.parameters.items() if k.endswith("_explanation") and v
+    ]
+    if "threshold" in found.parameters:
+        explanations.append(f"Hotspots: {found.parameters['threshold']}.")
+    pts = located(incidents)
+    member = _membership(incidents, hot)
+    selected = pd.DataFrame(
+        {
+            "month": incidents["month"].astype(str).to_numpy(),
+            "theme": incidents["theme"].astype("category").to_numpy(),
+            "category": incidents["category"].astype("category").to_numpy(),
+            "hotspot": member,
+        }
+    )
+    record = provenance(
+        incidents,
+        filters={"districts": list(districts) if districts else "all 13"},
+        method=method,
+        parameters=found.parameters,
+    )
+    return MapResult(
+        method=method,
+        method_label=METHOD_LABELS[method],
+        hotspots=hot,
+        parameters=found.parameters,
+        explanations=explanations,
+        warnings=advice,
+        image_url=url,
+        image_bounds=bounds,
+        legend=legend,
+        incidents=len(incidents),
+        unlocated=int((~pts).sum()),
+        incidents_in_hotspots=found.incidents_in_hotspots,
+        area_km2=found.area_km2,
+        study_area_km2=found.study_area_km2,
+        selected=selected,
+        points=_points(incidents),
+        provenance=record,
+    )
+
+
+def _membership(incidents: gpd.GeoDataFrame, hot: gpd.GeoDataFrame) -> np.ndarray:
+    """The hotspot_id each incident falls in (0 = none), for per-hotspot charts."""
+    out = np.zeros(len(incidents), dtype="int64")
+    if hot.empty:
+        return out
+    mask = located(incidents)
+    pts = gpd.GeoDataFrame(
+        geometry=incidents.geometry[mask].to_numpy(), crs=incidents.crs
+    )
+    hit = gpd.sjoin(pts, hot[["hotspot_id", "geometry"]], predicate="intersects")
+    hit = hit[~hit.index.duplicated(keep="first")]
+    idx = np.flatnonzero(mask)
+    out[idx[hit.index.to_numpy()]] = hit["hotspot_id"].to_numpy()
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# tables and charts
+
+
+def hotspot_table(hot: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The ranked hotspot table as shown (plain column names with units)."""
+    if hot.empty:
+        return pd.DataFrame(
+            columns=[
+                "Rank",
+                "Incidents",
+                "Share",
+                "Trend",
+                "Wards",
+                "Districts",
+                "Area (km²)",
+            ]
+        )
+    t = hot.sort_values("hotspot_id")
+    return pd.DataFrame(
+        {
+            "Rank": t["hotspot_id"].astype(int),
+            "Incidents": t["incidents"].astype(int),
+            "Harm": t["harm"].round(1),
+            "Share": (100 * t["share"]).round(1).astype(str) + "%",
+            "Trend": t["trend"],
+            "Wards": t["wards"],
+            "Districts": t["districts"],
+            "Top categories": t["top_categories"],
+            "Months active": t["months_active"],
+            "Area (km²)": t["area_km2"].round(2),
+        }
+    ).reset_index(drop=True)
+
+
+def area_tables(
+    selected_no_months: pd.DataFrame,
+    everything: pd.DataFrame,
+    selection: dict[str, Any],
+    *,
+    harm: bool,
+) -> dict[str, Any]:
+    """Ward and district statistics (counts, rates, LQ, change) as shown."""
+    from hotspots.areas import area_statistics
+
+    months = (selection["month_from"], selection["month_to"])
+    districts = list(selection["districts"]) if selection.get("districts") else None
+    available = sorted(everything["month"].astype(str).unique())
+    out: dict[str, Any] = {}
+    for level in ("ward", "district"):
+        stats = area_statistics(
+            selected_no_months,
+            level=level,
+            months=months,
+            weight="weight" if harm else None,
+            districts=districts,
+            available_months=available,
+        )
+        if level == "ward" and selection.get("wards"):
+            stats = stats[stats["ward_code"].isin(selection["wards"])]
+        out[f"{level}_stats"] = stats
+        out[level] = _area_view(stats, level)
+        out["note"] = _area_note(stats)
+    return out
+
+
+def _area_view(stats: pd.DataFrame, level: str) -> pd.DataFrame:
+    names = {"ward_name": "Ward", "lad_name": "District"}
+    cols = (["ward_name"] if level == "ward" else []) + ["lad_name"]
+    view = stats[cols].rename(columns=names)
+    view["Incidents"] = stats["incidents"].astype(int)
+    view["Residents"] = stats["residents"]
+    view["Per 1,000 residents"] = stats["rate_per_1000"].round(1)
+    view["Share"] = (100 * stats["share"]).round(1)
+    view["LQ"] = stats["location_quotient"].round(2)
+    view["Previous period"] = stats["previous"]
+    view["Change"] = stats["change"]
+    view["Change %"] = stats["change_pct"].round(0)
+    view["Significant"] = stats["change_significant_adj"]
+    view["Rank"] = stats["rank"]
+    view["Rate rank"] = stats["rate_rank"]
+    return view.reset_index(drop=True)
+
+
+def _area_note(stats: pd.DataFrame) -> str:
+    a = stats.attrs
+    prev = a.get("previous_months") or []
+    note = (
+        f"Current period {a.get('months', [''])[0]} to {a.get('months', [''])[-1]}"
+        if a.get("months")
+        else ""
+    )
+    if prev:
+        note += f"; previous period {prev[0]} to {prev[-1]}"
+    if a.get("previous_note"):
+        note += f". Change not shown: {str(a['previous_note']).rstrip('.')}"
+    note += (
+        f". {a.get('unlocated', 0):,} incidents without a location are in no ward."
+        " Ward populations are Census 2021 estimates (see data/README.md)."
+    )
+    return note
+
+
+def monthly_by_theme(selected: pd.DataFrame) -> pd.DataFrame:
+    """Incidents per month and theme, zero-filled over the months present."""
+    months = sorted(selected["month"].unique())
+    themes = [t for t in THEMES if t in set(selected["theme"].astype(str))]
+    counts = selected.groupby(["month", selected["theme"].astype(str)]).size()
+    full = pd.MultiIndex.from_product([months, themes], names=["month", "theme"])
+    out = counts.reindex(full, fill_value=0).rename("incidents").reset_index()
+    out["month"] = pd.to_datetime(out["month"])
+    return out
+
+
+def category_mix(selected: pd.DataFrame, *, top: int = 12) -> pd.DataFrame:
+    """The most frequent categories with their share."""
+    counts = selected["category"].astype(str).value_counts()
+    out = counts.head(top).rename_axis("category").rename("incidents").reset_index()
+    out["share"] = out["incidents"] / max(1, int(counts.sum()))
+    return out
+
+
+def hotspot_monthly(result: MapResult, rank: int) -> pd.DataFrame:
+    """Incidents per month and theme inside one hotspot."""
+    return monthly_by_theme(result.selected[result.selected["hotspot"] == rank])
+
+
+# ---------------------------------------------------------------------------------
+# partner uploads
+
+
+def preview(name: str, data: bytes) -> Table:
+    """Read an uploaded file as a text table (clear errors for bad files)."""
+    return read_table(name, data)
+
+
+def detected_columns(table: Table) -> dict[str, str]:
+    """Column roles detected from the header names."""
+    return detect_columns(list(table.frame.columns))
+
+
+def ingest_summary(report: dict[str, Any]) -> str:
+    """The ingest report in one paragraph."""
+    return (
+        f"**Read {report['rows_read']:,} rows:** kept {report['rows_kept']:,} "
+        f"({report['rows_unlocated']:,} without a usable location: counted, not "
+        f"mapped), rejected {report['rows_rejected']:,}."
+    )
+
+
+def reasons_table(report: dict[str, Any]) -> pd.DataFrame:
+    """Every reason a row was rejected or left unlocated, with counts."""
+    rows = [("Rejected", r, n) for r, n in report["rejected_by_reason"].items()]
+    rows += [
+        ("Kept, not mapped", r, n) for r, n in report["unlocated_by_reason"].items()
+    ]
+    return pd.DataFrame(rows, columns=["Outcome", "Reason", "Rows"])
+
+
+def safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes safe to open in Excel (formulas neutralised)."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "out.csv"
+        write_csv_safe(frame, path)
+        return path.read_bytes()
+
+
+def version() -> str:
+    """The software version shown on the page."""
+    return __version__
+
+
+def month_span(view: View) -> list[pd.Period]:
+    """The months of a view as Periods."""
+    return list(
+        pd.period_range(
+            parse_month(view.month_from), parse_month(view.month_to), freq="M"
+        )
+    )
+
+
+def buffer_bytes(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as UTF-8 CSV bytes (no formula neutralising: numbers only)."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    return buf.getvalue().encode()
+
+
+def build_map(
+    result: MapResult,
+    ref: Reference,
+    tables: dict[str, Any],
+    view: View,
+    *,
+    focus: int | None = None,
+) -> Any:
+    """The folium map of a result (drawn by `hotspots.mapping`)."""
+    from hotspots.mapping import dashboard_map
+
+    return dashboard_map(
+        result,
+        ref,
+        tables.get("ward_stats"),
+        basemap=view.basemap,
+        districts=view.districts or None,
+        focus=focus,
+    )
