@@ -94,6 +94,18 @@ def area_tables(
     return dash.area_tables(incidents, all_incidents(), dict(selection), harm=harm)
 
 
+def month_chart(data: pd.DataFrame, mark: str, height: int) -> alt.Chart:
+    """Incidents per month coloured by theme (a line or stacked bars)."""
+    chart = alt.Chart(data)
+    chart = chart.mark_line(point=True) if mark == "line" else chart.mark_bar()
+    return chart.encode(
+        x=alt.X("month:T", title=None),
+        y=alt.Y("incidents:Q", title="Incidents"),
+        color=alt.Color("theme:N", scale=alt.Scale(scheme="tableau10"), title="Theme"),
+        tooltip=["month:T", "theme:N", "incidents:Q"],
+    ).properties(height=height)
+
+
 def _upload(key: str | None) -> Any:
     return st.session_state.get("uploads", {}).get(key) if key else None
 
@@ -343,20 +355,7 @@ with tab_trend:
     with left:
         st.markdown("**Incidents per month by theme** (the selection)")
         monthly = dash.monthly_by_theme(result.selected)
-        st.altair_chart(
-            alt.Chart(monthly)
-            .mark_line(point=True)
-            .encode(
-                x=alt.X("month:T", title=None),
-                y=alt.Y("incidents:Q", title="Incidents"),
-                color=alt.Color(
-                    "theme:N", scale=alt.Scale(scheme="tableau10"), title="Theme"
-                ),
-                tooltip=["month:T", "theme:N", "incidents:Q"],
-            )
-            .properties(height=300),
-            width="stretch",
-        )
+        st.altair_chart(month_chart(monthly, "line", 300), width="stretch")
     with right:
         st.markdown("**Category mix** (the selection)")
         mix = dash.category_mix(result.selected)
@@ -375,8 +374,9 @@ with tab_trend:
             .properties(height=300),
             width="stretch",
         )
+    pick_col, ward_col = st.columns(2)
     if len(result.hotspots):
-        pick = st.selectbox(
+        pick = pick_col.selectbox(
             "Monthly trend of one hotspot",
             table["Rank"].tolist(),
             index=max(0, (focus or 1) - 1),
@@ -385,19 +385,16 @@ with tab_trend:
             ),
         )
         series = dash.hotspot_monthly(result, int(pick))
-        st.altair_chart(
-            alt.Chart(series)
-            .mark_bar()
-            .encode(
-                x=alt.X("month:T", title=None),
-                y=alt.Y("incidents:Q", title="Incidents"),
-                color=alt.Color(
-                    "theme:N", scale=alt.Scale(scheme="tableau10"), title="Theme"
-                ),
-                tooltip=["month:T", "theme:N", "incidents:Q"],
-            )
-            .properties(height=220),
-            width="stretch",
+        pick_col.altair_chart(month_chart(series, "bar", 220), width="stretch")
+    ward_codes = tables["ward_stats"]["ward_code"].tolist()
+    if ward_codes:
+        ward = ward_col.selectbox(
+            "Monthly trend of one ward",
+            ward_codes,
+            format_func=choices.wards.get,
+        )
+        ward_col.altair_chart(
+            month_chart(dash.ward_monthly(result, ward), "bar", 220), width="stretch"
         )
 with tab_data:
     st.markdown(

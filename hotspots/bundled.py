@@ -27,3 +27,20 @@ SAMPLES_DIR = DATA_DIR / "samples"  # generated partner data (not real people)
 # the default local store (not in git; created on first use from the bundled data)
 STORE_DIR = DATA_DIR / "store"
 DEFAULT_STORE = STORE_DIR / "hotspots.duckdb"
+
+#: The 13 Kent & Medway districts (local authority districts, ONS codes).
+KENT_MEDWAY_DISTRICTS = {
+    "E06000035": "Medway",
+    "E07000105": "Ashford",
+    "E07000106": "Canterbury",
+    "E07000107": "Dartford",
+    "E07000108": "Dover",
+    "E07000109": "Gravesham",
+    "E07000110": "Maidstone",
+    "E07000111": "Sevenoaks",
+    "E07000112": "Folkestone and Hythe",
+    "E07000113": "Swale",
+    "E07000114": "Thanet",
+    "E07000115": "Tonbridge and Malling",
+    "E07000116": "Tunbridge Wells",
+}

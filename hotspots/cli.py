@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
 from hotspots.ingest import SENSITIVITIES, ingest, read_mapping_file
@@ -85,6 +87,20 @@ def _parser() -> argparse.ArgumentParser:
     common(info)
     _detect_parser(sub, common)
     _evaluate_parser(sub, common)
+    tr = sub.add_parser(
+        "trends",
+        help="classify grid cells as new, persistent, intensifying, ... hotspots",
+        description="Gi* per month on a grid, then a Mann-Kendall trend test per cell: "
+        "each cell that was ever a significant hot spot gets a pattern (new, "
+        "consecutive, intensifying, persistent, diminishing, sporadic, oscillating, "
+        "historical, former). Only months present in the data count.",
+    )
+    _selection_args(tr)
+    tr.add_argument("--cell-size", type=float, default=200.0, metavar="M")
+    tr.add_argument(
+        "--out", required=True, metavar="FILE", help="GeoPackage to write (.gpkg)"
+    )
+    common(tr)
     return p
 
 
@@ -392,6 +408,48 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     return {"method": args.method, "rows": rows, "parameters": params}
 
 
+def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
+    """Emerging-hotspot patterns of grid cells, written to a GeoPackage."""
+    import pyogrio
+
+    from hotspots.boundaries import study_area
+    from hotspots.provenance import provenance
+    from hotspots.trends import classify_hotspot_trends
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".gpkg":
+        raise HotspotsError(
+            f"{out}: trends writes a GeoPackage; give a name ending .gpkg."
+        )
+    area = study_area(args.district)
+    incidents, selection = _selected(args)
+    cells = classify_hotspot_trends(
+        incidents, cell_size=args.cell_size, study_area=area
+    )
+    params = dict(cells.attrs.get("parameters", {}))
+    record = provenance(
+        incidents, filters=selection.as_dict(), method="trends", parameters=params
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    cells.attrs = {}
+    pyogrio.write_dataframe(cells, out, layer="trend_cells", driver="GPKG")
+    rows = [(k, json.dumps(v, default=str)) for k, v in record.items()]
+    pyogrio.write_dataframe(
+        pd.DataFrame(rows, columns=["key", "value"]),
+        out,
+        layer="provenance",
+        driver="GPKG",
+    )
+    patterns = cells["pattern"].value_counts().sort_index()
+    return {
+        "cells": len(cells),
+        "patterns": {str(k): int(v) for k, v in patterns.items()},
+        "months": record["data"]["months"],
+        "out": str(out),
+    }
+
+
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     """What the store holds."""
     return open_store(args.store).info()
@@ -441,6 +499,12 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
                 f"{str(r['label'])[:40]:<40} {r['coverage']:>8.1%} {f(r['hit_rate'], '.1%'):>9} "
                 f"{f(r['pai'], '.1f'):>7} {f(r['pei'], '.2f'):>6} {f(r['rri'], '.2f'):>6}"
             )
+    elif command == "trends":
+        print(
+            f"{out['cells']:,} cells were significant hot spots in some month; {out['out']}"
+        )
+        for name, n in out["patterns"].items():
+            print(f"  {name}: {n:,}")
     elif command == "info":
         print(
             f"{out['store']}: {out['incidents']:,} incidents ({out['unlocated']:,} unlocated)"
@@ -457,6 +521,7 @@ COMMANDS = {
     "info": cmd_info,
     "detect": cmd_detect,
     "evaluate": cmd_evaluate,
+    "trends": cmd_trends,
 }
 
 

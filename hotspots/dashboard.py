@@ -302,8 +302,10 @@ def select(
 ) -> gpd.GeoDataFrame:
     """The incidents of a selection key (with an uploaded partner file if chosen).
 
-    With ``areas=True`` the month filter is left off: area statistics pick the
-    current and previous months themselves.
+    With ``areas=True`` the month and area filters are left off (area statistics
+    pick the current and previous months and the areas themselves, and count
+    the unlocated incidents of the selection) and safeguarding incidents are kept;
+    otherwise they are left out (they never shape outlines, surfaces or points).
     """
     k = dict(key)
     mode = (k.get("upload") or "").split("|", 1)[0]
@@ -312,13 +314,17 @@ def select(
         base = upload
     elif upload is not None and mode == "with":
         base = pd.concat([incidents, upload], ignore_index=True)
+    if not areas:
+        # safeguarding incidents count in ward and district tables, but never
+        # shape hotspot outlines, surfaces or points on this page
+        base = base[(base["sensitivity"] != "safeguarding").to_numpy()]
     sel = Selection(
         month_from=None if areas else k["month_from"],
         month_to=None if areas else k["month_to"],
         themes=k["themes"],
         categories=k["categories"],
-        districts=k["districts"],
-        wards=k["wards"],
+        districts=None if areas else k["districts"],
+        wards=None if areas else k["wards"],
         sources=k["sources"],
     )
     return sel.apply(base)
@@ -478,6 +484,7 @@ def run_method(
             "month": incidents["month"].astype(str).to_numpy(),
             "theme": incidents["theme"].astype("category").to_numpy(),
             "category": incidents["category"].astype("category").to_numpy(),
+            "ward": incidents["ward_code"].astype("category").to_numpy(),
             "hotspot": member,
         }
     )
@@ -543,7 +550,7 @@ def hotspot_table(hot: gpd.GeoDataFrame) -> pd.DataFrame:
             ]
         )
     t = hot.sort_values("hotspot_id")
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Rank": t["hotspot_id"].astype(int),
             "Incidents": t["incidents"].astype(int),
@@ -557,6 +564,9 @@ def hotspot_table(hot: gpd.GeoDataFrame) -> pd.DataFrame:
             "Area (km²)": t["area_km2"].round(2),
         }
     ).reset_index(drop=True)
+    if (t["harm"].to_numpy() == t["incidents"].to_numpy()).all():
+        table = table.drop(columns="Harm")  # no harm weighting: it repeats Incidents
+    return table
 
 
 def area_tables(
@@ -621,7 +631,9 @@ def _area_note(stats: pd.DataFrame) -> str:
     if a.get("previous_note"):
         note += f". Change not shown: {str(a['previous_note']).rstrip('.')}"
     note += (
-        f". {a.get('unlocated', 0):,} incidents without a location are in no ward."
+        f". {a.get('unlocated', 0):,} incidents of this selection across Kent & Medway"
+        " have no location, so they are in no ward or district (police.uk gives them"
+        " no area either)."
         " Ward populations are Census 2021 estimates (see data/README.md)."
     )
     return note
@@ -648,7 +660,25 @@ def category_mix(selected: pd.DataFrame, *, top: int = 12) -> pd.DataFrame:
 
 def hotspot_monthly(result: MapResult, rank: int) -> pd.DataFrame:
     """Incidents per month and theme inside one hotspot."""
-    return monthly_by_theme(result.selected[result.selected["hotspot"] == rank])
+    return _months_of(result, result.selected["hotspot"] == rank)
+
+
+def ward_monthly(result: MapResult, ward_code: str) -> pd.DataFrame:
+    """Incidents per month and theme in one ward."""
+    return _months_of(result, result.selected["ward"] == ward_code)
+
+
+def _months_of(result: MapResult, keep: pd.Series) -> pd.DataFrame:
+    """Monthly counts of part of the selection, over all the selection's months."""
+    out = monthly_by_theme(result.selected[keep.fillna(False).to_numpy(bool)])
+    months = pd.to_datetime(sorted(result.selected["month"].unique()))
+    themes = out["theme"].unique() if len(out) else []
+    full = pd.MultiIndex.from_product([months, themes], names=["month", "theme"])
+    return (
+        out.set_index(["month", "theme"])["incidents"]
+        .reindex(full, fill_value=0)
+        .reset_index()
+    )
 
 
 # ---------------------------------------------------------------------------------

@@ -61,7 +61,14 @@ def new_map(*, basemap: str = "OpenStreetMap") -> folium.Map:
     With ``basemap="none"`` nothing at all is fetched from the internet.
     """
     tiles = None if basemap == "none" else "OpenStreetMap"
-    m = folium.Map(tiles=tiles, control_scale=True, prefer_canvas=True)
+    # zoom in quarter steps, so fitting a district fills the frame
+    m = folium.Map(
+        tiles=tiles,
+        control_scale=True,
+        prefer_canvas=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
     m.default_js = list(LEAFLET_JS)
     m.default_css = list(LEAFLET_CSS)
     return m

@@ -20,23 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hotspots import bundled  # noqa: E402
+from hotspots.bundled import KENT_MEDWAY_DISTRICTS  # noqa: E402
 from hotspots.crs import WORKING_CRS  # noqa: E402
 
-KENT_MEDWAY = {
-    "E06000035": "Medway",
-    "E07000105": "Ashford",
-    "E07000106": "Canterbury",
-    "E07000107": "Dartford",
-    "E07000108": "Dover",
-    "E07000109": "Gravesham",
-    "E07000110": "Maidstone",
-    "E07000111": "Sevenoaks",
-    "E07000112": "Folkestone and Hythe",
-    "E07000113": "Swale",
-    "E07000114": "Thanet",
-    "E07000115": "Tonbridge and Malling",
-    "E07000116": "Tunbridge Wells",
-}
+KENT_MEDWAY = KENT_MEDWAY_DISTRICTS
 CODEPOINT_COLUMNS = [
     "postcode",
     "quality",

@@ -42,6 +42,8 @@ from openpyxl import Workbook
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from hotspots.bundled import KENT_MEDWAY_DISTRICTS
+
 SEED = 20240501
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -61,21 +63,7 @@ POSTCODE_AREAS = ("br", "ct", "da", "me", "tn")
 #: Fixed zip member time for the .xlsx, so its bytes do not depend on the clock.
 XLSX_TIMESTAMP = (2024, 5, 1, 0, 0, 0)
 
-LAD_NAMES = {
-    "E06000035": "Medway",
-    "E07000105": "Ashford",
-    "E07000106": "Canterbury",
-    "E07000107": "Dartford",
-    "E07000108": "Dover",
-    "E07000109": "Gravesham",
-    "E07000110": "Maidstone",
-    "E07000111": "Sevenoaks",
-    "E07000112": "Folkestone and Hythe",
-    "E07000113": "Swale",
-    "E07000114": "Thanet",
-    "E07000115": "Tonbridge and Malling",
-    "E07000116": "Tunbridge Wells",
-}
+LAD_NAMES = KENT_MEDWAY_DISTRICTS
 MEDWAY, THANET = "E06000035", "E07000114"
 
 TOWNS = {

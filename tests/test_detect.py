@@ -216,3 +216,24 @@ def test_cli_evaluate_rejects_overlapping_months(capsys):
     )  # fmt: skip
     assert code == 2
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_trends_writes_patterns(capsys, tmp_path):
+    out = tmp_path / "trends.gpkg"
+    code, stdout, err = run(
+        capsys, "trends", "--district", THANET, "--theme", "serious violence & weapons",
+        "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["cells"] > 0
+    assert summary["months"][0] == "2022-01"
+    assert "2023-06" not in summary["months"]  # the gap is not counted as months
+    cells = gpd.read_file(out, layer="trend_cells")
+    assert cells.crs.to_epsg() == 27700
+    assert len(cells) == summary["cells"]
+    assert cells["pattern"].value_counts().to_dict() == summary["patterns"]
+    assert set(cells["pattern"]) <= {
+        "new", "consecutive", "intensifying", "persistent", "diminishing",
+        "sporadic", "oscillating", "historical", "former",
+    }  # fmt: skip
