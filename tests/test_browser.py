@@ -164,3 +164,28 @@ def test_upload_a_partner_sample(page):
     page.get_by_text("Read 3,003 rows").wait_for(timeout=60_000)
     assert page.get_by_text("Download the rejected rows (CSV)").count() == 1
     _shot(page, "4-upload")
+
+
+def _zoom(page):
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').first
+    frame.locator(".leaflet-container").wait_for(timeout=90_000)
+    return frame.locator("body").evaluate(
+        "() => { const k = Object.keys(window).find(k => k.startsWith('map_'));"
+        " return window[k].getZoom(); }"
+    )
+
+
+def test_choosing_a_hotspot_row_zooms_the_map(page):
+    page.get_by_role("tab", name="Wards").click()  # leave the upload tab
+    before = _zoom(page)
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.evaluate("el => el.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # first row's tick box
+    _idle(page)
+    page.wait_for_timeout(1500)
+    after = _zoom(page)
+    assert after > before + 1  # from the district down to one hotspot
+    _shot(page, "5-hotspot-zoom")
