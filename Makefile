@@ -44,8 +44,8 @@ format: setup  ## Fix lint where possible and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup  ## Print performance figures (ingest, store read-back, ...)
-	$(BIN)/python -m bench
+bench: setup browser  ## Print performance figures (BENCH_ARGS="--only density" for one part)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 data: setup  ## Rebuild data/ and boundaries/ from the raw open data in ../shared/data
 	$(BIN)/python scripts/make_data.py --shared $(SHARED)

@@ -94,6 +94,26 @@ def area_tables(
     return dash.area_tables(incidents, all_incidents(), dict(selection), harm=harm)
 
 
+@st.cache_data(show_spinner="Preparing the file…", max_entries=16)
+def export_file(
+    view_items: tuple[tuple[str, str], ...],
+    upload_key: str | None,
+    fmt: str,
+    mode: str,
+    crs: str,
+) -> tuple[str, bytes, str]:
+    """The download for a view: the same file as `hotspots export` writes."""
+    from hotspots.pipeline import export_analysis
+
+    view = dash.from_query(dict(view_items), dash.choices(all_incidents(), reference()))
+    analysis = dash.analysis_for_export(
+        all_incidents(), view, upload=_upload(upload_key)
+    )
+    out = export_analysis(analysis, None, fmt=fmt, mode=mode, crs=crs)
+    assert isinstance(out, tuple)
+    return out
+
+
 def month_chart(data: pd.DataFrame, mark: str, height: int) -> alt.Chart:
     """Incidents per month coloured by theme (a line or stacked bars)."""
     chart = alt.Chart(data)
@@ -335,8 +355,8 @@ with map_col:
 # ---------------------------------------------------------------------------------
 # districts and wards, charts
 
-tab_wards, tab_districts, tab_trend, tab_data, tab_about = st.tabs(
-    ["Wards", "Districts", "Trends", "Your data", "Provenance and sources"]
+tab_wards, tab_districts, tab_trend, tab_data, tab_download, tab_about = st.tabs(
+    ["Wards", "Districts", "Trends", "Your data", "Download", "Provenance and sources"]
 )
 with tab_wards:
     st.dataframe(
@@ -469,6 +489,45 @@ with tab_data:
         if wanted != st.session_state.get("use_upload"):
             st.session_state["use_upload"] = wanted
             st.rerun()
+with tab_download:
+    st.markdown(
+        "Download the hotspots of this view with the ward and district tables, for "
+        "QGIS, ArcGIS, reports or publishing. Every file carries what made it "
+        "(data, filters, method, parameters, version)."
+    )
+    f1, f2, f3 = st.columns(3)
+    fmt = f1.selectbox(
+        "Format", list(dash.EXPORT_FORMATS), format_func=dash.EXPORT_FORMATS.get
+    )
+    mode = f2.radio(
+        "Disclosure",
+        ["public", "restricted"],
+        format_func={
+            "public": "Public (counts under 10 hidden, others rounded to 5)",
+            "restricted": "Restricted (full detail, data-sharing partners only)",
+        }.get,
+    )
+    crs = f3.radio(
+        "Coordinates",
+        ["EPSG:27700", "EPSG:4326"],
+        format_func={
+            "EPSG:27700": "British National Grid (EPSG:27700)",
+            "EPSG:4326": "Longitude/latitude (EPSG:4326)",
+        }.get,
+        disabled=fmt in ("geojson", "kml", "geotiff"),
+        help="GeoJSON and KML are always longitude/latitude; GeoTIFF is always BNG.",
+    )
+    if st.button("Prepare the file", key="prepare_export"):
+        try:
+            st.session_state["export"] = export_file(
+                tuple(sorted(dash.to_query(view).items())), upload_key, fmt, mode, crs
+            )
+        except hs.HotspotsError as err:
+            st.session_state.pop("export", None)
+            st.error(str(err))
+    if "export" in st.session_state:
+        name, data, mime = st.session_state["export"]
+        st.download_button(f"Download {name}", data, file_name=name, mime=mime)
 with tab_about:
     st.markdown("**What made this view**")
     st.json(result.provenance, expanded=False)

@@ -20,7 +20,8 @@ from hotspots.ingest import ingest
 from hotspots.store import Selection, Store, read_bundled_police
 
 SHARED = bundled.ROOT.parent / "shared" / "data"
-ENGINE = ("bench_density", "bench_cluster", "bench_gistar")
+#: Sections of `make bench`, in order; ``--only NAME`` runs some of them.
+SECTIONS = ("ingest", "store", "density", "cluster", "gistar", "export", "dashboard")
 
 
 def bench_ingest(kent: Path, repeat: int) -> None:
@@ -79,24 +80,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--repeat", type=int, default=3, help="runs per figure (best is shown)"
     )
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only these sections (repeatable); default all",
+    )
     args = p.parse_args(argv)
+    wanted = args.only or list(SECTIONS)
     print(
         f"hotspots benchmarks (best of {args.repeat}; python {sys.version.split()[0]})"
     )
     kent = SHARED / "police-uk" / "kent"
-    if kent.exists():
-        bench_ingest(kent, args.repeat)
-    else:
-        print(
-            f"\nIngest: skipped ({kent} not present; it holds the raw police.uk files)"
-        )
-    bench_store(args.repeat)
-    for name in ENGINE:
-        try:
-            module = importlib.import_module(f"bench.{name}")
-        except ModuleNotFoundError:
-            continue
-        module.run(args.repeat)
+    if "ingest" in wanted:
+        if kent.exists():
+            bench_ingest(kent, args.repeat)
+        else:
+            print(f"\nIngest: skipped ({kent} not present: the raw police.uk files)")
+    if "store" in wanted:
+        bench_store(args.repeat)
+    for name in SECTIONS[2:]:
+        if name in wanted:
+            importlib.import_module(f"bench.bench_{name}").run(args.repeat)
     print(f"\nPeak memory (max RSS of this process): {peak_mb():,.0f} MB")
     return 0
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -20,8 +20,15 @@ from hotspots.io import write_csv_safe
 from hotspots.store import Selection, default_store_path, open_store
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (DESIGN.md: one-line errors)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}. See `{self.prog} --help`.\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="hotspots",
         description="Kent & Medway hotspot mapping: ingest incidents, inspect the store.",
     )
@@ -131,57 +138,90 @@ def _selection_args(sp: argparse.ArgumentParser) -> None:
 
 
 def _detect_parser(sub: Any, common: Any) -> None:
-    det = sub.add_parser(
-        "detect",
-        help="find hotspots (kde, dbscan, hdbscan, gistar) and write them",
-        description="Find hotspots in a selection of incidents and write the polygons "
-        "with their statistics and every parameter used to a GeoPackage.",
-    )
-    det.add_argument(
-        "--method", required=True, choices=["kde", "dbscan", "hdbscan", "gistar"]
-    )
-    _selection_args(det)
-    det.add_argument(
-        "--coverage",
-        type=float,
-        metavar="FRACTION",
-        help="keep the hottest areas covering this share of the study area, e.g. "
-        "0.05 (KDE default 0.05)",
-    )
-    det.add_argument("--harm", action="store_true", help="weight incidents by harm")
-    g = det.add_argument_group("kde options")
-    g.add_argument(
-        "--bandwidth", type=float, metavar="M", help="metres (default: automatic)"
-    )
-    g.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
-    g.add_argument(
-        "--cell-size", type=float, metavar="M", help="metres (default: automatic)"
-    )
-    g.add_argument("--kernel", choices=["quartic", "gaussian"])
-    g.add_argument(
-        "--k-mean", type=float, metavar="K", help="cells at least K x the mean"
-    )
-    g.add_argument(
-        "--min-density", type=float, metavar="PER_KM2", help="fixed threshold"
-    )
-    g = det.add_argument_group("dbscan / hdbscan options")
-    g.add_argument("--eps", type=float, metavar="M", help="metres (default: automatic)")
-    g.add_argument(
-        "--min-incidents", type=int, metavar="N", help="incidents to form a cluster"
-    )
-    g = det.add_argument_group("gistar options")
-    g.add_argument("--neighbours", type=int, metavar="RINGS", help="1 = 3x3 window")
-    g.add_argument(
-        "--permutations", type=int, metavar="N", help="permutation inference"
-    )
-    g.add_argument("--seed", type=int, help="random seed for permutations")
-    g.add_argument(
-        "--no-fdr", action="store_true", help="no false discovery rate correction"
-    )
-    det.add_argument(
-        "--out", required=True, metavar="FILE", help="GeoPackage to write (.gpkg)"
-    )
-    common(det)
+    for name in ("detect", "export"):
+        if name == "detect":
+            det = sub.add_parser(
+                "detect",
+                help="find hotspots (kde, dbscan, hdbscan, gistar) and write them",
+                description="Find hotspots in a selection of incidents and write the "
+                "polygons with their statistics and every parameter used to a "
+                "GeoPackage (restricted detail: for analysts).",
+            )
+        else:
+            det = sub.add_parser(
+                "export",
+                help="hotspot layers and ward tables for QGIS, ArcGIS or publishing",
+                description="Find hotspots and write them with the ward and district "
+                "tables in one format, with provenance and disclosure control "
+                "(public mode by default: small counts suppressed, others rounded).",
+            )
+            det.add_argument(
+                "--format",
+                default="gpkg",
+                choices=["gpkg", "geojson", "shapefile", "kml", "geotiff", "csv"],
+            )
+            det.add_argument(
+                "--mode", default="public", choices=["public", "restricted"]
+            )
+            det.add_argument(
+                "--crs",
+                default="EPSG:27700",
+                choices=["EPSG:27700", "EPSG:4326"],
+                help="for gpkg, shapefile and csv (GeoJSON and KML are always WGS84)",
+            )
+            det.add_argument(
+                "--threshold", type=int, default=10, help="smallest published count"
+            )
+        det.add_argument(
+            "--method", required=True, choices=["kde", "dbscan", "hdbscan", "gistar"]
+        )
+        _selection_args(det)
+        det.add_argument(
+            "--coverage",
+            type=float,
+            metavar="FRACTION",
+            help="keep the hottest areas covering this share of the study area, e.g. "
+            "0.05 (KDE default 0.05)",
+        )
+        det.add_argument("--harm", action="store_true", help="weight incidents by harm")
+        g = det.add_argument_group("kde options")
+        g.add_argument(
+            "--bandwidth", type=float, metavar="M", help="metres (default: automatic)"
+        )
+        g.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
+        g.add_argument(
+            "--cell-size", type=float, metavar="M", help="metres (default: automatic)"
+        )
+        g.add_argument("--kernel", choices=["quartic", "gaussian"])
+        g.add_argument(
+            "--k-mean", type=float, metavar="K", help="cells at least K x the mean"
+        )
+        g.add_argument(
+            "--min-density", type=float, metavar="PER_KM2", help="fixed threshold"
+        )
+        g = det.add_argument_group("dbscan / hdbscan options")
+        g.add_argument(
+            "--eps", type=float, metavar="M", help="metres (default: automatic)"
+        )
+        g.add_argument(
+            "--min-incidents", type=int, metavar="N", help="incidents to form a cluster"
+        )
+        g = det.add_argument_group("gistar options")
+        g.add_argument("--neighbours", type=int, metavar="RINGS", help="1 = 3x3 window")
+        g.add_argument(
+            "--permutations", type=int, metavar="N", help="permutation inference"
+        )
+        g.add_argument("--seed", type=int, help="random seed for permutations")
+        g.add_argument(
+            "--no-fdr", action="store_true", help="no false discovery rate correction"
+        )
+        det.add_argument(
+            "--out",
+            required=True,
+            metavar="PATH",
+            help="the file to write (detect: .gpkg; export: a file or a folder)",
+        )
+        common(det)
 
 
 def _evaluate_parser(sub: Any, common: Any) -> None:
@@ -314,7 +354,27 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         )
     area = study_area(args.district)  # checks the district codes first
     incidents, selection = _selected(args)
-    options = {
+    options = _method_options(args)
+    result = detect(
+        incidents,
+        method=args.method,
+        study_area=area,
+        coverage=args.coverage,
+        weight="weight" if args.harm else None,
+        options=options,
+    )
+    record = provenance(
+        incidents,
+        filters={**selection.as_dict(), "study_area": area["lad_codes"].iloc[0]},
+        method=args.method,
+        parameters=result.parameters,
+    )
+    write_detection(result, out, record)
+    return {**result.summary(), "out": str(out), "data": record["data"]}
+
+
+def _method_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
         "kde": {
             "bandwidth": args.bandwidth,
             "bandwidth_rule": args.bandwidth_rule,
@@ -333,22 +393,55 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
             "fdr": False if args.no_fdr else None,
         },
     }[args.method]
-    result = detect(
+
+
+def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
+    """Detect, count by area and export one format with disclosure control."""
+    from hotspots.boundaries import study_area
+    from hotspots.pipeline import analyse, export_analysis
+
+    study_area(args.district)  # checks the district codes first
+    incidents, selection = _selected(args)
+    area_sel = Selection(
+        categories=args.category,
+        themes=args.theme,
+        sources=args.source,
+        sensitivities=selection.sensitivities,
+    )
+    if args.input:
+        area_incidents = area_sel.apply(ingest(args.input).incidents)
+    else:
+        store = open_store(args.store)
+        area_incidents = store.read(area_sel)
+    months = sorted(incidents["month"].astype(str).unique())
+    analysis = analyse(
         incidents,
         method=args.method,
-        study_area=area,
+        filters=selection.as_dict(),
+        districts=args.district,
+        months=(args.month_from or months[0], args.month_to or months[-1]),
         coverage=args.coverage,
         weight="weight" if args.harm else None,
-        options=options,
+        options=_method_options(args),
+        area_incidents=area_incidents,
+        available_months=sorted(area_incidents["month"].astype(str).unique()),
     )
-    record = provenance(
-        incidents,
-        filters={**selection.as_dict(), "study_area": area["lad_codes"].iloc[0]},
-        method=args.method,
-        parameters=result.parameters,
+    paths = export_analysis(
+        analysis,
+        Path(args.out),
+        fmt=args.format,
+        mode=args.mode,
+        crs=args.crs,
+        threshold=args.threshold,
     )
-    write_detection(result, out, record)
-    return {**result.summary(), "out": str(out), "data": record["data"]}
+    assert isinstance(paths, list)
+    return {
+        **analysis.detection.summary(),
+        "format": args.format,
+        "mode": args.mode,
+        "crs": args.crs,
+        "files": [str(p) for p in paths],
+    }
 
 
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
@@ -499,6 +592,11 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
                 f"{str(r['label'])[:40]:<40} {r['coverage']:>8.1%} {f(r['hit_rate'], '.1%'):>9} "
                 f"{f(r['pai'], '.1f'):>7} {f(r['pei'], '.2f'):>6} {f(r['rri'], '.2f'):>6}"
             )
+    elif command == "export":
+        print(
+            f"{out['hotspots']} hotspots ({out['mode']} mode, {out['format']}) "
+            f"written to {', '.join(out['files'])}"
+        )
     elif command == "trends":
         print(
             f"{out['cells']:,} cells were significant hot spots in some month; {out['out']}"
@@ -522,12 +620,16 @@ COMMANDS = {
     "detect": cmd_detect,
     "evaluate": cmd_evaluate,
     "trends": cmd_trends,
+    "export": cmd_export,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version or a usage error (one line)
+        return done.code if isinstance(done.code, int) else 0
     try:
         out = COMMANDS[args.command](args)
     except HotspotsError as err:

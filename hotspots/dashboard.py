@@ -63,6 +63,14 @@ METHOD_LABELS = {
     "hdbscan": "Clusters (HDBSCAN)",
     "gistar": "Getis-Ord Gi*",
 }
+EXPORT_FORMATS = {
+    "gpkg": "GeoPackage (QGIS, ArcGIS)",
+    "shapefile": "Shapefile (zipped, for older GIS)",
+    "geojson": "GeoJSON (web maps)",
+    "kml": "KML (Google Earth)",
+    "geotiff": "GeoTIFF of the density surface (KDE only)",
+    "csv": "CSV tables (Excel)",
+}
 RULE_LABELS = {
     "knn": "k-nearest-neighbour distance",
     "silverman": "Spatial Silverman (ArcGIS default)",
@@ -672,7 +680,7 @@ def _months_of(result: MapResult, keep: pd.Series) -> pd.DataFrame:
     """Monthly counts of part of the selection, over all the selection's months."""
     out = monthly_by_theme(result.selected[keep.fillna(False).to_numpy(bool)])
     months = pd.to_datetime(sorted(result.selected["month"].unique()))
-    themes = out["theme"].unique() if len(out) else []
+    themes: list[str] = sorted(out["theme"].unique()) if len(out) else []
     full = pd.MultiIndex.from_product([months, themes], names=["month", "theme"])
     return (
         out.set_index(["month", "theme"])["incidents"]
@@ -764,3 +772,50 @@ def build_map(
         districts=view.districts or None,
         focus=focus,
     )
+
+
+def analysis_for_export(
+    incidents: gpd.GeoDataFrame, view: View, *, upload: gpd.GeoDataFrame | None
+) -> Any:
+    """The analysis behind a download: the same as ``hotspots export`` for the view.
+
+    The method options are the view's (automatic rules when chosen), so the file
+    equals the command line's for the same selection and settings.
+    """
+    from hotspots.pipeline import analyse
+
+    upload_key = None
+    key = selection_key(view, upload_key)
+    selected = select(incidents, upload, key)
+    around = select(incidents, upload, key, areas=True)
+    return analyse(
+        selected,
+        method=view.method,
+        filters={k: v for k, v in dict(key).items() if v not in (None, ())},
+        districts=view.districts or None,
+        wards=view.wards or None,
+        months=(view.month_from, view.month_to),
+        coverage=view.coverage / 100 if view.method == "kde" else None,
+        weight="weight" if view.harm else None,
+        options=view_options(view),
+        area_incidents=around,
+        available_months=sorted(incidents["month"].astype(str).unique()),
+    )
+
+
+def view_options(view: View) -> dict[str, Any]:
+    """The method options a view stands for (what the sidebar sends to detect)."""
+    if view.method == "kde":
+        return (
+            {"bandwidth_rule": view.rule}
+            if view.auto
+            else {"bandwidth": float(view.bandwidth)}
+        )
+    if view.method == "gistar":
+        return {"cell_size": "auto" if view.auto else float(view.cell_size)}
+    if view.method == "dbscan":
+        return {
+            "eps": None if view.auto else float(view.eps),
+            "min_incidents": view.min_incidents,
+        }
+    return {"min_cluster_incidents": view.min_incidents}

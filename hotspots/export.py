@@ -1,17 +1,36 @@
-"""Write incidents and hotspot layers to files (GeoPackage first)."""
+"""Write incidents and hotspot layers to files: GeoPackage, GeoJSON, Shapefile, KML...
+
+Every export goes through GDAL (pyogrio for vectors, rasterio for the GeoTIFF),
+carries its provenance (inside the file where the format has room, else a
+``.provenance.json`` sidecar) and applies disclosure control
+(`hotspots.disclosure`; public by default). Text reaching HTML (KML
+descriptions) is escaped and text reaching spreadsheets (CSV) is neutralised.
+"""
 
 from __future__ import annotations
 
+import html
+import io
 import json
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
 from hotspots._validate import HotspotsError
-from hotspots.crs import WORKING_CRS
+from hotspots.crs import WEB_CRS, WORKING_CRS
+from hotspots.disclosure import (
+    check_mode,
+    disclose_areas,
+    disclose_hotspots,
+    disclose_record,
+)
+from hotspots.io import write_csv_safe
 
 if TYPE_CHECKING:
     from hotspots.detect import Detection
@@ -90,3 +109,641 @@ def write_detection(
     pyogrio.write_dataframe(table, path, layer="parameters", driver="GPKG")
     prov = pd.DataFrame(_table(provenance), columns=["key", "value"])
     pyogrio.write_dataframe(prov, path, layer="provenance", driver="GPKG")
+
+
+# =====================================================================
+# Exports of a detection: every format, provenance, disclosure control
+# =====================================================================
+
+#: Export formats: name -> (file suffix, MIME type of `export_bytes`).
+FORMATS: dict[str, tuple[str, str]] = {
+    "gpkg": (".gpkg", "application/geopackage+sqlite3"),
+    "geojson": (".geojson", "application/geo+json"),
+    "shapefile": (".zip", "application/zip"),
+    "kml": (".kml", "application/vnd.google-earth.kml+xml"),
+    "geotiff": (".tif", "image/tiff"),
+    "csv": (".csv", "text/csv"),
+}
+#: CRSs a user may choose where the format allows (GeoJSON and KML: WGS84 only;
+#: GeoTIFF: British National Grid only, since reprojecting resamples the surface).
+EXPORT_CRSS = ("EPSG:27700", "EPSG:4326")
+#: Nodata value of the GeoTIFF (cells outside the study area).
+NODATA = -9999.0
+#: Units of the KDE surface.
+KDE_UNITS = "incidents per km2"
+
+#: Shapefile field names (10 characters at most): full name -> short name.
+#: Names not listed are cut to 10 characters and numbered if they clash.
+SHORT_NAMES: dict[str, str] = {
+    "hotspot_id": "hotspot_id",
+    "incidents_note": "inc_note",
+    "top_categories": "top_cats",
+    "months_active": "months_act",
+    "first_month": "first_mon",
+    "last_month": "last_mon",
+    "trend_ratio": "trend_rat",
+    "trend_label": "trend_lab",
+    "peak_kde_per_km2": "peak_kde",
+    "mean_kde_per_km2": "mean_kde",
+    "incidents_per_km2": "inc_km2",
+    "threshold_kde_per_km2": "thresh_kde",
+    "district_names": "dist_names",
+    "ward_names": "ward_names",
+    "rate_per_1000": "rate_1000",
+    "location_quotient": "loc_quot",
+    "previous_note": "prev_note",
+    "change_significant": "change_sig",
+    "change_significant_adj": "chg_sigadj",
+    "change_p_adj": "chg_p_adj",
+    "gi_p_adj": "gi_p_adj",
+    "centroid_x": "centroid_x",
+    "centroid_y": "centroid_y",
+}
+
+
+def shapefile_names(columns: list[str]) -> dict[str, str]:
+    """Unique Shapefile field names (at most 10 characters) for `columns`.
+
+    Uses `SHORT_NAMES`, else the first 10 characters; a clash gets a number
+    (``name_1``, cut to fit). The geometry column is left out.
+    """
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for col in columns:
+        if col == "geometry":
+            continue
+        short = SHORT_NAMES.get(col, col[:10])
+        k = 1
+        while short.lower() in used:
+            suffix = f"_{k}"
+            short = SHORT_NAMES.get(col, col)[: 10 - len(suffix)] + suffix
+            k += 1
+        used.add(short.lower())
+        out[col] = short
+    return out
+
+
+def _check_export(fmt: str, crs: str) -> None:
+    if fmt not in FORMATS:
+        raise HotspotsError(
+            f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}."
+        )
+    if crs not in EXPORT_CRSS:
+        raise HotspotsError(
+            f"Unknown CRS {crs!r} for export; choose EPSG:27700 (British National "
+            "Grid, metres) or EPSG:4326 (WGS84 longitude/latitude)."
+        )
+    if fmt == "geotiff" and crs != WORKING_CRS:
+        raise HotspotsError(
+            "The GeoTIFF is written in EPSG:27700 only (reprojecting a raster "
+            "resamples the surface); choose crs='EPSG:27700'."
+        )
+
+
+def _has_safeguarding(
+    provenance: dict[str, Any], incidents: pd.DataFrame | None
+) -> bool | None:
+    """Whether the detection's data held safeguarding rows (None: unknown)."""
+    if incidents is not None:
+        if "sensitivity" not in incidents.columns:
+            return None
+        return bool((incidents["sensitivity"].astype(str) == "safeguarding").any())
+    data = provenance.get("data")
+    if isinstance(data, dict) and "sensitivities" in data:
+        return "safeguarding" in [str(s) for s in data["sensitivities"]]
+    return None
+
+
+def _area_layer(table: pd.DataFrame, level: str) -> gpd.GeoDataFrame:
+    """An area table with its boundary, in EPSG:27700."""
+    if isinstance(table, gpd.GeoDataFrame):
+        return table.to_crs(WORKING_CRS)
+    from hotspots.boundaries import load_boundary
+
+    code = "ward_code" if level == "ward" else "lad_code"
+    if code not in table.columns:
+        raise HotspotsError(
+            f"The {level} table has no {code!r} column; pass the table made by "
+            f"hotspots.areas.area_statistics(level={level!r})."
+        )
+    bounds = load_boundary("wards" if level == "ward" else "districts")
+    geometry = bounds.set_index(code).geometry.reindex(table[code].astype(str))
+    return gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=bounds.crs)
+
+
+def export_layers(
+    detection: Detection,
+    *,
+    provenance: dict[str, Any],
+    mode: str = "public",
+    threshold: int = 10,
+    incidents: pd.DataFrame | None = None,
+    area_tables: dict[str, pd.DataFrame] | None = None,
+    safeguarding_excluded: bool = False,
+) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of an export, after disclosure control, in EPSG:27700.
+
+    Parameters
+    ----------
+    detection
+        What `hotspots.detect.detect` returned.
+    provenance
+        The record of `hotspots.provenance.provenance` for the detection.
+    mode
+        ``"public"`` (default; see `hotspots.disclosure`) or ``"restricted"``.
+    threshold
+        Smallest count published in public mode (default 10).
+    incidents
+        The incidents the detection was made from; used to check for
+        safeguarding rows (and, in restricted mode only, written as an
+        ``incidents`` point layer of the GeoPackage). ``None``: the check uses
+        ``provenance["data"]["sensitivities"]``.
+    area_tables
+        ``{"ward": table, "district": table}`` from
+        `hotspots.areas.area_statistics` (with or without geometry).
+    safeguarding_excluded
+        Public mode when neither `incidents` nor the provenance says which
+        sensitivities the detection used: True states that safeguarding rows
+        were excluded; otherwise the fine-scale layers are refused.
+
+    Returns
+    -------
+    dict
+        Layer name -> GeoDataFrame: ``hotspots``, ``gistar_cells`` (Gi*),
+        ``ward_statistics``, ``district_statistics``, ``incidents`` (restricted
+        GeoPackage only, added by the writer).
+
+    Raises
+    ------
+    HotspotsError
+        Public mode with data that includes (or may include) safeguarding rows:
+        hotspot polygons and surfaces are finer than ward.
+    """
+    check_mode(mode, threshold)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    if mode == "public":
+        found = _has_safeguarding(provenance, incidents)
+        if found or (found is None and not safeguarding_excluded):
+            raise HotspotsError(
+                "Public exports may not hold hotspot polygons or surfaces made from "
+                "safeguarding incidents (finer than ward). "
+                + (
+                    "The selection includes safeguarding incidents: detect again "
+                    "without them (filter sensitivity != 'safeguarding'), or export "
+                    "in restricted mode for partners with a data-sharing agreement."
+                    if found
+                    else "The sensitivities used are unknown: pass the incidents, "
+                    "or safeguarding_excluded=True if they were filtered out."
+                )
+            )
+    hot = detection.hotspots
+    if hot.empty:
+        hot = gpd.GeoDataFrame(
+            {
+                "hotspot_id": pd.Series(dtype="int64"),
+                "incidents": pd.Series(dtype="int64"),
+            },
+            geometry=gpd.GeoSeries([], crs=WORKING_CRS),
+        )
+    layers["hotspots"] = disclose_hotspots(hot, mode=mode, threshold=threshold)
+    for name, layer in detection.layers().items():
+        if mode == "public":
+            # cell counts and exact statistics of 100 m cells could be inverted to
+            # counts: only the classification is published
+            layer = layer[
+                [c for c in ("row", "col", "gi_bin") if c in layer]
+                + [layer.geometry.name]
+            ]
+        layers[name] = layer
+    for level, table in (area_tables or {}).items():
+        if level not in ("ward", "district"):
+            raise HotspotsError(
+                f"Unknown area table {level!r}; give 'ward' and/or 'district'."
+            )
+        safe = disclose_areas(table, mode=mode, threshold=threshold)
+        layers[f"{level}_statistics"] = _area_layer(safe, level)
+    return layers
+
+
+def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column types every GDAL driver takes: text as str, booleans as Int."""
+    changes: dict[str, Any] = {}
+    for col in frame.columns:
+        if col == getattr(frame, "_geometry_column_name", None):
+            continue
+        s = frame[col]
+        if pd.api.types.is_float_dtype(s) and not isinstance(s.dtype, pd.ArrowDtype):
+            # JSON and dBASE have no infinity (e.g. a trend ratio over a zero month)
+            changes[col] = s.astype("float64").replace([np.inf, -np.inf], np.nan)
+        elif pd.api.types.is_bool_dtype(s):
+            changes[col] = s.astype("Int64")
+        elif isinstance(s.dtype, pd.PeriodDtype):
+            changes[col] = s.astype(str)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            changes[col] = s.astype("string").astype(object).where(s.notna(), None)
+    return frame.assign(**changes)
+
+
+def _in_crs(layer: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    return _for_file(layer.to_crs(crs) if crs != str(layer.crs.to_string()) else layer)
+
+
+def _provenance_json(record: dict[str, Any]) -> str:
+    return json.dumps(record, indent=2, default=str, ensure_ascii=False)
+
+
+def _sidecar(path: Path, record: dict[str, Any]) -> Path:
+    side = path.with_name(f"{path.stem}.provenance.json")
+    side.write_text(_provenance_json(record), encoding="utf-8")
+    return side
+
+
+def _target(path_or_dir: str | Path, fmt: str, detection: Detection) -> Path:
+    path = Path(path_or_dir)
+    suffix = FORMATS[fmt][0]
+    if path.is_dir() or path.suffix == "":
+        path.mkdir(parents=True, exist_ok=True)
+        return path / f"hotspots-{detection.method}{suffix}"
+    if path.suffix.lower() != suffix:
+        raise HotspotsError(
+            f"{path}: a {fmt} export is written to a name ending {suffix}, "
+            "or give a folder."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_detection(
+    detection: Detection,
+    path_or_dir: str | Path,
+    *,
+    fmt: str = "gpkg",
+    provenance: dict[str, Any],
+    mode: str = "public",
+    crs: str = WORKING_CRS,
+    threshold: int = 10,
+    incidents: pd.DataFrame | None = None,
+    area_tables: dict[str, pd.DataFrame] | None = None,
+    safeguarding_excluded: bool = False,
+) -> list[Path]:
+    """Write a detection in one format, with its provenance and disclosure control.
+
+    Parameters
+    ----------
+    detection
+        What `hotspots.detect.detect` returned.
+    path_or_dir
+        A file name with the format's suffix (`FORMATS`), or a folder (the file
+        is then ``hotspots-<method><suffix>``).
+    fmt
+        ``gpkg`` (default: every layer plus ``provenance`` and ``parameters``
+        tables), ``geojson`` (RFC 7946, one file per layer, provenance as a
+        top-level ``provenance`` member), ``shapefile`` (one zip: each layer's
+        .shp .shx .dbf .prj .cpg, ``fieldnames.csv`` and ``provenance.json``),
+        ``kml`` (WGS84; one file per layer, escaped HTML descriptions, sidecar
+        ``.provenance.json``), ``geotiff`` (the KDE surface, float32, EPSG:27700,
+        nodata outside the study area, provenance and units in tags) or ``csv``
+        (hotspot and area tables without geometry, centroid coordinates in
+        `crs`, formula-safe UTF-8 with BOM, sidecar ``.provenance.json``).
+    provenance
+        The record of `hotspots.provenance.provenance`; the ``disclosure`` entry
+        is added (and public mode rounds its counts: `disclose_record`).
+    mode
+        ``"public"`` (default) or ``"restricted"``; see `hotspots.disclosure`.
+    crs
+        ``EPSG:27700`` (default) or ``EPSG:4326`` for GeoPackage, Shapefile and
+        CSV; GeoJSON and KML are always EPSG:4326 and GeoTIFF EPSG:27700.
+    threshold
+        Smallest published count in public mode (default 10).
+    incidents, area_tables, safeguarding_excluded
+        See `export_layers`.
+
+    Returns
+    -------
+    list of Path
+        The files written, main file first.
+    """
+    _check_export(fmt, crs)
+    check_mode(mode, threshold)
+    record = disclose_record(provenance, mode=mode, threshold=threshold)
+    record["export"] = {
+        "format": fmt,
+        "crs": crs if fmt not in ("geojson", "kml") else WEB_CRS,
+    }
+    target = _target(path_or_dir, fmt, detection)
+    if fmt == "geotiff":
+        if mode == "public":  # the same safeguarding check as the vector layers
+            export_layers(
+                detection,
+                provenance=provenance,
+                mode=mode,
+                threshold=threshold,
+                incidents=incidents,
+                safeguarding_excluded=safeguarding_excluded,
+            )
+        return [write_surface_tiff(detection, target, record)]
+    layers = export_layers(
+        detection,
+        provenance=provenance,
+        mode=mode,
+        threshold=threshold,
+        incidents=incidents,
+        area_tables=area_tables,
+        safeguarding_excluded=safeguarding_excluded,
+    )
+    if fmt == "gpkg":
+        points = None
+        if mode == "restricted" and incidents is not None:
+            points = incidents
+        return [_write_gpkg(layers, target, record, detection.parameters, crs, points)]
+    if fmt == "geojson":
+        return _write_geojson(layers, target, record)
+    if fmt == "shapefile":
+        return [_write_shapefile(layers, target, record, crs)]
+    if fmt == "kml":
+        return _write_kml(layers, target, record)
+    return _write_csv(layers, target, record, crs)
+
+
+def _write_gpkg(
+    layers: dict[str, gpd.GeoDataFrame],
+    path: Path,
+    record: dict[str, Any],
+    parameters: dict[str, Any],
+    crs: str,
+    points: pd.DataFrame | None,
+) -> Path:
+    path.unlink(missing_ok=True)
+    text = _provenance_json(record)
+    for name, layer in layers.items():
+        pyogrio.write_dataframe(
+            _in_crs(layer, crs),
+            path,
+            layer=name,
+            driver="GPKG",
+            layer_metadata={"PROVENANCE": text} if name == "hotspots" else None,
+        )
+    if points is not None and isinstance(points, gpd.GeoDataFrame):
+        pyogrio.write_dataframe(
+            _in_crs(points, crs), path, layer="incidents", driver="GPKG"
+        )
+    table = pd.DataFrame(
+        [
+            {
+                "name": k,
+                "value": json.dumps(v, default=str),
+                "automatic": bool(parameters.get(f"{k}_automatic", False)),
+            }
+            for k, v in parameters.items()
+        ]
+    )
+    pyogrio.write_dataframe(table, path, layer="parameters", driver="GPKG")
+    prov = pd.DataFrame(_table(record), columns=["key", "value"])
+    pyogrio.write_dataframe(prov, path, layer="provenance", driver="GPKG")
+    return path
+
+
+def _layer_path(target: Path, name: str) -> Path:
+    return (
+        target
+        if name == "hotspots"
+        else target.with_name(f"{target.stem}-{name}{target.suffix}")
+    )
+
+
+def _write_geojson(
+    layers: dict[str, gpd.GeoDataFrame], target: Path, record: dict[str, Any]
+) -> list[Path]:
+    out = []
+    for name, layer in layers.items():
+        path = _layer_path(target, name)
+        path.unlink(missing_ok=True)
+        pyogrio.write_dataframe(
+            _in_crs(layer, WEB_CRS),
+            path,
+            driver="GeoJSON",
+            layer_options={
+                "RFC7946": "YES",
+                "COORDINATE_PRECISION": 6,
+                "WRITE_NAME": "NO",
+            },
+        )
+        # GDAL writes no foreign members: add the provenance with the json module
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["provenance"] = json.loads(json.dumps(record, default=str))
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def _write_shapefile(
+    layers: dict[str, gpd.GeoDataFrame], target: Path, record: dict[str, Any], crs: str
+) -> Path:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, layer in layers.items():
+            names = shapefile_names(list(layer.columns))
+            rows += [
+                {"layer": name, "field": k, "shapefile_field": v}
+                for k, v in names.items()
+            ]
+            pyogrio.write_dataframe(
+                _in_crs(layer, crs).rename(columns=names),
+                folder / f"{name}.shp",
+                driver="ESRI Shapefile",
+                encoding="UTF-8",
+            )
+        pd.DataFrame(rows).to_csv(folder / "fieldnames.csv", index=False)
+        (folder / "provenance.json").write_text(
+            _provenance_json(record), encoding="utf-8"
+        )
+        target.unlink(missing_ok=True)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in sorted(folder.iterdir()):
+                archive.write(file, file.name)
+    return target
+
+
+def _description(row: pd.Series, columns: list[str]) -> str:
+    """An HTML table of a feature's fields, every name and value escaped."""
+    cells = "".join(
+        f"<tr><th>{html.escape(str(c))}</th><td>{html.escape(_text(row[c]))}</td></tr>"
+        for c in columns
+    )
+    return f"<table>{cells}</table>"
+
+
+def _text(value: Any) -> str:
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _write_kml(
+    layers: dict[str, gpd.GeoDataFrame], target: Path, record: dict[str, Any]
+) -> list[Path]:
+    out = []
+    for name, layer in layers.items():
+        path = _layer_path(target, name)
+        path.unlink(missing_ok=True)
+        columns = [c for c in layer.columns if c != layer.geometry.name]
+        web = layer.to_crs(WEB_CRS)
+        first = columns[0] if columns else None
+        labels = [
+            f"{name} {_text(v)}" if first else name
+            for v in (web[first] if first else [None] * len(web))
+        ]
+        web = web.assign(
+            Name=labels,
+            Description=[_description(r, columns) for _, r in web.iterrows()],
+        )
+        pyogrio.write_dataframe(
+            _for_file(web),
+            path,
+            layer=name,
+            driver="KML",
+            dataset_options={"NameField": "Name", "DescriptionField": "Description"},
+        )
+        out.append(path)
+    out.append(_sidecar(target, record))
+    return out
+
+
+def _write_csv(
+    layers: dict[str, gpd.GeoDataFrame], target: Path, record: dict[str, Any], crs: str
+) -> list[Path]:
+    out = []
+    for name in ("hotspots", "ward_statistics", "district_statistics"):
+        if name not in layers:
+            continue
+        layer = layers[name].to_crs(crs)
+        points = layer.geometry.representative_point() if len(layer) else layer.geometry
+        xy = ("longitude", "latitude") if crs == WEB_CRS else ("easting", "northing")
+        places = 6 if crs == WEB_CRS else 1
+        table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).assign(
+            **{xy[0]: points.x.round(places), xy[1]: points.y.round(places)}
+        )
+        path = _layer_path(target, name)
+        write_csv_safe(csv_table(table), path)
+        out.append(path)
+    out.append(_sidecar(target, record))
+    return out
+
+
+def csv_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as shown in CSV: withheld counts as their note (``<10``, ``[c]``).
+
+    Each ``<col>_note`` column (from `hotspots.disclosure.apply_disclosure`)
+    fills the NA cells of ``<col>`` and is then dropped.
+    """
+    changes: dict[str, Any] = {}
+    drop = []
+    for col in table.columns:
+        note = f"{col}_note"
+        if note in table.columns:
+            values = table[col].astype("string")
+            changes[col] = values.where(
+                table[note].isna(), table[note].astype("string")
+            )
+            drop.append(note)
+    return table.assign(**changes).drop(columns=drop)
+
+
+def write_surface_tiff(
+    detection: Detection, path: str | Path, record: dict[str, Any]
+) -> Path:
+    """Write the KDE surface as a GeoTIFF (float32, EPSG:27700, north up).
+
+    The geotransform is `Grid.affine` exactly; cells outside the study area (and
+    NaN cells) hold `NODATA`; band 1 is ``kde_per_km2`` in incidents per km²;
+    dataset tags hold ``PROVENANCE`` (the JSON record) and ``UNITS``.
+
+    Raises
+    ------
+    HotspotsError
+        The detection has no density surface (not ``method="kde"``).
+    """
+    import rasterio
+    from rasterio.transform import Affine
+
+    from hotspots.density import DensitySurface
+
+    surface = detection.result
+    if not isinstance(surface, DensitySurface):
+        raise HotspotsError(
+            f"A GeoTIFF holds the KDE surface; this detection used "
+            f"{detection.method!r}. Detect with method 'kde', or choose a vector "
+            "format (gpkg, geojson, shapefile, kml, csv)."
+        )
+    grid = surface.grid
+    values = np.where(surface.mask, surface.kde_per_km2, np.nan)
+    values = np.where(np.isfinite(values), values, NODATA)
+    data = np.flipud(values).astype("float32")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=grid.nx,
+        height=grid.ny,
+        count=1,
+        dtype="float32",
+        crs=grid.crs,
+        transform=Affine.from_gdal(*grid.affine()),
+        nodata=NODATA,
+        compress="deflate",
+    ) as dst:
+        dst.write(data, 1)
+        dst.update_tags(
+            PROVENANCE=json.dumps(record, default=str),
+            UNITS=KDE_UNITS,
+            DISCLOSURE=json.dumps(record.get("disclosure"), default=str),
+        )
+        dst.update_tags(1, UNITS=KDE_UNITS, NAME="kde_per_km2")
+        dst.set_band_description(1, "kde_per_km2")
+        dst.units = (KDE_UNITS,)
+    return path
+
+
+def export_bytes(
+    detection: Detection,
+    *,
+    fmt: str = "gpkg",
+    provenance: dict[str, Any],
+    mode: str = "public",
+    crs: str = WORKING_CRS,
+    threshold: int = 10,
+    incidents: pd.DataFrame | None = None,
+    area_tables: dict[str, pd.DataFrame] | None = None,
+    safeguarding_excluded: bool = False,
+) -> tuple[str, bytes, str]:
+    """The export as ``(filename, bytes, mime)`` for a download button.
+
+    The same files as `export_detection` (written to a temporary folder); when
+    it writes several files (sidecars, one file per layer) they come zipped.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = export_detection(
+            detection,
+            Path(tmp),
+            fmt=fmt,
+            provenance=provenance,
+            mode=mode,
+            crs=crs,
+            threshold=threshold,
+            incidents=incidents,
+            area_tables=area_tables,
+            safeguarding_excluded=safeguarding_excluded,
+        )
+        if len(paths) == 1:
+            return paths[0].name, paths[0].read_bytes(), FORMATS[fmt][1]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for p in paths:
+                archive.write(p, p.name)
+        return f"{paths[0].stem}-{fmt}.zip", buffer.getvalue(), "application/zip"

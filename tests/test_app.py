@@ -156,3 +156,30 @@ def test_bad_upload_is_a_clear_message():
     at.run()
     assert not at.exception, at.exception
     assert any("empty" in e.value for e in at.error)
+
+
+def test_download_public_geopackage(tmp_path):
+    import pyogrio
+
+    at = _app(districts=THANET, themes="serious violence & weapons")
+    next(b for b in at.button if b.label == "Prepare the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    name, data, _ = at.session_state["export"]
+    path = tmp_path / name
+    path.write_bytes(data)
+    hot = pyogrio.read_dataframe(path, layer="hotspots")
+    assert len(hot) > 0
+    assert (hot["incidents"] % 5 == 0).all()  # public mode: rounded to 5
+
+
+def test_download_refuses_geotiff_for_clusters():
+    at = _app(districts=THANET, method="dbscan")
+    fmt = next(s for s in at.selectbox if s.label == "Format")
+    fmt.set_value("geotiff")
+    at.run()
+    next(b for b in at.button if b.label == "Prepare the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("GeoTIFF" in e.value or "surface" in e.value for e in at.error)

@@ -1,0 +1,121 @@
+"""One selection, analysed and exported the same way by the dashboard and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from hotspots.areas import area_statistics
+from hotspots.boundaries import study_area
+from hotspots.detect import Detection, detect
+from hotspots.export import export_bytes, export_detection
+from hotspots.provenance import provenance
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A detection with its ward and district tables and its provenance record."""
+
+    incidents: gpd.GeoDataFrame
+    detection: Detection
+    area_tables: dict[str, pd.DataFrame]
+    provenance: dict[str, Any]
+
+
+def analyse(
+    incidents: gpd.GeoDataFrame,
+    *,
+    method: str,
+    filters: dict[str, Any],
+    districts: list[str] | None = None,
+    wards: list[str] | None = None,
+    months: tuple[str, str] | None = None,
+    coverage: float | None = None,
+    weight: str | None = None,
+    options: dict[str, Any] | None = None,
+    area_incidents: pd.DataFrame | None = None,
+    available_months: list[str] | None = None,
+) -> Analysis:
+    """Detect hotspots and count by ward and district for one selection.
+
+    Parameters
+    ----------
+    incidents
+        The selected incidents (already filtered by months, themes, areas ...).
+    method, coverage, weight, options
+        As `hotspots.detect.detect`.
+    filters
+        The selection as the user gave it, for the provenance record.
+    districts, wards
+        The chosen areas (codes); ``None`` = all of Kent & Medway.
+    months
+        ``(from, to)`` of the selection, for the area tables' current period.
+    area_incidents
+        The incidents for the area tables: the selection **without** its month
+        and area filters (the tables choose the current and previous periods and
+        count incidents in no area); default `incidents`.
+    available_months
+        The months the data holds (so a missing month is never read as zero).
+    """
+    area = study_area(districts)
+    found = detect(
+        incidents,
+        method=method,
+        study_area=area,
+        coverage=coverage,
+        weight=weight,
+        options=options,
+    )
+    base = incidents if area_incidents is None else area_incidents
+    tables: dict[str, pd.DataFrame] = {}
+    for level in ("ward", "district"):
+        stats = area_statistics(
+            base,
+            level=level,
+            months=months,
+            weight=weight,
+            districts=districts,
+            available_months=available_months,
+        )
+        if level == "ward" and wards:
+            stats = stats[stats["ward_code"].isin(wards)]
+        tables[level] = stats
+    record = provenance(
+        incidents,
+        filters={**filters, "study_area": area["lad_codes"].iloc[0]},
+        method=method,
+        parameters=found.parameters,
+    )
+    return Analysis(incidents, found, tables, record)
+
+
+def export_analysis(
+    analysis: Analysis,
+    target: str | Path | None,
+    *,
+    fmt: str = "gpkg",
+    mode: str = "public",
+    crs: str = "EPSG:27700",
+    threshold: int = 10,
+) -> list[Path] | tuple[str, bytes, str]:
+    """Write an analysis (`target` a file or folder) or return it as bytes (None).
+
+    Files and bytes are made by the same code (`hotspots.export`), so the
+    dashboard's downloads equal the command line's files for the same selection.
+    """
+    kwargs: dict[str, Any] = {
+        "fmt": fmt,
+        "provenance": analysis.provenance,
+        "mode": mode,
+        "crs": crs,
+        "threshold": threshold,
+        "incidents": analysis.incidents,
+        "area_tables": analysis.area_tables,
+    }
+    if target is None:
+        return export_bytes(analysis.detection, **kwargs)
+    return export_detection(analysis.detection, target, **kwargs)

@@ -1,0 +1,119 @@
+"""`hotspots export` and the dashboard's downloads: the same files for the same view."""
+
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+from hotspots import dashboard as dash
+from hotspots.cli import main
+from hotspots.pipeline import export_analysis
+
+THANET = "E07000114"
+VIOLENCE = "serious violence & weapons"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def dashboard_analysis():
+    """The analysis behind the dashboard's download for Thanet violence, 2024-01..04."""
+    incidents = dash.load_incidents(None)
+    view = dash.View(
+        month_from="2024-01", month_to="2024-04", themes=[VIOLENCE], districts=[THANET]
+    )
+    return dash.analysis_for_export(incidents, view, upload=None)
+
+
+def _layers(path):
+    return {
+        name: pyogrio.read_dataframe(path, layer=name)
+        for name, _ in pyogrio.list_layers(path)
+    }
+
+
+def test_cli_export_equals_dashboard_download(capsys, tmp_path, dashboard_analysis):
+    out = tmp_path / "cli.gpkg"
+    code, stdout, err = run(
+        capsys, "export", "--method", "kde", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--theme", VIOLENCE, "--coverage", "0.02", "--out", out,
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert summary["mode"] == "public"
+    name, data, mime = export_analysis(dashboard_analysis, None, fmt="gpkg")
+    assert name.endswith(".gpkg")
+    assert mime
+    downloaded = tmp_path / name
+    downloaded.write_bytes(data)
+    cli, web = _layers(out), _layers(downloaded)
+    assert (
+        set(cli) == set(web) >= {"hotspots", "ward_statistics", "district_statistics"}
+    )
+    for layer in ("hotspots", "ward_statistics", "district_statistics"):
+        a = cli[layer].drop(columns="geometry", errors="ignore")
+        b = web[layer].drop(columns="geometry", errors="ignore")
+        assert a.equals(b), layer
+    # public mode: every published count is a multiple of 5 and at least 10
+    hot = cli["hotspots"]
+    assert (hot["incidents"] % 5 == 0).all()
+    assert (hot["incidents"] >= 10).all()
+    prov = cli["provenance"].set_index("key")["value"]
+    assert json.loads(prov["disclosure.mode"]) == "public"
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "shapefile", "kml", "geotiff", "csv"])
+def test_cli_export_every_format(capsys, tmp_path, fmt):
+    code, stdout, err = run(
+        capsys, "export", "--method", "kde", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--theme", VIOLENCE, "--format", fmt, "--out", tmp_path,
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    files = json.loads(stdout.strip().splitlines()[-1])["files"]
+    assert files
+    main_file = files[0]
+    if fmt == "shapefile":
+        with zipfile.ZipFile(main_file) as z:
+            assert any(n.endswith(".prj") for n in z.namelist())
+            assert "fieldnames.csv" in z.namelist()
+    elif fmt == "geotiff":
+        import rasterio
+
+        with rasterio.open(main_file) as src:
+            assert src.crs.to_epsg() == 27700
+            assert "PROVENANCE" in src.tags()
+    elif fmt == "csv":
+        with open(main_file, "rb") as f:
+            assert f.read(3) == b"\xef\xbb\xbf"
+    else:
+        layer = gpd.read_file(main_file)
+        assert layer.crs.to_epsg() == 4326
+        assert len(layer) > 0
+
+
+def test_export_bad_format_is_one_line(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "export", "--method", "kde", "--format", "xls", "--out", tmp_path
+    )
+    assert code == 2
+    assert "invalid choice" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_dashboard_download_zips_several_files(dashboard_analysis):
+    name, data, mime = export_analysis(dashboard_analysis, None, fmt="csv")
+    assert name.endswith(".zip")
+    assert mime == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+    assert any(n.endswith(".provenance.json") for n in names)
+    assert sum(n.endswith(".csv") for n in names) == 3

@@ -1,0 +1,386 @@
+"""Exports: every format from the bundled Kent data, read back with GDAL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+
+from hotspots._validate import HotspotsError
+from hotspots.areas import area_statistics
+from hotspots.boundaries import study_area
+from hotspots.detect import Detection, detect
+from hotspots.export import (
+    NODATA,
+    export_bytes,
+    export_detection,
+    shapefile_names,
+)
+from hotspots.provenance import provenance
+from hotspots.store import read_bundled_police
+
+EVIL = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+@pytest.fixture(scope="module")
+def thanet() -> dict[str, Any]:
+    inc = read_bundled_police()
+    month = inc["month"].astype(str)
+    sel = inc[
+        (inc["lad_code"] == "E07000114") & (month >= "2024-01") & (month <= "2024-04")
+    ]
+    area = study_area(["E07000114"])
+    out: dict[str, Any] = {"incidents": sel}
+    for method in ("kde", "gistar"):
+        d = detect(sel, method=method, study_area=area)
+        # a crafted hostile place name in the first hotspot's text
+        hot = d.hotspots.assign(wards=[EVIL, *d.hotspots["wards"].iloc[1:]])
+        hot = hot.assign(districts=[FORMULA, *hot["districts"].iloc[1:]])
+        out[method] = Detection(d.method, hot, d.parameters, d.study_area_km2, d.result)
+        out[f"{method}_prov"] = provenance(
+            sel,
+            filters={"district": ["E07000114"]},
+            method=method,
+            parameters=d.parameters,
+        )
+    robbery = inc[inc["category"] == "Robbery"]
+    kw = {"months": ("2024-01", "2024-04"), "districts": ["E07000114", "E07000112"]}
+    out["areas"] = {
+        "ward": area_statistics(robbery, level="ward", **kw),
+        "district": area_statistics(robbery, level="district", **kw),
+    }
+    return out
+
+
+def _export(
+    t: dict[str, Any], tmp: Path, fmt: str, method: str = "kde", **kw: Any
+) -> list[Path]:
+    return export_detection(
+        t[method],
+        tmp,
+        fmt=fmt,
+        provenance=t[f"{method}_prov"],
+        area_tables=t["areas"],
+        **kw,
+    )
+
+
+# ------------------------------------------------------------------ inputs
+def test_bad_format_crs_and_suffix(thanet: dict[str, Any], tmp_path: Path) -> None:
+    with pytest.raises(HotspotsError, match="Unknown export format"):
+        _export(thanet, tmp_path, "xlsx")
+    with pytest.raises(HotspotsError, match="EPSG:27700"):
+        _export(thanet, tmp_path, "gpkg", crs="EPSG:3857")
+    with pytest.raises(HotspotsError, match="EPSG:27700 only"):
+        _export(thanet, tmp_path, "geotiff", crs="EPSG:4326")
+    with pytest.raises(HotspotsError, match=r"ending \.gpkg"):
+        _export(thanet, tmp_path / "x.shp", "gpkg")
+    with pytest.raises(HotspotsError, match="method 'kde'"):
+        _export(thanet, tmp_path, "geotiff", method="gistar")
+
+
+def test_public_refuses_safeguarding(thanet: dict[str, Any], tmp_path: Path) -> None:
+    prov = {
+        **thanet["kde_prov"],
+        "data": {
+            **thanet["kde_prov"]["data"],
+            "sensitivities": ["public", "safeguarding"],
+        },
+    }
+    for fmt in ("gpkg", "geotiff"):
+        with pytest.raises(HotspotsError, match="safeguarding"):
+            export_detection(thanet["kde"], tmp_path, fmt=fmt, provenance=prov)
+    unknown = {k: v for k, v in thanet["kde_prov"].items() if k != "data"}
+    with pytest.raises(HotspotsError, match="unknown"):
+        export_detection(thanet["kde"], tmp_path, fmt="gpkg", provenance=unknown)
+    export_detection(
+        thanet["kde"],
+        tmp_path,
+        fmt="gpkg",
+        provenance=unknown,
+        safeguarding_excluded=True,
+    )
+    flagged = thanet["incidents"].assign(sensitivity="safeguarding")
+    with pytest.raises(HotspotsError, match="safeguarding"):
+        export_detection(
+            thanet["kde"], tmp_path, fmt="csv", provenance=unknown, incidents=flagged
+        )
+    # restricted: allowed
+    export_detection(
+        thanet["kde"], tmp_path, fmt="gpkg", provenance=prov, mode="restricted"
+    )
+
+
+# ------------------------------------------------------------------ formats
+@pytest.mark.parametrize("crs", ["EPSG:27700", "EPSG:4326"])
+def test_gpkg_layers_crs_and_provenance(
+    thanet: dict[str, Any], tmp_path: Path, crs: str
+) -> None:
+    (path,) = _export(thanet, tmp_path, "gpkg", method="gistar", crs=crs)
+    layers = dict(pyogrio.list_layers(path))
+    assert {
+        "hotspots",
+        "gistar_cells",
+        "ward_statistics",
+        "district_statistics",
+        "parameters",
+        "provenance",
+    } <= set(layers)
+    hot = pyogrio.read_dataframe(path, layer="hotspots")
+    assert hot.crs.to_epsg() == int(crs.split(":")[1])
+    expected = (thanet["gistar"].hotspots["incidents"] >= 10).sum()
+    assert len(hot) == expected
+    assert (hot["incidents"] % 5 == 0).all()
+    assert "locations" not in hot
+    assert "trend_ratio" not in hot
+    cells = pyogrio.read_dataframe(path, layer="gistar_cells")
+    assert set(cells.columns) == {
+        "row",
+        "col",
+        "gi_bin",
+        "geometry",
+    }  # public: no counts
+    assert len(cells) == int(thanet["gistar"].result.mask.sum())
+    wards = pyogrio.read_dataframe(path, layer="ward_statistics")
+    assert len(wards) == len(thanet["areas"]["ward"])
+    assert wards.geometry.notna().all()
+    prov = pyogrio.read_dataframe(path, layer="provenance")
+    rec = dict(zip(prov["key"], prov["value"], strict=True))
+    assert json.loads(rec["disclosure.mode"]) == "public"
+    assert json.loads(rec["software"]).startswith("hotspots ")
+    assert "created" in rec
+
+
+def test_gpkg_restricted_full_detail(thanet: dict[str, Any], tmp_path: Path) -> None:
+    (path,) = _export(thanet, tmp_path, "gpkg", method="gistar", mode="restricted")
+    hot = pyogrio.read_dataframe(path, layer="hotspots")
+    assert len(hot) == len(thanet["gistar"].hotspots)
+    assert hot["incidents"].tolist() == thanet["gistar"].hotspots["incidents"].tolist()
+    cells = pyogrio.read_dataframe(path, layer="gistar_cells")
+    assert "n" in cells
+    assert (
+        cells["n"].sum()
+        == thanet["gistar"].result.counts[thanet["gistar"].result.mask].sum()
+    )
+
+
+def _ring_area(coords: list[list[float]]) -> float:
+    xy = np.asarray(coords)
+    return 0.5 * float(np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]))
+
+
+def test_geojson_rfc7946(thanet: dict[str, Any], tmp_path: Path) -> None:
+    paths = _export(thanet, tmp_path, "geojson")
+    text = paths[0].read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert data["type"] == "FeatureCollection"
+    assert "crs" not in data
+    assert data["provenance"]["disclosure"]["mode"] == "public"
+    assert data["provenance"]["export"]["crs"] == "EPSG:4326"
+    numbers = re.findall(r'"coordinates":\s*(\[.*?\]\s*\]\s*\]\s*\]?)', text)
+    assert numbers
+    for chunk in numbers:
+        for value in re.findall(r"-?\d+\.\d+", chunk):
+            assert len(value.split(".")[1]) <= 6
+    for feature in data["features"]:
+        geom = feature["geometry"]
+        polys = (
+            [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        )
+        for poly in polys:
+            lon, lat = np.asarray(poly[0]).T
+            assert (lon > 0.2).all()
+            assert (lon < 1.6).all()
+            assert (lat > 51).all()
+            assert (lat < 51.6).all()
+            assert _ring_area(poly[0]) > 0  # exterior counter-clockwise
+            for hole in poly[1:]:
+                assert _ring_area(hole) < 0
+    back = pyogrio.read_dataframe(paths[0])
+    assert back.crs.to_epsg() == 4326
+    assert len(back) == len(data["features"])
+    assert back["wards"].iloc[0] == EVIL  # text kept as text in data formats
+
+
+def test_shapefile_zip(thanet: dict[str, Any], tmp_path: Path) -> None:
+    (path,) = _export(thanet, tmp_path, "shapefile", method="gistar")
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+            assert f"hotspots{ext}" in names
+        assert "fieldnames.csv" in names
+        assert "provenance.json" in names
+        prj = archive.read("hotspots.prj").decode()
+        assert "British_National_Grid" in prj or "OSGB" in prj
+        fields = list(
+            csv.DictReader(io.StringIO(archive.read("fieldnames.csv").decode()))
+        )
+        assert (
+            json.loads(archive.read("provenance.json"))["disclosure"]["mode"]
+            == "public"
+        )
+    hot_fields = {
+        r["field"]: r["shapefile_field"] for r in fields if r["layer"] == "hotspots"
+    }
+    assert hot_fields["top_categories"] == "top_cats"
+    assert all(len(v) <= 10 for v in hot_fields.values())
+    back = pyogrio.read_dataframe(f"/vsizip/{path}/hotspots.shp")
+    assert back.crs.to_epsg() == 27700
+    assert set(back.columns) - {"geometry"} == set(hot_fields.values())
+    assert len(back) == (thanet["gistar"].hotspots["incidents"] >= 10).sum()
+
+
+def test_shapefile_names_unique() -> None:
+    cols = ["incidents_per_km2", "incidents_per_km2x", "aaaaaaaaaaaa1", "aaaaaaaaaaaa2"]
+    names = shapefile_names(cols)
+    assert len(set(names.values())) == 4
+    assert all(len(v) <= 10 for v in names.values())
+
+
+def test_kml_escaped_descriptions(thanet: dict[str, Any], tmp_path: Path) -> None:
+    paths = _export(thanet, tmp_path, "kml")
+    kml = paths[0]
+    assert paths[-1].name.endswith(".provenance.json")
+    raw = kml.read_text(encoding="utf-8")
+    assert "<script>" not in raw
+    tree = ET.parse(kml)
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    descriptions = [
+        d.text or "" for d in tree.iter("{http://www.opengis.net/kml/2.2}description")
+    ]
+    assert len(descriptions) == len(tree.findall(".//k:Placemark", ns))
+    first = descriptions[0]
+    assert "<table>" in first  # the HTML Google Earth renders
+    assert "<script>" not in first
+    assert "&lt;script&gt;" in first
+    back = pyogrio.read_dataframe(kml)
+    assert back.crs.to_epsg() == 4326
+    assert len(back) == (thanet["kde"].hotspots["incidents"] >= 10).sum()
+
+
+def test_csv_safe_for_excel(thanet: dict[str, Any], tmp_path: Path) -> None:
+    paths = _export(thanet, tmp_path, "csv", crs="EPSG:4326")
+    raw = paths[0].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(paths[0], encoding="utf-8-sig", dtype=str)
+    assert table["districts"].iloc[0] == "'" + FORMULA
+    assert table["wards"].iloc[0] == EVIL  # plain text in a spreadsheet
+    assert "geometry" not in table
+    lon = table["longitude"].astype(float)
+    assert lon.between(0.2, 1.6).all()
+    for col in table.columns:  # no cell can start a formula
+        assert not table[col].dropna().str.match(r"^[=+@\t\r]").any(), col
+        neg = table[col].dropna()
+        assert all(
+            v.lstrip("-").replace(".", "", 1).isdigit()
+            for v in neg[neg.str.startswith("-")]
+        )
+    wards = pd.read_csv(
+        next(p for p in paths if "ward" in p.name), encoding="utf-8-sig", dtype=str
+    )
+    assert (wards["incidents"] == "<10").any()
+    assert "incidents_note" not in wards
+    side = json.loads(paths[-1].read_text())
+    assert side["disclosure"]["mode"] == "public"
+    assert side["software"].startswith("hotspots")
+
+
+def test_geotiff_matches_grid(thanet: dict[str, Any], tmp_path: Path) -> None:
+    (path,) = _export(thanet, tmp_path, "geotiff")
+    surface = thanet["kde"].result
+    grid = surface.grid
+    with rasterio.open(path) as src:
+        assert src.crs.to_epsg() == 27700
+        assert src.shape == (grid.ny, grid.nx)
+        assert src.transform.to_gdal() == grid.affine()
+        assert src.nodata == NODATA
+        assert src.dtypes[0] == "float32"
+        data = src.read(1)
+        tags = src.tags()
+        assert "incidents per km2" in tags["UNITS"]
+        assert json.loads(tags["PROVENANCE"])["disclosure"]["mode"] == "public"
+        assert src.descriptions[0] == "kde_per_km2"
+    north_up = np.flipud(surface.mask)
+    assert (data[~north_up] == NODATA).all()
+    expected = np.flipud(surface.kde_per_km2).astype("float32")
+    np.testing.assert_array_equal(data[north_up], expected[north_up])
+    # a cell centre maps back to the same cell: (row 0 of the array = south)
+    x, y = grid.centres()
+    r, c = rasterio.transform.rowcol(src.transform, x[0, 5], y[0, 5])
+    assert (r, c) == (grid.ny - 1, 5)
+
+
+def test_export_bytes_same_content(thanet: dict[str, Any], tmp_path: Path) -> None:
+    name, data, mime = export_bytes(
+        thanet["gistar"],
+        fmt="shapefile",
+        provenance=thanet["gistar_prov"],
+        area_tables=thanet["areas"],
+    )
+    assert name == "hotspots-gistar.zip"
+    assert mime == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert "hotspots.shp" in archive.namelist()
+    name, data, mime = export_bytes(
+        thanet["kde"],
+        fmt="csv",
+        provenance=thanet["kde_prov"],
+        area_tables=thanet["areas"],
+    )
+    (path,) = [
+        p for p in _export(thanet, tmp_path, "csv") if p.name == "hotspots-kde.csv"
+    ]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.read("hotspots-kde.csv") == path.read_bytes()
+
+
+def test_folium_popups_escape_text(thanet: dict[str, Any]) -> None:
+    from hotspots.mapping import add_hotspots, new_map
+
+    m = new_map(basemap="none")
+    add_hotspots(
+        m,
+        thanet["kde"].hotspots.head(3),
+        name="Hotspots",
+        fields={"wards": "Wards", "districts": "Districts", "incidents": "n"},
+    )
+    page = m.get_root().render()
+    assert EVIL not in page
+    assert "<script>alert" not in page
+    # the value reaches Leaflet's innerHTML HTML-escaped (folium writes & as \u0026)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert escaped in page or escaped.replace("&", "\\u0026") in page
+
+
+def test_restricted_gpkg_may_hold_points(
+    thanet: dict[str, Any], tmp_path: Path
+) -> None:
+    (path,) = _export(
+        thanet, tmp_path, "gpkg", mode="restricted", incidents=thanet["incidents"]
+    )
+    assert "incidents" in dict(pyogrio.list_layers(path))
+    (pub,) = _export(thanet, tmp_path / "p", "gpkg", incidents=thanet["incidents"])
+    assert "incidents" not in dict(pyogrio.list_layers(pub))  # no points in public
+
+
+def test_empty_detection_exports(thanet: dict[str, Any], tmp_path: Path) -> None:
+    d = thanet["kde"]
+    empty = Detection(
+        d.method, d.hotspots.iloc[:0], d.parameters, d.study_area_km2, d.result
+    )
+    (path,) = export_detection(
+        empty, tmp_path, fmt="gpkg", provenance=thanet["kde_prov"]
+    )
+    assert len(pyogrio.read_dataframe(path, layer="hotspots")) == 0
