@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     common(info)
     _detect_parser(sub, common)
     _evaluate_parser(sub, common)
+    _plan_parser(sub, common)
     tr = sub.add_parser(
         "trends",
         help="classify grid cells as new, persistent, intensifying, ... hotspots",
@@ -222,6 +223,80 @@ def _detect_parser(sub: Any, common: Any) -> None:
             help="the file to write (detect: .gpkg; export: a file or a folder)",
         )
         common(det)
+
+
+def _plan_parser(sub: Any, common: Any) -> None:
+    pl = sub.add_parser(
+        "plan",
+        help="choose street-week sites that together cover the most harm",
+        description="Choose k street-week sites (circles of --radius metres) that "
+        "together cover the most weighted harm, under the constraints given, and "
+        "explain each pick. Safeguarding concerns are counted, never shown as points.",
+    )
+    for flag in ("--from", "--to"):
+        pl.add_argument(flag, dest=f"month_{flag[2:]}", metavar="YYYY-MM")
+    pl.add_argument("--theme", nargs="+", metavar="NAME", help="themes to keep")
+    pl.add_argument("--source", nargs="+", metavar="NAME", help="sources to keep")
+    pl.add_argument(
+        "--input", nargs="+", metavar="PATH", help="files instead of the store"
+    )
+    pl.add_argument("--k", type=int, default=6, help="how many sites (default 6)")
+    pl.add_argument(
+        "--radius", type=float, default=300.0, metavar="M", help="footprint"
+    )
+    pl.add_argument(
+        "--min-separation", type=float, metavar="M", help="default 2 x radius"
+    )
+    pl.add_argument("--max-per-district", type=int, metavar="N")
+    pl.add_argument(
+        "--district", nargs="+", metavar="CODE", help="only sites in these districts"
+    )
+    pl.add_argument(
+        "--require-district",
+        nargs="+",
+        metavar="CODE",
+        help="at least one site in each",
+    )
+    pl.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="NAME=X",
+        help="multiply the harm of a theme or source, e.g. --weight 'drugs & county "
+        "lines=2' (repeatable)",
+    )
+    pl.add_argument(
+        "--priority",
+        action="append",
+        default=[],
+        metavar="NAME=X",
+        help="schools, deprivation, trend or persistence with a weight, e.g. "
+        "--priority schools=0.5 (repeatable)",
+    )
+    pl.add_argument(
+        "--exclude", metavar="FILE", help="recent sites to leave out (points/polygons)"
+    )
+    pl.add_argument(
+        "--exclude-since", metavar="YYYY-MM-DD", help="only later exclusions"
+    )
+    pl.add_argument("--method", default="auto", choices=["auto", "greedy", "exact"])
+    pl.add_argument("--out", metavar="FILE", help="write the sites (.gpkg or .csv)")
+    common(pl)
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.rpartition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise HotspotsError(
+                f"{flag} takes NAME=NUMBER, e.g. {flag} schools=0.5; got {item!r}."
+            )
+    return out
 
 
 def _evaluate_parser(sub: Any, common: Any) -> None:
@@ -444,6 +519,89 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
+    """Choose street-week sites and explain them."""
+    from hotspots.planner import plan_sites
+
+    selection = Selection(
+        month_from=args.month_from,
+        month_to=args.month_to,
+        themes=args.theme,
+        sources=args.source,
+    )
+    if args.input:
+        if args.store:
+            raise HotspotsError("Give --input or --store, not both.")
+        incidents = selection.apply(ingest(args.input).incidents)
+    else:
+        incidents = open_store(args.store).read(selection)
+    if incidents.empty:
+        raise HotspotsError(f"No incidents match the selection {selection.as_dict()}.")
+    districts = None
+    if args.district:
+        from hotspots.boundaries import load_boundary
+
+        layer = load_boundary("districts")
+        unknown = sorted(set(args.district) - set(layer["lad_code"]))
+        if unknown:
+            raise HotspotsError(
+                f"Unknown district code(s) {unknown}; see `hotspots --help`."
+            )
+        districts = layer[layer["lad_code"].isin(args.district)]
+    exclude = None
+    if args.exclude:
+        import geopandas as gpd
+
+        try:
+            exclude = gpd.read_file(args.exclude)
+        except Exception as err:  # GDAL raises several types for unreadable files
+            raise HotspotsError(f"{args.exclude}: cannot read it ({err}).") from None
+        if exclude.crs is None:
+            raise HotspotsError(f"{args.exclude}: the file has no coordinate system.")
+        exclude = exclude.to_crs("EPSG:27700")
+    result = plan_sites(
+        incidents,
+        k=args.k,
+        radius=args.radius,
+        weights=_pairs(args.weight, "--weight") or None,
+        min_separation=args.min_separation,
+        max_per_district=args.max_per_district,
+        require_districts=args.require_district,
+        exclude=exclude,
+        exclude_since=args.exclude_since,
+        priorities=_pairs(args.priority, "--priority") or None,
+        method=args.method,
+        districts=districts,
+    )
+    summary = result.summary()
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".gpkg":
+            import pyogrio
+
+            out.unlink(missing_ok=True)
+            pyogrio.write_dataframe(result.sites, out, layer="sites", driver="GPKG")
+            pyogrio.write_dataframe(
+                result.footprints, out, layer="footprints", driver="GPKG"
+            )
+            rows = [
+                (k, json.dumps(v, default=str)) for k, v in result.parameters.items()
+            ]
+            pyogrio.write_dataframe(
+                pd.DataFrame(rows, columns=["key", "value"]),
+                out,
+                layer="parameters",
+                driver="GPKG",
+            )
+        elif out.suffix.lower() == ".csv":
+            write_csv_safe(pd.DataFrame(result.sites.drop(columns="geometry")), out)
+        else:
+            raise HotspotsError(f"{out}: plan writes .gpkg or .csv.")
+        summary["out"] = str(out)
+    return summary
+
+
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     """Back-test a method and the naive baseline on the selection."""
     import math
@@ -592,6 +750,12 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
                 f"{str(r['label'])[:40]:<40} {r['coverage']:>8.1%} {f(r['hit_rate'], '.1%'):>9} "
                 f"{f(r['pai'], '.1f'):>7} {f(r['pei'], '.2f'):>6} {f(r['rri'], '.2f'):>6}"
             )
+    elif command == "plan":
+        print(f"{len(out['sites'])} sites ({out.get('solver', '')}):")
+        for site in out["sites"]:
+            print(
+                f"  {site['rank']}. {site['ward_name']}, {site['lad_name']}: {site['explanation']}"
+            )
     elif command == "export":
         print(
             f"{out['hotspots']} hotspots ({out['mode']} mode, {out['format']}) "
@@ -621,6 +785,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "trends": cmd_trends,
     "export": cmd_export,
+    "plan": cmd_plan,
 }
 
 

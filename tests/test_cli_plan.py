@@ -1,0 +1,51 @@
+"""`hotspots plan` on the bundled Kent data: the issue's acceptance run."""
+
+import json
+
+import geopandas as gpd
+import pytest
+
+from hotspots.cli import main
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_six_sites_in_six_districts(capsys, tmp_path):
+    out = tmp_path / "plan.gpkg"
+    code, stdout, err = run(
+        capsys, "plan", "--from", "2024-01", "--to", "2024-04", "--k", "6", "--radius",
+        "300", "--max-per-district", "1", "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    sites = summary["sites"]
+    assert len(sites) == 6
+    assert len({s["lad_code"] for s in sites}) == 6
+    assert all(s["explanation"].startswith("Covers ") for s in sites)
+    assert summary["gap"] <= 0.05
+    layer = gpd.read_file(out, layer="sites")
+    assert layer.crs.to_epsg() == 27700
+    assert layer["rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    rings = gpd.read_file(out, layer="footprints")
+    assert rings.area.round(-3).eq(round(3.14159 * 300**2, -3)).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--k", "0"], "`k` must be at least 1"),
+        (["--priority", "schools=x"], "--priority takes NAME=NUMBER"),
+        (["--district", "E99999999"], "Unknown district code"),
+        (["--out", "sites.shp"], "plan writes .gpkg or .csv"),
+    ],
+)
+def test_plan_errors_are_one_line(capsys, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run(capsys, "plan", "--from", "2024-04", "--to", "2024-04", *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
