@@ -94,6 +94,27 @@ def area_tables(
     return dash.area_tables(incidents, all_incidents(), dict(selection), harm=harm)
 
 
+@st.cache_data(show_spinner="Choosing the sites…", max_entries=16)
+def plan_sites_cached(
+    selection: tuple[tuple[str, Any], ...],
+    k: int,
+    radius: float,
+    max_per_district: int | None,
+    priorities: tuple[tuple[str, float], ...],
+    upload_key: str | None,
+) -> Any:
+    """Street-week sites for the selection."""
+    return dash.plan_for_view(
+        all_incidents(),
+        _upload(upload_key),
+        selection,
+        k=k,
+        radius=radius,
+        max_per_district=max_per_district,
+        priorities=dict(priorities),
+    )
+
+
 @st.cache_data(show_spinner="Preparing the file…", max_entries=16)
 def export_file(
     view_items: tuple[tuple[str, str], ...],
@@ -355,8 +376,18 @@ with map_col:
 # ---------------------------------------------------------------------------------
 # districts and wards, charts
 
-tab_wards, tab_districts, tab_trend, tab_data, tab_download, tab_about = st.tabs(
-    ["Wards", "Districts", "Trends", "Your data", "Download", "Provenance and sources"]
+tab_wards, tab_districts, tab_trend, tab_plan, tab_data, tab_download, tab_about = (
+    st.tabs(
+        [
+            "Wards",
+            "Districts",
+            "Trends",
+            "Street weeks",
+            "Your data",
+            "Download",
+            "Provenance and sources",
+        ]
+    )
 )
 with tab_wards:
     st.dataframe(
@@ -489,6 +520,56 @@ with tab_data:
         if wanted != st.session_state.get("use_upload"):
             st.session_state["use_upload"] = wanted
             st.rerun()
+with tab_plan:
+    st.markdown(
+        "Where should the next multi-agency **street weeks** go? The planner picks "
+        "the sites whose footprints together cover the most harm in the selection "
+        "(each incident counted once), and says why. Safeguarding concerns are "
+        "counted but never shown as points."
+    )
+    with st.form("plan"):
+        p1, p2, p3 = st.columns(3)
+        k_sites = p1.slider("Sites", 1, 12, 6)
+        radius = p2.slider("Footprint radius (m)", 100, 800, 300, step=50)
+        per_district = p3.selectbox(
+            "At most per district", [None, 1, 2, 3], index=1,
+            format_func=lambda v: "no limit" if v is None else str(v),
+        )  # fmt: skip
+        q1, q2, q3, q4 = st.columns(4)
+        priorities = {
+            "schools": q1.slider("Near schools and PRUs", 0.0, 1.0, 0.0, step=0.1),
+            "deprivation": q2.slider("Deprivation", 0.0, 1.0, 0.0, step=0.1),
+            "trend": q3.slider("Rising trend", 0.0, 1.0, 0.0, step=0.1),
+            "persistence": q4.slider("Persistence", 0.0, 1.0, 0.0, step=0.1),
+        }
+        go = st.form_submit_button("Plan the street weeks", type="primary")
+    if go:
+        try:
+            st.session_state["plan_result"] = plan_sites_cached(
+                selection_key,
+                k_sites,
+                float(radius),
+                per_district,
+                tuple(sorted(priorities.items())),
+                upload_key,
+            )
+        except hs.HotspotsError as err:
+            st.session_state.pop("plan_result", None)
+            st.error(str(err))
+    if "plan_result" in st.session_state:
+        plan = st.session_state["plan_result"]
+        pm, pt = st.columns([3, 2])
+        with pm:
+            st_folium(
+                dash.plan_map(plan, ref, view),
+                returned_objects=[],
+                width="stretch",
+                height=480,
+                key=f"plan-map-{hash(str(plan.parameters.get('objective')))}",
+            )
+        with pt:
+            st.dataframe(dash.plan_table(plan.sites), hide_index=True, height=480)
+        st.caption(dash.plan_caption(plan))
 with tab_download:
     st.markdown(
         "Download the hotspots of this view with the ward and district tables, for "

@@ -307,13 +307,15 @@ def select(
     key: tuple[tuple[str, Any], ...],
     *,
     areas: bool = False,
+    safeguarding: bool = False,
 ) -> gpd.GeoDataFrame:
     """The incidents of a selection key (with an uploaded partner file if chosen).
 
     With ``areas=True`` the month and area filters are left off (area statistics
     pick the current and previous months and the areas themselves, and count
     the unlocated incidents of the selection) and safeguarding incidents are kept;
-    otherwise they are left out (they never shape outlines, surfaces or points).
+    otherwise they are left out (they never shape outlines, surfaces or points)
+    unless ``safeguarding=True`` (the street-week planner counts them).
     """
     k = dict(key)
     mode = (k.get("upload") or "").split("|", 1)[0]
@@ -322,7 +324,7 @@ def select(
         base = upload
     elif upload is not None and mode == "with":
         base = pd.concat([incidents, upload], ignore_index=True)
-    if not areas:
+    if not (areas or safeguarding):
         # safeguarding incidents count in ward and district tables, but never
         # shape hotspot outlines, surfaces or points on this page
         base = base[(base["sensitivity"] != "safeguarding").to_numpy()]
@@ -819,3 +821,72 @@ def view_options(view: View) -> dict[str, Any]:
             "min_incidents": view.min_incidents,
         }
     return {"min_cluster_incidents": view.min_incidents}
+
+
+def plan_for_view(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[tuple[str, Any], ...],
+    *,
+    k: int,
+    radius: float,
+    max_per_district: int | None,
+    priorities: dict[str, float],
+) -> Any:
+    """Street-week sites for a selection (safeguarding concerns counted, not shown)."""
+    from hotspots.planner import plan_sites
+
+    selected = select(incidents, upload, key, safeguarding=True)
+    if selected.empty:
+        raise HotspotsError(
+            "No incidents match this selection. Widen the months or areas."
+        )
+    districts = dict(key).get("districts")
+    layer = load_boundary("districts")
+    return plan_sites(
+        selected,
+        k=k,
+        radius=radius,
+        max_per_district=max_per_district,
+        priorities={p: w for p, w in priorities.items() if w} or None,
+        districts=layer[layer["lad_code"].isin(districts)] if districts else None,
+    )
+
+
+def plan_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The ranked street-week sites as shown."""
+    return pd.DataFrame(
+        {
+            "Site": sites["rank"].astype(int),
+            "Ward": sites["ward_name"],
+            "District": sites["lad_name"],
+            "Incidents covered": sites["incidents"].astype(int),
+            "Why": sites["explanation"],
+        }
+    )
+
+
+def plan_map(plan: Any, ref: Reference, view: View) -> Any:
+    """The folium map of a plan (drawn by `hotspots.mapping`)."""
+    from hotspots.mapping import plan_map as draw
+
+    return draw(
+        plan.sites,
+        plan.footprints,
+        ref,
+        basemap=view.basemap,
+        districts=view.districts or None,
+    )
+
+
+def plan_caption(plan: Any) -> str:
+    """How the sites were chosen, and what the constraints cost."""
+    p = plan.parameters
+    text = f"Chosen by {p.get('solver', 'the planner')}"
+    gap = p.get("gap")
+    if gap is not None:
+        text += f"; within {100 * gap:.1f}% of the best possible"
+    cost = p.get("constraint_cost_harm")
+    if cost is not None:
+        text += f"; the constraints cost {cost:,.0f} of harm covered against the unconstrained best"
+    return text + "."

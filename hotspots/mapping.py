@@ -49,9 +49,13 @@ ATTRIBUTION = (
 )
 
 
-#: Leaflet served by the dashboard itself (static/leaflet, Streamlit static serving),
+#: Leaflet (and jQuery, which folium's popups need) served by the dashboard itself
+#: (static/, Streamlit static serving),
 #: so the map draws with no internet; only background tiles come from outside.
-LEAFLET_JS = [("leaflet", "/app/static/leaflet/leaflet.js")]
+LEAFLET_JS = [
+    ("leaflet", "/app/static/leaflet/leaflet.js"),
+    ("jquery", "/app/static/jquery/jquery.min.js"),  # folium's popups use it
+]
 LEAFLET_CSS = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
 
 
@@ -433,4 +437,62 @@ def dashboard_map(
         fit(m, target.total_bounds, crs=target.crs)
     else:
         fit(m, dists.total_bounds, crs=dists.crs)
+    return finish(m)
+
+
+def plan_map(
+    sites: gpd.GeoDataFrame,
+    footprints: gpd.GeoDataFrame,
+    ref: Any,
+    *,
+    basemap: str,
+    districts: Sequence[str] | None = None,
+) -> folium.Map:
+    """Street-week sites: numbered markers, their footprints and the boundaries."""
+    m = new_map(basemap=basemap)
+    dists = ref.districts
+    wards = ref.wards
+    if districts:
+        dists = dists[dists["lad_code"].isin(districts)]
+        wards = wards[wards["lad_code"].isin(districts)]
+    add_boundaries(m, dists, wards)
+    rings = _escape(footprints.to_crs(WEB_CRS))
+    folium.GeoJson(
+        rings[["geometry"]],
+        name="Footprints",
+        style_function=lambda _: {
+            "color": "#7570b3",
+            "weight": 2.5,
+            "fillColor": "#7570b3",
+            "fillOpacity": 0.15,
+        },
+    ).add_to(m)
+    pts = _escape(sites.to_crs(WEB_CRS))
+    group = folium.FeatureGroup(name="Street-week sites")
+    for row in pts.itertuples():
+        folium.Marker(
+            location=[row.geometry.y, row.geometry.x],
+            icon=folium.DivIcon(
+                html=(
+                    "<div style='background:#7570b3;color:#fff;border-radius:50%;"
+                    "width:24px;height:24px;line-height:24px;text-align:center;"
+                    f"font:bold 13px sans-serif;border:2px solid #fff'>{int(row.rank)}</div>"
+                ),
+                icon_size=(24, 24),
+                icon_anchor=(12, 12),
+            ),
+            tooltip=f"{int(row.rank)}. {row.ward_name}, {row.lad_name}",
+            popup=folium.Popup(
+                f"<b>Site {int(row.rank)}</b><br>{row.explanation}", max_width=320
+            ),
+        ).add_to(group)
+    group.add_to(m)
+    add_category_legend(
+        m, title="Street weeks", items=[("#7570b3", "site and its footprint")]
+    )
+    fit(
+        m,
+        footprints.total_bounds if len(footprints) else dists.total_bounds,
+        crs=dists.crs,
+    )
     return finish(m)

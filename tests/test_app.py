@@ -183,3 +183,16 @@ def test_download_refuses_geotiff_for_clusters():
     at.run()
     assert not at.exception, at.exception
     assert any("GeoTIFF" in e.value or "surface" in e.value for e in at.error)
+
+
+def test_street_week_planner_tab():
+    at = _app()
+    plan_button = next(b for b in at.button if b.label == "Plan the street weeks")
+    plan_button.click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    sites = _table(at, "Site")
+    assert sites["Site"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert sites["District"].nunique() == 6  # at most one per district by default
+    assert sites["Why"].str.startswith("Covers ").all()

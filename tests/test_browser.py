@@ -185,7 +185,26 @@ def test_choosing_a_hotspot_row_zooms_the_map(page):
     assert box is not None
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # first row's tick box
     _idle(page)
-    page.wait_for_timeout(1500)
-    after = _zoom(page)
+    after = before
+    for _ in range(40):  # the map is drawn again after the rerun: poll its zoom
+        after = _zoom(page)
+        if after > before + 1:
+            break
+        page.wait_for_timeout(500)
     assert after > before + 1  # from the district down to one hotspot
     _shot(page, "5-hotspot-zoom")
+
+
+def test_street_week_planner_tab(page):
+    page.get_by_role("tab", name="Street weeks").click()
+    page.get_by_role("button", name="Plan the street weeks").click()
+    _idle(page)
+    maps = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    plan_map = maps.nth(1)
+    plan_map.locator(".leaflet-container").wait_for(timeout=90_000)
+    plan_map.locator(".hotspots-legend", has_text="Street weeks").wait_for(
+        timeout=60_000
+    )
+    assert plan_map.locator(".leaflet-marker-icon").count() == 6
+    page.get_by_text("Chosen by").first.scroll_into_view_if_needed()
+    _shot(page, "6-street-weeks")
