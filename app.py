@@ -163,6 +163,12 @@ except hs.HotspotsError as err:
 
 choices = dash.choices(incidents, ref)
 state = dash.from_query(dict(st.query_params), choices)
+# Widgets keep their own state by key; the URL seeds a widget only when it has
+# none (the first run, or a method's settings that were hidden and cleared), so a
+# second change to the same widget is never undone by the address bar.
+for _key, _value in dash.widget_defaults(state).items():
+    if _key not in st.session_state:
+        st.session_state[_key] = _value
 
 with st.sidebar:
     st.header("Selection")
@@ -171,66 +177,67 @@ with st.sidebar:
             "Months",
             options=choices.months,
             value=(state.month_from, state.month_to),
+            key="w_months",
             help="police.uk has no data for 2023-02 to 2023-12 in the bundled set.",
         )
         themes = st.multiselect(
-            "Themes", THEMES, default=state.themes, placeholder="All themes"
+            "Themes", THEMES, key="w_themes", placeholder="All themes"
         )
         categories = st.multiselect(
-            "Categories", choices.categories, default=state.categories,
+            "Categories", choices.categories, key="w_categories",
             placeholder="All categories",
         )  # fmt: skip
         districts = st.multiselect(
             "Districts",
             list(choices.districts),
-            default=state.districts,
+            key="w_districts",
             format_func=choices.districts.get,
             placeholder="All 13 districts",
         )
         wards = st.multiselect(
             "Wards",
             list(choices.wards),
-            default=state.wards,
+            key="w_wards",
             format_func=choices.wards.get,
             placeholder="All wards of the districts",
         )
         sources = st.multiselect(
-            "Sources", choices.sources, default=state.sources, placeholder="All sources"
+            "Sources", choices.sources, key="w_sources", placeholder="All sources"
         )
         harm = st.toggle(
             "Weight by harm",
-            value=state.harm,
+            key="w_harm",
             help="Count each incident by its harm weight instead of 1.",
         )
         st.subheader("Method")
         method = st.radio(
             "Hotspot method",
             list(METHODS),
-            index=list(METHODS).index(state.method),
             format_func=METHODS.get,
             label_visibility="collapsed",
+            key="method",
         )
         st.caption(METHOD_HELP[method])
         auto = st.toggle(
             "Choose the parameters automatically",
-            value=state.auto,
+            key="w_auto",
             help="Rules pick the bandwidth, radius or cell size from the data; "
             "their choice is shown under the map.",
         )
         if method == "kde":
             bandwidth = st.slider(
-                "Bandwidth (m)", 50, 1500, state.bandwidth, step=25, disabled=auto,
+                "Bandwidth (m)", 50, 1500, step=25, disabled=auto, key="w_bandwidth",
                 help="How far each incident is spread. Wider = smoother, fewer, "
                 "larger hotspots.",
             )  # fmt: skip
             coverage = st.slider(
-                "Hotspot area (% of the study area)", 0.5, 10.0, state.coverage, step=0.5,
+                "Hotspot area (% of the study area)", 0.5, 10.0, step=0.5, key="w_coverage",
                 help="The hottest cells covering this share of the area are outlined.",
             )  # fmt: skip
             rule = st.selectbox(
                 "Automatic rule",
                 ["knn", "silverman", "normal"],
-                index=["knn", "silverman", "normal"].index(state.rule),
+                key="w_rule",
                 format_func=dash.RULE_LABELS.get,
                 disabled=not auto,
                 help="How the bandwidth is chosen when automatic.",
@@ -240,14 +247,14 @@ with st.sidebar:
             )
         elif method == "gistar":
             cell = st.slider(
-                "Cell size (m)", 100, 1000, state.cell_size, step=50, disabled=auto,
+                "Cell size (m)", 100, 1000, step=50, disabled=auto, key="w_cell",
                 help="Side of the grid cells that are counted and tested.",
             )  # fmt: skip
             options = {"cell_size": "auto" if auto else float(cell)}
             coverage = None
         else:
             eps = st.slider(
-                "Cluster radius (m)", 50, 1000, state.eps, step=25,
+                "Cluster radius (m)", 50, 1000, step=25, key="w_eps",
                 disabled=auto or method == "hdbscan",
                 help="DBSCAN: incidents within this distance are neighbours.",
             )  # fmt: skip
@@ -255,8 +262,8 @@ with st.sidebar:
                 "Incidents needed to form a cluster",
                 5,
                 500,
-                state.min_incidents,
                 step=5,
+                key="w_min_incidents",
             )
             options = (
                 {"eps": None if auto else float(eps), "min_incidents": min_incidents}
@@ -268,7 +275,7 @@ with st.sidebar:
     basemap = st.radio(
         "Background map",
         ["OpenStreetMap", "none"],
-        index=0 if state.basemap != "none" else 1,
+        key="w_basemap",
         format_func=lambda b: "None (works offline)" if b == "none" else b,
         horizontal=True,
     )

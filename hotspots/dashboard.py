@@ -271,6 +271,31 @@ def from_query(params: dict[str, str], ch: Choices) -> View:
     return View(**out)
 
 
+def widget_defaults(view: View) -> dict[str, Any]:
+    """The sidebar widgets' starting values (by widget key) for a view.
+
+    The months range slider is left out: a range slider takes its value as a
+    parameter (its key keeps its identity).
+    """
+    return {
+        "w_themes": list(view.themes),
+        "w_categories": list(view.categories),
+        "w_districts": list(view.districts),
+        "w_wards": list(view.wards),
+        "w_sources": list(view.sources),
+        "w_harm": view.harm,
+        "method": view.method,
+        "w_auto": view.auto,
+        "w_bandwidth": view.bandwidth,
+        "w_coverage": view.coverage,
+        "w_rule": view.rule,
+        "w_cell": view.cell_size,
+        "w_eps": view.eps,
+        "w_min_incidents": view.min_incidents,
+        "w_basemap": view.basemap,
+    }
+
+
 def to_query(view: View) -> dict[str, str]:
     """URL query parameters of a view (defaults left out, lists joined by |)."""
     out: dict[str, str] = {}

@@ -48,7 +48,7 @@ def started():
 
 
 def _submit(at):
-    at.button[0].click()  # the form's "Update the map" button
+    next(b for b in at.button if b.label == "Update the map").click()
     return at.run()
 
 
@@ -80,7 +80,7 @@ def test_shared_url_opens_the_same_view(police):
         police, ("2024-01", "2024-04"), ["serious violence & weapons"], [THANET]
     )
     assert _metrics(at)["Incidents selected"] == f"{expected:,}"
-    assert at.radio[0].value == "gistar"
+    assert at.radio(key="method").value == "gistar"
     wards = _table(at, "Ward")
     assert set(wards["District"]) == {"Thanet"}
     assert wards["Incidents"].sum() <= expected
@@ -92,14 +92,14 @@ def test_bad_url_values_fall_back_to_defaults():
     )
     assert not at.exception, at.exception
     assert at.select_slider[0].value == ("2024-01", "2024-04")
-    assert at.radio[0].value == "kde"
+    assert at.radio(key="method").value == "kde"
     assert at.multiselect[2].value == []
 
 
 @pytest.mark.parametrize("method", ["kde", "dbscan", "hdbscan", "gistar"])
 def test_each_method_maps_hotspots(method):
     at = _app(districts=THANET)
-    at.radio[0].set_value(method)
+    at.radio(key="method").set_value(method)
     at = _submit(at)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]

@@ -143,6 +143,12 @@ def test_theme_and_method_change_the_map_and_tables(page):
     assert "themes=serious" in page.url
     assert "method=gistar" in page.url
     _shot(page, "2-violence-gistar")
+    # a second change to the same widget must stick (the URL must not undo it)
+    themes.get_by_role("button", name="Clear all").click()
+    page.get_by_role("button", name="Update the map").click()
+    _idle(page)
+    assert _metric(page, "Incidents selected") == before
+    assert "themes=" not in page.url
 
 
 def test_offline_basemap_choice(page):
