@@ -412,11 +412,11 @@ with tab_trend:
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Incidents per month by theme** (the selection)")
-        monthly = dash.monthly_by_theme(result.selected)
+        monthly = result.monthly
         st.altair_chart(month_chart(monthly, "line", 300), width="stretch")
     with right:
         st.markdown("**Category mix** (the selection)")
-        mix = dash.category_mix(result.selected)
+        mix = result.mix
         st.altair_chart(
             alt.Chart(mix)
             .mark_bar()

@@ -77,8 +77,8 @@ RULE_LABELS = {
     "normal": "Normal reference (Scott)",
 }
 #: Most distinct incident locations drawn as points (zoomed in); above this the
-#: layer is left out to keep the page light.
-MAX_POINTS = 20_000
+#: layer is left out to keep the page light (a town's worth: ~0.2 MB per 1,000).
+MAX_POINTS = 5_000
 #: Incident locations appear from this zoom level (a few streets across).
 POINTS_MIN_ZOOM = 15
 #: Help text of the table columns (st.dataframe column_config accepts dicts).
@@ -403,6 +403,8 @@ class MapResult:
     area_km2: float
     study_area_km2: float
     selected: pd.DataFrame
+    monthly: pd.DataFrame
+    mix: pd.DataFrame
     points: pd.DataFrame
     provenance: dict[str, Any]
 
@@ -452,16 +454,23 @@ def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     if safe.empty:
         return pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
     xy = safe.geometry.get_coordinates()
-    grouped = (
-        pd.DataFrame(
-            {"x": xy["x"], "y": xy["y"], "label": safe["location_text"].fillna("")}
-        )
-        .groupby(["x", "y"], sort=True)
-        .agg(incidents=("label", "size"), label=("label", lambda s: s.mode().iat[0]))
-        .reset_index()
-    )
-    if len(grouped) > MAX_POINTS:
+    frame = pd.DataFrame(
+        {"x": xy["x"].to_numpy(), "y": xy["y"].to_numpy(),
+         "label": safe["location_text"].fillna("").to_numpy()}
+    )  # fmt: skip
+    counts = frame.groupby(["x", "y"], sort=True).size()
+    if len(counts) > MAX_POINTS:  # decide before any per-location work
         return pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
+    # the label most often written at each location (ties: alphabetical)
+    labels = (
+        frame.groupby(["x", "y", "label"]).size().rename("k").reset_index()
+        .sort_values(["x", "y", "k", "label"], ascending=[True, True, False, True])
+        .drop_duplicates(["x", "y"])
+        .set_index(["x", "y"])["label"]
+    )  # fmt: skip
+    grouped = pd.DataFrame(
+        {"incidents": counts, "label": labels.reindex(counts.index)}
+    ).reset_index()
     pts = gpd.GeoSeries.from_xy(grouped["x"], grouped["y"], crs=incidents.crs).to_crs(
         WEB_CRS
     )
@@ -516,7 +525,7 @@ def run_method(
     member = _membership(incidents, hot)
     selected = pd.DataFrame(
         {
-            "month": incidents["month"].astype(str).to_numpy(),
+            "month": incidents["month"].astype(str).astype("category").to_numpy(),
             "theme": incidents["theme"].astype("category").to_numpy(),
             "category": incidents["category"].astype("category").to_numpy(),
             "ward": incidents["ward_code"].astype("category").to_numpy(),
@@ -545,6 +554,8 @@ def run_method(
         area_km2=found.area_km2,
         study_area_km2=found.study_area_km2,
         selected=selected,
+        monthly=monthly_by_theme(selected),
+        mix=category_mix(selected),
         points=_points(incidents),
         provenance=record,
     )
@@ -552,17 +563,17 @@ def run_method(
 
 def _membership(incidents: gpd.GeoDataFrame, hot: gpd.GeoDataFrame) -> np.ndarray:
     """The hotspot_id each incident falls in (0 = none), for per-hotspot charts."""
+    from hotspots.profile import polygon_membership
+
     out = np.zeros(len(incidents), dtype="int64")
     if hot.empty:
         return out
     mask = located(incidents)
-    pts = gpd.GeoDataFrame(
-        geometry=incidents.geometry[mask].to_numpy(), crs=incidents.crs
-    )
-    hit = gpd.sjoin(pts, hot[["hotspot_id", "geometry"]], predicate="intersects")
-    hit = hit[~hit.index.duplicated(keep="first")]
+    which = polygon_membership(incidents[mask], hot)
+    ids = hot["hotspot_id"].to_numpy()
+    inside = which >= 0
     idx = np.flatnonzero(mask)
-    out[idx[hit.index.to_numpy()]] = hit["hotspot_id"].to_numpy()
+    out[idx[inside]] = ids[which[inside]]
     return out
 
 
@@ -676,9 +687,12 @@ def _area_note(stats: pd.DataFrame) -> str:
 
 def monthly_by_theme(selected: pd.DataFrame) -> pd.DataFrame:
     """Incidents per month and theme, zero-filled over the months present."""
-    months = sorted(selected["month"].unique())
-    themes = [t for t in THEMES if t in set(selected["theme"].astype(str))]
-    counts = selected.groupby(["month", selected["theme"].astype(str)]).size()
+    months = sorted(selected["month"].astype(str).unique())
+    present = set(pd.unique(selected["theme"].astype(str).to_numpy()))
+    themes = [t for t in THEMES if t in present]
+    counts = selected.groupby(
+        [selected["month"].astype(str), selected["theme"].astype(str)]
+    ).size()
     full = pd.MultiIndex.from_product([months, themes], names=["month", "theme"])
     out = counts.reindex(full, fill_value=0).rename("incidents").reset_index()
     out["month"] = pd.to_datetime(out["month"])

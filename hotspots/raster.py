@@ -15,7 +15,7 @@ from hotspots.grid import Grid
 
 #: Largest side of a map image in pixels: enough for a county at street scale,
 #: small enough to keep the page light (a PNG of this size is a few hundred kB).
-MAX_PIXELS = 1400
+MAX_PIXELS = 1000
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,10 @@ class WebImage:
         from PIL import Image
 
         buf = io.BytesIO()
-        Image.fromarray(self.rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
+        # fast compression: the image is rebuilt on every change of the selection
+        Image.fromarray(self.rgba, mode="RGBA").save(
+            buf, format="PNG", compress_level=1
+        )
         return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
