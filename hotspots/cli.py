@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -389,6 +390,21 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def _read(args: argparse.Namespace, selection: Selection) -> Any:
+    """A selection of the files given with --input, or else of the store."""
+    if args.input:
+        if args.store:
+            raise HotspotsError("Give --input or --store, not both.")
+        return selection.apply(_ingested(tuple(args.input)))
+    return open_store(args.store).read(selection)
+
+
+@cache
+def _ingested(paths: tuple[str, ...]) -> Any:
+    """Files given with --input, read once per command."""
+    return ingest(list(paths)).incidents
+
+
 def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
     """The incidents chosen by the selection arguments, and the selection."""
     sensitivities = None if args.include_safeguarding else ["public", "restricted"]
@@ -401,12 +417,7 @@ def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
         districts=args.district,
         sensitivities=sensitivities,
     )
-    if args.input:
-        if args.store:
-            raise HotspotsError("Give --input or --store, not both.")
-        incidents = selection.apply(ingest(args.input).incidents)
-    else:
-        incidents = open_store(args.store).read(selection)
+    incidents = _read(args, selection)
     if incidents.empty:
         raise HotspotsError(
             f"No incidents match the selection {selection.as_dict()}. Check the months "
@@ -483,11 +494,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
         sources=args.source,
         sensitivities=selection.sensitivities,
     )
-    if args.input:
-        area_incidents = area_sel.apply(ingest(args.input).incidents)
-    else:
-        store = open_store(args.store)
-        area_incidents = store.read(area_sel)
+    area_incidents = _read(args, area_sel)
     months = sorted(incidents["month"].astype(str).unique())
     analysis = analyse(
         incidents,
@@ -529,12 +536,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         themes=args.theme,
         sources=args.source,
     )
-    if args.input:
-        if args.store:
-            raise HotspotsError("Give --input or --store, not both.")
-        incidents = selection.apply(ingest(args.input).incidents)
-    else:
-        incidents = open_store(args.store).read(selection)
+    incidents = _read(args, selection)
     if incidents.empty:
         raise HotspotsError(f"No incidents match the selection {selection.as_dict()}.")
     districts = None
@@ -616,12 +618,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         districts=args.district,
         sensitivities=["public", "restricted"],
     )
-    if args.input:
-        if args.store:
-            raise HotspotsError("Give --input or --store, not both.")
-        incidents = selection.apply(ingest(args.input).incidents)
-    else:
-        incidents = open_store(args.store).read(selection)
+    incidents = _read(args, selection)
     options: dict[str, Any] = {}
     if args.method == "kde":
         if args.bandwidth_rule:
