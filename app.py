@@ -577,6 +577,12 @@ with tab_plan:
         with pt:
             st.dataframe(dash.plan_table(plan.sites), hide_index=True, height=480)
         st.caption(dash.plan_caption(plan))
+        st.download_button(
+            "Download the sites and footprints (GeoPackage)",
+            dash.plan_download(plan),
+            file_name="street-weeks.gpkg",
+            mime="application/geopackage+sqlite3",
+        )
 with tab_download:
     st.markdown(
         "Download the hotspots of this view with the ward and district tables, for "

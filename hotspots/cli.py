@@ -577,29 +577,9 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
     )
     summary = result.summary()
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".gpkg":
-            import pyogrio
+        from hotspots.pipeline import write_plan
 
-            out.unlink(missing_ok=True)
-            pyogrio.write_dataframe(result.sites, out, layer="sites", driver="GPKG")
-            pyogrio.write_dataframe(
-                result.footprints, out, layer="footprints", driver="GPKG"
-            )
-            rows = [
-                (k, json.dumps(v, default=str)) for k, v in result.parameters.items()
-            ]
-            pyogrio.write_dataframe(
-                pd.DataFrame(rows, columns=["key", "value"]),
-                out,
-                layer="parameters",
-                driver="GPKG",
-            )
-        elif out.suffix.lower() == ".csv":
-            write_csv_safe(pd.DataFrame(result.sites.drop(columns="geometry")), out)
-        else:
-            raise HotspotsError(f"{out}: plan writes .gpkg or .csv.")
+        out = write_plan(result, args.out)
         summary["out"] = str(out)
     return summary
 

@@ -929,3 +929,14 @@ def plan_caption(plan: Any) -> str:
     if cost is not None:
         text += f"; the constraints cost {cost:,.0f} of harm covered against the unconstrained best"
     return text + "."
+
+
+def plan_download(plan: Any) -> bytes:
+    """The sites and footprints of a plan as GeoPackage bytes."""
+    import tempfile
+    from pathlib import Path
+
+    from hotspots.pipeline import write_plan
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_plan(plan, Path(tmp) / "street-weeks.gpkg").read_bytes()

@@ -119,3 +119,33 @@ def export_analysis(
     if target is None:
         return export_bytes(analysis.detection, **kwargs)
     return export_detection(analysis.detection, target, **kwargs)
+
+
+def write_plan(plan: Any, path: str | Path) -> Path:
+    """Write street-week sites: GeoPackage (sites, footprints, parameters) or CSV.
+
+    The CSV (sites only, no geometry, coordinates as x/y in EPSG:27700) is safe to
+    open in Excel. Used by ``hotspots plan --out`` and the dashboard's download.
+    """
+    import json
+
+    import pyogrio
+
+    from hotspots._validate import HotspotsError
+    from hotspots.io import write_csv_safe
+
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix not in (".gpkg", ".csv"):
+        raise HotspotsError(f"{out}: plan writes .gpkg or .csv.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        write_csv_safe(pd.DataFrame(plan.sites.drop(columns="geometry")), out)
+        return out
+    out.unlink(missing_ok=True)
+    pyogrio.write_dataframe(plan.sites, out, layer="sites", driver="GPKG")
+    pyogrio.write_dataframe(plan.footprints, out, layer="footprints", driver="GPKG")
+    rows = [(k, json.dumps(v, default=str)) for k, v in plan.parameters.items()]
+    table = pd.DataFrame(rows, columns=["key", "value"])
+    pyogrio.write_dataframe(table, out, layer="parameters", driver="GPKG")
+    return out
