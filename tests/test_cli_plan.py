@@ -3,6 +3,7 @@
 import json
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from hotspots.cli import main
@@ -49,3 +50,23 @@ def test_plan_errors_are_one_line(capsys, tmp_path, monkeypatch, args, message):
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_plan_csv_is_safe_for_excel(capsys, tmp_path):
+    out = tmp_path / "sites.csv"
+    code, _, err = run(
+        capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "2",
+        "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    table = pd.read_csv(out)
+    assert table["rank"].tolist() == [1, 2]
+    assert table["explanation"].str.startswith("Covers ").all()
+    assert (
+        not table.astype(str)
+        .apply(lambda c: c.str.startswith(("=", "+", "@")))
+        .any()
+        .any()
+    )
