@@ -115,6 +115,32 @@ def plan_sites_cached(
     )
 
 
+@st.cache_data(show_spinner="Writing the briefing…", max_entries=32)
+def briefing_files(
+    selection: tuple[tuple[str, Any], ...],
+    k: int,
+    radius: float,
+    max_per_district: int | None,
+    priorities: tuple[tuple[str, float], ...],
+    upload_key: str | None,
+    rank: int,
+    mode: str,
+) -> tuple[bytes, str]:
+    """One site's briefing as PDF bytes and HTML text."""
+    from hotspots.briefing import briefing_html, briefing_pdf
+
+    plan = plan_sites_cached(
+        selection, k, radius, max_per_district, priorities, upload_key
+    )
+    incidents = dash.select(
+        all_incidents(), _upload(upload_key), selection, safeguarding=True
+    )
+    return (
+        briefing_pdf(plan, incidents, rank, mode=mode),
+        briefing_html(plan, incidents, rank, mode=mode),
+    )
+
+
 @st.cache_data(show_spinner="Preparing the file…", max_entries=16)
 def export_file(
     view_items: tuple[tuple[str, str], ...],
@@ -583,6 +609,29 @@ with tab_plan:
             file_name="street-weeks.gpkg",
             mime="application/geopackage+sqlite3",
         )
+        b1, b2, b3 = st.columns([1, 2, 2])
+        site = b1.selectbox("Briefing for site", plan.sites["rank"].tolist())
+        level = b2.radio(
+            "Briefing disclosure",
+            ["public", "restricted"],
+            format_func={
+                "public": "Public (counts under 10 hidden)",
+                "restricted": "Restricted (full counts)",
+            }.get,
+        )
+        with b3:
+            pdf, page = briefing_files(
+                selection_key, k_sites, float(radius), per_district,
+                tuple(sorted(priorities.items())), upload_key, int(site), level,
+            )  # fmt: skip
+            st.download_button(
+                "One-page briefing (PDF)", pdf, f"street-week-site-{site}.pdf",
+                mime="application/pdf",
+            )  # fmt: skip
+            st.download_button(
+                "One-page briefing (HTML)", page, f"street-week-site-{site}.html",
+                mime="text/html",
+            )  # fmt: skip
 with tab_download:
     st.markdown(
         "Download the hotspots of this view with the ward and district tables, for "

@@ -282,6 +282,17 @@ def _plan_parser(sub: Any, common: Any) -> None:
     )
     pl.add_argument("--method", default="auto", choices=["auto", "greedy", "exact"])
     pl.add_argument("--out", metavar="FILE", help="write the sites (.gpkg or .csv)")
+    pl.add_argument(
+        "--briefings",
+        metavar="FOLDER",
+        help="write a one-page briefing per site (HTML and PDF) into this folder",
+    )
+    pl.add_argument(
+        "--mode",
+        default="restricted",
+        choices=["public", "restricted"],
+        help="disclosure level of the briefings (public: small counts withheld)",
+    )
     common(pl)
 
 
@@ -581,6 +592,11 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
 
         out = write_plan(result, args.out)
         summary["out"] = str(out)
+    if args.briefings:
+        from hotspots.briefing import write_briefings
+
+        written = write_briefings(result, incidents, args.briefings, mode=args.mode)
+        summary["briefings"] = [str(p) for p in written]
     return summary
 
 

@@ -70,3 +70,17 @@ def test_plan_csv_is_safe_for_excel(capsys, tmp_path):
         .any()
         .any()
     )
+
+
+def test_plan_writes_one_page_briefings(capsys, tmp_path):
+    folder = tmp_path / "briefings"
+    code, stdout, err = run(
+        capsys, "plan", "--from", "2024-01", "--to", "2024-04", "--k", "2",
+        "--briefings", folder, "--mode", "public", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    files = json.loads(stdout.strip().splitlines()[-1])["briefings"]
+    assert sorted(p.rsplit(".", 1)[1] for p in files) == ["html", "html", "pdf", "pdf"]
+    pdf = next(p for p in files if p.endswith(".pdf"))
+    with open(pdf, "rb") as f:
+        assert f.read(4) == b"%PDF"
