@@ -102,6 +102,8 @@ def plan_sites_cached(
     max_per_district: int | None,
     priorities: tuple[tuple[str, float], ...],
     upload_key: str | None,
+    weights: tuple[tuple[str, float], ...] = (),
+    exclude: tuple[str, bytes] | None = None,
 ) -> Any:
     """Street-week sites for the selection."""
     return dash.plan_for_view(
@@ -112,6 +114,8 @@ def plan_sites_cached(
         radius=radius,
         max_per_district=max_per_district,
         priorities=dict(priorities),
+        weights=dict(weights),
+        exclude=dash.read_exclusions(*exclude) if exclude else None,
     )
 
 
@@ -125,12 +129,14 @@ def briefing_files(
     upload_key: str | None,
     rank: int,
     mode: str,
+    weights: tuple[tuple[str, float], ...] = (),
+    exclude: tuple[str, bytes] | None = None,
 ) -> tuple[bytes, str]:
     """One site's briefing as PDF bytes and HTML text."""
     from hotspots.briefing import briefing_html, briefing_pdf
 
     plan = plan_sites_cached(
-        selection, k, radius, max_per_district, priorities, upload_key
+        selection, k, radius, max_per_district, priorities, upload_key, weights, exclude
     )
     incidents = dash.select(
         all_incidents(), _upload(upload_key), selection, safeguarding=True
@@ -575,7 +581,24 @@ with tab_plan:
             "trend": q3.slider("Rising trend", 0.0, 1.0, 0.0, step=0.1),
             "persistence": q4.slider("Persistence", 0.0, 1.0, 0.0, step=0.1),
         }
+        with st.expander("Weight themes, leave out recent sites"):
+            w_cols = st.columns(3)
+            theme_weights = {
+                t: w_cols[i % 3].number_input(
+                    f"Weight of {t}", 0.0, 10.0, 1.0, step=0.5, key=f"tw-{t}"
+                )
+                for i, t in enumerate(THEMES)
+            }
+            recent = st.file_uploader(
+                "Recent street-week sites to leave out (GeoJSON, GeoPackage or zipped "
+                "shapefile of points or areas)",
+                type=["geojson", "json", "gpkg", "zip"],
+            )
         go = st.form_submit_button("Plan the street weeks", type="primary")
+    plan_extras = (
+        tuple(sorted(theme_weights.items())),
+        (recent.name, recent.getvalue()) if recent is not None else None,
+    )
     if go:
         try:
             st.session_state["plan_result"] = plan_sites_cached(
@@ -585,6 +608,7 @@ with tab_plan:
                 per_district,
                 tuple(sorted(priorities.items())),
                 upload_key,
+                *plan_extras,
             )
         except hs.HotspotsError as err:
             st.session_state.pop("plan_result", None)
@@ -623,6 +647,7 @@ with tab_plan:
             pdf, page = briefing_files(
                 selection_key, k_sites, float(radius), per_district,
                 tuple(sorted(priorities.items())), upload_key, int(site), level,
+                *plan_extras,
             )  # fmt: skip
             st.download_button(
                 "One-page briefing (PDF)", pdf, f"street-week-site-{site}.pdf",

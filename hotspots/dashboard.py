@@ -19,7 +19,7 @@ from hotspots import __version__
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
-from hotspots.crs import WEB_CRS
+from hotspots.crs import WEB_CRS, WORKING_CRS
 from hotspots.grid import located
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
@@ -871,8 +871,14 @@ def plan_for_view(
     radius: float,
     max_per_district: int | None,
     priorities: dict[str, float],
+    weights: dict[str, float] | None = None,
+    exclude: gpd.GeoDataFrame | None = None,
 ) -> Any:
-    """Street-week sites for a selection (safeguarding concerns counted, not shown)."""
+    """Street-week sites for a selection (safeguarding concerns counted, not shown).
+
+    `weights` multiply the harm of themes (1 = as recorded); `exclude` holds
+    recent street-week sites (points or areas) to leave out.
+    """
     from hotspots.planner import plan_sites
 
     selected = select(incidents, upload, key, safeguarding=True)
@@ -888,8 +894,30 @@ def plan_for_view(
         radius=radius,
         max_per_district=max_per_district,
         priorities={p: w for p, w in priorities.items() if w} or None,
+        weights={t: w for t, w in (weights or {}).items() if w != 1} or None,
+        exclude=exclude,
         districts=layer[layer["lad_code"].isin(districts)] if districts else None,
     )
+
+
+def read_exclusions(name: str, data: bytes) -> gpd.GeoDataFrame:
+    """Recent street-week sites from an uploaded GeoJSON, GeoPackage or zipped shapefile."""
+    import io as _io
+
+    try:
+        layer = gpd.read_file(_io.BytesIO(data))
+    except Exception as err:  # GDAL raises several types for unreadable files
+        raise HotspotsError(
+            f"{name}: cannot read it as a map layer ({str(err).splitlines()[0]}). "
+            "Give a GeoJSON, GeoPackage or zipped shapefile of points or areas."
+        ) from None
+    if layer.empty:
+        raise HotspotsError(f"{name}: the layer holds no sites.")
+    if layer.crs is None:
+        raise HotspotsError(
+            f"{name}: the layer has no coordinate system; save it with one."
+        )
+    return layer.to_crs(WORKING_CRS)
 
 
 def plan_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:

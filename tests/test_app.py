@@ -196,3 +196,35 @@ def test_street_week_planner_tab():
     assert sites["Site"].tolist() == [1, 2, 3, 4, 5, 6]
     assert sites["District"].nunique() == 6  # at most one per district by default
     assert sites["Why"].str.startswith("Covers ").all()
+
+
+def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
+    import geopandas as gpd
+    from shapely import Point
+
+    at = _app()
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    first = _table(at, "Site")
+    top_ward = first["Ward"].iloc[0]
+    # leave out the first site (a point at its centre), then plan again
+    plan = at.session_state["plan_result"]
+    centre = plan.sites.geometry.iloc[0]
+    recent = gpd.GeoDataFrame(
+        {"date": ["2024-03-01"]}, geometry=[Point(centre.x, centre.y)], crs=27700
+    ).to_crs(4326)
+    data = recent.to_json().encode()
+    uploader = next(u for u in at.file_uploader if "Recent street-week" in u.label)
+    uploader.set_value(("recent.geojson", data, "application/geo+json"))
+    next(
+        n for n in at.number_input if n.label == "Weight of drugs & county lines"
+    ).set_value(3.0)
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    again = at.session_state["plan_result"]
+    # no site within the footprint radius of the recent one
+    assert again.sites.geometry.distance(centre).min() >= 300 - 1e-6
+    assert top_ward in set(first["Ward"])
+    assert again.parameters["weights"]["drugs & county lines"] == 3.0
