@@ -491,7 +491,9 @@ with tab_data:
         "Add a partner file (CSV or Excel): an ASB log, A&E assault locations, "
         "safeguarding concerns. It stays on this computer."
     )
-    upload = st.file_uploader("Partner file", type=["csv", "xlsx"])
+    upload = st.file_uploader(
+        "Partner file", type=["csv", "xlsx"], key="partner_upload"
+    )
     if upload is not None:
         try:
             table_in = dash.preview(upload.name, upload.getvalue())

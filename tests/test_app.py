@@ -132,7 +132,9 @@ def test_empty_selection_is_a_message_not_a_traceback():
 def test_upload_partner_file_and_map_it():
     at = _app(districts=THANET)
     data = (SAMPLES / "council-asb-log.csv").read_bytes()
-    at.file_uploader[0].set_value(("council-asb-log.csv", data, "text/csv"))
+    at.file_uploader(key="partner_upload").set_value(
+        ("council-asb-log.csv", data, "text/csv")
+    )
     at.run()
     assert not at.exception, at.exception
     read = next(b for b in at.button if b.label == "Read the file")
@@ -152,7 +154,7 @@ def test_upload_partner_file_and_map_it():
 
 def test_bad_upload_is_a_clear_message():
     at = _app()
-    at.file_uploader[0].set_value(("empty.csv", b"", "text/csv"))
+    at.file_uploader(key="partner_upload").set_value(("empty.csv", b"", "text/csv"))
     at.run()
     assert not at.exception, at.exception
     assert any("empty" in e.value for e in at.error)

@@ -163,7 +163,7 @@ def test_offline_basemap_choice(page):
 def test_upload_a_partner_sample(page):
     page.get_by_role("tab", name="Your data").click()
     sample = ROOT / "data" / "samples" / "council-asb-log.csv"
-    page.locator("input[type=file]").set_input_files(str(sample))
+    page.locator('input[type=file][accept*=".csv"]').set_input_files(str(sample))
     page.get_by_role("button", name="Read the file").wait_for(timeout=60_000)
     page.get_by_role("button", name="Read the file").click()
     _idle(page)
