@@ -78,10 +78,16 @@ def new_map(*, basemap: str = "OpenStreetMap") -> folium.Map:
     return m
 
 
+#: Coordinates sent to the browser are rounded to this many degrees (about 1 m):
+#: full float precision would double the page for nothing.
+DISPLAY_GRID_DEG = 1e-5
+
+
 def _web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return gdf.assign(
+    simple = gdf.assign(
         geometry=gdf.geometry.simplify(DISPLAY_TOLERANCE_M, preserve_topology=True)
     ).to_crs(WEB_CRS)
+    return simple.assign(geometry=simple.geometry.set_precision(DISPLAY_GRID_DEG))
 
 
 def _escape(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
