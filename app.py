@@ -95,24 +95,19 @@ def area_tables(
 
 
 @st.cache_data(show_spinner="Choosing the sites…", max_entries=16)
-def plan_sites_cached(
-    selection: tuple[tuple[str, Any], ...],
-    k: int,
-    radius: float,
-    max_per_district: int | None,
-    priorities: tuple[tuple[str, float], ...],
-    upload_key: str | None,
-    weights: tuple[tuple[str, float], ...] = (),
-    exclude: tuple[str, bytes] | None = None,
-) -> Any:
-    """Street-week sites for the selection."""
+def plan_sites_cached(plan_key: tuple[Any, ...]) -> Any:
+    """Street-week sites; `plan_key` = (selection, k, radius, max per district,
+    priorities, upload, theme weights, recent sites (name, bytes) or None)."""
+    selection, k, radius, per_district, priorities, upload_key, weights, exclude = (
+        plan_key
+    )
     return dash.plan_for_view(
         all_incidents(),
         _upload(upload_key),
         selection,
         k=k,
         radius=radius,
-        max_per_district=max_per_district,
+        max_per_district=per_district,
         priorities=dict(priorities),
         weights=dict(weights),
         exclude=dash.read_exclusions(*exclude) if exclude else None,
@@ -121,23 +116,13 @@ def plan_sites_cached(
 
 @st.cache_data(show_spinner="Writing the briefing…", max_entries=32)
 def briefing_files(
-    selection: tuple[tuple[str, Any], ...],
-    k: int,
-    radius: float,
-    max_per_district: int | None,
-    priorities: tuple[tuple[str, float], ...],
-    upload_key: str | None,
-    rank: int,
-    mode: str,
-    weights: tuple[tuple[str, float], ...] = (),
-    exclude: tuple[str, bytes] | None = None,
+    plan_key: tuple[Any, ...], rank: int, mode: str
 ) -> tuple[bytes, str]:
-    """One site's briefing as PDF bytes and HTML text."""
+    """One site's briefing (PDF bytes, HTML text) for the plan of `plan_key`."""
     from hotspots.briefing import briefing_html, briefing_pdf
 
-    plan = plan_sites_cached(
-        selection, k, radius, max_per_district, priorities, upload_key, weights, exclude
-    )
+    plan = plan_sites_cached(plan_key)
+    selection, upload_key = plan_key[0], plan_key[5]
     incidents = dash.select(
         all_incidents(), _upload(upload_key), selection, safeguarding=True
     )
@@ -597,26 +582,25 @@ with tab_plan:
                 type=["geojson", "json", "gpkg", "zip"],
             )
         go = st.form_submit_button("Plan the street weeks", type="primary")
-    plan_extras = (
+    plan_key = (
+        selection_key,
+        k_sites,
+        float(radius),
+        per_district,
+        tuple(sorted(priorities.items())),
+        upload_key,
         tuple(sorted(theme_weights.items())),
         (recent.name, recent.getvalue()) if recent is not None else None,
     )
     if go:
         try:
-            st.session_state["plan_result"] = plan_sites_cached(
-                selection_key,
-                k_sites,
-                float(radius),
-                per_district,
-                tuple(sorted(priorities.items())),
-                upload_key,
-                *plan_extras,
-            )
+            # the key is kept with the plan, so its briefings describe the plan shown
+            st.session_state["plan_result"] = (plan_key, plan_sites_cached(plan_key))
         except hs.HotspotsError as err:
             st.session_state.pop("plan_result", None)
             st.error(str(err))
     if "plan_result" in st.session_state:
-        plan = st.session_state["plan_result"]
+        shown_key, plan = st.session_state["plan_result"]
         pm, pt = st.columns([3, 2])
         with pm:
             st_folium(
@@ -646,11 +630,7 @@ with tab_plan:
             }.get,
         )
         with b3:
-            pdf, page = briefing_files(
-                selection_key, k_sites, float(radius), per_district,
-                tuple(sorted(priorities.items())), upload_key, int(site), level,
-                *plan_extras,
-            )  # fmt: skip
+            pdf, page = briefing_files(shown_key, int(site), level)
             st.download_button(
                 "One-page briefing (PDF)", pdf, f"street-week-site-{site}.pdf",
                 mime="application/pdf",

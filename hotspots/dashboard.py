@@ -6,7 +6,6 @@ piece can be tested directly and the app stays a thin shell.
 
 from __future__ import annotations
 
-import io
 import warnings
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -15,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hotspots import __version__
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
@@ -25,7 +23,7 @@ from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
 from hotspots.io import Table, read_table, write_csv_safe
 from hotspots.provenance import provenance
-from hotspots.store import Selection, open_store, parse_month
+from hotspots.store import Selection, open_store
 
 ATTRIBUTION = """**Data sources and attribution**
 
@@ -771,27 +769,6 @@ def safe_csv(frame: pd.DataFrame) -> bytes:
         path = Path(tmp) / "out.csv"
         write_csv_safe(frame, path)
         return path.read_bytes()
-
-
-def version() -> str:
-    """The software version shown on the page."""
-    return __version__
-
-
-def month_span(view: View) -> list[pd.Period]:
-    """The months of a view as Periods."""
-    return list(
-        pd.period_range(
-            parse_month(view.month_from), parse_month(view.month_to), freq="M"
-        )
-    )
-
-
-def buffer_bytes(frame: pd.DataFrame) -> bytes:
-    """A DataFrame as UTF-8 CSV bytes (no formula neutralising: numbers only)."""
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
-    return buf.getvalue().encode()
 
 
 def build_map(

@@ -95,19 +95,31 @@ def write_detection(
             pyogrio.write_dataframe(
                 layer, path, layer=name, driver="GPKG", append=False
             )
-    params = detection.parameters
+    _write_tables(path, detection.parameters, provenance)
+
+
+def _write_tables(
+    path: Path, parameters: dict[str, Any], record: dict[str, Any]
+) -> None:
+    """The ``parameters`` and ``provenance`` tables of a GeoPackage.
+
+    A parameter is marked automatic when the method recorded ``<name>_automatic``
+    (or Gi*'s ``<name>_auto``) as true.
+    """
     table = pd.DataFrame(
         [
             {
                 "name": k,
                 "value": json.dumps(v, default=str),
-                "automatic": bool(params.get(f"{k}_automatic", False)),
+                "automatic": bool(
+                    parameters.get(f"{k}_automatic", parameters.get(f"{k}_auto", False))
+                ),
             }
-            for k, v in params.items()
+            for k, v in parameters.items()
         ]
     )
     pyogrio.write_dataframe(table, path, layer="parameters", driver="GPKG")
-    prov = pd.DataFrame(_table(provenance), columns=["key", "value"])
+    prov = pd.DataFrame(_table(record), columns=["key", "value"])
     pyogrio.write_dataframe(prov, path, layer="provenance", driver="GPKG")
 
 
@@ -487,19 +499,7 @@ def _write_gpkg(
         pyogrio.write_dataframe(
             _in_crs(points, crs), path, layer="incidents", driver="GPKG"
         )
-    table = pd.DataFrame(
-        [
-            {
-                "name": k,
-                "value": json.dumps(v, default=str),
-                "automatic": bool(parameters.get(f"{k}_automatic", False)),
-            }
-            for k, v in parameters.items()
-        ]
-    )
-    pyogrio.write_dataframe(table, path, layer="parameters", driver="GPKG")
-    prov = pd.DataFrame(_table(record), columns=["key", "value"])
-    pyogrio.write_dataframe(prov, path, layer="provenance", driver="GPKG")
+    _write_tables(path, parameters, record)
     return path
 
 

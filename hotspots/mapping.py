@@ -15,7 +15,6 @@ from branca.element import MacroElement, Template
 from pandas.api.types import is_object_dtype, is_string_dtype
 
 from hotspots.crs import WEB_CRS
-from hotspots.raster import WebImage
 
 #: Colour-blind-safe ramps. Density: viridis (sequential, perceptually uniform).
 DENSITY_COLOURS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
@@ -146,11 +145,21 @@ def add_boundaries(
     ).add_to(m)
 
 
-def add_image(m: folium.Map, image: WebImage, *, name: str, show: bool = True) -> None:
-    """Draw a Web Mercator image (a density surface, Gi* cells) as a map layer."""
+def add_image(
+    m: folium.Map,
+    url: str,
+    bounds: tuple[tuple[float, float], tuple[float, float]],
+    *,
+    name: str,
+    show: bool = True,
+) -> None:
+    """Draw a Web Mercator image (`hotspots.raster.WebImage`) as a map layer.
+
+    `url` is the image's data URL and `bounds` ``((south, west), (north, east))``.
+    """
     folium.raster_layers.ImageOverlay(
-        image=image.png_data_url(),
-        bounds=[list(image.bounds[0]), list(image.bounds[1])],
+        image=url,
+        bounds=[list(bounds[0]), list(bounds[1])],
         name=name,
         mercator_project=False,
         interactive=False,
@@ -410,13 +419,12 @@ def dashboard_map(
         },
     )
     if result.image_url is not None:
-        folium.raster_layers.ImageOverlay(
-            image=result.image_url,
-            bounds=[list(result.image_bounds[0]), list(result.image_bounds[1])],
+        add_image(
+            m,
+            result.image_url,
+            result.image_bounds,
             name="Density surface" if result.method == "kde" else "Gi* cells",
-            mercator_project=False,
-            interactive=False,
-        ).add_to(m)
+        )
     add_hotspots(
         m,
         result.hotspots,

@@ -112,11 +112,6 @@ def location_ids(points: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(codes)
 
 
-def _top(values: pd.Series, k: int = 3) -> str:
-    shares = values.value_counts(normalize=True).head(k)
-    return ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
-
-
 def describe_hotspots(
     polygons: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,

@@ -210,7 +210,7 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     first = _table(at, "Site")
     top_ward = first["Ward"].iloc[0]
     # leave out the first site (a point at its centre), then plan again
-    plan = at.session_state["plan_result"]
+    plan = at.session_state["plan_result"][1]
     centre = plan.sites.geometry.iloc[0]
     recent = gpd.GeoDataFrame(
         {"date": ["2024-03-01"]}, geometry=[Point(centre.x, centre.y)], crs=27700
@@ -225,7 +225,7 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    again = at.session_state["plan_result"]
+    again = at.session_state["plan_result"][1]
     # no site within the footprint radius of the recent one
     assert again.sites.geometry.distance(centre).min() >= 300 - 1e-6
     assert top_ward in set(first["Ward"])
