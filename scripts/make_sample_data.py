@@ -1080,6 +1080,16 @@ def readme(counts: dict[str, dict[str, Any]]) -> str:
         "",
         *expected(SG_KINDS, counts["sg"]["rows"]),
         "",
+        "## `margate-town-centre-pspo.geojson` (drawn by hand, not by this script)",
+        "An **illustrative** PSPO boundary for Margate town centre (Thanet): one "
+        "polygon of 0.32 km² around the High Street, Queen Street, Marine Drive, "
+        "Market Street and the Old Town, drawn for this product from the police.uk "
+        "incident positions, with the properties `name`, `note` and `order_start` "
+        "(`2022-07`). **It is not a real order**: it exists so the PSPO profile and "
+        "the before/after evaluation (`hotspots pspo ...`, the dashboard's *PSPO "
+        "evidence* tab) can be shown and tested on the bundled data. GeoJSON "
+        "(RFC 7946: WGS84 longitude/latitude, 6 decimals).",
+        "",
         "## Open data used to place them (Open Government Licence v3.0)",
         "police.uk street-level crime (Kent Police), OS Code-Point Open 2025.2, and "
         "the ONS postcode lookup (May 2022) for terminated postcodes.",
