@@ -502,19 +502,15 @@ def _zip_member(name: str, path: Path) -> str:
 
 def _lonlat_to_bng(name: str, geometry: NDArray[Any]) -> NDArray[Any]:
     """Geometries in WGS84 lon/lat to British National Grid (OSTN15 when installed)."""
-
-    def convert(coords: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = lonlat_to_bng(coords[:, 0], coords[:, 1])
-        return np.column_stack([out.x, out.y])
-
-    converted = shapely.transform(shapely.force_2d(geometry), convert)
-    coords = shapely.get_coordinates(converted)
-    if not np.isfinite(coords).all():
+    flat = shapely.force_2d(geometry)
+    coords = shapely.get_coordinates(flat)
+    out = lonlat_to_bng(coords[:, 0], coords[:, 1])
+    if not (np.isfinite(out.x).all() and np.isfinite(out.y).all()):
         raise HotspotsError(
             f"{name}: the shape lies (partly) outside Great Britain, so it cannot be "
             "in Kent & Medway. Check the coordinates are longitude, latitude."
         )
-    return np.asarray(converted)
+    return np.asarray(shapely.set_coordinates(flat, np.column_stack([out.x, out.y])))
 
 
 def _to_bng(name: str, layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -1125,7 +1121,7 @@ def _has_time(incidents: pd.DataFrame) -> NDArray[np.bool_]:
 
 def _day_hour(stamps: pd.Series) -> pd.DataFrame:
     table = pd.crosstab(
-        pd.Categorical(stamps.dt.dayofweek, categories=range(7)),
+        pd.Categorical(stamps.dt.day_of_week, categories=range(7)),
         pd.Categorical(stamps.dt.hour, categories=range(24)),
         dropna=False,
     )

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import io
+import json
 import math
+import zipfile
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely import Point, box
 
 from hotspots import bundled, pspo
 from hotspots._validate import HotspotsError
 from hotspots.pspo import (
     Area,
+    area_from_geojson,
+    area_from_hotspot,
+    area_from_ward,
+    area_residents,
     change_p,
     evaluate_order,
+    profile_area,
+    read_area,
     relative_effect,
     total_net_effect,
     wdq,
@@ -422,3 +433,571 @@ def test_evaluate_refuses_an_empty_control(crafted):
 def test_evaluate_refuses_degrees(crafted):
     with pytest.raises(HotspotsError, match="projected CRS"):
         _evaluate(crafted.set_crs("EPSG:4326", allow_override=True))
+
+
+# ---------------------------------------------------------------------------
+# profile_area on a crafted district whose every figure is known
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_districts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """D1 and D2, 4 km² each; wards W1 (1,000 residents, 4 postcodes) and W2."""
+    districts = gpd.GeoDataFrame(
+        {"lad_code": ["D1", "D2"], "lad_name": ["Dee", "Eff"], "area_km2": [4.0, 4.0]},
+        geometry=[box(0, 0, 2000, 2000), box(2000, 0, 4000, 2000)],
+        crs=CRS,
+    )
+    pops = {
+        "ward": pd.DataFrame({"ward_code": ["W1", "W2"], "residents": [1000, 3000]}),
+        "district": pd.DataFrame({"lad_code": ["D1", "D2"], "residents": [4000, 6000]}),
+    }
+    postcodes = pd.DataFrame(
+        {
+            # one of W1's four postcodes inside the area box(0, 0, 500, 500)
+            "easting": [250, 1500, 1600, 1700, 3000, 3100],
+            "northing": [250, 1500, 1600, 1700, 1000, 1000],
+            "ward_code": ["W1"] * 4 + ["W2"] * 2,
+        }
+    )
+    monkeypatch.setattr(pspo, "_kent_districts", lambda: districts)
+    monkeypatch.setattr(pspo, "load_population", lambda level: pops[level])
+    monkeypatch.setattr(pspo, "_postcodes", lambda: postcodes)
+
+
+CRAFTED_AREA = Area("Town centre", "drawn", box(0, 0, 500, 500), "drawn on the map")
+
+
+def _profile_incidents() -> gpd.GeoDataFrame:
+    """40 incidents in the area (2 safeguarding), 60 elsewhere in D1, 50 in D2.
+
+    Months with data: 2024-01, 2024-02 and 2024-04 (2024-03 is missing).
+    """
+    frames = []
+
+    def add(month, xy, n, lad="D1", **cols):
+        frames.append(_canonical([(month, xy, n)], lad_code=[lad] * n, **{
+            k: [v] * n for k, v in cols.items()
+        }))  # fmt: skip
+
+    shop = {"category": "Shoplifting", "theme": "acquisitive"}
+    # the area: 10, 10 and 20 incidents
+    add("2024-01", (100, 100), 5, occurred_at=pd.Timestamp("2024-01-01 21:30"))
+    add("2024-01", (100, 100), 5, occurred_at=pd.Timestamp("2024-01-02"))  # date only
+    add("2024-02", (120, 100), 8, location_text="On or near")
+    add("2024-02", (120, 100), 2, location_text="")
+    add("2024-04", (300, 300), 3, location_text="")
+    add("2024-04", (300, 300), 5, location_text="On or near Market Place")
+    add("2024-04", (300, 310), 10)
+    add(
+        "2024-04", (310, 310), 2, sensitivity="safeguarding",
+        category="Exploitation concern", theme="exploitation & safeguarding",
+        location_text="On or near Secret Street",
+        occurred_at=pd.Timestamp("2024-04-01 10:15"),
+    )  # fmt: skip
+    # the rest of D1: 20 a month; D2: 50 in 2024-01
+    for month in ("2024-01", "2024-02", "2024-04"):
+        add(month, (1500, 1500), 20, **shop)
+    add("2024-01", (3000, 1000), 50, lad="D2", **shop)
+    # not counted: before the months chosen, and unlocated with no district
+    add("2023-12", (100, 100), 9)
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.assign(occurred_at=pd.to_datetime(frame["occurred_at"]))
+    unlocated = _canonical([("2024-01", None, 3)], lad_code=[None] * 3)
+    return pd.concat([frame, unlocated], ignore_index=True)
+
+
+@pytest.fixture
+def crafted_profile(two_districts):
+    return profile_area(
+        _profile_incidents(),
+        CRAFTED_AREA,
+        months=("2024-01", "2024-04"),
+        available_months=["2023-12", "2024-01", "2024-02", "2024-04"],
+        filters={"themes": ["all"]},
+    )
+
+
+def test_profile_comparison_by_hand(crafted_profile):
+    p = crafted_profile
+    assert p.district_code == "D1"
+    assert p.district_name == "Dee"
+    assert p.months == ["2024-01", "2024-02", "2024-04"]
+    c = p.comparison
+    assert c.index.tolist() == ["area", "district", "county"]
+    assert c["incidents"].tolist() == [40, 100, 150]
+    assert c["area_km2"].tolist() == pytest.approx([0.25, 4.0, 8.0])
+    # residents: W1's 1,000 × 1/4 of its postcodes inside = 250
+    assert c["residents"].tolist() == pytest.approx([250.0, 4000.0, 10000.0])
+    assert c["per_km2"].tolist() == pytest.approx([160.0, 25.0, 18.75])
+    assert c["per_1000"].tolist() == pytest.approx([160.0, 25.0, 15.0])
+    # 40/100 of the district's incidents on 0.25/4 = 1/16 of its land: 6.4 times
+    assert c.loc["area", "share_of_district_incidents"] == pytest.approx(0.4)
+    assert c.loc["area", "share_of_district_land"] == pytest.approx(0.0625)
+    assert c.loc["area", "concentration"] == pytest.approx(6.4)
+    assert c.loc["district", "concentration"] == 1.0
+    assert math.isnan(c.loc["county", "concentration"])
+    assert "6.4 times its share of Dee's land" in p.statutory[0]["shows"]
+    assert p.filters == {"themes": ["all"], "months": p.months}
+
+
+def test_profile_mix_tables(crafted_profile):
+    t = crafted_profile.themes
+    assert t.index.tolist() == [
+        "ASB & public space", "exploitation & safeguarding", "acquisitive",
+    ]  # fmt: skip
+    assert t["area"].tolist() == [38, 2, 0]
+    assert t["district"].tolist() == [38, 2, 60]
+    assert t["county"].tolist() == [38, 2, 110]
+    assert t["area_share"].tolist() == pytest.approx([0.95, 0.05, 0.0])
+    assert t["district_share"].tolist() == pytest.approx([0.38, 0.02, 0.6])
+    cats = crafted_profile.categories
+    assert cats.index.tolist() == ["Anti-social behaviour", "Exploitation concern"]
+    assert cats["area"].tolist() == [38, 2]
+
+
+def test_profile_monthly_gap_is_na(crafted_profile):
+    m = crafted_profile.monthly
+    assert m["month"].tolist() == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert m["area"].tolist()[:2] == [10, 10]
+    assert m["area"].isna().tolist() == [False, False, True, False]
+    assert m["area"][3] == 20
+    assert m["district"].isna().tolist() == [False, False, True, False]
+    assert m["district"].dropna().tolist() == [30, 30, 40]
+    # 1000 × 10/250 = 40 per 1,000 residents
+    assert m["area_per_1000"].dropna().tolist() == pytest.approx([40.0, 40.0, 80.0])
+
+
+def test_profile_trend_and_persistence(crafted_profile):
+    trend = crafted_profile.trend
+    # S = sign(10-10) + sign(20-10) + sign(20-10) = 2; tau = 2/3; Var S with one tie
+    # of 2 = (3*2*11 - 2*1*9)/18 = 48/18; z = (2-1)/sqrt(48/18) = 0.6124: no trend
+    assert trend["mann_kendall_tau"] == pytest.approx(2 / 3)
+    assert trend["direction"] == "no trend"
+    assert trend["recent_months"] == ["2024-04"]
+    assert trend["earlier_months"] == ["2024-01", "2024-02"]
+    assert (trend["recent"], trend["earlier"]) == (20, 20)
+    # 20 in one month against 20 in two: twice the rate
+    assert trend["rate_ratio"] == pytest.approx(2.0)
+    per = crafted_profile.persistence
+    by_month = per["by_month"]
+    assert by_month["month"].tolist() == ["2024-01", "2024-02", "2024-04"]
+    # expected = district count × 1/16: 30/16, 30/16, 40/16
+    assert by_month["expected"].tolist() == pytest.approx([1.875, 1.875, 2.5])
+    assert by_month["area"].tolist() == [10, 10, 20]
+    # P(X >= 10 | n = 30, p = 1/16) is tiny: hot in every month
+    assert per["months_hot"] == ["2024-01", "2024-02", "2024-04"]
+    assert (per["n_hot"], per["n_months"]) == (3, 3)
+    assert "one-sided exact binomial" in per["definition"]
+
+
+def test_profile_safeguarding_counted_never_placed(crafted_profile):
+    p = crafted_profile
+    assert p.safeguarding == 2
+    assert p.points.shape == (38, 2)
+    # the safeguarding incidents stand at (310, 310); nothing public does
+    assert not ((p.points[:, 0] == 310) & (p.points[:, 1] == 310)).any()
+    texts = [t for t, _ in p.top_locations]
+    assert "On or near Secret Street" not in texts
+    # empty and bare "On or near" dropped; the rest counted
+    assert p.top_locations == [
+        ("On or near High Street", 20),
+        ("On or near Market Place", 5),
+    ]
+    assert any("2 safeguarding incidents" in s for s in p.limitations)
+
+
+def test_profile_day_hour_only_real_times(crafted_profile):
+    p = crafted_profile
+    # five at Monday 21:30; the date-only midnights and the safeguarding time are not
+    assert p.day_hour_n == 5
+    assert p.day_hour.shape == (7, 24)
+    assert p.day_hour.loc["Monday", 21] == 5
+    assert int(p.day_hour.to_numpy().sum()) == 5
+    assert p.day_hour.loc["Monday", 10] == 0
+    assert p.day_hour.loc["Tuesday", 0] == 0
+
+
+def test_profile_without_times_has_no_day_hour(two_districts):
+    frame = _profile_incidents().drop(columns="occurred_at")
+    p = profile_area(frame, CRAFTED_AREA, months=("2024-01", "2024-02"))
+    assert p.day_hour is None
+    assert p.day_hour_n == 0
+    assert p.comparison.loc["area", "incidents"] == 20
+
+
+def test_profile_statutory_limitations_consultees(crafted_profile):
+    p = crafted_profile
+    assert [s["test"] for s in p.statutory] == [
+        "Detrimental effect on the quality of life",
+        "Persistent or continuing",
+        "Unreasonable",
+        "Justifies the restrictions imposed",
+    ]
+    assert all(s["shows"] and s["cannot_show"] for s in p.statutory)
+    assert "40 incidents in 0.25 km²" in p.statutory[0]["shows"]
+    assert "3 of 3 months" in p.statutory[1]["shows"]
+    assert "2024-03" in p.statutory[1]["cannot_show"]
+    assert any("This is evidence, not legal advice" in s for s in p.limitations)
+    assert any("No data for 2024-03" in s for s in p.limitations)
+    consultees = " ".join(p.consultees)
+    for who in (
+        "Kent Police",
+        "Police and Crime Commissioner",
+        "community representatives",
+        "owners or occupiers",
+        "Kent County Council",
+        "parish or town council",
+    ):
+        assert who in consultees
+    assert p.provenance["area"] == {
+        "name": "Town centre",
+        "kind": "drawn",
+        "source": "drawn on the map",
+        "area_km2": 0.25,
+    }
+
+
+def test_profile_refuses_months_without_data(two_districts):
+    with pytest.raises(HotspotsError, match="No data for the months chosen"):
+        profile_area(_profile_incidents(), CRAFTED_AREA, months=("2025-01", "2025-03"))
+
+
+def test_area_residents_shares_of_postcodes(two_districts):
+    # W1: 1000 × 2/4 (two of its postcodes inside) + W2: 3000 × 1/2
+    assert area_residents(box(0, 0, 1550, 1550)) == pytest.approx(500.0)
+    assert area_residents(box(0, 0, 1550, 1550).union(box(2900, 900, 3050, 1100))) == (
+        pytest.approx(2000.0)
+    )
+    assert area_residents(box(10_000, 10_000, 10_100, 10_100)) == 0.0
+
+
+# ---------------------------------------------------------------------------
+# areas: files, drawings, wards, hotspots
+# ---------------------------------------------------------------------------
+
+
+def _feature_collection(geometry: dict, **properties) -> bytes:
+    feature = {"type": "Feature", "properties": properties, "geometry": geometry}
+    return json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+
+
+def _lonlat_polygon(coords) -> dict:
+    return {"type": "Polygon", "coordinates": [[list(c) for c in coords]]}
+
+
+def _kml(coords, *, altitude: bool = False, name: str = "Margate from KML") -> bytes:
+    text = " ".join(f"{x},{y}" + (",0" if altitude else "") for x, y in coords)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark>
+<name>{name}</name>
+<Polygon><outerBoundaryIs><LinearRing><coordinates>{text}</coordinates>
+</LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>""".encode()
+
+
+@pytest.fixture(scope="module")
+def margate() -> Area:
+    return read_area(SAMPLE.name, SAMPLE.read_bytes())
+
+
+def test_read_area_geojson_sample(margate):
+    assert margate.name == "Margate town centre (illustrative)"
+    assert margate.kind == "uploaded"
+    assert margate.source == f"uploaded file {SAMPLE.name}"
+    assert margate.geometry.geom_type == "Polygon"
+    assert margate.geometry.is_valid
+    # about 550 m by 700 m in the middle of Margate
+    assert 0.25 < margate.area_km2 < 0.4
+    x, y = margate.geometry.centroid.coords[0]
+    assert 635_000 < x < 636_500
+    assert 170_000 < y < 171_500
+
+
+def test_read_area_kml_written_by_hand(margate):
+    for altitude in (False, True):
+        area = read_area("order.kml", _kml(MARGATE_LONLAT, altitude=altitude))
+        assert area.name == "Margate from KML"
+        assert area.geometry.has_z is False
+        # the same corners as the GeoJSON sample: the same polygon
+        assert area.area_km2 == pytest.approx(margate.area_km2, rel=1e-9)
+        assert area.geometry.symmetric_difference(margate.geometry).area < 1e-3
+
+
+def test_read_area_kml_written_by_geopandas(tmp_path, margate):
+    layer = gpd.GeoDataFrame(
+        {"Name": ["Order"]},
+        geometry=[shapely.Polygon(MARGATE_LONLAT)],
+        crs="EPSG:4326",
+    )
+    layer.to_file(tmp_path / "order.kml", driver="KML")
+    area = read_area("order.kml", (tmp_path / "order.kml").read_bytes())
+    assert area.area_km2 == pytest.approx(margate.area_km2, rel=1e-6)
+    # a KMZ is a zip holding doc.kml
+    kmz = io.BytesIO()
+    with zipfile.ZipFile(kmz, "w") as archive:
+        archive.writestr("doc.kml", (tmp_path / "order.kml").read_bytes())
+    assert read_area("order.kmz", kmz.getvalue()).area_km2 == pytest.approx(
+        margate.area_km2, rel=1e-6
+    )
+
+
+def test_read_area_geopackage_picks_the_polygon_layer(tmp_path, margate):
+    path = tmp_path / "order.gpkg"
+    bng = margate.geometry
+    gpd.GeoDataFrame(geometry=[bng.centroid], crs=CRS).to_file(path, layer="signs")
+    gpd.GeoDataFrame({"name": ["Order area"]}, geometry=[bng], crs=CRS).to_file(
+        path, layer="boundary"
+    )
+    area = read_area("order.gpkg", path.read_bytes(), area_name="Given name")
+    assert area.name == "Given name"
+    assert area.area_km2 == pytest.approx(margate.area_km2, rel=1e-9)
+
+
+def _zipped_shapefile(tmp_path, frame, *, prj: bool = True, folder: str = "") -> bytes:
+    frame.to_file(tmp_path / "order.shp")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for ext in ("shp", "shx", "dbf") + (("prj",) if prj else ()):
+            archive.write(tmp_path / f"order.{ext}", f"{folder}order.{ext}")
+    return out.getvalue()
+
+
+def test_read_area_zipped_shapefile_in_a_folder(tmp_path, margate):
+    frame = gpd.GeoDataFrame(
+        {"name": ["x", "y"]},
+        geometry=[box(635_500, 170_500, 635_700, 170_700), box(635_690, 170_500, 635_900, 170_700)],
+        crs=CRS,
+    )  # fmt: skip
+    area = read_area("order.zip", _zipped_shapefile(tmp_path, frame, folder="pspo/"))
+    # two overlapping squares dissolved into one polygon: 0.2 × 0.2 + 0.21 × 0.2 - 0.01 × 0.2
+    assert area.geometry.geom_type == "Polygon"
+    assert area.area_km2 == pytest.approx(0.08)
+    assert area.name == "x"
+
+
+def test_read_area_makes_invalid_polygons_valid():
+    # a bow-tie (self-intersecting) ring around Margate's centre
+    x, y = 1.38, 51.387
+    bowtie = [(x, y), (x + 0.002, y + 0.002), (x + 0.002, y), (x, y + 0.002), (x, y)]
+    area = read_area("bowtie.geojson", _feature_collection(_lonlat_polygon(bowtie)))
+    assert area.geometry.is_valid
+    assert area.geometry.area > 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02 not a map at all", "cannot read it as a map layer"),
+        (b"PK\x03\x04 damaged", "zip file is damaged"),
+        (
+            b'{"type": "FeatureCollection", "features": [',
+            "cannot read it as a map layer",
+        ),
+        (b'{"type": "FeatureCollection", "features": []}', "holds no features"),
+    ],
+)
+def test_read_area_refuses_bad_files(data, message):
+    with pytest.raises(HotspotsError, match=message) as info:
+        read_area("upload.geojson", data)
+    assert str(info.value).startswith("upload.geojson: ")
+
+
+def test_read_area_refuses_points_and_lines():
+    points = _feature_collection({"type": "MultiPoint", "coordinates": MARGATE_LONLAT})
+    with pytest.raises(HotspotsError, match="Give the order's boundary as a polygon"):
+        read_area("points.geojson", points)
+    line = _feature_collection({"type": "LineString", "coordinates": MARGATE_LONLAT})
+    with pytest.raises(HotspotsError, match=r"only LineString\)"):
+        read_area("line.geojson", line)
+
+
+def test_read_area_refuses_a_shapefile_without_crs(tmp_path):
+    frame = gpd.GeoDataFrame(
+        geometry=[box(635_500, 170_500, 635_700, 170_700)], crs=CRS
+    )
+    with pytest.raises(HotspotsError, match=r"no coordinate system.*\.prj"):
+        read_area("order.zip", _zipped_shapefile(tmp_path, frame, prj=False))
+
+
+def test_read_area_refuses_zip_without_a_layer():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("readme.txt", "no map here")
+    with pytest.raises(HotspotsError, match="holds no map layer"):
+        read_area("order.zip", out.getvalue())
+
+
+def test_read_area_refuses_areas_outside_kent():
+    edinburgh = [(-3.20, 55.95), (-3.18, 55.95), (-3.18, 55.96), (-3.20, 55.96), (-3.20, 55.95)]  # fmt: skip
+    with pytest.raises(
+        HotspotsError, match=r"entirely outside Kent & Medway.*Edinburgh"
+    ):
+        read_area("scotland.geojson", _feature_collection(_lonlat_polygon(edinburgh)))
+    paris = [(2.33, 48.85), (2.36, 48.85), (2.36, 48.87), (2.33, 48.85)]
+    with pytest.raises(HotspotsError, match="outside Great Britain"):
+        read_area("paris.kml", _kml(paris))
+
+
+def test_area_from_geojson_feature_collection_and_bare(margate):
+    geometry = _lonlat_polygon(MARGATE_LONLAT)
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    collection = {"type": "FeatureCollection", "features": [feature]}
+    for shape in (geometry, feature, collection):
+        area = area_from_geojson(shape, name="Drawn")
+        assert (area.name, area.kind, area.source) == (
+            "Drawn",
+            "drawn",
+            "drawn on the map",
+        )
+        assert area.area_km2 == pytest.approx(margate.area_km2, rel=1e-9)
+
+
+def test_area_from_geojson_refuses_bad_drawings():
+    line = {"type": "LineString", "coordinates": MARGATE_LONLAT}
+    with pytest.raises(HotspotsError, match="no polygon"):
+        area_from_geojson(line)
+    with pytest.raises(HotspotsError, match="nothing was drawn"):
+        area_from_geojson({"type": "FeatureCollection", "features": []})
+    with pytest.raises(HotspotsError, match="not a GeoJSON shape"):
+        area_from_geojson({"type": "Polygon", "coordinates": "nonsense"})
+    with pytest.raises(TypeError):
+        area_from_geojson("not a dict")  # type: ignore[arg-type]
+
+
+def test_area_from_ward():
+    area = area_from_ward("e05005093")
+    assert area.name == "Margate Central ward"
+    assert area.kind == "ward"
+    assert area.source == "ward E05005093 (Margate Central, Thanet)"
+    ward = load_ward("E05005093")
+    assert area.geometry.symmetric_difference(ward).area < 1.0
+    with pytest.raises(HotspotsError, match="Unknown ward code 'E05999999'"):
+        area_from_ward("E05999999")
+
+
+def load_ward(code: str):
+    wards = gpd.read_parquet(bundled.WARDS)
+    return wards.loc[wards["ward_code"] == code].geometry.iloc[0]
+
+
+def test_area_from_hotspot(margate):
+    hot = gpd.GeoDataFrame(
+        {"hotspot_id": [1, 2], "incidents": [90, 40]},
+        geometry=[margate.geometry, margate.geometry.buffer(-100)],
+        crs=CRS,
+    )
+    area = area_from_hotspot(hot, 2, label="KDE (bandwidth 200 m)")
+    assert (area.name, area.kind) == ("Hotspot 2", "hotspot")
+    assert area.source == "KDE (bandwidth 200 m) hotspot 2"
+    assert area.area_km2 == pytest.approx(margate.geometry.buffer(-100).area / 1e6)
+    with pytest.raises(HotspotsError, match="no hotspot ranked 3"):
+        area_from_hotspot(hot, 3, label="KDE")
+
+
+def test_area_residents_of_a_ward_is_close_to_its_census_count():
+    pop = pd.read_csv(bundled.POPULATION_WARDS).set_index("ward_code")["residents"]
+    estimate = area_residents(load_ward("E05005093"))
+    assert estimate == pytest.approx(pop["E05005093"], rel=0.1)
+
+
+# ---------------------------------------------------------------------------
+# the bundled data: the Margate sample order
+# ---------------------------------------------------------------------------
+
+PROFILE_MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
+
+
+@pytest.fixture(scope="module")
+def kent() -> gpd.GeoDataFrame:
+    return gpd.read_parquet(bundled.POLICE_UK_KENT)
+
+
+@pytest.fixture(scope="module")
+def margate_profile(kent, margate):
+    return profile_area(kent, margate, months=("2024-01", "2024-04"))
+
+
+@pytest.fixture(scope="module")
+def margate_evaluation(kent, margate):
+    return evaluate_order(kent, margate, "2022-07")
+
+
+def _hits(frame: gpd.GeoDataFrame, geometry) -> np.ndarray:
+    """Independent point-in-polygon (geopandas, no distinct-position shortcut)."""
+    return frame.geometry.intersects(geometry).to_numpy()
+
+
+def test_real_profile_counts_match_point_in_polygon(kent, margate, margate_profile):
+    p = margate_profile
+    chosen = kent[kent["month"].astype(str).isin(PROFILE_MONTHS)]
+    near = chosen.cx[633_000:638_000, 168_000:173_000]
+    expected = int(_hits(near, margate.geometry).sum())
+    assert expected > 100
+    c = p.comparison
+    assert c.loc["area", "incidents"] == expected
+    assert len(p.points) == expected  # police.uk has no safeguarding rows
+    assert p.safeguarding == 0
+    assert c.loc["district", "incidents"] == int((chosen["lad_code"] == THANET).sum())
+    county = chosen["lad_code"].isin(list(bundled.KENT_MEDWAY_DISTRICTS))
+    assert c.loc["county", "incidents"] == int(county.sum())
+    assert (p.district_code, p.district_name) == (THANET, "Thanet")
+    # a town centre: far more than its share of the district's incidents
+    assert c.loc["area", "concentration"] > 5
+    assert c.loc["area", "per_km2"] > 10 * c.loc["district", "per_km2"]
+    assert 0 < c.loc["area", "residents"] < 20_000
+    assert p.monthly["month"].tolist() == PROFILE_MONTHS
+    assert int(p.monthly["area"].sum()) == expected
+    assert p.day_hour is None  # police.uk gives months only
+    assert p.top_locations
+    assert all(t.strip().lower() != "on or near" for t, _ in p.top_locations)
+    assert p.trend["recent_months"] == ["2024-04"]
+    assert p.persistence["n_months"] == 4
+    assert p.provenance["area"]["name"] == margate.name
+    assert p.provenance["data"]["months"] == PROFILE_MONTHS
+
+
+def test_real_profile_all_months_leaves_the_gap_empty(kent, margate):
+    p = profile_area(kent, margate)
+    gap = p.monthly[p.monthly["area"].isna()]["month"].tolist()
+    assert gap == [f"2023-{m:02d}" for m in range(2, 13)]
+    assert len(p.months) == 17
+    assert any("2023-02..2023-12" in s for s in p.limitations)
+
+
+def test_real_evaluation_windows_and_counts(kent, margate, margate_evaluation):
+    ev = margate_evaluation
+    assert ev.before_months == [f"2022-{m:02d}" for m in range(1, 7)]
+    assert ev.after_months == [f"2022-{m:02d}" for m in range(7, 13)]
+    assert any("2023-01 left out" in n for n in ev.notes)
+    assert ev.buffer_m == pytest.approx(400.0)
+    assert ev.control_source.startswith("the rest of Thanet")
+    # independent counts: area first, then the ring, then the rest of Thanet
+    months = kent["month"].astype(str)
+    thanet = kent.cx[620_000:641_000, 160_000:175_000]
+    in_area = _hits(thanet, margate.geometry)
+    in_buffer = _hits(thanet, ev.buffer) & ~in_area
+    in_control = _hits(thanet, ev.control) & ~in_area & ~in_buffer
+    before = months[thanet.index].isin(ev.before_months).to_numpy()
+    after = months[thanet.index].isin(ev.after_months).to_numpy()
+    for zone, hits in (
+        ("area", in_area),
+        ("buffer", in_buffer),
+        ("control", in_control),
+    ):
+        assert ev.counts.loc[zone, "before"] == int((hits & before).sum()), zone
+        assert ev.counts.loc[zone, "after"] == int((hits & after).sum()), zone
+    # the measures are those of the counts
+    (rb, ra), (bb, ba), (cb, ca) = ev.counts[["before", "after"]].to_numpy().tolist()
+    assert ev.success_measure == pytest.approx(ra / ca - rb / cb)
+    assert ev.total_net_effect == pytest.approx(
+        total_net_effect(rb, ra, bb, ba, cb, ca)
+    )
+    assert ev.wdq == pytest.approx(wdq(rb, ra, bb, ba, cb, ca), nan_ok=True)
+    assert ev.verdict in {
+        "reduction", "reduction with displacement",
+        "reduction with diffusion of benefit", "no evidence of reduction", "increase",
+    }  # fmt: skip
+    assert ev.sentence.startswith("Incidents in the area ")
+    assert not ev.buffer.intersects(margate.geometry.buffer(-0.01))
+    assert ev.provenance["parameters"]["before_months"] == ev.before_months
