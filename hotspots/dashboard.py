@@ -17,7 +17,7 @@ import pandas as pd
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
-from hotspots.crs import WEB_CRS, WORKING_CRS
+from hotspots.crs import WEB_CRS
 from hotspots.grid import located
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
@@ -878,23 +878,14 @@ def plan_for_view(
 
 
 def read_exclusions(name: str, data: bytes) -> gpd.GeoDataFrame:
-    """Recent street-week sites from an uploaded GeoJSON, GeoPackage or zipped shapefile."""
-    import io as _io
+    """Recent street-week sites from an uploaded GeoJSON, GeoPackage, KML or zipped shapefile.
 
-    try:
-        layer = gpd.read_file(_io.BytesIO(data))
-    except Exception as err:  # GDAL raises several types for unreadable files
-        raise HotspotsError(
-            f"{name}: cannot read it as a map layer ({str(err).splitlines()[0]}). "
-            "Give a GeoJSON, GeoPackage or zipped shapefile of points or areas."
-        ) from None
-    if layer.empty:
-        raise HotspotsError(f"{name}: the layer holds no sites.")
-    if layer.crs is None:
-        raise HotspotsError(
-            f"{name}: the layer has no coordinate system; save it with one."
-        )
-    return layer.to_crs(WORKING_CRS)
+    The same reader as a PSPO boundary (`hotspots.pspo.read_layer`): the format
+    is recognised from the bytes, and the layer comes back in EPSG:27700.
+    """
+    from hotspots.pspo import read_layer
+
+    return read_layer(name, data)
 
 
 def plan_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:

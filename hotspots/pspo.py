@@ -349,7 +349,7 @@ def wdq(rb: float, ra: float, bb: float, ba: float, cb: float, ca: float) -> flo
     success = ra / ca - rb / cb
     if success >= 0:
         return float("nan")
-    return float((ba / ca - bb / cb) / success)
+    return float((ba / ca - bb / cb) / success) + 0.0  # + 0.0: no '-0'
 
 
 def total_net_effect(
@@ -477,7 +477,7 @@ def _sniff(name: str, data: bytes) -> str:
         return ".kml"
     raise HotspotsError(
         f"{name}: cannot read it as a map layer (not {_FORMATS}). "
-        f"Save the boundary as {_FORMATS} and upload that."
+        f"Save the layer as {_FORMATS} and upload that."
     )
 
 
@@ -1852,7 +1852,8 @@ def evaluate_order(
     **The verdict**, in order:
 
     1. fewer than `MIN_EVALUATION_INCIDENTS` (10) incidents in the area before
-       and after together: "too few incidents to tell";
+       and after together, or a control with no incidents in a window (no basis
+       for comparison): "too few incidents to tell";
     2. the area fell significantly relative to the control (area vs control
        odds ratio > 1 with p < `ALPHA`): "reduction"; then, by the buffer vs
        control odds ratio: the buffer rose significantly relative to the
@@ -2057,7 +2058,7 @@ def evaluate_order(
         "district, not for that."
     )
 
-    verdict = _verdict(rb + ra, rel_area, rel_buffer)
+    verdict = _verdict(counts, rel_area, rel_buffer)
     sentence = _evaluation_sentence(
         verdict, counts, rel_area, rel_buffer, quotient, net, success, control_name,
         mb, ma,
@@ -2107,8 +2108,12 @@ def _significant(rel: dict[str, Any]) -> bool:
     return bool(rel["p"] < ALPHA)
 
 
-def _verdict(n_area: int, rel_area: dict[str, Any], rel_buffer: dict[str, Any]) -> str:
-    if n_area < MIN_EVALUATION_INCIDENTS:
+def _verdict(
+    counts: pd.DataFrame, rel_area: dict[str, Any], rel_buffer: dict[str, Any]
+) -> str:
+    area = counts.loc["area", ["before", "after"]].to_numpy()
+    control = counts.loc["control", ["before", "after"]].to_numpy()
+    if area.sum() < MIN_EVALUATION_INCIDENTS or (control == 0).any():
         return "too few incidents to tell"
     if _significant(rel_area) and rel_area["odds_ratio"] > 1:
         if _significant(rel_buffer) and rel_buffer["odds_ratio"] < 1:
@@ -2180,9 +2185,16 @@ def _evaluation_sentence(
         )
     parts = [f"{area_words} while {control_name} {_change_words(cb, ca, mb, ma)}"]
     if verdict == "too few incidents to tell":
-        parts[0] += (
-            f"; with {rb + ra} incidents in the area in all, that is too few to tell."
-        )
+        if cb == 0 or ca == 0:
+            parts[0] += (
+                "; with no incidents in the control in one window there is no "
+                "basis for comparison, so it is too soon or too small to tell."
+            )
+        else:
+            parts[0] += (
+                f"; with {rb + ra} incidents in the area in all, that is too few "
+                "to tell."
+            )
         return " ".join(parts)
     sig = "significant" if _significant(rel_area) else "not significant"
     parts[0] += f"; relative to the control that is {sig} ({_or_text(rel_area)})."

@@ -299,7 +299,9 @@ def test_evaluate_control_and_buffer_unchanged_notes():
     # control 100 -> 100 and buffer 20 -> 20: WDQ = 0, TNE = (40 - 20) + 0 = 20
     ev = _evaluate(_zones(40, 20, 20, 20, 100, 100))
     assert ev.wdq == 0.0
+    assert math.copysign(1, ev.wdq) == 1.0  # not "-0"
     assert ev.total_net_effect == pytest.approx(20.0)
+    assert "WDQ 0.00: the buffer changed as the control did" in ev.sentence
     notes = " ".join(ev.notes)
     assert "control did not change" in notes
     assert "WDQ 0" in notes
@@ -320,6 +322,8 @@ def test_evaluate_zero_counts_and_no_improvement():
 
 def test_evaluate_empty_control_window():
     ev = _evaluate(_zones(30, 10, 5, 5, 0, 40))
+    assert ev.verdict == "too few incidents to tell"
+    assert "no basis for comparison" in ev.sentence
     assert math.isnan(ev.wdq)
     assert math.isnan(ev.total_net_effect)
     assert math.isnan(ev.success_measure)
@@ -1001,3 +1005,22 @@ def test_real_evaluation_windows_and_counts(kent, margate, margate_evaluation):
     assert ev.sentence.startswith("Incidents in the area ")
     assert not ev.buffer.intersects(margate.geometry.buffer(-0.01))
     assert ev.provenance["parameters"]["before_months"] == ev.before_months
+
+
+def test_read_layer_reads_points_for_other_uploads():
+    # the street-week planner's recent sites come through the same reader
+    placemarks = "".join(
+        f"<Placemark><name>site {i}</name><Point><coordinates>{x},{y}</coordinates>"
+        "</Point></Placemark>"
+        for i, (x, y) in enumerate(MARGATE_LONLAT[:3])
+    )
+    kml = (
+        '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        f"<Document>{placemarks}</Document></kml>"
+    ).encode()
+    layer = pspo.read_layer("sites.kml", kml)
+    assert layer.crs == CRS
+    assert layer.geom_type.tolist() == ["Point"] * 3
+    assert layer["Name"].tolist() == ["site 0", "site 1", "site 2"]
+    with pytest.raises(HotspotsError, match="not a GeoJSON, GeoPackage, KML/KMZ"):
+        pspo.read_layer("sites.csv", b"site,x,y\na,1,2\n")
