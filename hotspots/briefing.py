@@ -402,6 +402,53 @@ def _nice_length(span: float) -> float:
     return max(m * p for m in (1, 2, 5) if m * p <= target)
 
 
+def _draw_wards(
+    ax: Axes, wards: gpd.GeoDataFrame | None, box: tuple[float, float, float, float]
+) -> None:
+    """Dashed ward boundaries and grey ward names within `box` (x0, y0, x1, y1)."""
+    if wards is None or not len(wards):
+        return
+    x0, y0, x1, y1 = box
+    near = wards.cx[x0:x1, y0:y1]
+    lines = []
+    for geom in shapely.boundary(np.asarray(near.geometry.array)):
+        for part in getattr(geom, "geoms", [geom]):
+            lines.append(np.asarray(part.coords))
+    ax.add_collection(
+        LineCollection(lines, colors="#888888", linewidths=0.8, linestyles="--")
+    )
+    if "ward_name" in near.columns:
+        for name, geom in zip(near["ward_name"], near.geometry, strict=True):
+            pt = shapely.intersection(geom, shapely.box(x0, y0, x1, y1))
+            if pt.is_empty:
+                continue
+            p = pt.representative_point()
+            ax.text(p.x, p.y, str(name), fontsize=6, color="#666666",
+                    ha="center", va="center", parse_math=False, clip_on=True)  # fmt: skip
+
+
+def _frame_map(ax: Axes, box: tuple[float, float, float, float]) -> None:
+    """Limits to `box` (metres, BNG), no ticks, a scale bar and a north arrow."""
+    x0, y0, x1, y1 = box
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    # scale bar (metres) bottom left
+    width = x1 - x0
+    length = _nice_length(width)
+    bx, by = x0 + 0.06 * width, y0 + 0.06 * (y1 - y0)
+    ax.plot([bx, bx + length], [by, by], color="black", lw=3)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:.0f} m"
+    ax.text(bx + length / 2, by + 0.02 * (y1 - y0), label,
+            ha="center", va="bottom", fontsize=7)  # fmt: skip
+    # north arrow top right (EPSG:27700 grid north is up)
+    ax.annotate("N", xy=(0.93, 0.95), xytext=(0.93, 0.82), xycoords="axes fraction",
+                ha="center", va="center", fontsize=9, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "black"})  # fmt: skip
+
+
 def _draw_map(
     ax: Axes, prof: Mapping[str, Any], wards: gpd.GeoDataFrame | None
 ) -> None:
@@ -410,23 +457,7 @@ def _draw_map(
     r = prof["radius_m"]
     half = max(r, SCHOOL_RADIUS_M) * 1.25
     x0, x1, y0, y1 = cx - half, cx + half, cy - half, cy + half
-    if wards is not None and len(wards):
-        near = wards.cx[x0:x1, y0:y1]
-        lines = []
-        for geom in shapely.boundary(np.asarray(near.geometry.array)):
-            for part in getattr(geom, "geoms", [geom]):
-                lines.append(np.asarray(part.coords))
-        ax.add_collection(
-            LineCollection(lines, colors="#888888", linewidths=0.8, linestyles="--")
-        )
-        if "ward_name" in near.columns:
-            for name, geom in zip(near["ward_name"], near.geometry, strict=True):
-                pt = shapely.intersection(geom, shapely.box(x0, y0, x1, y1))
-                if pt.is_empty:
-                    continue
-                p = pt.representative_point()
-                ax.text(p.x, p.y, str(name), fontsize=6, color="#666666",
-                        ha="center", va="center", parse_math=False, clip_on=True)  # fmt: skip
+    _draw_wards(ax, wards, (x0, y0, x1, y1))
     ax.add_patch(
         Circle((cx, cy), r, facecolor="#fdd0a2", edgecolor="#d94801", alpha=0.5, lw=1.5)
     )
@@ -444,21 +475,7 @@ def _draw_map(
             arr = np.asarray(xy)
             ax.scatter(arr[:, 0], arr[:, 1], marker=marker, s=36, c=colour,
                        edgecolors="black", lw=0.5, label=label, zorder=5)  # fmt: skip
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    # scale bar (metres) bottom left
-    length = _nice_length(2 * half)
-    bx, by = x0 + 0.06 * 2 * half, y0 + 0.06 * 2 * half
-    ax.plot([bx, bx + length], [by, by], color="black", lw=3)
-    ax.text(bx + length / 2, by + 0.02 * 2 * half, f"{length:.0f} m",
-            ha="center", va="bottom", fontsize=7)  # fmt: skip
-    # north arrow top right (EPSG:27700 grid north is up)
-    ax.annotate("N", xy=(0.93, 0.95), xytext=(0.93, 0.82), xycoords="axes fraction",
-                ha="center", va="center", fontsize=9, fontweight="bold",
-                arrowprops={"arrowstyle": "-|>", "color": "black"})  # fmt: skip
+    _frame_map(ax, (x0, y0, x1, y1))
     if len(pts) or prof.get("_school_xy"):
         ax.legend(loc="lower right", fontsize=6, framealpha=0.8)
     note = (
@@ -753,6 +770,11 @@ def briefing_pdf(
     foot = _provenance_lines(plan, prof, provenance)
     fig.text(0.05, 0.1, "\n".join(textwrap.fill(x, 150) for x in foot),
              fontsize=5.5, va="top", color="#444444", parse_math=False)  # fmt: skip
+    return _pdf_bytes([fig])
+
+
+def _pdf_bytes(figures: Sequence[Figure]) -> bytes:
+    """`figures` as the pages of one PDF, with no creation date (deterministic)."""
     buf = io.BytesIO()
     with warnings.catch_warnings():
         # a location text with a glyph DejaVu lacks (emoji) only draws a box
@@ -760,7 +782,8 @@ def briefing_pdf(
             "ignore", message=r"Glyph .* missing", category=UserWarning
         )
         with PdfPages(buf, metadata={"CreationDate": None, "Creator": None}) as pdf:
-            pdf.savefig(fig)
+            for fig in figures:
+                pdf.savefig(fig)
     return buf.getvalue()
 
 
