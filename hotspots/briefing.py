@@ -441,8 +441,9 @@ def _frame_map(ax: Axes, box: tuple[float, float, float, float]) -> None:
     bx, by = x0 + 0.06 * width, y0 + 0.06 * (y1 - y0)
     ax.plot([bx, bx + length], [by, by], color="black", lw=3)
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:.0f} m"
-    ax.text(bx + length / 2, by + 0.02 * (y1 - y0), label,
-            ha="center", va="bottom", fontsize=7)  # fmt: skip
+    ax.text(bx + length / 2, by + 0.02 * (y1 - y0), label, ha="center",
+            va="bottom", fontsize=7, zorder=6,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})  # fmt: skip
     # north arrow top right (EPSG:27700 grid north is up)
     ax.annotate("N", xy=(0.93, 0.95), xytext=(0.93, 0.82), xycoords="axes fraction",
                 ha="center", va="center", fontsize=9, fontweight="bold",

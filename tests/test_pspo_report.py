@@ -614,3 +614,72 @@ def test_write_report(area, wards, tmp_path):
 
 def test_not_legal_advice_is_plain():
     assert NOT_LEGAL_ADVICE.startswith("Evidence, not legal advice.")
+
+
+# ------------------------------------------------- on the bundled Kent data
+
+
+@pytest.fixture(scope="module")
+def kent():
+    if not bundled.POLICE_UK_KENT.exists():
+        pytest.skip("bundled police.uk data not built (make data)")
+    g = gpd.read_parquet(bundled.POLICE_UK_KENT)
+    area = pspo.read_area(SAMPLE.name, SAMPLE.read_bytes())
+    return g, area
+
+
+@pytest.fixture(scope="module")
+def real_profile(kent):
+    g, area = kent
+    return pspo.profile_area(
+        g, area, months=["2024-01", "2024-02", "2024-03", "2024-04"]
+    )
+
+
+@pytest.fixture(scope="module")
+def real_evaluation(kent):
+    g, area = kent
+    return pspo.evaluate_order(g, area, "2022-07")
+
+
+def test_real_profile_reports(real_profile, wards):
+    p = real_profile
+    n = int(p.comparison.loc["area", "incidents"])
+    pdf = profile_pdf(p, wards=wards)
+    pages = render(pdf, "real-profile-restricted")
+    texts = page_texts(pdf)
+    assert "Evidence, not legal advice" in texts[0]
+    assert f"{n:,} incidents were recorded" in texts[0]
+    everything = " ".join(texts)
+    for s in p.statutory:
+        assert " ".join(s["test"].split()) in everything
+    for loc, _ in p.top_locations:
+        assert loc in everything
+    assert colour_pixels(region(pages[0], 0.12, 0.5), "#0072B2") > 20_000
+    assert colour_pixels(region(pages[0], 0.12, 0.5), "#D55E00") > 100  # points
+
+    public_pdf = profile_pdf(p, mode="public", wards=wards)
+    public = render(public_pdf, "real-profile-public")
+    assert colour_pixels(region(public[0], 0.12, 0.5), "#D55E00") == 0
+    html = profile_html(p, mode="public", wards=wards)
+    assert f">{n:,}<" not in html or n % 5 == 0
+    assert f">{5 * round(n / 5):,}<" in html
+    assert not re.search(r"https?://", html)
+
+
+def test_real_evaluation_reports(real_evaluation, wards):
+    ev = real_evaluation
+    pdf = evaluation_pdf(ev, wards=wards)
+    pages = render(pdf, "real-evaluation-restricted")
+    texts = page_texts(pdf)
+    assert f"Verdict: {ev.verdict}" in texts[0]
+    maps = region(pages[0], 0.12, 0.5)
+    for colour in ("#0072B2", "#E69F00", "#009E73"):
+        assert colour_pixels(maps, colour) > 5_000, colour
+    rb = int(ev.counts.loc["area", "before"])
+    html = evaluation_html(ev, wards=wards)
+    assert f">{rb:,}<" in html
+    render(evaluation_pdf(ev, mode="public", wards=wards), "real-evaluation-public")
+    public = evaluation_html(ev, mode="public", wards=wards)
+    assert ev.sentence not in public
+    assert f">{5 * round(rb / 5):,}<" in public
