@@ -1268,12 +1268,14 @@ def profile_area(
         - the **comparator** is the district holding the largest part of the
           area; district and county (the 13 districts) counts are by the
           incidents' ``lad_code``, their areas from the bundled boundaries;
-        - the area row's ``area_km2`` is its **land** part (the boundaries are
-          clipped to the coastline), so a boundary drawn into the sea does not
-          dilute the density; `Area.area_km2` is the whole polygon;
+        - the area row's ``area_km2`` is the whole polygon (`Area.area_km2`):
+          an order may cover a beach below the coastline, where incidents are
+          recorded too. ``share_of_district_land`` uses the polygon's part
+          inside the district, as the district's own km² stop at the coastline
+          (the bundled boundaries are clipped to it);
         - ``share_of_district_incidents`` counts the area's incidents that lie
           in the comparator district (all of them unless the area straddles a
-          district boundary), against the district's land inside the area;
+          district boundary);
         - **safeguarding** incidents count in every aggregate (comparison,
           mixes, monthly series, trend, persistence), as they do in the ward
           tables of `hotspots.areas`, but never in ``points``,
@@ -1339,7 +1341,7 @@ def profile_area(
     comparison = pd.DataFrame(
         {
             "incidents": [n_area, n_district, n_county],
-            "area_km2": [comp.county_land_km2, comp.km2, county_km2],
+            "area_km2": [area.area_km2, comp.km2, county_km2],
             "residents": [residents_area, residents_district, residents_county],
             "share_of_district_incidents": [share_inc, 1.0, np.nan],
             "share_of_district_land": [share_land, 1.0, np.nan],
@@ -1659,8 +1661,10 @@ def _limitations(c: _Context) -> list[str]:
     if whole > 0 and c.comp.county_land_km2 < 0.99 * whole:
         out.append(
             f"{_share(1 - c.comp.county_land_km2 / whole)} of the area's polygon "
-            "lies outside the district boundaries (sea or beyond Kent & Medway); "
-            f"densities use its land part ({c.comp.county_land_km2:.2f} km²)."
+            "lies outside the district boundaries (beach or sea beyond the "
+            "coastline, or beyond Kent & Medway): densities use the whole polygon, "
+            f"the share of {c.comp.name}'s land only its part inside "
+            f"({c.comp.land_km2:.2f} km²)."
         )
     if c.comp.land_km2 < 0.99 * c.comp.county_land_km2:
         out.append(
@@ -2128,7 +2132,7 @@ def _verdict(
 
 def _wdq_words(quotient: float, rel_buffer: dict[str, Any]) -> str:
     """The WDQ in words, with whether the buffer's change is significant."""
-    head = f"WDQ {quotient:.2f}".replace("-", "−")
+    head = f"Weighted displacement quotient (WDQ) {quotient:.2f}".replace("-", "−")
     buffer_test = f"buffer against control: {_or_text(rel_buffer)}"
     if quotient == 0:
         return f"{head}: the buffer changed as the control did ({buffer_test})."
@@ -2202,10 +2206,12 @@ def _evaluation_sentence(
         parts.append(_wdq_words(quotient, rel_buffer))
     elif math.isfinite(success):
         parts.append(
-            "WDQ not defined: the area did not improve relative to the control."
+            "Weighted displacement quotient (WDQ) not defined: the area did not improve relative to the control."
         )
     else:
-        parts.append("WDQ not defined: the control has no incidents in a window.")
+        parts.append(
+            "Weighted displacement quotient (WDQ) not defined: the control has no incidents in a window."
+        )
     if math.isfinite(net):
         if round(net) > 0:
             parts.append(f"Net effect: about {round(net):,} incidents fewer.")

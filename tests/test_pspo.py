@@ -258,7 +258,7 @@ def test_evaluate_counts_and_measures_by_hand():
     assert "fell from 60 to 30 (−50%)" in ev.sentence
     assert "the control fell 10%" in ev.sentence
     assert (
-        "WDQ −0.12: the buffer worsened, by less than the area improved, but not significantly"
+        "(WDQ) −0.12: the buffer worsened, by less than the area improved, but not significantly"
         in ev.sentence
     )
     assert "about 21 incidents fewer" in ev.sentence
@@ -301,7 +301,7 @@ def test_evaluate_control_and_buffer_unchanged_notes():
     assert ev.wdq == 0.0
     assert math.copysign(1, ev.wdq) == 1.0  # not "-0"
     assert ev.total_net_effect == pytest.approx(20.0)
-    assert "WDQ 0.00: the buffer changed as the control did" in ev.sentence
+    assert "(WDQ) 0.00: the buffer changed as the control did" in ev.sentence
     notes = " ".join(ev.notes)
     assert "control did not change" in notes
     assert "WDQ 0" in notes
