@@ -1599,15 +1599,25 @@ class _Pages:
             self.y += h
 
         head = wrapped(t.header, bold=True)
+        head_h = max(len(c) for c in head) * line_h + 0.06
         rows = [wrapped(r) for r in t.rows]
         first = max(len(c) for c in head) + max((len(c) for c in rows[0]), default=0)
         self.room((first + 1) * line_h + 0.2)
         draw_row(head, "#e6e6e6", "bold")
+        full_page = _PAGE_H - _TOP - _BOTTOM - head_h
         for i, cells in enumerate(rows):
-            if max(len(c) for c in cells) * line_h + 0.06 > self.left:
-                self._new()
-                draw_row(head, "#e6e6e6", "bold")
-            draw_row(cells, "#f4f4f4" if i % 2 else None, "normal")
+            fill = "#f4f4f4" if i % 2 else None
+            while cells:
+                n = max(len(c) for c in cells)
+                fit = int((self.left - 0.06) // line_h)
+                if n > fit and (n * line_h + 0.06 <= full_page or fit < 3):
+                    # a row that fits on a page moves to the next one whole
+                    self._new()
+                    draw_row(head, "#e6e6e6", "bold")
+                    continue
+                # a row taller than a page is split between pages
+                draw_row([c[:fit] for c in cells], fill, "normal")
+                cells = [c[fit:] for c in cells] if n > fit else []
         self.y += 0.12
 
     def block(self, block: Block, after: Block | None) -> None:

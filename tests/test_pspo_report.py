@@ -326,6 +326,8 @@ def make_evaluation(area: Area, **changes) -> Evaluation:
 def render(pdf: bytes, name: str, scale: float = 1.5) -> list[np.ndarray]:
     """Each page of `pdf` as an RGB array; saved as test-artifacts/.../name-N.png."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob(f"{name}-*.png"):
+        old.unlink()
     doc = pdfium.PdfDocument(pdf)
     pages = []
     try:
@@ -522,7 +524,9 @@ def test_long_tables_flow_onto_new_pages(area, wards):
     many = [(f"On or near Street number {i} with a long name", 50 - i)
             for i in range(40)]  # fmt: skip
     long_text = "The figures show a persistent problem. " * 40
+    endless = "A very long account of the behaviour, line after line. " * 250
     statutory = [dict(s, shows=long_text) for s in make_profile(area).statutory]
+    statutory[0] = dict(statutory[0], shows=endless + "THE END.")
     p = make_profile(area, top_locations=many, statutory=statutory)
     pdf = profile_pdf(p, wards=wards)
     texts = page_texts(pdf)
@@ -531,6 +535,9 @@ def test_long_tables_flow_onto_new_pages(area, wards):
     for loc, _ in many:
         assert loc in everything  # no row cut off
     assert sum("Location as recorded" in t for t in texts) >= 1
+    # a cell taller than a page continues on the next page, to its end
+    assert "THE END." in everything
+    assert sum("What the data shows" in t for t in texts) >= 3
 
 
 def test_evaluation_reports(area, wards):
