@@ -96,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     _detect_parser(sub, common)
     _evaluate_parser(sub, common)
     _plan_parser(sub, common)
+    _pspo_parser(sub, common)
     tr = sub.add_parser(
         "trends",
         help="classify grid cells as new, persistent, intensifying, ... hotspots",
@@ -294,6 +295,82 @@ def _plan_parser(sub: Any, common: Any) -> None:
         help="disclosure level of the briefings (public: small counts withheld)",
     )
     common(pl)
+
+
+def _pspo_parser(sub: Any, common: Any) -> None:
+    ps = sub.add_parser(
+        "pspo",
+        help="PSPO evidence: an area profile, or a before/after evaluation of an order",
+        description="profile: the evidence for a Public Spaces Protection Order in an "
+        "area (counts and rates against its district and the county, mix, trend, "
+        "persistence, the s59 test point by point, consultees). evaluate: an existing "
+        "order's area before and after its start month against a buffer ring and a "
+        "control (Weighted Displacement Quotient, total net effect, tests). Writes an "
+        "HTML or PDF report; evidence, not legal advice.",
+    )
+    ps.add_argument("what", choices=["profile", "evaluate"], help="which report")
+    where = ps.add_argument_group("the area (give one)")
+    where.add_argument(
+        "--area",
+        metavar="FILE",
+        help="the area's polygon: GeoJSON, GeoPackage, zipped shapefile or KML",
+    )
+    where.add_argument("--ward", metavar="CODE", help="a ward, e.g. E05005093")
+    where.add_argument(
+        "--hotspot",
+        type=int,
+        metavar="RANK",
+        help="a hotspot of the selection (rank 1 = most incidents), found with "
+        "--method over --district",
+    )
+    where.add_argument(
+        "--method",
+        default="kde",
+        choices=["kde", "dbscan", "hdbscan", "gistar"],
+        help="hotspot method for --hotspot (default kde, 200 m, 5%% coverage)",
+    )
+    where.add_argument("--name", help="what to call the area in the report")
+    _selection_args(ps)
+    ev = ps.add_argument_group("evaluate")
+    ev.add_argument("--start", metavar="YYYY-MM", help="the order's first month")
+    ev.add_argument(
+        "--buffer",
+        type=float,
+        metavar="M",
+        help="width of the displacement ring around the area (default 400 m)",
+    )
+    ev.add_argument(
+        "--control",
+        metavar="FILE",
+        help="control area polygon (default: the rest of the area's district)",
+    )
+    ev.add_argument(
+        "--before",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="months before the order (default: as many months as after, ending "
+        "the month before --start)",
+    )
+    ev.add_argument(
+        "--after",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="months after the start (default: as many as the data allows)",
+    )
+    ps.add_argument(
+        "--mode",
+        default="public",
+        choices=["public", "restricted"],
+        help="public (default: counts under --threshold withheld, others rounded to "
+        "5, no incident points) or restricted (exact, for data-sharing partners)",
+    )
+    ps.add_argument(
+        "--threshold", type=int, default=10, help="smallest published count"
+    )
+    ps.add_argument(
+        "--out", required=True, metavar="FILE", help="the report (.pdf or .html)"
+    )
+    common(ps)
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, float]:
@@ -600,6 +677,183 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
+    """The area chosen by --area, --ward or --hotspot (exactly one)."""
+    from hotspots import pspo
+
+    given = [f for f, v in (("--area", args.area), ("--ward", args.ward),
+                            ("--hotspot", args.hotspot)) if v is not None]  # fmt: skip
+    if len(given) != 1:
+        raise HotspotsError(
+            "Give the area with exactly one of --area FILE, --ward CODE or "
+            f"--hotspot RANK (got {', '.join(given) or 'none'})."
+        )
+    if args.area is not None:
+        path = Path(args.area)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise HotspotsError(f"{path}: cannot read it ({err.strerror}).") from None
+        kind = "order" if args.what == "evaluate" else "uploaded"
+        return pspo.read_area(path.name, data, kind=kind, area_name=args.name)
+    if args.ward is not None:
+        area = pspo.area_from_ward(args.ward)
+    else:
+        from hotspots.boundaries import study_area
+        from hotspots.detect import detect
+
+        if args.month_from is None or args.month_to is None:
+            raise HotspotsError(
+                "--hotspot needs the months the hotspots are found in: give "
+                "--from and --to."
+            )
+        chosen = Selection(month_from=args.month_from, month_to=args.month_to)
+        found = detect(
+            chosen.apply(incidents[_located(incidents)]),
+            method=args.method,
+            study_area=study_area(args.district),
+            coverage=0.05 if args.method == "kde" else None,
+        )
+        label = (
+            f"{args.method} hotspot {args.hotspot} ({args.month_from}..{args.month_to})"
+        )
+        area = pspo.area_from_hotspot(found.hotspots, args.hotspot, label=label)
+    if args.name:
+        from dataclasses import replace
+
+        area = replace(area, name=args.name)
+    return area
+
+
+def _located(incidents: Any) -> Any:
+    geoms = incidents.geometry
+    return ~(geoms.isna() | geoms.is_empty).to_numpy()
+
+
+def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
+    """An area profile or an order's before/after evaluation, as a report."""
+    from hotspots import pspo
+    from hotspots.disclosure import check_mode
+    from hotspots.pspo_report import write_report
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+        raise HotspotsError(f"{out}: give a report name ending .pdf or .html.")
+    check_mode(args.mode, args.threshold)
+    if args.what == "evaluate" and not args.start:
+        raise HotspotsError("evaluate needs the order's first month: --start YYYY-MM.")
+    if args.what == "profile":
+        for flag in ("start", "buffer", "control", "before", "after"):
+            if getattr(args, flag) is not None:
+                raise HotspotsError(
+                    f"--{flag} is for `pspo evaluate`; a profile takes --from/--to."
+                )
+    sensitivities = None if args.include_safeguarding else ["public", "restricted"]
+    # theme, category and source filters only: the profile and the evaluation
+    # choose their months and compare the area with its district and county
+    selection = Selection(
+        categories=args.category,
+        themes=args.theme,
+        sources=args.source,
+        sensitivities=sensitivities,
+    )
+    if args.input:
+        if args.store:
+            raise HotspotsError("Give --input or --store, not both.")
+        everything = _ingested(tuple(args.input))
+        available = sorted({str(m)[:7] for m in everything["month"].dropna()})
+        incidents = selection.apply(everything)
+    else:
+        store = open_store(args.store)
+        available = list(store.info()["months"])
+        incidents = store.read(selection)
+    if incidents.empty:
+        raise HotspotsError(
+            f"No incidents match the selection {selection.as_dict()}. Check the "
+            "categories, themes and sources (`hotspots info` lists the months)."
+        )
+    area = _pspo_area(args, incidents)
+    filters = {**selection.as_dict(), "from": args.month_from, "to": args.month_to}
+    result: Any
+    if args.what == "profile":
+        months = (
+            (args.month_from or available[0], args.month_to or available[-1])
+            if available
+            else None
+        )
+        result = pspo.profile_area(
+            incidents, area, months=months, available_months=available,
+            filters=filters,
+        )  # fmt: skip
+        row = result.comparison
+        summary: dict[str, Any] = {
+            "area": area.name,
+            "area_km2": round(area.area_km2, 4),
+            "district": result.district_name,
+            "months": result.months,
+            "incidents": {k: int(row.loc[k, "incidents"]) for k in row.index},
+            "per_km2": {k: _num(row.loc[k, "per_km2"]) for k in row.index},
+            "per_1000": {k: _num(row.loc[k, "per_1000"]) for k in row.index},
+            "concentration": _num(row.loc["area", "concentration"]),
+            "trend": result.trend.get("label"),
+            "months_hot": result.persistence.get("n_hot"),
+            "months_tested": result.persistence.get("n_months"),
+        }
+    else:
+        control = None
+        if args.control:
+            path = Path(args.control)
+            try:
+                data = path.read_bytes()
+            except OSError as err:
+                raise HotspotsError(
+                    f"{path}: cannot read it ({err.strerror})."
+                ) from None
+            control = pspo.read_area(path.name, data, kind="uploaded")
+        kw: dict[str, Any] = {}
+        if args.buffer is not None:
+            kw["buffer_m"] = args.buffer
+        result = pspo.evaluate_order(
+            incidents, area, args.start, control=control,
+            before=tuple(args.before) if args.before else None,
+            after=tuple(args.after) if args.after else None,
+            available_months=available, filters=filters, **kw,
+        )  # fmt: skip
+        counts = result.counts
+        summary = {
+            "area": area.name,
+            "area_km2": round(area.area_km2, 4),
+            "start": result.start,
+            "buffer_m": result.buffer_m,
+            "control": result.control_source,
+            "before_months": result.before_months,
+            "after_months": result.after_months,
+            "counts": {
+                k: {
+                    "before": int(counts.loc[k, "before"]),
+                    "after": int(counts.loc[k, "after"]),
+                    "p": _num(counts.loc[k, "p"]),
+                }
+                for k in counts.index
+            },
+            "wdq": _num(result.wdq),
+            "total_net_effect": _num(result.total_net_effect),
+            "verdict": result.verdict,
+            "sentence": result.sentence,
+        }
+    written = write_report(result, out, mode=args.mode, threshold=args.threshold)
+    return {**summary, "mode": args.mode, "out": str(written)}
+
+
+def _num(value: Any) -> float | None:
+    """A float for JSON (None for NaN or missing)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else round(f, 6)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     """Back-test a method and the naive baseline on the selection."""
     import math
@@ -760,6 +1014,18 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         )
         for name, n in out["patterns"].items():
             print(f"  {name}: {n:,}")
+    elif command == "pspo":
+        if "verdict" in out:
+            print(f"{out['area']}: {out['verdict']}. {out['sentence']}")
+        else:
+            n = out["incidents"]
+            print(
+                f"{out['area']} ({out['area_km2']:.2f} km², {out['district']}): "
+                f"{n['area']:,} incidents against {n['district']:,} in the district; "
+                f"concentration {out['concentration'] or float('nan'):.1f}x its share "
+                f"of the land; trend {out['trend']}."
+            )
+        print(f"Report ({out['mode']}) written to {out['out']}")
     elif command == "info":
         print(
             f"{out['store']}: {out['incidents']:,} incidents ({out['unlocated']:,} unlocated)"
@@ -779,6 +1045,7 @@ COMMANDS = {
     "trends": cmd_trends,
     "export": cmd_export,
     "plan": cmd_plan,
+    "pspo": cmd_pspo,
 }
 
 

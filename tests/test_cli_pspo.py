@@ -1,0 +1,152 @@
+"""`hotspots pspo` on the bundled Kent data: a Margate profile and an order evaluation."""
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from hotspots.cli import main
+from hotspots.store import read_bundled_police
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ROOT / "data" / "samples" / "margate-town-centre-pspo.geojson"
+THANET = "E07000114"
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def police():
+    return read_bundled_police()
+
+
+@pytest.fixture(scope="module")
+def order():
+    return gpd.read_file(ORDER).to_crs(27700).geometry.union_all()
+
+
+def inside(police, polygon, months):
+    """Incidents in `months` whose point lies in `polygon` (independent count)."""
+    rows = police[police["month"].astype(str).isin(months)]
+    pts = rows.geometry.to_numpy()
+    located = ~(shapely.is_missing(pts) | shapely.is_empty(pts))
+    return int(shapely.intersects(polygon, pts[located]).sum())
+
+
+def test_profile_of_margate_town_centre(capsys, tmp_path, police, order):
+    out = tmp_path / "margate.pdf"
+    code, stdout, err = run(
+        capsys, "pspo", "profile", "--area", ORDER, "--from", "2024-01", "--to",
+        "2024-04", "--mode", "restricted", "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    s = last_json(stdout)
+    months = ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert s["months"] == months
+    assert s["district"] == "Thanet"
+    assert s["incidents"]["area"] == inside(police, order, months)
+    thanet = police[police["month"].astype(str).isin(months)]
+    assert s["incidents"]["district"] == int((thanet["lad_code"] == THANET).sum())
+    assert s["area_km2"] == pytest.approx(order.area / 1e6, abs=1e-4)
+    assert s["per_km2"]["area"] == pytest.approx(
+        s["incidents"]["area"] / s["area_km2"], rel=1e-3
+    )
+    # a town centre holds far more than its share of the district's land
+    assert s["concentration"] > 5
+    assert out.read_bytes().startswith(b"%PDF")
+    assert s["mode"] == "restricted"
+
+
+def test_evaluation_of_an_order_from_2022_07(capsys, tmp_path, police, order):
+    out = tmp_path / "evaluation.html"
+    code, stdout, err = run(
+        capsys, "pspo", "evaluate", "--area", ORDER, "--start", "2022-07",
+        "--buffer", "400", "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    s = last_json(stdout)
+    # equal windows of months present in the data: 2023-01 is left out
+    assert s["before_months"] == [f"2022-{m:02d}" for m in range(1, 7)]
+    assert s["after_months"] == [f"2022-{m:02d}" for m in range(7, 13)]
+    assert s["counts"]["area"]["before"] == inside(police, order, s["before_months"])
+    assert s["counts"]["area"]["after"] == inside(police, order, s["after_months"])
+    ring = order.buffer(400).difference(order)
+    assert s["counts"]["buffer"]["before"] == inside(police, ring, s["before_months"])
+    # the hand formula of the WDQ from the counts printed
+    c = s["counts"]
+    rb, ra = c["area"]["before"], c["area"]["after"]
+    bb, ba = c["buffer"]["before"], c["buffer"]["after"]
+    cb, ca = c["control"]["before"], c["control"]["after"]
+    success = ra / ca - rb / cb
+    if success < 0:
+        assert s["wdq"] == pytest.approx((ba / ca - bb / cb) / success, rel=1e-6)
+    else:
+        assert s["wdq"] is None
+    tne = (rb * ca / cb - ra) + (bb * ca / cb - ba)
+    assert s["total_net_effect"] == pytest.approx(tne, rel=1e-6)
+    assert s["verdict"] in {
+        "reduction", "reduction with displacement",
+        "reduction with diffusion of benefit", "no evidence of reduction",
+        "increase", "too few incidents to tell",
+    }  # fmt: skip
+    page = out.read_text(encoding="utf-8")
+    assert "weighted displacement quotient" in page.lower()
+    assert s["mode"] == "public"
+
+
+def test_profile_of_a_ward_and_of_a_hotspot(capsys, tmp_path):
+    code, stdout, err = run(
+        capsys, "pspo", "profile", "--ward", "E05005093", "--from", "2024-01",
+        "--to", "2024-04", "--out", tmp_path / "ward.html", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    ward = last_json(stdout)
+    assert ward["district"] == "Thanet"
+    code, stdout, err = run(
+        capsys, "pspo", "profile", "--hotspot", "1", "--district", THANET,
+        "--from", "2024-01", "--to", "2024-04", "--theme",
+        "serious violence & weapons", "--out", tmp_path / "hot.html", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    hot = last_json(stdout)
+    assert hot["district"] == "Thanet"
+    assert hot["incidents"]["area"] > 0
+    assert np.isfinite(hot["concentration"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["profile", "--out", "r.pdf"], "exactly one of --area"),
+        (
+            ["profile", "--ward", "E05005093", "--area", str(ORDER), "--out", "r.pdf"],
+            "exactly one of --area",
+        ),
+        (["evaluate", "--area", str(ORDER), "--out", "r.pdf"], "--start"),
+        (["profile", "--area", str(ORDER), "--out", "r.docx"], ".pdf or .html"),
+        (
+            ["profile", "--area", str(ORDER), "--start", "2022-07", "--out", "r.pdf"],
+            "--start is for `pspo evaluate`",
+        ),
+        (["profile", "--area", "missing.geojson", "--out", "r.pdf"], "cannot read"),
+        (["profile", "--hotspot", "1", "--out", "r.pdf"], "--from and --to"),
+        (["profile", "--ward", "E99999999", "--out", "r.pdf"], "E99999999"),
+    ],
+)
+def test_pspo_errors_are_one_line(capsys, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run(capsys, "pspo", *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
