@@ -880,10 +880,10 @@ def plan_for_view(
 def read_exclusions(name: str, data: bytes) -> gpd.GeoDataFrame:
     """Recent street-week sites from an uploaded GeoJSON, GeoPackage, KML or zipped shapefile.
 
-    The same reader as a PSPO boundary (`hotspots.pspo.read_layer`): the format
+    The same reader as a PSPO boundary (`hotspots.io.read_layer`): the format
     is recognised from the bytes, and the layer comes back in EPSG:27700.
     """
-    from hotspots.pspo import read_layer
+    from hotspots.io import read_layer
 
     return read_layer(name, data)
 

@@ -52,9 +52,6 @@ from __future__ import annotations
 
 import math
 import re
-import tempfile
-import warnings
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,7 +61,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from numpy.typing import NDArray
 from scipy import special
@@ -76,7 +72,8 @@ from hotspots._validate import HotspotsError, require_points, require_positive
 from hotspots.areas import Month, Months, _month, _month_ordinals, month_list
 from hotspots.boundaries import load_boundary
 from hotspots.categories import THEMES
-from hotspots.crs import WORKING_CRS, lonlat_to_bng, to_working_crs
+from hotspots.crs import to_working_crs
+from hotspots.io import lonlat_geometries_to_bng, polygon_union, read_layer
 from hotspots.profile import location_ids, recent_split, trend_test
 from hotspots.provenance import provenance
 from hotspots.summary import load_population
@@ -459,173 +456,6 @@ def change_p(before: int, after: int, months_before: int, months_after: int) -> 
 # areas: from files, drawings, wards and hotspots
 # ---------------------------------------------------------------------------
 
-_FORMATS = "a GeoJSON, GeoPackage, KML/KMZ or zipped shapefile"
-#: Members of a zip that GDAL can read, in the order they are preferred.
-_ZIP_MEMBERS = (".shp", ".gpkg", ".geojson", ".json", ".kml")
-
-
-def _sniff(name: str, data: bytes) -> str:
-    """The file suffix GDAL needs, from the bytes themselves (not the name)."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if data.startswith(b"PK\x03\x04"):
-        return ".zip"
-    if data.startswith(b"SQLite format 3\x00"):
-        return ".gpkg"
-    if head.startswith(b"{"):
-        return ".geojson"
-    if head.startswith(b"<") and b"<kml" in head.lower():
-        return ".kml"
-    raise HotspotsError(
-        f"{name}: cannot read it as a map layer (not {_FORMATS}). "
-        f"Save the layer as {_FORMATS} and upload that."
-    )
-
-
-def _zip_member(name: str, path: Path) -> str:
-    """The GDAL path of the map layer inside a zip (a shapefile may sit in a folder)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.namelist() if not m.startswith("__MACOSX")]
-    except zipfile.BadZipFile:
-        raise HotspotsError(
-            f"{name}: the zip file is damaged; zip the files again and upload it."
-        ) from None
-    for suffix in _ZIP_MEMBERS:
-        found = sorted(m for m in members if m.lower().endswith(suffix))
-        if found:
-            return f"/vsizip/{path}/{found[0]}"
-    raise HotspotsError(
-        f"{name}: the zip holds no map layer (no .shp, .gpkg, .geojson or .kml). "
-        "Zip a shapefile's .shp, .shx, .dbf and .prj files together and upload that."
-    )
-
-
-def _lonlat_to_bng(name: str, geometry: NDArray[Any]) -> NDArray[Any]:
-    """Geometries in WGS84 lon/lat to British National Grid (OSTN15 when installed)."""
-    flat = shapely.force_2d(geometry)
-    coords = shapely.get_coordinates(flat)
-    out = lonlat_to_bng(coords[:, 0], coords[:, 1])
-    if not (np.isfinite(out.x).all() and np.isfinite(out.y).all()):
-        raise HotspotsError(
-            f"{name}: the shape lies (partly) outside Great Britain, so it cannot be "
-            "in Kent & Medway. Check the coordinates are longitude, latitude."
-        )
-    return np.asarray(shapely.set_coordinates(flat, np.column_stack([out.x, out.y])))
-
-
-def _to_bng(name: str, layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """`layer` in WORKING_CRS: lon/lat through `lonlat_to_bng`, others through PROJ."""
-    crs = layer.crs
-    if crs is not None and crs.equals("EPSG:4326", ignore_axis_order=True):
-        geometry = _lonlat_to_bng(name, layer.geometry.to_numpy())
-        return gpd.GeoDataFrame(
-            layer.drop(columns=layer.geometry.name),
-            geometry=geometry,
-            crs=WORKING_CRS,
-        )
-    return to_working_crs(layer)
-
-
-def _has_polygons(layer: gpd.GeoDataFrame) -> bool:
-    return _polygons(layer.geometry.to_numpy()) is not None
-
-
-def read_layer(
-    name: str, data: bytes, *, prefer_polygons: bool = False
-) -> gpd.GeoDataFrame:
-    """Read an uploaded map layer: GeoJSON, GeoPackage, KML/KMZ or zipped shapefile.
-
-    The format is recognised from the bytes (a zip, an SQLite file, JSON or
-    KML text), not from the name. Longitude/latitude layers (GeoJSON and KML
-    are WGS84 by definition) are converted with `hotspots.crs.lonlat_to_bng`
-    (OSTN15 when installed), others with PROJ.
-
-    Parameters
-    ----------
-    name
-        The file's name, for messages.
-    data
-        The file's bytes.
-    prefer_polygons
-        If True, the first layer holding a polygon is read (a GeoPackage or KML
-        may hold several layers); else, and when no layer has a polygon, the
-        first layer with any features.
-
-    Returns
-    -------
-    GeoDataFrame
-        The layer in EPSG:27700 (its attribute columns kept).
-
-    Raises
-    ------
-    HotspotsError
-        For an empty file, bytes that are not one of the formats, a damaged
-        file, a layer with no features, or no coordinate system.
-    """
-    if not data:
-        raise HotspotsError(f"{name}: the file is empty; upload the saved file.")
-    suffix = _sniff(name, data)
-    with tempfile.TemporaryDirectory(prefix="hotspots-layer-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        source = _zip_member(name, path) if suffix == ".zip" else str(path)
-        chosen: gpd.GeoDataFrame | None = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # GDAL's notes on odd files
-                for layer_name in pyogrio.list_layers(source)[:, 0]:
-                    layer = gpd.read_file(source, layer=layer_name)
-                    if not isinstance(layer, gpd.GeoDataFrame) or layer.empty:
-                        continue
-                    layer = layer[~(layer.geometry.isna() | layer.geometry.is_empty)]
-                    if layer.empty:
-                        continue
-                    if chosen is None:
-                        chosen = layer
-                    if not prefer_polygons or _has_polygons(layer):
-                        chosen = layer
-                        break
-        except HotspotsError:
-            raise
-        except Exception as err:  # GDAL raises several types for unreadable files
-            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise HotspotsError(
-                f"{name}: cannot read it as a map layer ({detail}). Give {_FORMATS}."
-            ) from None
-    if chosen is None:
-        raise HotspotsError(
-            f"{name}: the file holds no features (its layers are empty). "
-            "Save the layer with its shapes and upload it again."
-        )
-    if chosen.crs is None:
-        raise HotspotsError(
-            f"{name}: the layer has no coordinate system, so it cannot be placed "
-            "on the map. Save it with one (for a shapefile, include its .prj file "
-            "in the zip)."
-        )
-    return _to_bng(name, chosen)
-
-
-def _polygons(geometry: Iterable[BaseGeometry | None]) -> BaseGeometry | None:
-    """The union of every polygon in `geometry` (made valid), or None if none."""
-    parts = shapely.get_parts(
-        np.asarray([g for g in geometry if g is not None], dtype=object)
-    )
-    while len(parts) and (shapely.get_type_id(parts) == 7).any():  # collections
-        parts = shapely.get_parts(parts)
-    polys = parts[np.isin(shapely.get_type_id(parts), [3, 6])] if len(parts) else parts
-    if not len(polys):
-        return None
-    valid = shapely.make_valid(shapely.force_2d(polys))
-    pieces = shapely.get_parts(valid)
-    while len(pieces) and (shapely.get_type_id(pieces) == 7).any():
-        pieces = shapely.get_parts(pieces)
-    pieces = pieces[np.isin(shapely.get_type_id(pieces), [3, 6])]
-    union = shapely.union_all(pieces)
-    if union.is_empty or union.area <= 0:
-        return None
-    return union
-
 
 def _kent_districts() -> gpd.GeoDataFrame:
     return load_boundary("districts")
@@ -698,7 +528,7 @@ def read_area(
         lines only), or an area entirely outside Kent & Medway.
     """
     layer = read_layer(name, data, prefer_polygons=True)
-    geometry = _polygons(layer.geometry.to_numpy())
+    geometry = polygon_union(layer.geometry.to_numpy())
     if geometry is None:
         found = ", ".join(sorted(set(layer.geom_type.astype(str))))
         raise HotspotsError(
@@ -757,14 +587,14 @@ def area_from_geojson(geojson: dict[str, Any], *, name: str = "Drawn area") -> A
         ) from None
     if not geoms:
         raise HotspotsError(f"{name}: nothing was drawn; draw the area as a polygon.")
-    lonlat = _polygons(geoms)
+    lonlat = polygon_union(geoms)
     if lonlat is None:
         raise HotspotsError(
             f"{name}: the drawing holds no polygon; draw the order's boundary as a "
             "polygon or rectangle, not as points or lines."
         )
-    geometry = _lonlat_to_bng(name, np.asarray([lonlat], dtype=object))[0]
-    geometry = _polygons([geometry])
+    geometry = lonlat_geometries_to_bng(name, np.asarray([lonlat], dtype=object))[0]
+    geometry = polygon_union([geometry])
     if geometry is None:  # pragma: no cover - a polygon stays a polygon
         raise HotspotsError(f"{name}: the drawn polygon has no area; draw it again.")
     return _make_area(name, "drawn", geometry, "drawn on the map")
@@ -799,7 +629,7 @@ def area_from_ward(ward_code: str) -> Area:
             "tab lists them."
         )
     row = hit.iloc[0]
-    geometry = _polygons([row.geometry])
+    geometry = polygon_union([row.geometry])
     if geometry is None:  # pragma: no cover - bundled wards are polygons
         raise HotspotsError(f"Ward {code} has no boundary; run `make data`.")
     return Area(
@@ -851,7 +681,7 @@ def area_from_hotspot(hotspots: gpd.GeoDataFrame, rank: int, *, label: str) -> A
             f"(ranks 1..{len(hotspots)}). Choose one from the ranked table."
         )
     rows = to_working_crs(rows)
-    geometry = _polygons(rows.geometry.to_numpy())
+    geometry = polygon_union(rows.geometry.to_numpy())
     if geometry is None:
         raise HotspotsError(f"Hotspot {rank} has no polygon; choose another one.")
     return _make_area(f"Hotspot {rank}", "hotspot", geometry, f"{label} hotspot {rank}")
@@ -1622,7 +1452,7 @@ def _statutory(c: _Context) -> list[dict[str, str]]:
                 "proportionate, nor that existing powers (community protection "
                 "notices, dispersal directions, injunctions) would not do. An "
                 "order may displace the behaviour to nearby streets: evaluate it "
-                "with a buffer once it has run (evaluate_order)."
+                "with a buffer once it has run (this tool's before/after evaluation)."
             ),
         },
     ]
@@ -1818,7 +1648,7 @@ def _control(
             f"`control` must be an Area or a shapely geometry, got "
             f"{type(control).__name__}."
         )
-    polygons = _polygons([geometry])
+    polygons = polygon_union([geometry])
     if polygons is None:
         raise HotspotsError("`control` holds no polygon; give the control as an area.")
     geometry = polygons.difference(ring)
