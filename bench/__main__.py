@@ -21,7 +21,16 @@ from hotspots.store import Selection, Store, read_bundled_police
 
 SHARED = bundled.ROOT.parent / "shared" / "data"
 #: Sections of `make bench`, in order; ``--only NAME`` runs some of them.
-SECTIONS = ("ingest", "store", "density", "cluster", "gistar", "export", "dashboard")
+SECTIONS = (
+    "ingest",
+    "store",
+    "density",
+    "cluster",
+    "gistar",
+    "export",
+    "pspo",
+    "dashboard",
+)
 
 
 def bench_ingest(kent: Path, repeat: int) -> None:
