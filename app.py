@@ -63,6 +63,12 @@ def reference() -> dash.Reference:
     return dash.load_reference()
 
 
+@st.cache_resource(show_spinner=False)
+def view_choices() -> dash.Choices:
+    """What each selection widget offers (months, categories, areas, sources)."""
+    return dash.choices(all_incidents(), reference())
+
+
 @st.cache_data(show_spinner="Finding hotspots…", max_entries=48)
 def find_hotspots(
     selection: tuple[tuple[str, Any], ...],
@@ -152,6 +158,71 @@ def export_file(
     return out
 
 
+@st.cache_data(show_spinner="Drawing the map…", max_entries=48)
+def map_component(
+    detect_key: tuple[Any, ...],
+    basemap: str,
+    focus: int | None,
+    _result: dash.MapResult,
+    _tables: dict[str, Any],
+    _view: dash.View,
+) -> dict[str, Any]:
+    """The dashboard's map of a view, made once: `folium_component` of the map.
+
+    `detect_key` (find_hotspots' arguments), `basemap` and `focus` determine the
+    map; `_result`, `_tables` and `_view` are what they stand for (not hashed).
+    """
+    fmap = dash.build_map(_result, reference(), _tables, _view, focus=focus)
+    selection_hash = hash(detect_key[0]) % 10**8
+    return folium_component(
+        fmap, key=f"map-{detect_key[1]}-{basemap}-{focus}-{selection_hash}"
+    )
+
+
+def folium_component(fmap: Any, *, key: str) -> dict[str, Any]:
+    """What ``st_folium(fmap, returned_objects=[], key=key)`` sends the browser.
+
+    The same steps as streamlit-folium's `st_folium` (0.27, pinned), rendering the
+    map once instead of twice, and returned so it can be cached: building and
+    rendering the county's map took about a second on every rerun. `draw_map`
+    sends it.
+    """
+    import streamlit_folium as sf
+
+    fmap.get_root().render()
+    html = sf._get_html(fmap)
+    header = sf._get_header(fmap)
+    script = sf._get_map_string(fmap)  # renames the map: after html and header
+
+    def links(node: Any, attr: str) -> list[str]:
+        own = [src for _, src in getattr(node, attr, [])]
+        kids = getattr(node, "_children", {}).values()
+        return own + [src for child in kids for src in links(child, attr)]
+
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(fmap),
+        "key": sf.generate_js_hash(script, key, False),
+        "css_links": list(dict.fromkeys(links(fmap, "default_css"))),
+        "js_links": list(dict.fromkeys(links(fmap, "default_js"))),
+    }
+
+
+def draw_map(component: dict[str, Any], *, height: int) -> None:
+    """Draw a map made by `folium_component` (no values come back: panning and
+    zooming never rerun the script)."""
+    from streamlit_folium import _component_func
+
+    _component_func(
+        **component, height=height, width="stretch", returned_objects=[],
+        default={}, zoom=None, center=None, feature_group=None,
+        return_on_hover=False, layer_control=None, pixelated=False,
+        wrap_longitude=False,
+    )  # fmt: skip
+
+
 def month_chart(data: pd.DataFrame, mark: str, height: int) -> alt.Chart:
     """Incidents per month coloured by theme (a line or stacked bars)."""
     chart = alt.Chart(data)
@@ -178,7 +249,7 @@ except hs.HotspotsError as err:
     st.error(str(err))
     st.stop()
 
-choices = dash.choices(incidents, ref)
+choices = view_choices()
 state = dash.from_query(dict(st.query_params), choices)
 # Widgets keep their own state by key; the URL seeds a widget only when it has
 # none (the first run, or a method's settings that were hidden and cleared), so a
@@ -330,15 +401,16 @@ selection_key = dash.selection_key(view, upload_key)
 st.title("Kent & Medway incident hotspots")
 st.caption(dash.describe_view(view, choices))
 
+detect_key = (
+    selection_key,
+    method,
+    tuple(sorted(options.items())),
+    None if coverage is None else coverage / 100,
+    harm,
+    upload_key,
+)
 try:
-    result = find_hotspots(
-        selection_key,
-        method,
-        tuple(sorted(options.items())),
-        None if coverage is None else coverage / 100,
-        harm,
-        upload_key,
-    )
+    result = find_hotspots(*detect_key)
     tables = area_tables(selection_key, harm, upload_key)
 except hs.HotspotsError as err:
     st.error(str(err))
@@ -384,13 +456,8 @@ with table_col:
     focus = int(table.iloc[rows[0]]["Rank"]) if rows else None
     st.caption("Choose a row to zoom the map to that hotspot.")
 with map_col:
-    fmap = dash.build_map(result, ref, tables, view, focus=focus)
-    st_folium(
-        fmap,
-        returned_objects=[],
-        width="stretch",
-        height=560,
-        key=f"map-{method}-{basemap}-{focus}-{hash(selection_key) % 10**8}",
+    draw_map(
+        map_component(detect_key, basemap, focus, result, tables, view), height=560
     )
     for line in result.explanations:
         st.caption(line)
@@ -451,13 +518,13 @@ with tab_trend:
         )
     pick_col, ward_col = st.columns(2)
     if len(result.hotspots):
+        # one lookup per option (a search of the table per option was 0.7 s)
+        wards_of = dict(zip(table["Rank"].tolist(), table["Wards"], strict=True))
         pick = pick_col.selectbox(
             "Monthly trend of one hotspot",
-            table["Rank"].tolist(),
+            list(wards_of),
             index=max(0, (focus or 1) - 1),
-            format_func=lambda r: (
-                f"Hotspot {r}: {table.loc[table['Rank'] == r, 'Wards'].iloc[0]}"
-            ),
+            format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
         )
         series = dash.hotspot_monthly(result, int(pick))
         pick_col.altair_chart(month_chart(series, "bar", 220), width="stretch")
