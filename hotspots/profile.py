@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
+from numpy.typing import ArrayLike, NDArray
+from scipy.stats import binom, binomtest
 
 from hotspots._validate import HotspotsError, require_points
 from hotspots.grid import located
@@ -66,6 +68,94 @@ def trend_test(
     if p >= TREND_ALPHA:
         return ratio, p, "stable"
     return ratio, p, "rising" if ratio > 1 else "falling"
+
+
+def trend_tests(
+    recent: ArrayLike, total: ArrayLike, *, recent_months: int, all_months: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+    """`trend_test` for many areas at once: the same ratios, p-values and labels.
+
+    One exact test per hotspot, each a few scipy calls, took 0.6 s for the
+    county's 500 hotspots; `binomtest_pvalues` runs them together.
+    """
+    r = np.asarray(recent, dtype=np.int64)
+    n = np.asarray(total, dtype=np.int64)
+    nan = np.full(r.shape, np.nan)
+    earlier_months = all_months - recent_months
+    if recent_months <= 0 or earlier_months <= 0:
+        return nan, nan.copy(), ["n/a"] * r.size
+    earlier = n - r
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            earlier > 0,
+            (r / recent_months) / (earlier / earlier_months),
+            np.where(r > 0, np.inf, np.nan),
+        )
+    tested = n >= MIN_TREND_INCIDENTS
+    p = nan.copy()
+    p[tested] = binomtest_pvalues(r[tested], n[tested], recent_months / all_months)
+    labels = [
+        "too few to tell"
+        if not t
+        else "stable"
+        if pv >= TREND_ALPHA
+        else ("rising" if q > 1 else "falling")
+        for t, pv, q in zip(tested, p, ratio, strict=True)
+    ]
+    return ratio, p, labels
+
+
+def binomtest_pvalues(k: ArrayLike, n: ArrayLike, p: float) -> NDArray[np.float64]:
+    """``scipy.stats.binomtest(k, n, p).pvalue`` (two-sided) for arrays of `k`, `n`.
+
+    The same steps as scipy's own (its binary search for the other tail included)
+    run on every pair at once, so the p-values are identical to scipy's.
+    """
+    k = np.asarray(k, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    out = np.ones(k.shape)
+    d = binom.pmf(k, n, p)
+    rerr = 1 + 1e-7
+    pn = p * n
+    low = k < pn  # the other tail lies above the mode
+    if low.any():
+        kk, nn, dd = k[low], n[low], d[low]
+        ix = _search(lambda x: -binom.pmf(x, nn, p), -dd * rerr, np.ceil(p * nn), nn)
+        y = nn - ix + (dd * rerr == binom.pmf(ix, nn, p)).astype(np.int64)
+        out[low] = binom.cdf(kk, nn, p) + binom.sf(nn - y, nn, p)
+    high = k > pn
+    if high.any():
+        kk, nn, dd = k[high], n[high], d[high]
+        ix = _search(lambda x: binom.pmf(x, nn, p), dd * rerr, 0, np.floor(p * nn))
+        out[high] = binom.cdf(ix, nn, p) + binom.sf(kk - 1, nn, p)
+    return np.minimum(out, 1.0)
+
+
+def _search(
+    a: Any, d: NDArray[np.float64], lo: ArrayLike, hi: ArrayLike
+) -> NDArray[np.float64]:
+    """The binary search of scipy's binomtest, run on arrays.
+
+    For each element the i in [lo, hi] with a(i) <= d < a(i + 1) (`a` ascending),
+    as scipy's ``_binary_search_for_binom_tst`` finds it.
+    """
+    lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), d.shape).copy()
+    hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), d.shape).copy()
+    found = np.full(d.shape, np.nan)
+    active = lo < hi
+    while active.any():
+        mid = np.where(active, lo + (hi - lo) // 2, lo)
+        value = a(mid)
+        below = active & (value < d)
+        above = active & (value > d)
+        equal = active & ~below & ~above
+        found[equal] = mid[equal]
+        lo[below] = mid[below] + 1
+        hi[above] = mid[above] - 1
+        active = (lo < hi) & np.isnan(found)
+    rest = np.isnan(found)
+    found[rest] = np.where(a(lo)[rest] <= d[rest], lo[rest], lo[rest] - 1)
+    return found
 
 
 def polygon_membership(
@@ -180,10 +270,9 @@ def describe_hotspots(
     n = g.size().reindex(idx, fill_value=0).to_numpy()
     r = g["recent"].sum().reindex(idx, fill_value=0).to_numpy()
     total = len(pts)
-    tests = [
-        trend_test(int(ri), int(ni), recent_months=len(recent), all_months=len(months))
-        for ri, ni in zip(r, n, strict=True)
-    ]
+    ratios, pvalues, labels = trend_tests(
+        r, n, recent_months=len(recent), all_months=len(months)
+    )
     mix = (
         inside.groupby(["poly", "category"]).size().rename("k").reset_index()
         .sort_values(["poly", "k", "category"], ascending=[True, False, True])
@@ -222,9 +311,9 @@ def describe_hotspots(
         "months_active": ms.nunique().reindex(idx, fill_value=0).to_numpy(),
         "first_month": _month_text(ms.min()).reindex(idx, fill_value="").to_numpy(),
         "last_month": _month_text(ms.max()).reindex(idx, fill_value="").to_numpy(),
-        "trend": [t[2] for t in tests],
-        "trend_ratio": [t[0] for t in tests],
-        "trend_p": [t[1] for t in tests],
+        "trend": labels,
+        "trend_ratio": ratios,
+        "trend_p": pvalues,
         "wards": names("ward", ward_names).reindex(idx, fill_value="").to_numpy(),
         "districts": names("lad", district_names)
         .reindex(idx, fill_value="")
