@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,6 +18,24 @@ from hotspots.grid import Grid
 #: Largest side of a map image in pixels: enough for a county at street scale,
 #: small enough to keep the page light (a PNG of this size is a few hundred kB).
 MAX_PIXELS = 1000
+#: Pixel positions are transformed exactly every `LATTICE_STEP` pixels and
+#: interpolated (bilinearly) between; if that is ever off by more than
+#: `LATTICE_TOLERANCE_M` on the grid (checked at the middle of every lattice
+#: square), every pixel is transformed exactly. Over Kent the interpolation is
+#: within 2.5 cm (pixels are about 100 m, cells 50 m). GDAL's warper
+#: approximates the same way, to an eighth of a pixel by default.
+LATTICE_STEP = 8
+LATTICE_TOLERANCE_M = 0.05
+_TRANSFORMERS = threading.local()  # pyproj transformers: one set per thread
+
+
+def _transformer(src: Any, dst: Any) -> Transformer:
+    """A cached transformer (one takes 50 ms to build; not shared by threads)."""
+    cache = _TRANSFORMERS.__dict__.setdefault("cache", {})
+    key = (str(src), str(dst))
+    if key not in cache:
+        cache[key] = Transformer.from_crs(src, dst, always_xy=True)
+    return cache[key]
 
 
 @dataclass(frozen=True)
@@ -67,7 +87,7 @@ def to_web_mercator(
     """
     if values.shape != grid.shape:
         raise HotspotsError(f"values have shape {values.shape}, the grid {grid.shape}.")
-    to_merc = Transformer.from_crs(grid.crs, "EPSG:3857", always_xy=True)
+    to_merc = _transformer(grid.crs, "EPSG:3857")
     minx, miny, maxx, maxy = grid.bounds
     ex = np.linspace(minx, maxx, 21)
     ey = np.linspace(miny, maxy, 21)
@@ -81,16 +101,70 @@ def to_web_mercator(
     rows = max(1, min(max_pixels, round(grid.ny / max(scale, 1.0))))
     px = west + (np.arange(cols) + 0.5) * (east - west) / cols
     py = north - (np.arange(rows) + 0.5) * (north - south) / rows
-    gx, gy = np.meshgrid(px, py)
-    back = Transformer.from_crs("EPSG:3857", grid.crs, always_xy=True)
-    bx, by = back.transform(gx.ravel(), gy.ravel())
-    r, c, inside = grid.index_of(bx, by)
-    out = np.full(gx.size, np.nan)
+    bx, by = pixel_positions(px, py, _transformer("EPSG:3857", grid.crs))
+    r, c, inside = grid.index_of(bx.ravel(), by.ravel())
+    out = np.full(bx.size, np.nan)
     out[inside] = values[r[inside], c[inside]]
-    to_deg = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    to_deg = _transformer("EPSG:3857", "EPSG:4326")
     w, s = to_deg.transform(west, south)
     e, n = to_deg.transform(east, north)
     return out.reshape(rows, cols), ((float(s), float(w)), (float(n), float(e)))
+
+
+def pixel_positions(
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    back: Transformer,
+    *,
+    step: int = LATTICE_STEP,
+    tolerance: float = LATTICE_TOLERANCE_M,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Where the pixel centres ``(py[i], px[j])`` fall on the grid, ``(rows, cols)``.
+
+    Transformed exactly on a lattice of every `step`-th pixel (and the last) and
+    interpolated bilinearly between, when that is within `tolerance` metres of
+    the exact position at the middle of every lattice square (checked); else
+    every pixel is transformed exactly. A county image (half a million pixels,
+    OSTN15) takes 0.05 s instead of 0.5 s.
+    """
+    ci = np.unique(np.r_[np.arange(0, px.size, step), px.size - 1])
+    ri = np.unique(np.r_[np.arange(0, py.size, step), py.size - 1])
+    if ci.size < 3 or ri.size < 3:
+        gx, gy = np.meshgrid(px, py)
+        bx, by = back.transform(gx, gy)
+        return np.asarray(bx), np.asarray(by)
+    nx_, ny_ = back.transform(*np.meshgrid(px[ci], py[ri]))
+    # the exact positions at the middle of each lattice square, to check
+    mc = (ci[:-1] + ci[1:]) // 2
+    mr = (ri[:-1] + ri[1:]) // 2
+    cx, cy = back.transform(*np.meshgrid(px[mc], py[mr]))
+    ax, ay = (_bilinear(np.asarray(v), ci, ri, mc, mr) for v in (nx_, ny_))
+    if max(np.abs(ax - cx).max(), np.abs(ay - cy).max()) > tolerance:
+        gx, gy = np.meshgrid(px, py)
+        bx, by = back.transform(gx, gy)
+        return np.asarray(bx), np.asarray(by)
+    cols = np.arange(px.size)
+    rows = np.arange(py.size)
+    return (
+        _bilinear(np.asarray(nx_), ci, ri, cols, rows),
+        _bilinear(np.asarray(ny_), ci, ri, cols, rows),
+    )
+
+
+def _bilinear(
+    nodes: NDArray[np.float64],
+    ci: NDArray[np.int64],
+    ri: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    rows: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """Values known at lattice nodes ``(ri, ci)`` interpolated at ``(rows, cols)``."""
+    k = np.clip(np.searchsorted(ci, cols, side="right") - 1, 0, ci.size - 2)
+    t = (cols - ci[k]) / (ci[k + 1] - ci[k])
+    along = nodes[:, k] * (1 - t) + nodes[:, k + 1] * t  # (len(ri), len(cols))
+    q = np.clip(np.searchsorted(ri, rows, side="right") - 1, 0, ri.size - 2)
+    u = ((rows - ri[q]) / (ri[q + 1] - ri[q]))[:, None]
+    return np.asarray(along[q] * (1 - u) + along[q + 1] * u)
 
 
 def colour(
