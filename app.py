@@ -64,6 +64,50 @@ def reference() -> dash.Reference:
 
 
 @st.cache_resource(show_spinner=False)
+def code_version() -> str:
+    """Digest of the package's and this app's source (saved views depend on it)."""
+    return dash.code_digest(Path(__file__).read_bytes())
+
+
+@st.cache_resource(show_spinner=False)
+def saved_opening(stamp: str | None) -> dict[str, Any] | None:
+    """The opening view an earlier server saved for this store and code, or None.
+
+    A fresh server shows it as saved (choices, detection, tables, map) instead of
+    reading the store and detecting, about 8 s; the store is read at the first
+    change. (Reading it in the background at once slowed the pages being served
+    meanwhile: the same process serves them.)
+    """
+    return dash.load_opening(stamp, None)
+
+
+@st.cache_resource(show_spinner=False)
+def opening_saved_here() -> set[tuple[str, str]]:
+    """(stamp, basemap) of the opening views this process has saved."""
+    return set()
+
+
+def opening_key(ch: dash.Choices) -> tuple[Any, ...]:
+    """find_hotspots' arguments for the opening view (the default view, no upload)."""
+    v = dash.default_view(ch)
+    options = tuple(sorted(dash.view_options(v).items()))
+    coverage = v.coverage / 100
+    return (dash.selection_key(v, None), v.method, options, coverage, False, None)
+
+
+def save_opening(opening: dict[str, Any], basemap: str) -> None:
+    """Save the opening view as shown (choices, detect_key, result, tables and
+    the map for `basemap`) for the next fresh server; once per map."""
+    stamp = dash.opening_stamp(None, code=code_version())
+    if stamp is None or (stamp, basemap) in opening_saved_here():
+        return
+    earlier = dash.load_opening(stamp, None) or {}
+    maps = {**earlier.get("maps", {}), basemap: opening.pop("map")}
+    dash.save_opening(stamp, {**opening, "maps": maps}, None)
+    opening_saved_here().add((stamp, basemap))
+
+
+@st.cache_resource(show_spinner=False)
 def view_choices() -> dash.Choices:
     """What each selection widget offers (months, categories, areas, sources)."""
     return dash.choices(all_incidents(), reference())
@@ -243,13 +287,12 @@ def _upload(key: str | None) -> Any:
 # the selection, kept in the URL so a view can be shared
 
 try:
-    incidents = all_incidents()
     ref = reference()
+    saved = saved_opening(dash.opening_stamp(None, code=code_version()))
+    choices = saved["choices"] if saved else view_choices()
 except hs.HotspotsError as err:
     st.error(str(err))
     st.stop()
-
-choices = view_choices()
 state = dash.from_query(dict(st.query_params), choices)
 # Widgets keep their own state by key; the URL seeds a widget only when it has
 # none (the first run, or a method's settings that were hidden and cleared), so a
@@ -409,9 +452,13 @@ detect_key = (
     harm,
     upload_key,
 )
+from_saved = saved is not None and detect_key == saved["detect_key"]
 try:
-    result = find_hotspots(*detect_key)
-    tables = area_tables(selection_key, harm, upload_key)
+    if from_saved:
+        result, tables = saved["result"], saved["tables"]
+    else:
+        result = find_hotspots(*detect_key)
+        tables = area_tables(selection_key, harm, upload_key)
 except hs.HotspotsError as err:
     st.error(str(err))
     st.stop()
@@ -456,9 +503,15 @@ with table_col:
     focus = int(table.iloc[rows[0]]["Rank"]) if rows else None
     st.caption("Choose a row to zoom the map to that hotspot.")
 with map_col:
-    draw_map(
-        map_component(detect_key, basemap, focus, result, tables, view), height=560
-    )
+    if from_saved and focus is None and basemap in saved["maps"]:
+        component = saved["maps"][basemap]
+    else:
+        component = map_component(detect_key, basemap, focus, result, tables, view)
+        if focus is None and detect_key == opening_key(choices):
+            opening = {"choices": choices, "detect_key": detect_key}
+            opening |= {"result": result, "tables": tables, "map": component}
+            save_opening(opening, basemap)
+    draw_map(component, height=560)
     for line in result.explanations:
         st.caption(line)
     for line in result.warnings:

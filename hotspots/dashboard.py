@@ -6,8 +6,13 @@ piece can be tested directly and the app stays a thin shell.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import threading
 import warnings
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -23,7 +28,7 @@ from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
 from hotspots.io import Table, read_table, write_csv_safe
 from hotspots.provenance import provenance
-from hotspots.store import Selection, open_store
+from hotspots.store import Selection, default_store_path, open_store
 
 ATTRIBUTION = """**Data sources and attribution**
 
@@ -141,6 +146,73 @@ def load_reference() -> Reference:
 def load_incidents(store_path: str | None) -> gpd.GeoDataFrame:
     """Every incident in the store (created from the bundled data on first use)."""
     return open_store(store_path).read(Selection())
+
+
+# ---------------------------------------------------------------------------------
+# the opening view, saved beside the store
+
+#: The file beside the store that holds the opening view as last shown.
+OPENING_FILE = "opening-view.pickle"
+
+
+def code_digest(extra: bytes = b"") -> str:
+    """A digest of this package's source (and `extra`, e.g. the app's source)."""
+    h = hashlib.sha256(extra)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def opening_stamp(store_path: str | None, *, code: str) -> str | None:
+    """What a saved opening view depends on: the store file and the code.
+
+    The store's path, size and modification time (any ingest changes them) and
+    `code` (`code_digest`); None when there is no store yet.
+    """
+    path = Path(store_path) if store_path else default_store_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{code}"
+
+
+def load_opening(stamp: str | None, store_path: str | None) -> dict[str, Any] | None:
+    """The opening view saved for `stamp`; None if none was, or for other data or code.
+
+    A fresh dashboard process shows it without reading the store or detecting
+    anything: a restart opens as fast as a new page on a running server.
+    """
+    if stamp is None:
+        return None
+    try:
+        with opening_path(store_path).open("rb") as f:
+            saved = pickle.load(f)
+    except Exception:  # missing, half-written or from other code: compute again
+        return None
+    return saved if isinstance(saved, dict) and saved.get("stamp") == stamp else None
+
+
+def save_opening(stamp: str, saved: dict[str, Any], store_path: str | None) -> None:
+    """Save the opening view for `stamp`, whole or not at all.
+
+    Silently skipped where the store's folder cannot be written.
+    """
+    path = opening_path(store_path)
+    part = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        with part.open("wb") as f:
+            pickle.dump({**saved, "stamp": stamp}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, path)
+    except OSError:
+        part.unlink(missing_ok=True)
+
+
+def opening_path(store_path: str | None) -> Path:
+    """Where the opening view of a store (default: the default store) is saved."""
+    store = Path(store_path) if store_path else default_store_path()
+    return store.with_name(OPENING_FILE)
 
 
 # ---------------------------------------------------------------------------------

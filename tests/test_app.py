@@ -70,6 +70,22 @@ def test_view_is_kept_in_the_url(started):
     assert started.query_params["method"] == "kde"
 
 
+def test_a_restart_shows_the_saved_opening_view(started):
+    import streamlit as st
+
+    from hotspots import dashboard as dash
+
+    # the first run saved the opening view beside the (test) store
+    assert dash.opening_path(None).exists()
+    st.cache_data.clear()
+    st.cache_resource.clear()  # as in a fresh server process
+    again = _app()
+    assert not again.exception, again.exception
+    assert _metrics(again) == _metrics(started)
+    assert _table(again, "Rank").equals(_table(started, "Rank"))
+    assert _table(again, "Ward").equals(_table(started, "Ward"))
+
+
 def test_shared_url_opens_the_same_view(police):
     at = _app(
         month_from="2024-01", month_to="2024-04", districts=THANET,
