@@ -182,6 +182,43 @@ def briefing_files(
     )
 
 
+@st.cache_data(show_spinner="Building the PSPO evidence…", max_entries=16)
+def pspo_result(pspo_key: tuple[Any, ...]) -> Any:
+    """An area profile or an order evaluation; `pspo_key` = (what, area key,
+    selection, upload, start, buffer m, control area key or None)."""
+    what, area_key, selection, upload_key, start, buffer_m, control_key = pspo_key
+    incidents, available = dash.pspo_incidents(
+        all_incidents(), _upload(upload_key), selection
+    )
+    area = dash.area_from_key(area_key)
+    if what == "profile":
+        k = dict(selection)
+        return dash.pspo_profile(
+            incidents, area, months=(k["month_from"], k["month_to"]),
+            available=available, selection=selection,
+        )  # fmt: skip
+    return dash.pspo_evaluate(
+        incidents, area, start, buffer_m=buffer_m,
+        control=dash.area_from_key(control_key) if control_key else None,
+        available=available, selection=selection,
+    )  # fmt: skip
+
+
+@st.cache_data(show_spinner="Writing the report…", max_entries=16)
+def pspo_report(pspo_key: tuple[Any, ...], mode: str) -> tuple[bytes, str]:
+    """The PSPO report (PDF bytes, HTML text) for `pspo_key`."""
+    from hotspots import pspo_report as report
+
+    result = pspo_result(pspo_key)
+    if pspo_key[0] == "profile":
+        return report.profile_pdf(result, mode=mode), report.profile_html(
+            result, mode=mode
+        )
+    return report.evaluation_pdf(result, mode=mode), report.evaluation_html(
+        result, mode=mode
+    )
+
+
 @st.cache_data(show_spinner="Preparing the file…", max_entries=16)
 def export_file(
     view_items: tuple[tuple[str, str], ...],
@@ -520,18 +557,26 @@ with map_col:
 # ---------------------------------------------------------------------------------
 # districts and wards, charts
 
-tab_wards, tab_districts, tab_trend, tab_plan, tab_data, tab_download, tab_about = (
-    st.tabs(
-        [
-            "Wards",
-            "Districts",
-            "Trends",
-            "Street weeks",
-            "Your data",
-            "Download",
-            "Provenance and sources",
-        ]
-    )
+(
+    tab_wards,
+    tab_districts,
+    tab_trend,
+    tab_plan,
+    tab_pspo,
+    tab_data,
+    tab_download,
+    tab_about,
+) = st.tabs(
+    [
+        "Wards",
+        "Districts",
+        "Trends",
+        "Street weeks",
+        "PSPO evidence",
+        "Your data",
+        "Download",
+        "Provenance and sources",
+    ]
 )
 with tab_wards:
     st.dataframe(
@@ -758,6 +803,252 @@ with tab_plan:
             st.download_button(
                 "One-page briefing (HTML)", page, f"street-week-site-{site}.html",
                 mime="text/html",
+            )  # fmt: skip
+with tab_pspo:
+    st.markdown(
+        "Evidence for a **Public Spaces Protection Order** (Anti-social Behaviour, "
+        "Crime and Policing Act 2014, s59): a **profile** of an area against its "
+        "district and the county, or a **before/after evaluation** of an existing "
+        "order with a displacement buffer and a control. It uses the selection on "
+        "the left (months, themes, categories, sources). *Evidence, not legal "
+        "advice.*"
+    )
+    what = st.radio(
+        "Report",
+        ["profile", "evaluate"],
+        format_func={
+            "profile": "Area profile (a proposed order)",
+            "evaluate": "Before/after evaluation (an existing order)",
+        }.get,
+        horizontal=True,
+        key="pspo_what",
+    )
+    source = st.radio(
+        "The area",
+        list(dash.PSPO_AREA_SOURCES),
+        format_func=dash.PSPO_AREA_SOURCES.get,
+        key="pspo_source",
+    )
+    spec: tuple[Any, ...] | None = None
+    if source == "ward":
+        ward_pick = st.selectbox(
+            "Ward", list(choices.wards), format_func=choices.wards.get,
+            key="pspo_ward",
+        )  # fmt: skip
+        spec = ("ward", ward_pick)
+    elif source == "hotspot":
+        if len(result.hotspots):
+            rank = st.selectbox(
+                "Hotspot",
+                table["Rank"].tolist(),
+                format_func=lambda r: (
+                    f"Hotspot {r}: {table.loc[table['Rank'] == r, 'Wards'].iloc[0]}"
+                ),
+                key="pspo_hotspot",
+            )
+            spec = ("hotspot", int(rank), f"{result.method_label}, hotspot {rank}")
+        else:
+            st.info("This view has no hotspots; choose another way.")
+    elif source == "upload":
+        boundary = st.file_uploader(
+            "The area's boundary",
+            type=["geojson", "json", "gpkg", "zip", "kml"],
+            key="pspo_upload",
+        )
+        if boundary is not None:
+            kind = "order" if what == "evaluate" else "uploaded"
+            spec = ("file", boundary.name, boundary.getvalue(), kind)
+    elif source == "draw":
+        st.caption(
+            "Draw the area with the polygon or rectangle tool (left of the map); "
+            "the last shape drawn is used."
+        )
+        drawn = st_folium(
+            dash.pspo_map(ref, basemap=basemap, districts=view.districts, draw=True),
+            returned_objects=["last_active_drawing"],
+            width="stretch",
+            height=420,
+            key=f"pspo-draw-{basemap}",
+        )
+        shape = (drawn or {}).get("last_active_drawing")
+        if shape:
+            spec = ("drawn", json.dumps(shape, sort_keys=True))
+    else:
+        spec = ("sample",)
+    with st.form("pspo"):
+        start = buffer_m = None
+        control_file = None
+        if what == "evaluate":
+            e1, e2 = st.columns(2)
+            months_all = choices.months
+            start = e1.selectbox(
+                "The order's first month",
+                months_all,
+                index=months_all.index("2022-07") if "2022-07" in months_all
+                else len(months_all) // 2,
+                key="pspo_start",
+            )  # fmt: skip
+            buffer_m = float(
+                e2.slider(
+                    "Buffer ring (m): where displaced behaviour would go",
+                    100,
+                    1000,
+                    400,
+                    step=50,
+                    key="pspo_buffer",
+                )
+            )
+            control_file = st.file_uploader(
+                "Control area (optional; default: the rest of the area's district)",
+                type=["geojson", "json", "gpkg", "zip", "kml"],
+                key="pspo_control",
+            )
+        make = st.form_submit_button("Make the evidence", type="primary")
+    if make:
+        if spec is None:
+            st.warning("Choose the area first.")
+        else:
+            try:
+                area = dash.pspo_area(spec, result.hotspots)
+                control_key = (
+                    dash.area_key(
+                        dash.pspo_area(
+                            (
+                                "file",
+                                control_file.name,
+                                control_file.getvalue(),
+                                "uploaded",
+                            )
+                        )
+                    )
+                    if control_file is not None
+                    else None
+                )
+                key = (
+                    what, dash.area_key(area), selection_key, upload_key,
+                    start, buffer_m, control_key,
+                )  # fmt: skip
+                st.session_state["pspo_evidence"] = (key, pspo_result(key))
+            except hs.HotspotsError as err:
+                st.session_state.pop("pspo_evidence", None)
+                st.error(str(err))
+    if "pspo_evidence" in st.session_state:
+        shown, evidence = st.session_state["pspo_evidence"]
+        st.markdown(dash.pspo_heading(evidence))
+        if shown[0] == "profile":
+            prof = evidence
+            row = prof.comparison.loc["area"]
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Incidents in the area", f"{int(row['incidents']):,}")
+            m2.metric(
+                "Per km²", dash.fixed(row["per_km2"]),
+                help="Incidents per km² over the selected months.",
+            )  # fmt: skip
+            m3.metric(
+                "Concentration",
+                f"{dash.fixed(row['concentration'])}×",
+                help="The area's share of its district's incidents divided by its "
+                "share of the district's land: 1 = its fair share.",
+            )
+            m4.metric(
+                "Months a hotspot",
+                f"{prof.persistence['n_hot']} of {prof.persistence['n_months']}",
+                help=prof.persistence["definition"],
+            )
+            pm, pt = st.columns([2, 3])
+            with pm:
+                st_folium(
+                    dash.pspo_map(ref, basemap=basemap, area=prof.area.geometry),
+                    returned_objects=[],
+                    width="stretch",
+                    height=380,
+                    key=f"pspo-map-{hash(shown) % 10**8}",
+                )
+            with pt:
+                st.dataframe(
+                    dash.pspo_comparison(prof), hide_index=True, width="stretch"
+                )
+                st.caption(prof.trend["sentence"])
+                st.altair_chart(
+                    alt.Chart(dash.pspo_monthly(prof))
+                    .mark_line(point=True)
+                    .encode(
+                        x=alt.X(
+                            "month:T",
+                            title=None,
+                            axis=alt.Axis(format="%b %Y", tickCount="month"),
+                        ),
+                        y=alt.Y("per_1000:Q", title="Per 1,000 residents a month"),
+                        color=alt.Color(
+                            "where:N",
+                            scale=alt.Scale(scheme="dark2"),
+                            title=None,
+                            legend=alt.Legend(orient="bottom", labelLimit=300),
+                        ),
+                        tooltip=[
+                            alt.Tooltip("month:T", format="%b %Y"),
+                            "where:N",
+                            "incidents:Q",
+                            alt.Tooltip("per_1000:Q", format=".1f"),
+                        ],
+                    )
+                    .properties(height=220),
+                    width="stretch",
+                )
+            st.markdown("**The statutory test, point by point**")
+            st.dataframe(dash.pspo_statutory(prof), hide_index=True, width="stretch")
+            with st.expander("What this data can and cannot show; who to consult"):
+                for line in prof.limitations:
+                    st.markdown(f"- {line}")
+                st.markdown("**Consultation and notification (s72)**")
+                for line in prof.consultees:
+                    st.markdown(f"- {line}")
+        else:
+            ev = evidence
+            st.info(ev.sentence)
+            pm, pt = st.columns([2, 3])
+            with pm:
+                st_folium(
+                    dash.pspo_map(
+                        ref,
+                        basemap=basemap,
+                        area=ev.area.geometry,
+                        buffer=ev.buffer,
+                        control=ev.control,
+                    ),
+                    returned_objects=[],
+                    width="stretch",
+                    height=380,
+                    key=f"pspo-map-{hash(shown) % 10**8}",
+                )
+            with pt:
+                st.caption(dash.pspo_windows(ev))
+                st.dataframe(dash.pspo_evaluation(ev), hide_index=True, width="stretch")
+                st.dataframe(dash.pspo_relative(ev), hide_index=True, width="stretch")
+                for line in dash.pspo_key_figures(ev):
+                    st.markdown(f"- {line}")
+                for line in ev.notes:
+                    st.caption(line)
+        r1, r2 = st.columns([2, 3])
+        pspo_mode = r1.radio(
+            "Report disclosure",
+            ["public", "restricted"],
+            format_func={
+                "public": "Public (counts under 10 hidden, others rounded to 5)",
+                "restricted": "Restricted (full counts, data-sharing partners)",
+            }.get,
+            key="pspo_mode",
+        )
+        with r2:
+            pdf_bytes, page_html = pspo_report(shown, pspo_mode)
+            name = "pspo-profile" if shown[0] == "profile" else "pspo-evaluation"
+            st.download_button(
+                "Report (PDF)", pdf_bytes, f"{name}.pdf", mime="application/pdf",
+                key="pspo_pdf",
+            )  # fmt: skip
+            st.download_button(
+                "Report (HTML)", page_html, f"{name}.html", mime="text/html",
+                key="pspo_html",
             )  # fmt: skip
 with tab_download:
     st.markdown(

@@ -1010,3 +1010,340 @@ def plan_download(plan: Any) -> bytes:
 
     with tempfile.TemporaryDirectory() as tmp:
         return write_plan(plan, Path(tmp) / "street-weeks.gpkg").read_bytes()
+
+
+# ---------------------------------------------------------------------------------
+# PSPO evidence tab
+
+#: How the PSPO tab's area can be chosen (key -> label).
+PSPO_AREA_SOURCES = {
+    "ward": "A ward",
+    "hotspot": "A hotspot of this view",
+    "upload": "Upload a boundary (GeoJSON, GeoPackage, zipped shapefile, KML)",
+    "draw": "Draw it on the map",
+    "sample": "Sample: Margate town centre (illustrative order, from 2022-07)",
+}
+#: The sample order boundary shipped in data/samples (illustrative, not a real order).
+PSPO_SAMPLE = "margate-town-centre-pspo.geojson"
+
+
+def pspo_area(spec: tuple[Any, ...], hotspots: gpd.GeoDataFrame | None = None) -> Any:
+    """The `hotspots.pspo.Area` described by a hashable `spec` from the tab.
+
+    ``("ward", code)``, ``("file", name, bytes, kind)``, ``("drawn", geojson
+    text)``, ``("sample",)`` or ``("hotspot", rank, label)`` (with `hotspots`,
+    the view's hotspot polygons).
+    """
+    import json
+
+    from hotspots import bundled, pspo
+
+    kind = spec[0]
+    if kind == "ward":
+        return pspo.area_from_ward(spec[1])
+    if kind == "file":
+        return pspo.read_area(spec[1], spec[2], kind=spec[3])
+    if kind == "drawn":
+        return pspo.area_from_geojson(json.loads(spec[1]), name="Drawn area")
+    if kind == "sample":
+        path = bundled.SAMPLES_DIR / PSPO_SAMPLE
+        return pspo.read_area(path.name, path.read_bytes(), kind="order")
+    if kind == "hotspot":
+        if hotspots is None or not len(hotspots):
+            raise HotspotsError("This view has no hotspots; choose another area.")
+        return pspo.area_from_hotspot(hotspots, int(spec[1]), label=str(spec[2]))
+    raise HotspotsError(f"Unknown kind of area {kind!r}.")
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
+
+
+def _fixed(value: Any, digits: int = 1) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value):,.{digits}f}"
+
+
+def pspo_comparison(profile: Any) -> pd.DataFrame:
+    """The profile's area / district / county comparison, labelled for the page."""
+    c = profile.comparison
+    names = {
+        "area": profile.area.name,
+        "district": f"{profile.district_name} (district)",
+        "county": "Kent & Medway",
+    }
+    return pd.DataFrame(
+        {
+            "Where": [names.get(i, str(i)) for i in c.index],
+            "Incidents": c["incidents"].astype(int).to_numpy(),
+            "Area (km²)": [_fixed(v, 2) for v in c["area_km2"]],
+            "Residents (est.)": [_fixed(v, 0) for v in c["residents"]],
+            "Per km²": [_fixed(v) for v in c["per_km2"]],
+            "Per 1,000 residents": [_fixed(v) for v in c["per_1000"]],
+            "Share of district incidents": [
+                _pct(v) for v in c["share_of_district_incidents"]
+            ],
+            "Share of district land": [_pct(v) for v in c["share_of_district_land"]],
+            "Concentration (× fair share)": [_fixed(v) for v in c["concentration"]],
+        }
+    )
+
+
+def pspo_statutory(profile: Any) -> pd.DataFrame:
+    """The s59 test point by point: what the data shows and cannot show."""
+    return pd.DataFrame(
+        {
+            "Statutory test (s59)": [s["test"] for s in profile.statutory],
+            "What the data shows": [s["shows"] for s in profile.statutory],
+            "What it cannot show": [s["cannot_show"] for s in profile.statutory],
+        }
+    )
+
+
+def pspo_monthly(profile: Any) -> pd.DataFrame:
+    """Incidents per 1,000 residents per month in the area and its district (tidy).
+
+    Rates, not counts: a town centre and its whole district differ a hundredfold
+    in counts, so only rates show them on one axis. Months missing from the data
+    are NaN (a gap in the line, not a fall to zero).
+    """
+    m = profile.monthly
+    residents = profile.comparison["residents"]
+    rows = []
+    for col, label in (
+        ("area", profile.area.name),
+        ("district", profile.district_name),
+    ):
+        count = pd.to_numeric(m[col], errors="coerce").to_numpy(dtype=float)
+        people = float(residents.get(col, np.nan))
+        rate = 1000.0 * count / people if people > 0 else np.full(len(m), np.nan)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "month": pd.PeriodIndex(m["month"].astype(str), freq="M")
+                    .to_timestamp()
+                    .to_numpy(),
+                    "where": label,
+                    "incidents": count,
+                    "per_1000": rate,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def pspo_evaluation(ev: Any) -> pd.DataFrame:
+    """Before/after counts of the area, buffer and control, labelled for the page."""
+    c = ev.counts
+    names = {
+        "area": ev.area.name,
+        "buffer": f"Buffer ({ev.buffer_m:,.0f} m ring)",
+        "control": "Control",
+    }
+    return pd.DataFrame(
+        {
+            "Where": [names.get(i, str(i)) for i in c.index],
+            "Before": c["before"].astype(int).to_numpy(),
+            "After": c["after"].astype(int).to_numpy(),
+            "Change": [f"{int(v):+,}" for v in c["change"]],
+            "Change %": [
+                "n/a" if pd.isna(v) else f"{float(v):+.1f}%" for v in c["change_pct"]
+            ],
+            "p (change)": [_fixed(v, 3) for v in c["p"]],
+            "Area (km²)": [_fixed(v, 2) for v in c["area_km2"]],
+        }
+    )
+
+
+def pspo_relative(ev: Any) -> pd.DataFrame:
+    """The odds ratios against the control, labelled for the page."""
+    r = ev.relative
+    return pd.DataFrame(
+        {
+            "Comparison": list(r.index),
+            "Odds ratio (>1: fell relative to control)": [
+                _fixed(v, 2) for v in r["odds_ratio"]
+            ],
+            "95% interval": [
+                f"{_fixed(lo, 2)} to {_fixed(hi, 2)}"
+                for lo, hi in zip(r["ci_low"], r["ci_high"], strict=True)
+            ],
+            "p": [_fixed(v, 4) for v in r["p"]],
+        }
+    )
+
+
+def pspo_key_figures(ev: Any) -> list[str]:
+    """WDQ and total net effect in plain words."""
+    wdq = ev.wdq
+    if pd.isna(wdq):
+        wdq_text = (
+            "Weighted Displacement Quotient: not defined (the area did not improve "
+            "relative to the control, so there is nothing to displace)."
+        )
+    else:
+        meaning = (
+            "displacement greater than the benefit"
+            if wdq < -1
+            else "some displacement"
+            if wdq < 0
+            else "diffusion of benefit"
+            if wdq > 0
+            else "no effect on the buffer"
+        )
+        wdq_text = f"Weighted Displacement Quotient: {wdq:.2f} ({meaning})."
+    tne = ev.total_net_effect
+    tne_text = (
+        "Total net effect: not defined (no control incidents before)."
+        if pd.isna(tne)
+        else f"Total net effect: {tne:+,.0f} incidents "
+        + ("prevented, net of displacement." if tne >= 0 else "(a net increase).")
+    )
+    return [wdq_text, tne_text]
+
+
+def fixed(value: Any, digits: int = 1) -> str:
+    """A number with thousands separators and `digits` decimals; "n/a" for NaN."""
+    return _fixed(value, digits)
+
+
+def area_key(area: Any) -> tuple[str, str, str, bytes]:
+    """A hashable key of a `hotspots.pspo.Area` (for caching)."""
+    return (area.name, area.kind, area.source, area.geometry.wkb)
+
+
+def area_from_key(key: tuple[str, str, str, bytes]) -> Any:
+    """The `hotspots.pspo.Area` of an `area_key`."""
+    import shapely
+
+    from hotspots.pspo import Area
+
+    name, kind, source, wkb = key
+    return Area(name=name, kind=kind, geometry=shapely.from_wkb(wkb), source=source)
+
+
+def pspo_incidents(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[tuple[str, Any], ...],
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The incidents a PSPO profile or evaluation reads, and the months of the data.
+
+    The selection's themes, categories and sources apply; its months and areas do
+    not (the profile compares the area with its district and county, and an
+    evaluation picks its own before and after months). Safeguarding incidents
+    are kept: they are counted, never placed.
+    """
+    chosen = select(incidents, upload, key, areas=True)
+    base = select(incidents, upload, _unfiltered(key), areas=True)
+    months = sorted(base["month"].astype(str).str[:7].unique())
+    return chosen, months
+
+
+def _unfiltered(key: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Any], ...]:
+    """The key with only its source (police, upload) left: every month the data has."""
+    k = dict(key)
+    return tuple(
+        (name, value if name in ("upload", "month_from", "month_to") else None)
+        for name, value in k.items()
+    )
+
+
+def pspo_profile(
+    incidents: gpd.GeoDataFrame,
+    area: Any,
+    *,
+    months: tuple[str, str],
+    available: list[str],
+    selection: tuple[tuple[str, Any], ...],
+) -> Any:
+    """`hotspots.pspo.profile_area` for the tab."""
+    from hotspots.pspo import profile_area
+
+    return profile_area(
+        incidents,
+        area,
+        months=months,
+        available_months=available,
+        filters=_filters(selection),
+    )
+
+
+def pspo_evaluate(
+    incidents: gpd.GeoDataFrame,
+    area: Any,
+    start: str,
+    *,
+    buffer_m: float,
+    control: Any,
+    available: list[str],
+    selection: tuple[tuple[str, Any], ...],
+) -> Any:
+    """`hotspots.pspo.evaluate_order` for the tab."""
+    from hotspots.pspo import evaluate_order
+
+    return evaluate_order(
+        incidents,
+        area,
+        start,
+        buffer_m=buffer_m,
+        control=control,
+        available_months=available,
+        filters=_filters(selection),
+    )
+
+
+def _filters(selection: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """The selection's filters as set (for provenance)."""
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in selection
+        if v is not None and k != "upload"
+    }
+
+
+def pspo_map(ref: Reference, **kwargs: Any) -> Any:
+    """The PSPO tab's folium map (drawn by `hotspots.mapping.pspo_map`)."""
+    from hotspots.mapping import pspo_map as draw
+
+    return draw(ref, **kwargs)
+
+
+def pspo_heading(evidence: Any) -> str:
+    """One line naming the area, its size and source, and the months compared."""
+    area = evidence.area
+    text = f"**{_md(area.name)}**: {area.area_km2:.2f} km², {_md(area.source)}. "
+    months = getattr(evidence, "months", None)
+    if months is not None:
+        span = f"{months[0]} to {months[-1]}" if months else "no months"
+        return (
+            text
+            + f"Compared with {_md(evidence.district_name)} and Kent & Medway, {span}."
+        )
+    return (
+        text + f"Order from {evidence.start}; buffer ring {evidence.buffer_m:,.0f} m."
+    )
+
+
+def _md(text: Any) -> str:
+    """Text made safe for Streamlit markdown (no markup, no HTML)."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", str(text))
+
+
+def _months_text(months: list[str]) -> str:
+    """'2022-01 to 2022-06 (6 months)' for a run of months, else the list."""
+    if not months:
+        return "no months"
+    periods = pd.PeriodIndex(months, freq="M")
+    if len(periods) > 2 and (periods[-1] - periods[0]).n == len(periods) - 1:
+        return f"{months[0]} to {months[-1]} ({len(months)} months)"
+    return ", ".join(months)
+
+
+def pspo_windows(ev: Any) -> str:
+    """The evaluation's before and after months and its control, in one line."""
+    return (
+        f"Before: {_months_text(ev.before_months)}. After: "
+        f"{_months_text(ev.after_months)}. Control: {ev.control_source}."
+    )

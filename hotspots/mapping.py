@@ -545,3 +545,91 @@ def plan_map(
         crs=dists.crs,
     )
     return finish(m)
+
+
+#: Leaflet.draw served by the dashboard (static/leaflet-draw), so drawing an area
+#: works with no internet (folium's Draw plugin would fetch it from a CDN).
+LEAFLET_DRAW_JS = [("leaflet_draw_js", "/app/static/leaflet-draw/leaflet.draw.js")]
+LEAFLET_DRAW_CSS = [("leaflet_draw_css", "/app/static/leaflet-draw/leaflet.draw.css")]
+#: PSPO map colours (ColorBrewer Dark2, colour-blind safe): the area, its buffer
+#: ring, the control.
+PSPO_COLOURS = {"area": "#d95f02", "buffer": "#7570b3", "control": "#1b9e77"}
+
+
+def pspo_map(
+    ref: Any,
+    *,
+    basemap: str,
+    area: Any = None,
+    buffer: Any = None,
+    control: Any = None,
+    districts: Sequence[str] | None = None,
+    draw: bool = False,
+) -> folium.Map:
+    """The PSPO tab's map: the area (and buffer ring and control), boundaries.
+
+    `area`, `buffer` and `control` are shapely geometries in EPSG:27700 (or None).
+    With ``draw=True`` the map carries polygon and rectangle drawing tools
+    (Leaflet.draw, served locally); the dashboard reads the drawn shape back.
+    """
+    from folium.plugins import Draw
+
+    m = new_map(basemap=basemap)
+    dists, wards = ref.districts, ref.wards
+    if districts:
+        dists = dists[dists["lad_code"].isin(districts)]
+        wards = wards[wards["lad_code"].isin(districts)]
+    add_boundaries(m, dists, wards)
+    crs = ref.districts.crs
+    legend: list[tuple[str, str]] = []
+    shown = []
+    for key, geom, label, opacity in (
+        ("control", control, "control area", 0.06),
+        ("buffer", buffer, "buffer (displacement catchment)", 0.2),
+        ("area", area, "the area", 0.25),
+    ):
+        if geom is None or geom.is_empty:
+            continue
+        colour = PSPO_COLOURS[key]
+        layer = _web(gpd.GeoDataFrame(geometry=[geom], crs=crs))
+        folium.GeoJson(
+            layer,
+            name=label[0].upper() + label[1:],
+            style_function=lambda _, c=colour, o=opacity: {
+                "color": c,
+                "weight": 2.5,
+                "fillColor": c,
+                "fillOpacity": o,
+            },
+        ).add_to(m)
+        legend.append((colour, label))
+        shown.append(geom)
+    if draw:
+        tools = Draw(
+            export=False,
+            draw_options={
+                "polyline": False,
+                "circle": False,
+                "circlemarker": False,
+                "marker": False,
+                "polygon": {"allowIntersection": False, "showArea": True},
+                "rectangle": True,
+            },
+            edit_options={"edit": False},
+        )
+        tools.default_js = list(LEAFLET_DRAW_JS)
+        tools.default_css = list(LEAFLET_DRAW_CSS)
+        tools.add_to(m)
+    if legend:
+        add_category_legend(m, title="PSPO", items=legend[::-1])
+    focus = [g for g in shown if g is not None]
+    if area is not None and not area.is_empty:
+        focus = [area] + ([buffer] if buffer is not None else [])
+    if focus:
+        bounds = gpd.GeoSeries(focus, crs=crs).total_bounds
+        pad = 150.0
+        fit(m, (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad),
+            crs=crs)  # fmt: skip
+    else:
+        fit(m, dists.total_bounds, crs=dists.crs)
+    return finish(m)

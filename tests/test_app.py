@@ -246,3 +246,70 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     assert again.sites.geometry.distance(centre).min() >= 300 - 1e-6
     assert top_ward in set(first["Ward"])
     assert again.parameters["weights"]["drugs & county lines"] == 3.0
+
+
+def _pspo(at, what="profile", source="sample"):
+    at.radio(key="pspo_what").set_value(what)
+    at.radio(key="pspo_source").set_value(source)
+    at.run()
+    return at
+
+
+def _make_evidence(at):
+    next(b for b in at.button if b.label == "Make the evidence").click()
+    return at.run()
+
+
+def test_pspo_profile_of_the_sample_order(police):
+    import geopandas as gpd
+    import shapely
+
+    at = _make_evidence(_pspo(_app()))
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    _, prof = at.session_state["pspo_evidence"]
+    assert prof.area.kind == "order"
+    comparison = _table(at, "Where")
+    assert len(comparison) == 3
+    order = (
+        gpd.read_file(SAMPLES / "margate-town-centre-pspo.geojson")
+        .to_crs(27700)
+        .geometry.iloc[0]
+    )
+    rows = police[police["month"].astype(str).between("2024-01", "2024-04")]
+    pts = rows.geometry.to_numpy()
+    pts = pts[~shapely.is_empty(pts)]
+    expected = int(shapely.intersects(order, pts).sum())
+    assert comparison["Incidents"].iloc[0] == expected
+    statutory = _table(at, "Statutory test (s59)")
+    assert len(statutory) == 4
+    assert _metrics(at)["Incidents in the area"] == f"{expected:,}"
+
+
+def test_pspo_evaluation_of_the_sample_order():
+    at = _make_evidence(_pspo(_app(), what="evaluate"))
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    _, ev = at.session_state["pspo_evidence"]
+    assert ev.start == "2022-07"
+    assert ev.before_months[0] == "2022-01"
+    assert ev.after_months[-1] == "2022-12"
+    counts = _table(at, "Where")
+    assert len(counts) == 3  # area, buffer, control
+    assert counts["Before"].iloc[0] > 0
+
+
+def test_pspo_ward_profile_and_bad_boundary():
+    at = _pspo(_app(), source="ward")
+    at.selectbox(key="pspo_ward").set_value("E05005093")  # Margate Central
+    _make_evidence(at.run())
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "Margate Central" in at.session_state["pspo_evidence"][1].area.name
+    at = _pspo(_app(), source="upload")
+    at.file_uploader(key="pspo_upload").set_value(
+        ("order.geojson", b"not a map at all", "application/geo+json")
+    )
+    _make_evidence(at.run())
+    assert not at.exception, at.exception
+    assert any("order.geojson" in e.value for e in at.error)

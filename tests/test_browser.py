@@ -214,3 +214,81 @@ def test_street_week_planner_tab(page):
     assert plan_map.locator(".leaflet-marker-icon").count() == 6
     page.get_by_text("Chosen by").first.scroll_into_view_if_needed()
     _shot(page, "6-street-weeks")
+
+
+def _pspo_frame(page, legend=None):
+    """The PSPO tab's map (the st_folium frame whose map has the draw tools or
+    the PSPO legend)."""
+    maps = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    for _ in range(120):
+        for i in range(
+            page.locator('iframe[title="streamlit_folium.st_folium"]').count()
+        ):
+            frame = maps.nth(i)
+            probe = (
+                frame.locator(".hotspots-legend", has_text=legend)
+                if legend
+                else frame.locator(".leaflet-draw-toolbar")
+            )
+            if probe.count():
+                return frame, i
+        page.wait_for_timeout(500)
+    pytest.fail("the PSPO map did not appear")
+
+
+def _frame_in_view(page, index):
+    """Scroll the page so the map frame `index` sits in the upper part of the view."""
+    page.locator('iframe[title="streamlit_folium.st_folium"]').nth(index).evaluate(
+        "el => el.scrollIntoView({block: 'center'})"
+    )  # no mouse wheel: over the map it would zoom the map
+    page.wait_for_timeout(800)
+
+
+def test_pspo_evidence_tab(page):
+    page.get_by_role("tab", name="PSPO evidence").click()
+    page.get_by_text("Sample: Margate town centre").click()
+    _idle(page)
+    page.get_by_role("button", name="Make the evidence").click()
+    _idle(page)
+    page.get_by_text("The statutory test, point by point").wait_for(timeout=60_000)
+    frame, index = _pspo_frame(page, legend="PSPO")
+    assert "the area" in frame.locator(".hotspots-legend").inner_text()
+    _frame_in_view(page, index)
+    _shot(page, "7-pspo-profile")
+    page.get_by_text("Before/after evaluation (an existing order)").click()
+    _idle(page)
+    page.get_by_role("button", name="Make the evidence").click()
+    _idle(page)
+    page.get_by_text("Weighted Displacement Quotient").first.wait_for(timeout=60_000)
+    frame, index = _pspo_frame(page, legend="buffer")
+    legend = frame.locator(".hotspots-legend").inner_text()
+    assert "control area" in legend
+    _frame_in_view(page, index)
+    _shot(page, "8-pspo-evaluation")
+
+
+def test_pspo_area_drawn_on_the_map(page):
+    page.get_by_role("tab", name="PSPO evidence").click()
+    page.get_by_text("Area profile (a proposed order)").click()
+    page.get_by_text("Draw it on the map").click()
+    _idle(page)
+    frame, index = _pspo_frame(page)
+    frame.locator(".leaflet-draw-draw-rectangle").click()
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').nth(index)
+    box.scroll_into_view_if_needed()
+    b = box.bounding_box()
+    assert b is not None
+    x, y = b["x"] + b["width"] / 2, b["y"] + b["height"] / 2
+    page.mouse.move(x - 40, y - 30)
+    page.mouse.down()
+    page.mouse.move(x, y, steps=5)
+    page.mouse.move(x + 40, y + 30, steps=5)
+    page.mouse.up()
+    _idle(page)
+    page.get_by_role("button", name="Make the evidence").click()
+    _idle(page)
+    page.get_by_text("The statutory test, point by point").wait_for(timeout=60_000)
+    assert page.get_by_text("Drawn area").count() >= 1
+    _, index = _pspo_frame(page, legend="PSPO")
+    _frame_in_view(page, index)
+    _shot(page, "9-pspo-drawn")
