@@ -317,7 +317,10 @@ def month_chart(data: pd.DataFrame, mark: str, height: int) -> alt.Chart:
 
 
 def _upload(key: str | None) -> Any:
-    return st.session_state.get("uploads", {}).get(key) if key else None
+    """The uploaded incidents of a use key ``"alone|NAME:HASH"`` / ``"with|..."``."""
+    if not key:
+        return None
+    return st.session_state.get("uploads", {}).get(key.split("|", 1)[-1])
 
 
 # ---------------------------------------------------------------------------------
@@ -997,6 +1000,43 @@ with tab_pspo:
                 )
             st.markdown("**The statutory test, point by point**")
             st.dataframe(dash.pspo_statutory(prof), hide_index=True, width="stretch")
+            mix_col, loc_col = st.columns(2)
+            mix_col.markdown("**Theme mix** (the area against its district and county)")
+            mix_col.dataframe(dash.pspo_themes(prof), hide_index=True, width="stretch")
+            loc_col.markdown("**Most frequent locations** (never safeguarding)")
+            loc_col.dataframe(
+                dash.pspo_locations(prof), hide_index=True, width="stretch"
+            )
+            day_hour = dash.pspo_day_hour(prof)
+            if day_hour is None:
+                st.caption(
+                    "No day-of-week × hour pattern: no incident in the area has a "
+                    "time of day (police.uk gives months only; add a partner log "
+                    "with dates and times in *Your data*)."
+                )
+            else:
+                st.markdown(
+                    f"**Day of the week and hour** ({prof.day_hour_n:,} incidents "
+                    "with a time of day)"
+                )
+                st.altair_chart(
+                    alt.Chart(day_hour)
+                    .mark_rect()
+                    .encode(
+                        x=alt.X("hour:O", title="Hour of the day"),
+                        y=alt.Y(
+                            "day:N", sort=list(day_hour["day"].unique()), title=None
+                        ),
+                        color=alt.Color(
+                            "incidents:Q",
+                            scale=alt.Scale(scheme="viridis"),
+                            title="Incidents",
+                        ),
+                        tooltip=["day:N", "hour:O", "incidents:Q"],
+                    )
+                    .properties(height=200),
+                    width="stretch",
+                )
             with st.expander("What this data can and cannot show; who to consult"):
                 for line in prof.limitations:
                     st.markdown(f"- {line}")

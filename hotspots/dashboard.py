@@ -1347,3 +1347,31 @@ def pspo_windows(ev: Any) -> str:
         f"Before: {_months_text(ev.before_months)}. After: "
         f"{_months_text(ev.after_months)}. Control: {ev.control_source}."
     )
+
+
+def pspo_themes(profile: Any) -> pd.DataFrame:
+    """The profile's theme mix: the area's shares against the district's and county's."""
+    t = profile.themes
+    return pd.DataFrame(
+        {
+            "Theme": [str(i) for i in t.index],
+            "Area": t["area"].astype(int).to_numpy(),
+            "Area share": [_pct(v) for v in t["area_share"]],
+            "District share": [_pct(v) for v in t["district_share"]],
+            "County share": [_pct(v) for v in t["county_share"]],
+        }
+    )
+
+
+def pspo_locations(profile: Any) -> pd.DataFrame:
+    """The area's most frequent location descriptions (never from safeguarding rows)."""
+    return pd.DataFrame(profile.top_locations, columns=["Location", "Incidents"])
+
+
+def pspo_day_hour(profile: Any) -> pd.DataFrame | None:
+    """The day-of-week × hour table as tidy rows for a heat map; None without times."""
+    table = profile.day_hour
+    if table is None:
+        return None
+    tidy = table.rename_axis(index="day", columns="hour").stack().rename("incidents")
+    return tidy.reset_index().assign(hour=lambda f: f["hour"].astype(int))

@@ -165,7 +165,15 @@ def test_upload_partner_file_and_map_it():
     assert not at.exception, at.exception
     caption = at.caption[0].value
     assert "Thanet" in caption or "all" in caption
-    assert int(_metrics(at)["Incidents selected"].replace(",", "")) > 0
+    # the file alone: its own Thanet rows of the months shown, not the police data
+    ingested = at.session_state["uploads"][at.session_state["use_upload"].split("|")[1]]
+    rows = ingested[
+        ingested["month"].astype(str).between("2024-01", "2024-04")
+        & (ingested["lad_code"] == THANET).fillna(False)
+        & (ingested["sensitivity"] != "safeguarding")
+    ]
+    assert 0 < len(rows) < 3003
+    assert _metrics(at)["Incidents selected"] == f"{len(rows):,}"
 
 
 def test_bad_upload_is_a_clear_message():
@@ -313,3 +321,25 @@ def test_pspo_ward_profile_and_bad_boundary():
     _make_evidence(at.run())
     assert not at.exception, at.exception
     assert any("order.geojson" in e.value for e in at.error)
+
+
+def test_pspo_profile_with_a_partner_log_shows_days_and_hours():
+    at = _app()
+    data = (SAMPLES / "council-asb-log.csv").read_bytes()
+    at.file_uploader(key="partner_upload").set_value(
+        ("council-asb-log.csv", data, "text/csv")
+    )
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    at.radio(key="map_upload").set_value("with")
+    at.run()
+    _make_evidence(_pspo(at))
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    _, prof = at.session_state["pspo_evidence"]
+    # the Thanet ASB log has dates and times; police.uk has months only
+    assert prof.day_hour is not None
+    assert prof.day_hour_n == int(prof.day_hour.to_numpy().sum()) > 0
+    assert "police.uk" in prof.provenance["data"]["sources"]
+    assert any("Day of the week and hour" in m.value for m in at.markdown)
