@@ -34,12 +34,11 @@ the server has not seen; a "cached" change returns to one it has. Bytes are the
 WebSocket frames the server sent during a load or change (the map travels as
 the st_folium component's arguments: its HTML and script).
 
-Each change starts from a freshly loaded page (a new Streamlit session): the
-sidebar widgets of app.py have no ``key``, so a widget's identity follows its
-default, which is read back from the URL; after one change the URL (and so the
-default) differs, and a second change of the same widget in the same session
-is silently undone (the widget is recreated with the URL's value). A change the
-app did not take is flagged "CHANGE LOST".
+Each change starts from a freshly loaded page (a new Streamlit session), so every
+change is timed from the same starting view. (The sidebar widgets of app.py have
+keys and keep their own state; the URL seeds a widget only when it has none, so
+a second change of the same widget in one session would be kept too.) A change
+the app did not take is flagged "CHANGE LOST".
 
 Baseline, measured in the same run with the same browser: a trivial Streamlit
 page (one ``st.write``, one button, one empty folium map through streamlit_folium
@@ -413,9 +412,8 @@ def _from(
 ) -> dict[str, Any]:
     """Load `url` afresh (a new session), then time one change.
 
-    A fresh session per change: app.py's sidebar widgets have no `key`, so their
-    identity follows their URL-derived default, and a SECOND change of the same
-    widget in one session is silently reverted (see the module docstring).
+    A fresh session per change, so every change starts from the same view (see
+    the module docstring).
     """
     _load(sess, page, url, table=True)
     r = _change(sess, page, act(page), metric=metric)
