@@ -592,7 +592,10 @@ def run_method(
     if "threshold" in found.parameters:
         explanations.append(f"Hotspots: {found.parameters['threshold']}.")
     pts = located(incidents)
-    member = _membership(incidents, hot)
+    # the hotspot of each incident, as detect counted it (no second spatial join)
+    member = found.membership
+    if member is None:
+        member = np.zeros(len(incidents), dtype="int64")
     selected = pd.DataFrame(
         {
             # categoricals (`.array`): `.to_numpy()` would box every value into
@@ -631,22 +634,6 @@ def run_method(
         points=_points(incidents),
         provenance=record,
     )
-
-
-def _membership(incidents: gpd.GeoDataFrame, hot: gpd.GeoDataFrame) -> np.ndarray:
-    """The hotspot_id each incident falls in (0 = none), for per-hotspot charts."""
-    from hotspots.profile import polygon_membership
-
-    out = np.zeros(len(incidents), dtype="int64")
-    if hot.empty:
-        return out
-    mask = located(incidents)
-    which = polygon_membership(incidents[mask], hot)
-    ids = hot["hotspot_id"].to_numpy()
-    inside = which >= 0
-    idx = np.flatnonzero(mask)
-    out[idx[inside]] = ids[which[inside]]
-    return out
 
 
 # ---------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ class Detection:
     setting, automatic choices included (``*_automatic`` keys and plain-English
     ``*_explanation`` keys); ``result`` is the method's own full result (a
     `DensitySurface`, `GiStarResult` or `ClusterResult`) for maps and exports.
+    ``membership`` is the ``hotspot_id`` of each input incident (row order of the
+    incidents given to `detect`; 0 = in no hotspot or unlocated), counted as the
+    hotspots' statistics count them (on a shared edge, in one hotspot only).
     """
 
     method: str
@@ -40,6 +43,7 @@ class Detection:
     parameters: dict[str, Any]
     study_area_km2: float
     result: Any = None
+    membership: np.ndarray | None = None
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Supporting vector layers worth writing beside the hotspots, by name.
@@ -164,9 +168,19 @@ def detect(
     if "hotspot" in hot and "hotspot_id" not in hot:
         hot = hot.rename(columns={"hotspot": "hotspot_id"})
     if hot.empty:
-        return replace(found, hotspots=hot)
-    # every method's polygons are profiled, and ranked, by the incidents inside them
-    hot = _describe(hot, incidents, weight)
+        return replace(
+            found, hotspots=hot, membership=np.zeros(len(incidents), dtype="int64")
+        )
+    # every method's polygons are profiled, and ranked, by the incidents inside them;
+    # the membership is kept (by position before ranking) for per-hotspot charts
+    from hotspots.grid import located
+    from hotspots.profile import polygon_membership
+
+    hot = hot.reset_index(drop=True)
+    n_found = len(hot)
+    has = located(incidents)
+    which = polygon_membership(incidents[has], hot)
+    hot = _describe(hot, incidents, weight, which)
     # a Gi* hot spot can be a group of empty cells beside busy ones: not a place
     # where harm concentrates, so it is dropped (and counted)
     empty = hot["incidents"] == 0
@@ -180,12 +194,19 @@ def detect(
         )
         hot = hot[~empty.to_numpy()]
     hot = hot.sort_values(["incidents", "harm"], ascending=False, kind="stable")
+    id_at = np.zeros(n_found + 1, dtype="int64")
+    id_at[hot.index.to_numpy()] = np.arange(1, len(hot) + 1)
+    member = np.zeros(len(incidents), dtype="int64")
+    member[np.flatnonzero(has)] = id_at[which]  # -1 (in none) -> the last: 0
     hot = hot.assign(hotspot_id=np.arange(1, len(hot) + 1)).reset_index(drop=True)
-    return replace(found, hotspots=hot)
+    return replace(found, hotspots=hot, membership=member)
 
 
 def _describe(
-    polygons: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame, weight: str | None
+    polygons: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame,
+    weight: str | None,
+    membership: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Every method's polygons get the same profile (mix, months, trend, areas)."""
     from hotspots.boundaries import load_boundary
@@ -199,6 +220,7 @@ def _describe(
         weight=weight,
         ward_names=wards.set_index("ward_code")["ward_name"],
         district_names=districts.set_index("lad_code")["lad_name"],
+        membership=membership,
     )
 
 

@@ -210,6 +210,7 @@ def describe_hotspots(
     weight: str | None = None,
     ward_names: pd.Series | None = None,
     district_names: pd.Series | None = None,
+    membership: NDArray[np.int64] | None = None,
 ) -> gpd.GeoDataFrame:
     """Add statistics from the incidents inside each hotspot polygon.
 
@@ -227,6 +228,9 @@ def describe_hotspots(
         Harm weight column; ``None`` makes ``harm`` equal ``incidents``.
     ward_names, district_names
         Code -> name, to write names instead of codes (default codes).
+    membership
+        ``polygon_membership(located incidents, polygons)`` if the caller has it
+        already (computed here otherwise).
 
     Returns
     -------
@@ -249,7 +253,9 @@ def describe_hotspots(
     out = polygons.copy()
     n_poly = len(out)
     ordinals = pd.PeriodIndex(pts["month"], freq="M").asi8
-    which = polygon_membership(pts, out)
+    which = polygon_membership(pts, out) if membership is None else membership
+    if len(which) != len(pts):
+        raise ValueError("`membership` must have one entry per located incident.")
     rows = np.flatnonzero(which >= 0)
     member = which[rows]
     inside = pd.DataFrame(
