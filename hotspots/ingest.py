@@ -13,7 +13,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from hotspots import bundled
 from hotspots._validate import HotspotsError
@@ -524,6 +523,9 @@ def _far_outside(staged: pd.DataFrame) -> pd.Series:
     d = np.hypot(*(xy - np.median(xy, axis=0)).T)
     candidate = d > max(FAR_FLOOR_M, float(np.percentile(d, 95)))
     if candidate.any():
+        # imported here: scipy.spatial is 0.6 s of every dashboard start
+        from scipy.spatial import cKDTree
+
         near = cKDTree(xy).query_ball_point(
             xy[candidate], r=FAR_RADIUS_M, return_length=True
         )

@@ -8,12 +8,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import duckdb
 
 from hotspots import bundled
 from hotspots._validate import HotspotsError, require_points
@@ -153,6 +155,8 @@ class Store:
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        import duckdb  # here: a restarted dashboard shows its saved view without it
+
         if not write and not self.path.exists():
             raise HotspotsError(
                 f"{self.path}: no store here yet. Ingest data first: "
