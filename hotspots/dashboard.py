@@ -864,8 +864,12 @@ def build_map(
     view: View,
     *,
     focus: int | None = None,
+    static_urls: dict[str, str] | None = None,
 ) -> Any:
-    """The folium map of a result (drawn by `hotspots.mapping`)."""
+    """The folium map of a result (drawn by `hotspots.mapping`).
+
+    `static_urls`: where the browser finds the fixed layers (`static_layers`).
+    """
     from hotspots.mapping import dashboard_map
 
     return dashboard_map(
@@ -875,7 +879,22 @@ def build_map(
         basemap=view.basemap,
         districts=view.districts or None,
         focus=focus,
+        static_urls=static_urls,
     )
+
+
+def static_layers(ref: Reference) -> dict[str, tuple[str, bytes]]:
+    """The map's fixed layers (districts, schools) as files.
+
+    Key -> (file name, GeoJSON bytes); the name changes with the content.
+    Public reference data only (no incidents).
+    """
+    from hotspots.mapping import static_file_name, static_layer_files
+
+    return {
+        key: (static_file_name(key, data), data)
+        for key, data in static_layer_files(ref).items()
+    }
 
 
 def analysis_for_export(

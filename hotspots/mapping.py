@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement, Template
+from folium.map import Layer
 from pandas.api.types import is_object_dtype, is_string_dtype
 
 from hotspots.crs import WEB_CRS
@@ -147,17 +149,9 @@ def add_boundaries(
 
     Text is HTML-escaped; numbers are shown as they are, so round them first.
     """
-    ward_fields = ward_fields or {"ward_name": "Ward", "lad_name": "District"}
+    _add_wards(m, wards, ward_fields)
     district_fields = district_fields or {"lad_name": "District"}
-    w = _escape(_web(wards))
     d = _escape(_web(districts))
-    folium.GeoJson(
-        _collection(w[[c for c in ward_fields if c in w] + ["geometry"]]),
-        name="Wards (May 2024)",
-        style_function=lambda _: {"color": "#555555", "weight": 0.7, "fillOpacity": 0},
-        highlight_function=lambda _: {"weight": 2.5, "color": "#000000"},
-        tooltip=_tooltip(w, ward_fields),
-    ).add_to(m)
     folium.GeoJson(
         _collection(d[[c for c in district_fields if c in d] + ["geometry"]]),
         name="Districts (Dec 2024)",
@@ -165,6 +159,172 @@ def add_boundaries(
         tooltip=_tooltip(d, district_fields),
         show=True,
     ).add_to(m)
+
+
+def _add_wards(
+    m: folium.Map, wards: gpd.GeoDataFrame, ward_fields: dict[str, str] | None
+) -> None:
+    ward_fields = ward_fields or {"ward_name": "Ward", "lad_name": "District"}
+    w = _escape(_web(wards))
+    folium.GeoJson(
+        _collection(w[[c for c in ward_fields if c in w] + ["geometry"]]),
+        name="Wards (May 2024)",
+        style_function=lambda _: {"color": "#555555", "weight": 0.7, "fillOpacity": 0},
+        highlight_function=lambda _: {"weight": 2.5, "color": "#000000"},
+        tooltip=_tooltip(w, ward_fields),
+    ).add_to(m)
+
+
+#: Layers that are the same on every dashboard map, sent once as files (static/):
+#: name -> (layer name, style, tooltip fields: property -> label, pane or "").
+#: District outlines are drawn in a pane above the others that takes no mouse
+#: events: a canvas map gives the pointer to the topmost shape containing it, so
+#: districts drawn over the wards would hide the ward tooltips (counts, rates,
+#: change; they name the district too), and over the hotspots their popups.
+STATIC_LAYERS: dict[str, tuple[str, dict[str, Any], dict[str, str], str]] = {
+    "districts": (
+        "Districts (Dec 2024)",
+        {"color": "#1f3b73", "weight": 2.2, "fillOpacity": 0},
+        {},
+        "hotspotsOutlines",
+    ),
+    "schools": (
+        "Schools, PRUs and alternative provision",
+        {"weight": 1, "fillOpacity": 0.9},
+        {"name": "School", "kind": "Type"},
+        "",
+    ),
+}
+
+
+def static_layer_files(ref: Any) -> dict[str, bytes]:
+    """The fixed layers of the dashboard map as GeoJSON files, by layer key.
+
+    Districts (simplified, with their codes and names) and schools (with their
+    kind and whether a pupil referral unit): public reference data only, never
+    incidents. Text is HTML-escaped (tooltips insert it as HTML).
+    """
+    d = _escape(_web(ref.districts))
+    districts = _collection(d[["lad_code", "lad_name", "geometry"]])
+    return {
+        "districts": json.dumps(districts, separators=(",", ":")).encode(),
+        "schools": json.dumps(
+            {"type": "FeatureCollection", "features": _school_features(ref.schools)},
+            separators=(",", ":"),
+        ).encode(),
+    }
+
+
+def static_file_name(key: str, data: bytes) -> str:
+    """A static layer's file name, which changes with its content.
+
+    So no stale copy is ever used from a browser's cache.
+    """
+    return f"{key}-{hashlib.sha256(data).hexdigest()[:12]}.geojson"
+
+
+class _GeoJsonFile(Layer):
+    """A GeoJSON layer the browser loads from a URL when the layer is first shown.
+
+    Listed in the layer control like any layer; `keep` limits it to features whose
+    ``filter_key`` property is one of `keep`; points are circle markers, PRUs
+    (``pru`` true) larger and orange. A map without its file still draws: the
+    layer stays empty.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function() {
+            var keep = {{ this.keep|tojson }};
+            var style = {{ this.style|tojson }};
+            var fields = {{ this.fields|tojson }};
+            var pane = {{ this.pane|tojson }};
+            var map = {{ this._parent.get_name() }};
+            if (pane && !map.getPane(pane)) {
+                var p = map.createPane(pane);
+                p.style.zIndex = 450;  /* above the overlays (400), below popups */
+                p.style.pointerEvents = 'none';
+            }
+            var layer = L.geoJson(null, {
+                pane: pane || 'overlayPane',
+                interactive: !pane,
+                filter: function(f) {
+                    return keep === null
+                        || keep.indexOf(f.properties[{{ this.filter_key|tojson }}]) >= 0;
+                },
+                style: function() { return style; },
+                pointToLayer: function(f, latlng) {
+                    var pru = f.properties.pru;
+                    var c = pru ? {{ this.pru_colour|tojson }} : {{ this.colour|tojson }};
+                    return L.circleMarker(latlng, Object.assign({}, style,
+                        {color: c, fillColor: c, radius: pru ? 6 : 3.5}));
+                },
+                onEachFeature: function(f, l) {
+                    if (!fields.length) { return; }
+                    var rows = fields.map(function(kv) {
+                        return '<tr><th>' + kv[1] + '</th><td>'
+                            + (f.properties[kv[0]] == null ? '' : f.properties[kv[0]])
+                            + '</td></tr>';
+                    }).join('');
+                    l.bindTooltip('<table>' + rows + '</table>', {sticky: true});
+                }
+            });
+            var loaded = false;
+            layer.on('add', function() {
+                if (loaded) { return; }
+                loaded = true;
+                fetch({{ this.url|tojson }})
+                    .then(function(r) { return r.json(); })
+                    .then(function(d) { layer.addData(d); });
+            });
+            return layer;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        style: dict[str, Any],
+        fields: dict[str, str],
+        show: bool = True,
+        filter_key: str = "",
+        keep: Sequence[str] | None = None,
+        pane: str = "",
+    ):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self.pane = pane
+        self._name = "GeoJsonFile"
+        self.url = url
+        self.style = style
+        self.fields = [[k, html.escape(v)] for k, v in fields.items()]
+        self.filter_key = filter_key
+        self.keep = list(keep) if keep else None
+        self.colour, self.pru_colour = SCHOOL_COLOUR, PRU_COLOUR
+
+
+def add_static_layer(
+    m: folium.Map,
+    key: str,
+    url: str,
+    *,
+    show: bool = True,
+    keep: Sequence[str] | None = None,
+) -> None:
+    """One of `STATIC_LAYERS`, loaded by the browser from `url`.
+
+    `url` serves the layer's `static_layer_files` file; districts can be limited
+    to the codes in `keep`.
+    """
+    name, style, fields, pane = STATIC_LAYERS[key]
+    _GeoJsonFile(
+        url, name=name, style=style, fields=fields, show=show,
+        filter_key="lad_code", keep=keep, pane=pane,
+    ).add_to(m)  # fmt: skip
 
 
 def add_image(
@@ -222,6 +382,24 @@ def add_schools(
     m: folium.Map, schools: gpd.GeoDataFrame, *, show: bool = False
 ) -> None:
     """Schools, with pupil referral units and alternative provision marked."""
+    features = _school_features(schools)
+    # one GeoJSON layer, not 828 markers: a fraction of the page weight
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="Schools, PRUs and alternative provision",
+        show=show,
+        marker=folium.CircleMarker(radius=4, weight=1, fill_opacity=0.9),
+        style_function=lambda f: {
+            "color": PRU_COLOUR if f["properties"]["pru"] else SCHOOL_COLOUR,
+            "fillColor": PRU_COLOUR if f["properties"]["pru"] else SCHOOL_COLOUR,
+            "radius": 6 if f["properties"]["pru"] else 3.5,
+        },
+        tooltip=folium.GeoJsonTooltip(["name", "kind"], aliases=["School", "Type"]),
+    ).add_to(m)
+
+
+def _school_features(schools: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Located schools as GeoJSON point features: name, kind, pru (WGS84)."""
     s = schools[~(schools.geometry.isna() | schools.geometry.is_empty)]
     s = _escape(s.to_crs(WEB_CRS))
     vulnerable = (s["pupil_referral_unit"] | s["alternative_provision"]).to_numpy()
@@ -240,19 +418,7 @@ def add_schools(
             s.geometry.x, s.geometry.y, s["name"], kind, vulnerable, strict=True
         )
     ]
-    # one GeoJSON layer, not 828 markers: a fraction of the page weight
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name="Schools, PRUs and alternative provision",
-        show=show,
-        marker=folium.CircleMarker(radius=4, weight=1, fill_opacity=0.9),
-        style_function=lambda f: {
-            "color": PRU_COLOUR if f["properties"]["pru"] else SCHOOL_COLOUR,
-            "fillColor": PRU_COLOUR if f["properties"]["pru"] else SCHOOL_COLOUR,
-            "radius": 6 if f["properties"]["pru"] else 3.5,
-        },
-        tooltip=folium.GeoJsonTooltip(["name", "kind"], aliases=["School", "Type"]),
-    ).add_to(m)
+    return features
 
 
 class _ZoomGate(MacroElement):
@@ -407,12 +573,16 @@ def dashboard_map(
     basemap: str,
     districts: Sequence[str] | None,
     focus: int | None = None,
+    static_urls: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """The dashboard's map: boundaries, the method's surface, hotspots, schools, points.
 
     `result` is a `hotspots.dashboard.MapResult`, `ref` a `Reference`; with
-    `focus` (a hotspot_id) the view is fitted to that hotspot.
+    `focus` (a hotspot_id) the view is fitted to that hotspot. `static_urls`
+    (layer key -> URL of its `static_layer_files` file) has the browser load the
+    districts and schools from files instead of carrying them in every map.
     """
+    static = dict(static_urls or {})
     m = new_map(basemap=basemap)
     wards = ref.wards
     dists = ref.districts
@@ -428,18 +598,18 @@ def dashboard_map(
             ),
         )
         wards = wards.merge(stats, on="ward_code", how="left")
-    add_boundaries(
-        m,
-        dists,
-        wards,
-        ward_fields={
-            "ward_name": "Ward",
-            "lad_name": "District",
-            "incidents": "Incidents",
-            "rate_per_1000": "Per 1,000 residents",
-            "change_pct": "Change on previous period",
-        },
-    )
+    ward_fields = {
+        "ward_name": "Ward",
+        "lad_name": "District",
+        "incidents": "Incidents",
+        "rate_per_1000": "Per 1,000 residents",
+        "change_pct": "Change on previous period",
+    }
+    if "districts" in static:
+        _add_wards(m, wards, ward_fields)
+        add_static_layer(m, "districts", static["districts"], keep=districts)
+    else:
+        add_boundaries(m, dists, wards, ward_fields=ward_fields)
     if result.image_url is not None:
         add_image(
             m,
@@ -461,7 +631,10 @@ def dashboard_map(
             "area_km2": "Area (km²)",
         },
     )
-    add_schools(m, ref.schools)
+    if "schools" in static:
+        add_static_layer(m, "schools", static["schools"], show=False)
+    else:
+        add_schools(m, ref.schools)
     if len(result.points):
         add_points(m, result.points, min_zoom=15)
     legend = result.legend
