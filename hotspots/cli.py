@@ -640,15 +640,9 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         districts = layer[layer["lad_code"].isin(args.district)]
     exclude = None
     if args.exclude:
-        import geopandas as gpd
+        from hotspots.io import read_layer
 
-        try:
-            exclude = gpd.read_file(args.exclude)
-        except Exception as err:  # GDAL raises several types for unreadable files
-            raise HotspotsError(f"{args.exclude}: cannot read it ({err}).") from None
-        if exclude.crs is None:
-            raise HotspotsError(f"{args.exclude}: the file has no coordinate system.")
-        exclude = exclude.to_crs("EPSG:27700")
+        exclude = read_layer(*_file_bytes(args.exclude))
     result = plan_sites(
         incidents,
         k=args.k,
@@ -689,13 +683,8 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
             f"--hotspot RANK (got {', '.join(given) or 'none'})."
         )
     if args.area is not None:
-        path = Path(args.area)
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise HotspotsError(f"{path}: cannot read it ({err.strerror}).") from None
         kind = "order" if args.what == "evaluate" else "uploaded"
-        return pspo.read_area(path.name, data, kind=kind, area_name=args.name)
+        return pspo.read_area(*_file_bytes(args.area), kind=kind, area_name=args.name)
     if args.ward is not None:
         area = pspo.area_from_ward(args.ward)
     else:
@@ -723,6 +712,15 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
 
         area = replace(area, name=args.name)
     return area
+
+
+def _file_bytes(name: str) -> tuple[str, bytes]:
+    """A file's name and bytes, or a one-line error naming it."""
+    path = Path(name)
+    try:
+        return path.name, path.read_bytes()
+    except OSError as err:
+        raise HotspotsError(f"{path}: cannot read it ({err.strerror}).") from None
 
 
 def _located(incidents: Any) -> Any:
@@ -802,14 +800,7 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
     else:
         control = None
         if args.control:
-            path = Path(args.control)
-            try:
-                data = path.read_bytes()
-            except OSError as err:
-                raise HotspotsError(
-                    f"{path}: cannot read it ({err.strerror})."
-                ) from None
-            control = pspo.read_area(path.name, data, kind="uploaded")
+            control = pspo.read_area(*_file_bytes(args.control), kind="uploaded")
         kw: dict[str, Any] = {}
         if args.buffer is not None:
             kw["buffer_m"] = args.buffer

@@ -84,3 +84,39 @@ def test_plan_writes_one_page_briefings(capsys, tmp_path):
     pdf = next(p for p in files if p.endswith(".pdf"))
     with open(pdf, "rb") as f:
         assert f.read(4) == b"%PDF"
+
+
+def test_plan_leaves_out_recent_sites_from_a_kml(capsys, tmp_path):
+    code, stdout, err = run(
+        capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "2", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    first = json.loads(stdout.strip().splitlines()[-1])["sites"][0]
+    point = gpd.GeoSeries.from_xy([first["x"]], [first["y"]], crs=27700)
+    lon, lat = point.to_crs(4326).x.iloc[0], point.to_crs(4326).y.iloc[0]
+    kml = tmp_path / "recent.kml"
+    kml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Document><Placemark><name>last street week</name><Point><coordinates>"
+        f"{lon},{lat}</coordinates></Point></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
+    code, stdout, err = run(
+        capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "2",
+        "--exclude", kml, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    again = json.loads(stdout.strip().splitlines()[-1])["sites"]
+    # no new site within the 300 m footprint of the recent one (KML read, WGS84)
+    for site in again:
+        assert (
+            (site["x"] - first["x"]) ** 2 + (site["y"] - first["y"]) ** 2
+        ) ** 0.5 >= 299
+    bad = tmp_path / "recent.geojson"
+    bad.write_text("not a map", encoding="utf-8")
+    code, _, err = run(
+        capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--exclude", bad
+    )
+    assert code == 2
+    assert "recent.geojson: cannot read it as a map layer" in err
+    assert len(err.strip().splitlines()) == 1
