@@ -595,6 +595,8 @@ with table_col:
 with map_col:
     if from_saved and focus is None and basemap in saved["maps"]:
         component = saved["maps"][basemap]
+        if not (Path(__file__).parent / "static" / "layers").is_dir():
+            static_urls()  # the saved map loads them (removed since it was saved)
     else:
         component = map_component(detect_key, basemap, focus, result, tables, view)
         if focus is None and detect_key == opening_key(choices):
