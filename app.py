@@ -631,220 +631,240 @@ with map_col:
         "Your data",
         "Download",
         "Provenance and sources",
-    ]
+    ],
+    key="tab",
+    on_change="rerun",
 )
+# Only the open tab's content is built and sent (a tab switch reruns the script):
+# every tab drawn at once was most of the browser's work on each change (React
+# and styling of the widgets, tables and charts of tabs nobody was looking at).
+# The PSPO tab is drawn whether open or not.
 with tab_wards:
-    st.dataframe(
-        tables["ward"], hide_index=True, width="stretch", height=380,
-        column_config=dash.AREA_COLUMNS,
-    )  # fmt: skip
-    st.caption(tables["note"])
-with tab_districts:
-    st.dataframe(
-        tables["district"], hide_index=True, width="stretch",
-        column_config=dash.AREA_COLUMNS,
-    )  # fmt: skip
-    st.caption(tables["note"])
-with tab_trend:
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("**Incidents per month by theme** (the selection)")
-        monthly = result.monthly
-        st.vega_lite_chart(monthly, month_chart("line", 300), width="stretch")
-    with right:
-        st.markdown("**Category mix** (the selection)")
-        mix = result.mix
-        st.vega_lite_chart(mix, MIX_CHART, width="stretch")
-    pick_col, ward_col = st.columns(2)
-    if len(result.hotspots):
-        # one lookup per option (a search of the table per option was 0.7 s)
-        wards_of = dict(zip(table["Rank"].tolist(), table["Wards"], strict=True))
-        pick = pick_col.selectbox(
-            "Monthly trend of one hotspot",
-            list(wards_of),
-            index=max(0, (focus or 1) - 1),
-            format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
-        )
-        series = dash.hotspot_monthly(result, int(pick))
-        pick_col.vega_lite_chart(series, month_chart("bar", 220), width="stretch")
-    ward_codes = tables["ward_stats"]["ward_code"].tolist()
-    if ward_codes:
-        ward = ward_col.selectbox(
-            "Monthly trend of one ward",
-            ward_codes,
-            format_func=choices.wards.get,
-        )
-        ward_col.vega_lite_chart(
-            dash.ward_monthly(result, ward), month_chart("bar", 220), width="stretch"
-        )
-with tab_data:
-    st.markdown(
-        "Add a partner file (CSV or Excel): an ASB log, A&E assault locations, "
-        "safeguarding concerns. It stays on this computer."
-    )
-    upload = st.file_uploader(
-        "Partner file", type=["csv", "xlsx"], key="partner_upload"
-    )
-    if upload is not None:
-        try:
-            table_in = dash.preview(upload.name, upload.getvalue())
-        except hs.HotspotsError as err:
-            st.error(str(err))
-        else:
-            st.write(
-                f"{len(table_in.frame):,} rows, {len(table_in.frame.columns)} columns."
-            )
-            detected = dash.detected_columns(table_in)
-            st.markdown("**Columns** (detected; change any that are wrong)")
-            mapping: dict[str, str] = {}
-            cols = st.columns(4)
-            for i, role in enumerate(dash.ROLES):
-                options_in = ["(none)", *table_in.frame.columns]
-                chosen = cols[i % 4].selectbox(
-                    dash.ROLE_LABELS[role],
-                    options_in,
-                    index=options_in.index(detected[role]) if role in detected else 0,
-                    key=f"role-{role}",
-                )
-                if chosen != "(none)":
-                    mapping[role] = chosen
-            name = st.text_input("Name of this source", Path(upload.name).stem)
-            if st.button("Read the file", type="primary"):
-                try:
-                    with tempfile.TemporaryDirectory() as tmp:
-                        path = Path(tmp) / Path(upload.name).name
-                        path.write_bytes(upload.getvalue())
-                        ingested = hs.ingest([path], source=name, mapping=mapping)
-                except hs.HotspotsError as err:
-                    st.error(str(err))
-                else:
-                    key = f"{name}:{hash(upload.getvalue())}"
-                    st.session_state.setdefault("uploads", {})[key] = ingested.incidents
-                    st.session_state["last_ingest"] = (
-                        key,
-                        ingested.report,
-                        ingested.rejects,
-                    )
-    if "last_ingest" in st.session_state:
-        key, report, rejects = st.session_state["last_ingest"]
-        st.markdown(dash.ingest_summary(report))
-        st.dataframe(dash.reasons_table(report), hide_index=True)
-        if len(rejects):
-            st.download_button(
-                "Download the rejected rows (CSV)",
-                dash.safe_csv(rejects),
-                file_name="rejected-rows.csv",
-                mime="text/csv",
-            )
-        use = st.radio(
-            "Map it",
-            ["no", "alone", "with"],
-            format_func={
-                "no": "Police data only",
-                "alone": "Your file alone",
-                "with": "Your file together with the police data",
-            }.get,
-            horizontal=True,
-            index=0,
-            key="map_upload",
-        )
-        wanted = None if use == "no" else f"{use}|{key}"
-        if wanted != st.session_state.get("use_upload"):
-            st.session_state["use_upload"] = wanted
-            st.rerun()
-with tab_plan:
-    st.markdown(
-        "Where should the next multi-agency **street weeks** go? The planner picks "
-        "the sites whose footprints together cover the most harm in the selection "
-        "(each incident counted once), and says why. Safeguarding concerns are "
-        "counted but never shown as points."
-    )
-    with st.form("plan"):
-        p1, p2, p3 = st.columns(3)
-        k_sites = p1.slider("Sites", 1, 12, 6)
-        radius = p2.slider("Footprint radius (m)", 100, 800, 300, step=50)
-        per_district = p3.selectbox(
-            "At most per district", [None, 1, 2, 3], index=1,
-            format_func=lambda v: "no limit" if v is None else str(v),
+    if tab_wards.open is not False:
+        st.dataframe(
+            tables["ward"], hide_index=True, width="stretch", height=380,
+            column_config=dash.AREA_COLUMNS,
         )  # fmt: skip
-        q1, q2, q3, q4 = st.columns(4)
-        priorities = {
-            "schools": q1.slider("Near schools and PRUs", 0.0, 1.0, 0.0, step=0.1),
-            "deprivation": q2.slider("Deprivation", 0.0, 1.0, 0.0, step=0.1),
-            "trend": q3.slider("Rising trend", 0.0, 1.0, 0.0, step=0.1),
-            "persistence": q4.slider("Persistence", 0.0, 1.0, 0.0, step=0.1),
-        }
-        with st.expander("Weight themes, leave out recent sites"):
-            w_cols = st.columns(3)
-            theme_weights = {
-                t: w_cols[i % 3].number_input(
-                    f"Weight of {t}", 0.0, 10.0, 1.0, step=0.5, key=f"tw-{t}"
-                )
-                for i, t in enumerate(THEMES)
-            }
-            recent = st.file_uploader(
-                "Recent street-week sites to leave out (GeoJSON, GeoPackage or zipped "
-                "shapefile of points or areas)",
-                type=["geojson", "json", "gpkg", "zip"],
+        st.caption(tables["note"])
+with tab_districts:
+    if tab_districts.open is not False:
+        st.dataframe(
+            tables["district"], hide_index=True, width="stretch",
+            column_config=dash.AREA_COLUMNS,
+        )  # fmt: skip
+        st.caption(tables["note"])
+with tab_trend:
+    if tab_trend.open is not False:
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("**Incidents per month by theme** (the selection)")
+            monthly = result.monthly
+            st.vega_lite_chart(monthly, month_chart("line", 300), width="stretch")
+        with right:
+            st.markdown("**Category mix** (the selection)")
+            mix = result.mix
+            st.vega_lite_chart(mix, MIX_CHART, width="stretch")
+        pick_col, ward_col = st.columns(2)
+        if len(result.hotspots):
+            # one lookup per option (a search of the table per option was 0.7 s)
+            wards_of = dict(zip(table["Rank"].tolist(), table["Wards"], strict=True))
+            pick = pick_col.selectbox(
+                "Monthly trend of one hotspot",
+                list(wards_of),
+                index=max(0, (focus or 1) - 1),
+                format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
             )
-        go = st.form_submit_button("Plan the street weeks", type="primary")
-    plan_key = (
-        selection_key,
-        k_sites,
-        float(radius),
-        per_district,
-        tuple(sorted(priorities.items())),
-        upload_key,
-        tuple(sorted(theme_weights.items())),
-        (recent.name, recent.getvalue()) if recent is not None else None,
-    )
-    if go:
-        try:
-            # the key is kept with the plan, so its briefings describe the plan shown
-            st.session_state["plan_result"] = (plan_key, plan_sites_cached(plan_key))
-        except hs.HotspotsError as err:
-            st.session_state.pop("plan_result", None)
-            st.error(str(err))
-    if "plan_result" in st.session_state:
-        shown_key, plan = st.session_state["plan_result"]
-        pm, pt = st.columns([3, 2])
-        with pm:
-            st_folium(
-                dash.plan_map(plan, ref, view),
-                returned_objects=[],
+            series = dash.hotspot_monthly(result, int(pick))
+            pick_col.vega_lite_chart(series, month_chart("bar", 220), width="stretch")
+        ward_codes = tables["ward_stats"]["ward_code"].tolist()
+        if ward_codes:
+            ward = ward_col.selectbox(
+                "Monthly trend of one ward",
+                ward_codes,
+                format_func=choices.wards.get,
+            )
+            ward_col.vega_lite_chart(
+                dash.ward_monthly(result, ward),
+                month_chart("bar", 220),
                 width="stretch",
-                height=480,
-                key=f"plan-map-{hash(str(plan.parameters.get('objective')))}",
             )
-        with pt:
-            st.dataframe(dash.plan_table(plan.sites), hide_index=True, height=480)
-        st.caption(dash.plan_caption(plan))
-        st.download_button(
-            "Download the sites and footprints (GeoPackage)",
-            dash.plan_download(plan),
-            file_name="street-weeks.gpkg",
-            mime="application/geopackage+sqlite3",
+with tab_data:
+    if tab_data.open is not False:
+        st.markdown(
+            "Add a partner file (CSV or Excel): an ASB log, A&E assault locations, "
+            "safeguarding concerns. It stays on this computer."
         )
-        b1, b2, b3 = st.columns([1, 2, 2])
-        site = b1.selectbox("Briefing for site", plan.sites["rank"].tolist())
-        level = b2.radio(
-            "Briefing disclosure",
-            ["public", "restricted"],
-            format_func={
-                "public": "Public (counts under 10 hidden)",
-                "restricted": "Restricted (full counts)",
-            }.get,
+        upload = st.file_uploader(
+            "Partner file", type=["csv", "xlsx"], key="partner_upload"
         )
-        with b3:
-            pdf, page = briefing_files(shown_key, int(site), level)
-            st.download_button(
-                "One-page briefing (PDF)", pdf, f"street-week-site-{site}.pdf",
-                mime="application/pdf",
+        if upload is not None:
+            try:
+                table_in = dash.preview(upload.name, upload.getvalue())
+            except hs.HotspotsError as err:
+                st.error(str(err))
+            else:
+                st.write(
+                    f"{len(table_in.frame):,} rows, {len(table_in.frame.columns)} columns."
+                )
+                detected = dash.detected_columns(table_in)
+                st.markdown("**Columns** (detected; change any that are wrong)")
+                mapping: dict[str, str] = {}
+                cols = st.columns(4)
+                for i, role in enumerate(dash.ROLES):
+                    options_in = ["(none)", *table_in.frame.columns]
+                    chosen = cols[i % 4].selectbox(
+                        dash.ROLE_LABELS[role],
+                        options_in,
+                        index=options_in.index(detected[role])
+                        if role in detected
+                        else 0,
+                        key=f"role-{role}",
+                    )
+                    if chosen != "(none)":
+                        mapping[role] = chosen
+                name = st.text_input("Name of this source", Path(upload.name).stem)
+                if st.button("Read the file", type="primary"):
+                    try:
+                        with tempfile.TemporaryDirectory() as tmp:
+                            path = Path(tmp) / Path(upload.name).name
+                            path.write_bytes(upload.getvalue())
+                            ingested = hs.ingest([path], source=name, mapping=mapping)
+                    except hs.HotspotsError as err:
+                        st.error(str(err))
+                    else:
+                        key = f"{name}:{hash(upload.getvalue())}"
+                        st.session_state.setdefault("uploads", {})[key] = (
+                            ingested.incidents
+                        )
+                        st.session_state["last_ingest"] = (
+                            key,
+                            ingested.report,
+                            ingested.rejects,
+                        )
+        if "last_ingest" in st.session_state:
+            key, report, rejects = st.session_state["last_ingest"]
+            st.markdown(dash.ingest_summary(report))
+            st.dataframe(dash.reasons_table(report), hide_index=True)
+            if len(rejects):
+                st.download_button(
+                    "Download the rejected rows (CSV)",
+                    dash.safe_csv(rejects),
+                    file_name="rejected-rows.csv",
+                    mime="text/csv",
+                )
+            use = st.radio(
+                "Map it",
+                ["no", "alone", "with"],
+                format_func={
+                    "no": "Police data only",
+                    "alone": "Your file alone",
+                    "with": "Your file together with the police data",
+                }.get,
+                horizontal=True,
+                index=0,
+                key="map_upload",
+            )
+            wanted = None if use == "no" else f"{use}|{key}"
+            if wanted != st.session_state.get("use_upload"):
+                st.session_state["use_upload"] = wanted
+                st.rerun()
+with tab_plan:
+    if tab_plan.open is not False:
+        st.markdown(
+            "Where should the next multi-agency **street weeks** go? The planner picks "
+            "the sites whose footprints together cover the most harm in the selection "
+            "(each incident counted once), and says why. Safeguarding concerns are "
+            "counted but never shown as points."
+        )
+        with st.form("plan"):
+            p1, p2, p3 = st.columns(3)
+            k_sites = p1.slider("Sites", 1, 12, 6)
+            radius = p2.slider("Footprint radius (m)", 100, 800, 300, step=50)
+            per_district = p3.selectbox(
+                "At most per district", [None, 1, 2, 3], index=1,
+                format_func=lambda v: "no limit" if v is None else str(v),
             )  # fmt: skip
+            q1, q2, q3, q4 = st.columns(4)
+            priorities = {
+                "schools": q1.slider("Near schools and PRUs", 0.0, 1.0, 0.0, step=0.1),
+                "deprivation": q2.slider("Deprivation", 0.0, 1.0, 0.0, step=0.1),
+                "trend": q3.slider("Rising trend", 0.0, 1.0, 0.0, step=0.1),
+                "persistence": q4.slider("Persistence", 0.0, 1.0, 0.0, step=0.1),
+            }
+            with st.expander("Weight themes, leave out recent sites"):
+                w_cols = st.columns(3)
+                theme_weights = {
+                    t: w_cols[i % 3].number_input(
+                        f"Weight of {t}", 0.0, 10.0, 1.0, step=0.5, key=f"tw-{t}"
+                    )
+                    for i, t in enumerate(THEMES)
+                }
+                recent = st.file_uploader(
+                    "Recent street-week sites to leave out (GeoJSON, GeoPackage or zipped "
+                    "shapefile of points or areas)",
+                    type=["geojson", "json", "gpkg", "zip"],
+                )
+            go = st.form_submit_button("Plan the street weeks", type="primary")
+        plan_key = (
+            selection_key,
+            k_sites,
+            float(radius),
+            per_district,
+            tuple(sorted(priorities.items())),
+            upload_key,
+            tuple(sorted(theme_weights.items())),
+            (recent.name, recent.getvalue()) if recent is not None else None,
+        )
+        if go:
+            try:
+                # the key is kept with the plan, so its briefings describe the plan shown
+                st.session_state["plan_result"] = (
+                    plan_key,
+                    plan_sites_cached(plan_key),
+                )
+            except hs.HotspotsError as err:
+                st.session_state.pop("plan_result", None)
+                st.error(str(err))
+        if "plan_result" in st.session_state:
+            shown_key, plan = st.session_state["plan_result"]
+            pm, pt = st.columns([3, 2])
+            with pm:
+                st_folium(
+                    dash.plan_map(plan, ref, view),
+                    returned_objects=[],
+                    width="stretch",
+                    height=480,
+                    key=f"plan-map-{hash(str(plan.parameters.get('objective')))}",
+                )
+            with pt:
+                st.dataframe(dash.plan_table(plan.sites), hide_index=True, height=480)
+            st.caption(dash.plan_caption(plan))
             st.download_button(
-                "One-page briefing (HTML)", page, f"street-week-site-{site}.html",
-                mime="text/html",
-            )  # fmt: skip
+                "Download the sites and footprints (GeoPackage)",
+                dash.plan_download(plan),
+                file_name="street-weeks.gpkg",
+                mime="application/geopackage+sqlite3",
+            )
+            b1, b2, b3 = st.columns([1, 2, 2])
+            site = b1.selectbox("Briefing for site", plan.sites["rank"].tolist())
+            level = b2.radio(
+                "Briefing disclosure",
+                ["public", "restricted"],
+                format_func={
+                    "public": "Public (counts under 10 hidden)",
+                    "restricted": "Restricted (full counts)",
+                }.get,
+            )
+            with b3:
+                pdf, page = briefing_files(shown_key, int(site), level)
+                st.download_button(
+                    "One-page briefing (PDF)", pdf, f"street-week-site-{site}.pdf",
+                    mime="application/pdf",
+                )  # fmt: skip
+                st.download_button(
+                    "One-page briefing (HTML)", page, f"street-week-site-{site}.html",
+                    mime="text/html",
+                )  # fmt: skip
 with tab_pspo:
     st.markdown(
         "Evidence for a **Public Spaces Protection Order** (Anti-social Behaviour, "
@@ -1133,52 +1153,58 @@ with tab_pspo:
                 key="pspo_html",
             )  # fmt: skip
 with tab_download:
-    st.markdown(
-        "Download the hotspots of this view with the ward and district tables, for "
-        "QGIS, ArcGIS, reports or publishing. Every file carries what made it "
-        "(data, filters, method, parameters, version)."
-    )
-    f1, f2, f3 = st.columns(3)
-    fmt = f1.selectbox(
-        "Format", list(dash.EXPORT_FORMATS), format_func=dash.EXPORT_FORMATS.get
-    )
-    mode = f2.radio(
-        "Disclosure",
-        ["public", "restricted"],
-        format_func={
-            "public": "Public (counts under 10 hidden, others rounded to 5)",
-            "restricted": "Restricted (full detail, data-sharing partners only)",
-        }.get,
-    )
-    crs = f3.radio(
-        "Coordinates",
-        ["EPSG:27700", "EPSG:4326"],
-        format_func={
-            "EPSG:27700": "British National Grid (EPSG:27700)",
-            "EPSG:4326": "Longitude/latitude (EPSG:4326)",
-        }.get,
-        disabled=fmt in ("geojson", "kml", "geotiff"),
-        help="GeoJSON and KML are always longitude/latitude; GeoTIFF is always BNG.",
-    )
-    if st.button("Prepare the file", key="prepare_export"):
-        try:
-            st.session_state["export"] = export_file(
-                tuple(sorted(dash.to_query(view).items())), upload_key, fmt, mode, crs
-            )
-        except hs.HotspotsError as err:
-            st.session_state.pop("export", None)
-            st.error(str(err))
-    if "export" in st.session_state:
-        name, data, mime = st.session_state["export"]
-        st.download_button(f"Download {name}", data, file_name=name, mime=mime)
+    if tab_download.open is not False:
+        st.markdown(
+            "Download the hotspots of this view with the ward and district tables, for "
+            "QGIS, ArcGIS, reports or publishing. Every file carries what made it "
+            "(data, filters, method, parameters, version)."
+        )
+        f1, f2, f3 = st.columns(3)
+        fmt = f1.selectbox(
+            "Format", list(dash.EXPORT_FORMATS), format_func=dash.EXPORT_FORMATS.get
+        )
+        mode = f2.radio(
+            "Disclosure",
+            ["public", "restricted"],
+            format_func={
+                "public": "Public (counts under 10 hidden, others rounded to 5)",
+                "restricted": "Restricted (full detail, data-sharing partners only)",
+            }.get,
+        )
+        crs = f3.radio(
+            "Coordinates",
+            ["EPSG:27700", "EPSG:4326"],
+            format_func={
+                "EPSG:27700": "British National Grid (EPSG:27700)",
+                "EPSG:4326": "Longitude/latitude (EPSG:4326)",
+            }.get,
+            disabled=fmt in ("geojson", "kml", "geotiff"),
+            help="GeoJSON and KML are always longitude/latitude; GeoTIFF is always BNG.",
+        )
+        if st.button("Prepare the file", key="prepare_export"):
+            try:
+                st.session_state["export"] = export_file(
+                    tuple(sorted(dash.to_query(view).items())),
+                    upload_key,
+                    fmt,
+                    mode,
+                    crs,
+                )
+            except hs.HotspotsError as err:
+                st.session_state.pop("export", None)
+                st.error(str(err))
+        if "export" in st.session_state:
+            name, data, mime = st.session_state["export"]
+            st.download_button(f"Download {name}", data, file_name=name, mime=mime)
 with tab_about:
-    st.markdown("**What made this view**")
-    st.json(result.provenance, expanded=False)
-    st.download_button(
-        "Download the provenance (JSON)",
-        json.dumps(result.provenance, indent=2, default=str),
-        file_name="provenance.json",
-        mime="application/json",
-    )
-    st.markdown(dash.ATTRIBUTION)
-    st.caption(f"hotspots {hs.__version__}. {dash.CRS_NOTE}")
+    if tab_about.open is not False:
+        st.markdown("**What made this view**")
+        st.json(result.provenance, expanded=False)
+        st.download_button(
+            "Download the provenance (JSON)",
+            json.dumps(result.provenance, indent=2, default=str),
+            file_name="provenance.json",
+            mime="application/json",
+        )
+        st.markdown(dash.ATTRIBUTION)
+        st.caption(f"hotspots {hs.__version__}. {dash.CRS_NOTE}")

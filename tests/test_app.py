@@ -47,6 +47,12 @@ def started():
     return _app()
 
 
+def _open(at, tab):
+    """Open a tab (only the open tab's content is built) and rerun."""
+    at.session_state["tab"] = tab
+    return at.run()
+
+
 def _submit(at):
     next(b for b in at.button if b.label == "Update the map").click()
     return at.run()
@@ -131,7 +137,7 @@ def test_theme_filter_changes_the_counts(police):
     at = _submit(at)
     expected = _count(police, ("2024-01", "2024-04"), ["drugs & county lines"])
     assert _metrics(at)["Incidents selected"] == f"{expected:,}"
-    districts = _table(at, "District")
+    districts = _table(_open(at, "Districts"), "District")
     # located incidents are counted by district; unlocated ones are in none
     assert districts["Incidents"].sum() <= expected
     assert districts["Incidents"].sum() >= 0.98 * expected
@@ -146,7 +152,7 @@ def test_empty_selection_is_a_message_not_a_traceback():
 
 
 def test_upload_partner_file_and_map_it():
-    at = _app(districts=THANET)
+    at = _open(_app(districts=THANET), "Your data")
     data = (SAMPLES / "council-asb-log.csv").read_bytes()
     at.file_uploader(key="partner_upload").set_value(
         ("council-asb-log.csv", data, "text/csv")
@@ -177,7 +183,7 @@ def test_upload_partner_file_and_map_it():
 
 
 def test_bad_upload_is_a_clear_message():
-    at = _app()
+    at = _open(_app(), "Your data")
     at.file_uploader(key="partner_upload").set_value(("empty.csv", b"", "text/csv"))
     at.run()
     assert not at.exception, at.exception
@@ -187,7 +193,7 @@ def test_bad_upload_is_a_clear_message():
 def test_download_public_geopackage(tmp_path):
     import pyogrio
 
-    at = _app(districts=THANET, themes="serious violence & weapons")
+    at = _open(_app(districts=THANET, themes="serious violence & weapons"), "Download")
     next(b for b in at.button if b.label == "Prepare the file").click()
     at.run()
     assert not at.exception, at.exception
@@ -201,7 +207,7 @@ def test_download_public_geopackage(tmp_path):
 
 
 def test_download_refuses_geotiff_for_clusters():
-    at = _app(districts=THANET, method="dbscan")
+    at = _open(_app(districts=THANET, method="dbscan"), "Download")
     fmt = next(s for s in at.selectbox if s.label == "Format")
     fmt.set_value("geotiff")
     at.run()
@@ -212,7 +218,7 @@ def test_download_refuses_geotiff_for_clusters():
 
 
 def test_street_week_planner_tab():
-    at = _app()
+    at = _open(_app(), "Street weeks")
     plan_button = next(b for b in at.button if b.label == "Plan the street weeks")
     plan_button.click()
     at.run()
@@ -228,7 +234,7 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     import geopandas as gpd
     from shapely import Point
 
-    at = _app()
+    at = _open(_app(), "Street weeks")
     next(b for b in at.button if b.label == "Plan the street weeks").click()
     at.run()
     first = _table(at, "Site")
@@ -324,7 +330,7 @@ def test_pspo_ward_profile_and_bad_boundary():
 
 
 def test_pspo_profile_with_a_partner_log_shows_days_and_hours():
-    at = _app()
+    at = _open(_app(), "Your data")
     data = (SAMPLES / "council-asb-log.csv").read_bytes()
     at.file_uploader(key="partner_upload").set_value(
         ("council-asb-log.csv", data, "text/csv")
