@@ -998,6 +998,8 @@ with tab_pspo:
     if "pspo_evidence" in st.session_state:
         import altair as alt  # the evidence's charts only (0.5 s of imports)
 
+        from hotspots.mapping import PSPO_COLOURS
+
         shown, evidence = st.session_state["pspo_evidence"]
         st.markdown(dash.pspo_heading(evidence))
         if shown[0] == "profile":
@@ -1034,6 +1036,7 @@ with tab_pspo:
                     dash.pspo_comparison(prof), hide_index=True, width="stretch"
                 )
                 st.caption(prof.trend["sentence"])
+                st.markdown("**Incidents per 1,000 residents, month by month**")
                 st.altair_chart(
                     alt.Chart(dash.pspo_monthly(prof))
                     .mark_line(point=True)
@@ -1043,10 +1046,14 @@ with tab_pspo:
                             title=None,
                             axis=alt.Axis(format="%b %Y", tickCount="month"),
                         ),
-                        y=alt.Y("per_1000:Q", title="Per 1,000 residents a month"),
+                        y=alt.Y("per_1000:Q", title="Per 1,000 residents"),
                         color=alt.Color(
                             "where:N",
-                            scale=alt.Scale(scheme="dark2"),
+                            # the area in the map's colour, its district in the buffer's
+                            scale=alt.Scale(
+                                domain=[prof.area.name, prof.district_name],
+                                range=[PSPO_COLOURS["area"], PSPO_COLOURS["buffer"]],
+                            ),
                             title=None,
                             legend=alt.Legend(orient="bottom", labelLimit=300),
                         ),
@@ -1057,7 +1064,7 @@ with tab_pspo:
                             alt.Tooltip("per_1000:Q", format=".1f"),
                         ],
                     )
-                    .properties(height=220),
+                    .properties(height=240),
                     width="stretch",
                 )
             st.markdown("**The statutory test, point by point**")
