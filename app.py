@@ -638,7 +638,6 @@ with map_col:
 # Only the open tab's content is built and sent (a tab switch reruns the script):
 # every tab drawn at once was most of the browser's work on each change (React
 # and styling of the widgets, tables and charts of tabs nobody was looking at).
-# The PSPO tab is drawn whether open or not.
 with tab_wards:
     if tab_wards.open is not False:
         st.dataframe(
@@ -850,10 +849,7 @@ with tab_plan:
             level = b2.radio(
                 "Briefing disclosure",
                 ["public", "restricted"],
-                format_func={
-                    "public": "Public (counts under 10 hidden)",
-                    "restricted": "Restricted (full counts)",
-                }.get,
+                format_func=dash.DISCLOSURE_LABELS.get,
             )
             with b3:
                 pdf, page = briefing_files(shown_key, int(site), level)
@@ -866,299 +862,312 @@ with tab_plan:
                     mime="text/html",
                 )  # fmt: skip
 with tab_pspo:
-    st.markdown(
-        "Evidence for a **Public Spaces Protection Order** (Anti-social Behaviour, "
-        "Crime and Policing Act 2014, s59): a **profile** of an area against its "
-        "district and the county, or a **before/after evaluation** of an existing "
-        "order with a displacement buffer and a control. It uses the selection on "
-        "the left (months, themes, categories, sources). *Evidence, not legal "
-        "advice.*"
-    )
-    what = st.radio(
-        "Report",
-        ["profile", "evaluate"],
-        format_func={
-            "profile": "Area profile (a proposed order)",
-            "evaluate": "Before/after evaluation (an existing order)",
-        }.get,
-        horizontal=True,
-        key="pspo_what",
-    )
-    source = st.radio(
-        "The area",
-        list(dash.PSPO_AREA_SOURCES),
-        format_func=dash.PSPO_AREA_SOURCES.get,
-        key="pspo_source",
-    )
-    spec: tuple[Any, ...] | None = None
-    if source == "ward":
-        ward_pick = st.selectbox(
-            "Ward", list(choices.wards), format_func=choices.wards.get,
-            key="pspo_ward",
-        )  # fmt: skip
-        spec = ("ward", ward_pick)
-    elif source == "hotspot":
-        if len(result.hotspots):
-            # one lookup per option (a search of the table per option was 0.7 s)
-            wards_by_rank = dict(
-                zip(table["Rank"].tolist(), table["Wards"], strict=True)
-            )
-            rank = st.selectbox(
-                "Hotspot",
-                list(wards_by_rank),
-                format_func=lambda r: f"Hotspot {r}: {wards_by_rank[r]}",
-                key="pspo_hotspot",
-            )
-            spec = ("hotspot", int(rank), f"{result.method_label}, hotspot {rank}")
-        else:
-            st.info("This view has no hotspots; choose another way.")
-    elif source == "upload":
-        boundary = st.file_uploader(
-            "The area's boundary",
-            type=["geojson", "json", "gpkg", "zip", "kml"],
-            key="pspo_upload",
+    if tab_pspo.open is not False:
+        st.markdown(
+            "Evidence for a **Public Spaces Protection Order** (Anti-social Behaviour, "
+            "Crime and Policing Act 2014, s59): a **profile** of an area against its "
+            "district and the county, or a **before/after evaluation** of an existing "
+            "order with a displacement buffer and a control. It uses the selection on "
+            "the left (months, themes, categories, sources). *Evidence, not legal "
+            "advice.*"
         )
-        if boundary is not None:
-            kind = "order" if what == "evaluate" else "uploaded"
-            spec = ("file", boundary.name, boundary.getvalue(), kind)
-    elif source == "draw":
-        st.caption(
-            "Draw the area with the polygon or rectangle tool (left of the map); "
-            "the last shape drawn is used."
+        what = st.radio(
+            "Report",
+            ["profile", "evaluate"],
+            format_func={
+                "profile": "Area profile (a proposed order)",
+                "evaluate": "Before/after evaluation (an existing order)",
+            }.get,
+            horizontal=True,
+            key="pspo_what",
         )
-        drawn = st_folium(
-            dash.pspo_map(ref, basemap=basemap, districts=view.districts, draw=True),
-            returned_objects=["last_active_drawing"],
-            width="stretch",
-            height=420,
-            key=f"pspo-draw-{basemap}",
+        source = st.radio(
+            "The area",
+            list(dash.PSPO_AREA_SOURCES),
+            format_func=dash.PSPO_AREA_SOURCES.get,
+            key="pspo_source",
         )
-        shape = (drawn or {}).get("last_active_drawing")
-        if shape:
-            spec = ("drawn", json.dumps(shape, sort_keys=True))
-    else:
-        spec = ("sample",)
-    with st.form("pspo"):
-        start = buffer_m = None
-        control_file = None
-        if what == "evaluate":
-            e1, e2 = st.columns(2)
-            months_all = choices.months
-            start = e1.selectbox(
-                "The order's first month",
-                months_all,
-                index=months_all.index("2022-07") if "2022-07" in months_all
-                else len(months_all) // 2,
-                key="pspo_start",
+        spec: tuple[Any, ...] | None = None
+        if source == "ward":
+            ward_pick = st.selectbox(
+                "Ward", list(choices.wards), format_func=choices.wards.get,
+                key="pspo_ward",
             )  # fmt: skip
-            buffer_m = float(
-                e2.slider(
-                    "Buffer ring (m): where displaced behaviour would go",
-                    100,
-                    1000,
-                    400,
-                    step=50,
-                    key="pspo_buffer",
+            spec = ("ward", ward_pick)
+        elif source == "hotspot":
+            if len(result.hotspots):
+                # one lookup per option (a search of the table per option was 0.7 s)
+                wards_by_rank = dict(
+                    zip(table["Rank"].tolist(), table["Wards"], strict=True)
                 )
-            )
-            control_file = st.file_uploader(
-                "Control area (optional; default: the rest of the area's district)",
+                rank = st.selectbox(
+                    "Hotspot",
+                    list(wards_by_rank),
+                    format_func=lambda r: f"Hotspot {r}: {wards_by_rank[r]}",
+                    key="pspo_hotspot",
+                )
+                spec = ("hotspot", int(rank), f"{result.method_label}, hotspot {rank}")
+            else:
+                st.info("This view has no hotspots; choose another way.")
+        elif source == "upload":
+            boundary = st.file_uploader(
+                "The area's boundary",
                 type=["geojson", "json", "gpkg", "zip", "kml"],
-                key="pspo_control",
+                key="pspo_upload",
             )
-        make = st.form_submit_button("Make the evidence", type="primary")
-    if make:
-        if spec is None:
-            st.warning("Choose the area first.")
+            if boundary is not None:
+                kind = "order" if what == "evaluate" else "uploaded"
+                spec = ("file", boundary.name, boundary.getvalue(), kind)
+        elif source == "draw":
+            st.caption(
+                "Draw the area with the polygon or rectangle tool (left of the map); "
+                "the last shape drawn is used."
+            )
+            drawn = st_folium(
+                dash.pspo_map(
+                    ref, basemap=basemap, districts=view.districts, draw=True
+                ),
+                returned_objects=["last_active_drawing"],
+                width="stretch",
+                height=420,
+                key=f"pspo-draw-{basemap}",
+            )
+            shape = (drawn or {}).get("last_active_drawing")
+            if shape:
+                spec = ("drawn", json.dumps(shape, sort_keys=True))
         else:
-            try:
-                area = dash.pspo_area(spec, result.hotspots)
-                control_key = (
-                    dash.area_key(
-                        dash.pspo_area(
-                            (
-                                "file",
-                                control_file.name,
-                                control_file.getvalue(),
-                                "uploaded",
+            spec = ("sample",)
+        with st.form("pspo"):
+            start = buffer_m = None
+            control_file = None
+            if what == "evaluate":
+                e1, e2 = st.columns(2)
+                months_all = choices.months
+                start = e1.selectbox(
+                    "The order's first month",
+                    months_all,
+                    index=months_all.index("2022-07") if "2022-07" in months_all
+                    else len(months_all) // 2,
+                    key="pspo_start",
+                )  # fmt: skip
+                buffer_m = float(
+                    e2.slider(
+                        "Buffer ring (m): where displaced behaviour would go",
+                        100,
+                        1000,
+                        400,
+                        step=50,
+                        key="pspo_buffer",
+                    )
+                )
+                control_file = st.file_uploader(
+                    "Control area (optional; default: the rest of the area's district)",
+                    type=["geojson", "json", "gpkg", "zip", "kml"],
+                    key="pspo_control",
+                )
+            make = st.form_submit_button("Make the evidence", type="primary")
+        if make:
+            if spec is None:
+                st.warning("Choose the area first.")
+            else:
+                try:
+                    area = dash.pspo_area(spec, result.hotspots)
+                    control_key = (
+                        dash.area_key(
+                            dash.pspo_area(
+                                (
+                                    "file",
+                                    control_file.name,
+                                    control_file.getvalue(),
+                                    "uploaded",
+                                )
                             )
                         )
+                        if control_file is not None
+                        else None
                     )
-                    if control_file is not None
-                    else None
-                )
-                key = (
-                    what, dash.area_key(area), selection_key, upload_key,
-                    start, buffer_m, control_key,
+                    key = (
+                        what, dash.area_key(area), selection_key, upload_key,
+                        start, buffer_m, control_key,
+                    )  # fmt: skip
+                    st.session_state["pspo_evidence"] = (key, pspo_result(key))
+                except hs.HotspotsError as err:
+                    st.session_state.pop("pspo_evidence", None)
+                    st.error(str(err))
+        if "pspo_evidence" in st.session_state:
+            import altair as alt  # the evidence's charts only (0.5 s of imports)
+
+            from hotspots.mapping import PSPO_COLOURS
+
+            shown, evidence = st.session_state["pspo_evidence"]
+            st.markdown(dash.pspo_heading(evidence))
+            if shown[0] == "profile":
+                prof = evidence
+                row = prof.comparison.loc["area"]
+                m1, m2, m3, m4 = st.columns(4)
+                m1.metric("Incidents in the area", f"{int(row['incidents']):,}")
+                m2.metric(
+                    "Per km²", dash.fixed(row["per_km2"]),
+                    help="Incidents per km² over the selected months.",
                 )  # fmt: skip
-                st.session_state["pspo_evidence"] = (key, pspo_result(key))
-            except hs.HotspotsError as err:
-                st.session_state.pop("pspo_evidence", None)
-                st.error(str(err))
-    if "pspo_evidence" in st.session_state:
-        import altair as alt  # the evidence's charts only (0.5 s of imports)
-
-        from hotspots.mapping import PSPO_COLOURS
-
-        shown, evidence = st.session_state["pspo_evidence"]
-        st.markdown(dash.pspo_heading(evidence))
-        if shown[0] == "profile":
-            prof = evidence
-            row = prof.comparison.loc["area"]
-            m1, m2, m3, m4 = st.columns(4)
-            m1.metric("Incidents in the area", f"{int(row['incidents']):,}")
-            m2.metric(
-                "Per km²", dash.fixed(row["per_km2"]),
-                help="Incidents per km² over the selected months.",
-            )  # fmt: skip
-            m3.metric(
-                "Concentration",
-                f"{dash.fixed(row['concentration'])}×",
-                help="The area's share of its district's incidents divided by its "
-                "share of the district's land: 1 = its fair share.",
-            )
-            m4.metric(
-                "Months a hotspot",
-                f"{prof.persistence['n_hot']} of {prof.persistence['n_months']}",
-                help=prof.persistence["definition"],
-            )
-            pm, pt = st.columns([2, 3])
-            with pm:
-                st_folium(
-                    dash.pspo_map(ref, basemap=basemap, area=prof.area.geometry),
-                    returned_objects=[],
-                    width="stretch",
-                    height=380,
-                    key=f"pspo-map-{hash(shown) % 10**8}",
+                m3.metric(
+                    "Concentration",
+                    f"{dash.fixed(row['concentration'])}×",
+                    help="The area's share of its district's incidents divided by its "
+                    "share of the district's land: 1 = its fair share.",
                 )
-            with pt:
-                st.dataframe(
-                    dash.pspo_comparison(prof), hide_index=True, width="stretch"
+                m4.metric(
+                    "Months a hotspot",
+                    f"{prof.persistence['n_hot']} of {prof.persistence['n_months']}",
+                    help=prof.persistence["definition"],
                 )
-                st.caption(prof.trend["sentence"])
-                st.markdown("**Incidents per 1,000 residents, month by month**")
-                st.altair_chart(
-                    alt.Chart(dash.pspo_monthly(prof))
-                    .mark_line(point=True)
-                    .encode(
-                        x=alt.X(
-                            "month:T",
-                            title=None,
-                            axis=alt.Axis(format="%b %Y", tickCount="month"),
-                        ),
-                        y=alt.Y("per_1000:Q", title="Per 1,000 residents"),
-                        color=alt.Color(
-                            "where:N",
-                            # the area in the map's colour, its district in the buffer's
-                            scale=alt.Scale(
-                                domain=[prof.area.name, prof.district_name],
-                                range=[PSPO_COLOURS["area"], PSPO_COLOURS["buffer"]],
+                pm, pt = st.columns([2, 3])
+                with pm:
+                    st_folium(
+                        dash.pspo_map(ref, basemap=basemap, area=prof.area.geometry),
+                        returned_objects=[],
+                        width="stretch",
+                        height=380,
+                        key=f"pspo-map-{hash(shown) % 10**8}",
+                    )
+                with pt:
+                    st.dataframe(
+                        dash.pspo_comparison(prof), hide_index=True, width="stretch"
+                    )
+                    st.caption(prof.trend["sentence"])
+                    st.markdown("**Incidents per 1,000 residents, month by month**")
+                    st.altair_chart(
+                        alt.Chart(dash.pspo_monthly(prof))
+                        .mark_line(point=True)
+                        .encode(
+                            x=alt.X(
+                                "month:T",
+                                title=None,
+                                axis=alt.Axis(format="%b %Y", tickCount="month"),
                             ),
-                            title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=300),
-                        ),
-                        tooltip=[
-                            alt.Tooltip("month:T", format="%b %Y"),
-                            "where:N",
-                            "incidents:Q",
-                            alt.Tooltip("per_1000:Q", format=".1f"),
-                        ],
+                            y=alt.Y("per_1000:Q", title="Per 1,000 residents"),
+                            color=alt.Color(
+                                "where:N",
+                                # the area in the map's colour, its district in the buffer's
+                                scale=alt.Scale(
+                                    domain=[prof.area.name, prof.district_name],
+                                    range=[
+                                        PSPO_COLOURS["area"],
+                                        PSPO_COLOURS["buffer"],
+                                    ],
+                                ),
+                                title=None,
+                                legend=alt.Legend(orient="bottom", labelLimit=300),
+                            ),
+                            tooltip=[
+                                alt.Tooltip("month:T", format="%b %Y"),
+                                "where:N",
+                                "incidents:Q",
+                                alt.Tooltip("per_1000:Q", format=".1f"),
+                            ],
+                        )
+                        .properties(height=240),
+                        width="stretch",
                     )
-                    .properties(height=240),
-                    width="stretch",
+                st.markdown("**The statutory test, point by point**")
+                st.dataframe(
+                    dash.pspo_statutory(prof), hide_index=True, width="stretch"
                 )
-            st.markdown("**The statutory test, point by point**")
-            st.dataframe(dash.pspo_statutory(prof), hide_index=True, width="stretch")
-            mix_col, loc_col = st.columns(2)
-            mix_col.markdown("**Theme mix** (the area against its district and county)")
-            mix_col.dataframe(dash.pspo_themes(prof), hide_index=True, width="stretch")
-            loc_col.markdown("**Most frequent locations** (never safeguarding)")
-            loc_col.dataframe(
-                dash.pspo_locations(prof), hide_index=True, width="stretch"
-            )
-            day_hour = dash.pspo_day_hour(prof)
-            if day_hour is None:
-                st.caption(
-                    "No day-of-week × hour pattern: no incident in the area has a "
-                    "time of day (police.uk gives months only; add a partner log "
-                    "with dates and times in *Your data*)."
+                mix_col, loc_col = st.columns(2)
+                mix_col.markdown(
+                    "**Theme mix** (the area against its district and county)"
                 )
+                mix_col.dataframe(
+                    dash.pspo_themes(prof), hide_index=True, width="stretch"
+                )
+                loc_col.markdown("**Most frequent locations** (never safeguarding)")
+                loc_col.dataframe(
+                    dash.pspo_locations(prof), hide_index=True, width="stretch"
+                )
+                day_hour = dash.pspo_day_hour(prof)
+                if day_hour is None:
+                    st.caption(
+                        "No day-of-week × hour pattern: no incident in the area has a "
+                        "time of day (police.uk gives months only; add a partner log "
+                        "with dates and times in *Your data*)."
+                    )
+                else:
+                    st.markdown(
+                        f"**Day of the week and hour** ({prof.day_hour_n:,} incidents "
+                        "with a time of day)"
+                    )
+                    st.altair_chart(
+                        alt.Chart(day_hour)
+                        .mark_rect()
+                        .encode(
+                            x=alt.X("hour:O", title="Hour of the day"),
+                            y=alt.Y(
+                                "day:N", sort=list(day_hour["day"].unique()), title=None
+                            ),
+                            color=alt.Color(
+                                "incidents:Q",
+                                scale=alt.Scale(scheme="viridis"),
+                                title="Incidents",
+                            ),
+                            tooltip=["day:N", "hour:O", "incidents:Q"],
+                        )
+                        .properties(height=200),
+                        width="stretch",
+                    )
+                with st.expander("What this data can and cannot show; who to consult"):
+                    for line in prof.limitations:
+                        st.markdown(f"- {line}")
+                    st.markdown("**Consultation and notification (s72)**")
+                    for line in prof.consultees:
+                        st.markdown(f"- {line}")
             else:
-                st.markdown(
-                    f"**Day of the week and hour** ({prof.day_hour_n:,} incidents "
-                    "with a time of day)"
-                )
-                st.altair_chart(
-                    alt.Chart(day_hour)
-                    .mark_rect()
-                    .encode(
-                        x=alt.X("hour:O", title="Hour of the day"),
-                        y=alt.Y(
-                            "day:N", sort=list(day_hour["day"].unique()), title=None
+                ev = evidence
+                st.info(ev.sentence)
+                pm, pt = st.columns([2, 3])
+                with pm:
+                    st_folium(
+                        dash.pspo_map(
+                            ref,
+                            basemap=basemap,
+                            area=ev.area.geometry,
+                            buffer=ev.buffer,
+                            control=ev.control,
                         ),
-                        color=alt.Color(
-                            "incidents:Q",
-                            scale=alt.Scale(scheme="viridis"),
-                            title="Incidents",
-                        ),
-                        tooltip=["day:N", "hour:O", "incidents:Q"],
+                        returned_objects=[],
+                        width="stretch",
+                        height=380,
+                        key=f"pspo-map-{hash(shown) % 10**8}",
                     )
-                    .properties(height=200),
-                    width="stretch",
-                )
-            with st.expander("What this data can and cannot show; who to consult"):
-                for line in prof.limitations:
-                    st.markdown(f"- {line}")
-                st.markdown("**Consultation and notification (s72)**")
-                for line in prof.consultees:
-                    st.markdown(f"- {line}")
-        else:
-            ev = evidence
-            st.info(ev.sentence)
-            pm, pt = st.columns([2, 3])
-            with pm:
-                st_folium(
-                    dash.pspo_map(
-                        ref,
-                        basemap=basemap,
-                        area=ev.area.geometry,
-                        buffer=ev.buffer,
-                        control=ev.control,
-                    ),
-                    returned_objects=[],
-                    width="stretch",
-                    height=380,
-                    key=f"pspo-map-{hash(shown) % 10**8}",
-                )
-            with pt:
-                st.caption(dash.pspo_windows(ev))
-                st.dataframe(dash.pspo_evaluation(ev), hide_index=True, width="stretch")
-                st.dataframe(dash.pspo_relative(ev), hide_index=True, width="stretch")
-                for line in dash.pspo_key_figures(ev):
-                    st.markdown(f"- {line}")
-                for line in ev.notes:
-                    st.caption(line)
-        r1, r2 = st.columns([2, 3])
-        pspo_mode = r1.radio(
-            "Report disclosure",
-            ["public", "restricted"],
-            format_func={
-                "public": "Public (counts under 10 hidden, others rounded to 5)",
-                "restricted": "Restricted (full counts, data-sharing partners)",
-            }.get,
-            key="pspo_mode",
-        )
-        with r2:
-            pdf_bytes, page_html = pspo_report(shown, pspo_mode)
-            name = "pspo-profile" if shown[0] == "profile" else "pspo-evaluation"
-            st.download_button(
-                "Report (PDF)", pdf_bytes, f"{name}.pdf", mime="application/pdf",
-                key="pspo_pdf",
-            )  # fmt: skip
-            st.download_button(
-                "Report (HTML)", page_html, f"{name}.html", mime="text/html",
-                key="pspo_html",
-            )  # fmt: skip
+                with pt:
+                    st.caption(dash.pspo_windows(ev))
+                    st.dataframe(
+                        dash.pspo_evaluation(ev), hide_index=True, width="stretch"
+                    )
+                    st.dataframe(
+                        dash.pspo_relative(ev), hide_index=True, width="stretch"
+                    )
+                    for line in dash.pspo_key_figures(ev):
+                        st.markdown(f"- {line}")
+                    for line in ev.notes:
+                        st.caption(line)
+            r1, r2 = st.columns([2, 3])
+            pspo_mode = r1.radio(
+                "Report disclosure",
+                ["public", "restricted"],
+                format_func=dash.DISCLOSURE_LABELS.get,
+                key="pspo_mode",
+            )
+            with r2:
+                pdf_bytes, page_html = pspo_report(shown, pspo_mode)
+                name = "pspo-profile" if shown[0] == "profile" else "pspo-evaluation"
+                st.download_button(
+                    "Report (PDF)", pdf_bytes, f"{name}.pdf", mime="application/pdf",
+                    key="pspo_pdf",
+                )  # fmt: skip
+                st.download_button(
+                    "Report (HTML)", page_html, f"{name}.html", mime="text/html",
+                    key="pspo_html",
+                )  # fmt: skip
 with tab_download:
     if tab_download.open is not False:
         st.markdown(
@@ -1173,10 +1182,7 @@ with tab_download:
         mode = f2.radio(
             "Disclosure",
             ["public", "restricted"],
-            format_func={
-                "public": "Public (counts under 10 hidden, others rounded to 5)",
-                "restricted": "Restricted (full detail, data-sharing partners only)",
-            }.get,
+            format_func=dash.DISCLOSURE_LABELS.get,
         )
         crs = f3.radio(
             "Coordinates",

@@ -747,18 +747,17 @@ def _area_note(stats: pd.DataFrame) -> str:
 
 def _month_category(months: pd.Series) -> pd.Categorical[str]:
     """``months.astype(str).astype("category")``, converting the distinct months only."""
-    codes, uniques = pd.factorize(months, sort=True)
-    text = pd.Index([str(u) for u in uniques], dtype=str)
-    return pd.Categorical.from_codes(codes, categories=text)
+    codes, text = _codes(months, sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(text, dtype=str))
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+def _codes(column: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, list[str]]:
     """Integer codes of a column (-1 = missing) and the text of each code.
 
     The text of the few distinct values only: ``astype(str)`` of every row boxes
     275,000 values (0.1 s a column on the county).
     """
-    codes, uniques = pd.factorize(column)
+    codes, uniques = pd.factorize(column, sort=sort)
     return codes, [str(u) for u in uniques]
 
 
@@ -1047,6 +1046,11 @@ def plan_download(plan: Any) -> bytes:
 # ---------------------------------------------------------------------------------
 # PSPO evidence tab
 
+#: The two disclosure levels of downloads, briefings and reports (key -> label).
+DISCLOSURE_LABELS = {
+    "public": "Public (counts under 10 withheld, others rounded to 5)",
+    "restricted": "Restricted (full detail, for data-sharing partners)",
+}
 #: How the PSPO tab's area can be chosen (key -> label).
 PSPO_AREA_SOURCES = {
     "ward": "A ward",

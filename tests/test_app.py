@@ -263,6 +263,7 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
 
 
 def _pspo(at, what="profile", source="sample"):
+    _open(at, "PSPO evidence")
     at.radio(key="pspo_what").set_value(what)
     at.radio(key="pspo_source").set_value(source)
     at.run()
