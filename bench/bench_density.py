@@ -21,10 +21,11 @@ import geopandas as gpd
 import numpy as np
 
 from bench.common import peak_mb, row, timed
-from hotspots import bundled
+from hotspots import bundled, density
 from hotspots._validate import require_points
 from hotspots.density import (
     _located_xy_weights,
+    default_oversample,
     kde_direct,
     kde_grid,
     kde_surface,
@@ -76,7 +77,7 @@ def bench_synthetic(repeat: int) -> dict[int, float]:
         times[n] = t
         g = surface.grid
         extra = f"{n / t:,.0f} incidents/s; grid {g.nx:,} x {g.ny:,} = {g.nx * g.ny:,}"
-        extra += f" cells, oversample {surface.parameters['oversample']}"
+        extra += f" cells, {surface.parameters['density_method']}"
         if n == 1_000_000:
             ok = "meets" if t <= TARGET_1M_S else "MISSES"
             extra += f"; {ok} the {TARGET_1M_S} s target"
@@ -89,7 +90,7 @@ def bench_synthetic(repeat: int) -> dict[int, float]:
             tv, _ = timed(lambda p=points: require_points(p), repeat)
             tc, _ = timed(lambda p=points: _located_xy_weights(p, None), repeat)
             row(
-                "  of which: engine kde_grid (binning + FFT) on arrays",
+                "  of which: engine kde_grid on arrays",
                 te,
                 f"{te / t:.0%} of the call",
             )
@@ -142,17 +143,22 @@ def bench_direct(repeat: int) -> None:
         [*xy.min(axis=0), *xy.max(axis=0)], cell_size=CELL, margin=BANDWIDTH
     )
     t_direct, (exact, _) = timed(lambda: kde_direct(grid, xy, bandwidth=BANDWIDTH), 1)
-    t_fft, (approx, _) = timed(lambda: kde_grid(grid, xy, bandwidth=BANDWIDTH), repeat)
-    err = np.abs(approx - exact).max() / exact.max()
+    f = default_oversample("quartic", bandwidth=BANDWIDTH, cell_size=CELL)
     row(
         f"baseline: kde_direct (exact), {n:,} incidents, {grid.nx * grid.ny:,} cells",
         t_direct,
     )
-    row(
-        "kde_grid (binning + FFT), same case",
-        t_fft,
-        f"{t_direct / t_fft:,.0f}x faster; max error {err:.3%} of the peak",
-    )
+    for label, oversample in (("exact sums", None), (f"binning (f={f}) + FFT", f)):
+        t_fft, (approx, _) = timed(
+            lambda o=oversample: kde_grid(grid, xy, bandwidth=BANDWIDTH, oversample=o),
+            repeat,
+        )
+        err = np.abs(approx - exact).max() / exact.max()
+        row(
+            f"kde_grid ({label}), same case",
+            t_fft,
+            f"{t_direct / t_fft:,.0f}x faster; max error {err:.2g} of the peak",
+        )
 
 
 _TEN_MILLION = """
@@ -230,7 +236,28 @@ def bench_kent(repeat: int) -> None:
     row(
         f"kde_surface, {BANDWIDTH:g} m bandwidth, {CELL:g} m cells, all Kent & Medway",
         t2,
-        f"{surface2.grid.nx * surface2.grid.ny:,} cells",
+        f"{surface2.grid.nx * surface2.grid.ny:,} cells; "
+        f"{surface2.parameters['density_method']}",
+    )
+    # the same with the exact engine switched off: binning + FFT (the engine
+    # for data with too many distinct locations)
+    budget = density.EXACT_DENSITY_BUDGET
+    density.EXACT_DENSITY_BUDGET = 0
+    try:
+        t3, surface3 = timed(
+            lambda: kde_surface(
+                police, bandwidth=BANDWIDTH, cell_size=CELL, study_area=area
+            ),
+            repeat,
+        )
+    finally:
+        density.EXACT_DENSITY_BUDGET = budget
+    err = np.nanmax(np.abs(surface3.kde_per_km2 - surface2.kde_per_km2))
+    row(
+        "  baseline: the same by binning + FFT (exact engine off)",
+        t3,
+        f"{surface3.parameters['density_method']}; {t3 / t2:.1f}x the exact engine; "
+        f"differs by at most {err / np.nanmax(surface2.kde_per_km2):.2%} of the peak",
     )
     th, hs = timed(lambda: surface_hotspots(surface2, police, coverage=0.05), repeat)
     row(

@@ -27,10 +27,26 @@ integrates to 1 over the plane, so the surface integrates to the total weight.
 ``count_in_bandwidth`` is the (weighted) number of incidents within `bandwidth`
 metres of the cell centre (a disc of radius `bandwidth` for both kernels).
 
-How it is computed (fast and nearly exact)
-------------------------------------------
+How it is computed (fast, and exact where affordable)
+----------------------------------------------------
 Points are never evaluated against every cell (that is `kde_direct`, the exact
-reference, used by the tests and the benchmark). Instead:
+reference, used by the tests and the benchmark). Two engines:
+
+0. **Exact sums over the distinct locations** (`_kde_exact`), whenever the
+   distinct locations times the cells around each,
+   :math:`(2\lceil \text{reach}/\text{cell}\rceil + 3)^2`, fit
+   `EXACT_DENSITY_BUDGET` (and there are at most `EXACT_COUNT_MAX_INCIDENTS`
+   incidents): each distinct location, with its summed weight, adds its kernel
+   at the true distance to every cell centre within the kernel's reach, and its
+   weight to every centre within `bandwidth` for the count. That is the
+   definition above, term for term (the same numbers as `kde_direct`, to
+   rounding), and for police.uk data, which snaps incidents onto a few per cent
+   as many anonymous points, the faster engine: all Kent over 17 months is
+   35,000 locations, 1.7 million location-cell pairs at 200 m / 50 m, 0.2 s
+   against 1.4 s by steps 1-3. ``parameters["density_method"]`` says "exact".
+
+Otherwise (e.g. a million scattered points, or a Gaussian reaching many cells),
+``parameters["density_method"]`` says "binned (oversample f) + FFT":
 
 1. **Linear binning** on a lattice ``oversample`` times finer than the output
    grid (node spacing :math:`s = \text{cell}/f`): each incident's weight is shared
@@ -144,6 +160,10 @@ ROUNDING_FLOOR = 1e-6
 #: beyond, it is binned and convolved (module docstring).
 EXACT_COUNT_MAX_INCIDENTS = 500_000
 EXACT_COUNT_BUDGET = 10_000_000
+#: The density itself is summed exactly (every distinct location's kernel on the
+#: cells within its reach) up to this many location-cell pairs; beyond, it is
+#: binned and convolved by FFT (module docstring).
+EXACT_DENSITY_BUDGET = 10_000_000
 #: Default neighbour rank of the k-nearest-neighbour bandwidth rule.
 DEFAULT_KNN_K = 10
 #: Largest automatic cell size, metres.
@@ -377,7 +397,7 @@ def kde_grid(
     weights: ArrayLike | None = None,
     oversample: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Density and count within the bandwidth at every cell centre, by binning + FFT.
+    """Density and count within the bandwidth at every cell centre.
 
     The engine behind `kde_surface`, on plain arrays and a given grid (no masking,
     no automatic choices, no warnings). See the module docstring for the method
@@ -398,8 +418,9 @@ def kde_grid(
     weights
         ``(n,)`` non-negative weights; default 1 each.
     oversample
-        Linear-binning lattice refinement ``f`` (``f²`` FFT layers); default
-        `default_oversample`.
+        Linear-binning lattice refinement ``f`` (``f²`` FFT layers). Given, it
+        forces the binned FFT engine; default None: the exact sums when they fit
+        `EXACT_DENSITY_BUDGET`, else binning with `default_oversample`.
 
     Returns
     -------
@@ -409,7 +430,7 @@ def kde_grid(
         centre (exact up to `EXACT_COUNT_MAX_INCIDENTS` incidents, else binned;
         see the module docstring).
     """
-    density, count, _ = _kde_grid(
+    density, count, _, _ = _kde_grid(
         grid,
         xy,
         bandwidth=bandwidth,
@@ -439,8 +460,12 @@ def _kde_grid(
     kernel: str,
     weights: ArrayLike | None,
     oversample: int | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
-    """`kde_grid`, also returning how the count was made ("exact" or "binned")."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str, str]:
+    """`kde_grid`, also returning how the density and the count were made.
+
+    The density is summed exactly (`_kde_exact`) when that is affordable and
+    `oversample` is not given; otherwise binned on the lattice and convolved.
+    """
     _check_kernel(kernel)
     require_positive(bandwidth=bandwidth)
     pts, w = _as_xy_weights(xy, weights)
@@ -458,6 +483,11 @@ def _kde_grid(
     reach = _support(kernel, h)
     radius = math.ceil(reach / cell + 0.5)
     steps = np.arange(-radius, radius + 1) * cell
+
+    if oversample is None:
+        exact = _kde_exact(grid, pts, w, kernel=kernel, h=h)
+        if exact is not None:
+            return exact
 
     # police.uk snaps many incidents onto one point: bin each position once with
     # its summed weight (binning is linear in the weights, so the surface is the same)
@@ -481,7 +511,63 @@ def _kde_grid(
     # (nothing negative, and cells beyond every incident's reach are exactly 0)
     peak = float(density.max()) if density.size else 0.0
     density[density < ROUNDING_FLOOR * peak] = 0.0
-    return density, count, count_method
+    return density, count, f"binned (oversample {f}) + FFT", count_method
+
+
+def _kde_exact(
+    grid: Grid,
+    pts: NDArray[np.float64],
+    w: NDArray[np.float64] | None,
+    *,
+    kernel: str,
+    h: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], str, str] | None:
+    """Density and count summed exactly over the distinct locations, or None.
+
+    Each distinct location (summed weight) adds its kernel, evaluated at the
+    true distance, to every cell centre within the kernel's reach, and its
+    weight to every centre within `h` (the count): `kde_direct` restricted to
+    the cells each kernel reaches, so the same numbers to rounding. None when
+    the locations times the cells around each exceed `EXACT_DENSITY_BUDGET`
+    (then binning + FFT is cheaper). police.uk data snaps incidents to a few
+    per cent as many points: all Kent over 17 months is 35,000 locations, 1.7
+    million location-cell pairs at 200 m / 50 m, 0.2 s against 1.4 s by FFT.
+    """
+    cell = grid.cell_size
+    support = _support(kernel, h)
+    reach = math.ceil(support / cell) + 1
+    side = 2 * reach + 1
+    if pts.shape[0] > EXACT_COUNT_MAX_INCIDENTS:  # finding the distinct ones costs
+        return None
+    _, _, inside = grid.index_of(pts[:, 0], pts[:, 1])
+    loc, lw = _distinct(pts[inside], None if w is None else w[inside])
+    if loc.shape[0] * side * side > EXACT_DENSITY_BUDGET:
+        return None
+    row, col, _ = grid.index_of(loc[:, 0], loc[:, 1])
+    rel_x = loc[:, 0] - grid.x0
+    rel_y = loc[:, 1] - grid.y0
+    steps = np.arange(-reach, reach + 1)
+    reach2, h2 = support * support, h * h
+    cells: list[NDArray[np.int64]] = []
+    values: list[NDArray[np.float64]] = []
+    counts: list[NDArray[np.float64]] = []
+    for di in steps:  # one column offset at a time: (locations × side) arrays
+        cc = col + di
+        dx2 = ((cc + 0.5) * cell - rel_x) ** 2
+        okx = (cc >= 0) & (cc < grid.nx) & (dx2 <= reach2)
+        rr = row[okx, None] + steps[None, :]
+        d2 = dx2[okx, None] + ((rr + 0.5) * cell - rel_y[okx, None]) ** 2
+        ok = (d2 <= reach2) & (rr >= 0) & (rr < grid.ny)
+        d2k = d2[ok]
+        wk = np.broadcast_to(lw[okx, None], d2.shape)[ok]
+        cells.append((rr * grid.nx + cc[okx, None])[ok])
+        values.append(wk * _kernel_values(kernel, d2k, h))
+        counts.append(np.where(d2k <= h2, wk, 0.0))
+    flat = np.concatenate(cells)
+    n = grid.nx * grid.ny
+    density = np.bincount(flat, np.concatenate(values), minlength=n) * 1e6
+    count = np.bincount(flat, np.concatenate(counts), minlength=n)
+    return density.reshape(grid.shape), count.reshape(grid.shape), "exact", "exact"
 
 
 def kde_direct(
@@ -1126,7 +1212,7 @@ def kde_surface(
             stacklevel=2,
         )
 
-    density, count, count_method = _kde_grid(
+    density, count, density_method, count_method = _kde_grid(
         grid, xy_in, bandwidth=h, kernel=kernel, weights=w_in
     )
     density = np.where(mask, density, np.nan)
@@ -1146,7 +1232,12 @@ def kde_surface(
         "cell_size_m": cell,
         "cell_size_automatic": cell_auto,
         "cell_size_explanation": cell_text,
-        "oversample": default_oversample(kernel, bandwidth=h, cell_size=cell),
+        "density_method": density_method,
+        "oversample": (
+            None
+            if density_method == "exact"
+            else default_oversample(kernel, bandwidth=h, cell_size=cell)
+        ),
         "incidents": n_rows,
         "incidents_located": n_located,
         "incidents_unlocated": n_rows - n_located,

@@ -230,21 +230,29 @@ def test_single_point_peak_is_the_analytic_constant():
     exact, count = kde_direct(grid, xy, bandwidth=h)
     assert exact.max() == pytest.approx(expected, rel=1e-12)
     assert count.max() == 1
-    # the FFT runs in single precision: rounding ~1e-7 of the peak
+    # the exact engine (the default for one point) to rounding
     density, count = kde_grid(grid, xy, bandwidth=h)
+    assert density.max() == pytest.approx(expected, rel=1e-12)
+    assert count.max() == 1
+    # the FFT runs in single precision: rounding ~1e-7 of the peak
+    density, count = kde_grid(grid, xy, bandwidth=h, oversample=3)
     assert density.max() == pytest.approx(expected, rel=1e-6)
     assert count.max() == 1
     # the QGIS bug (a quartic constant 7.25 times too large) would fail both
     assert abs(density.max() / (7.25 * expected) - 1) > 0.5
     surface = kde_surface(frame(xy), bandwidth=h, cell_size=cell)
-    assert surface.parameters["oversample"] == 3
-    assert np.nanmax(surface.kde_per_km2) == pytest.approx(expected, rel=1e-6)
+    assert surface.parameters["density_method"] == "exact"
+    assert surface.parameters["oversample"] is None
+    assert np.nanmax(surface.kde_per_km2) == pytest.approx(expected, rel=1e-12)
 
     sigma = 500.0  # oversample 1 with 100 m cells
     xy = np.array([[X0 + 50.0, Y0 + 50.0]])
     grid = single_point_grid("gaussian", sigma, 100.0, xy)
-    density, _ = kde_grid(grid, xy, bandwidth=sigma, kernel="gaussian")
-    assert density.max() == pytest.approx(1e6 / (2 * math.pi * sigma**2), rel=1e-6)
+    for oversample in (None, 1):  # exact, then binned + FFT
+        density, _ = kde_grid(
+            grid, xy, bandwidth=sigma, kernel="gaussian", oversample=oversample
+        )
+        assert density.max() == pytest.approx(1e6 / (2 * math.pi * sigma**2), rel=1e-6)
 
 
 def test_kde_direct_matches_a_hand_evaluation():
@@ -268,15 +276,67 @@ def test_kde_direct_matches_a_hand_evaluation():
         ("gaussian", 150.0, 50.0),
     ],
 )
-def test_fft_matches_direct_summation(clustered, kernel, h, cell):
+def test_fft_matches_direct_summation(clustered, kernel, h, cell, monkeypatch):
+    monkeypatch.setattr(density, "EXACT_DENSITY_BUDGET", 0)  # force binning + FFT
     surface = kde_surface(clustered, bandwidth=h, cell_size=cell, kernel=kernel)
+    assert surface.parameters["density_method"].startswith("binned")
+    assert surface.parameters["oversample"] >= 1
     xy = clustered.get_coordinates().to_numpy()
     exact, exact_count = kde_direct(surface.grid, xy, bandwidth=h, kernel=kernel)
     err = np.abs(surface.kde_per_km2 - exact).max() / exact.max()
-    assert err < 0.01, f"max error {err:.2%} of the peak"
+    assert 0 < err < 0.01, f"max error {err:.2%} of the peak"
     # police.uk-sized data: the count is exact
     assert surface.parameters["count_in_bandwidth_method"] == "exact"
     np.testing.assert_array_equal(surface.count_in_bandwidth, exact_count)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "h", "cell"),
+    [
+        ("quartic", 300.0, 100.0),
+        ("quartic", 200.0, 50.0),
+        ("quartic", 250.0, 75.0),
+        ("gaussian", 150.0, 50.0),
+    ],
+)
+def test_exact_engine_equals_direct_summation(clustered, kernel, h, cell):
+    """The default engine on police.uk-sized data: `kde_direct` to rounding,
+    with and without (fractional) weights."""
+    w = np.random.default_rng(11).uniform(0, 3, len(clustered))
+    xy = clustered.get_coordinates().to_numpy()
+    for weights in (None, w):
+        data = clustered if weights is None else clustered.assign(harm=weights)
+        surface = kde_surface(
+            data, bandwidth=h, cell_size=cell, kernel=kernel,
+            weight=None if weights is None else "harm",
+        )  # fmt: skip
+        assert surface.parameters["density_method"] == "exact"
+        assert surface.parameters["count_in_bandwidth_method"] == "exact"
+        exact, exact_count = kde_direct(
+            surface.grid, xy, bandwidth=h, kernel=kernel, weights=weights
+        )
+        np.testing.assert_allclose(
+            surface.kde_per_km2, exact, rtol=1e-9, atol=1e-9 * exact.max()
+        )
+        np.testing.assert_allclose(surface.count_in_bandwidth, exact_count, rtol=1e-12)
+
+
+def test_exact_engine_falls_back_to_fft_over_its_budget(snapped, monkeypatch):
+    """Over `EXACT_DENSITY_BUDGET` location-cell pairs the binned engine runs,
+    and the two agree within the documented binning bound."""
+    exact = kde_surface(snapped, bandwidth=300, cell_size=100)
+    assert exact.parameters["density_method"] == "exact"
+    pairs = exact.parameters["distinct_locations"] * (2 * 3 + 3) ** 2  # ceil(300/100)
+    monkeypatch.setattr(density, "EXACT_DENSITY_BUDGET", pairs - 1)
+    binned = kde_surface(snapped, bandwidth=300, cell_size=100)
+    assert binned.parameters["density_method"] == "binned (oversample 4) + FFT"
+    assert binned.parameters["oversample"] == 4
+    err = np.abs(binned.kde_per_km2 - exact.kde_per_km2).max()
+    assert 0 < err < 0.01 * np.nanmax(exact.kde_per_km2)
+    np.testing.assert_array_equal(binned.count_in_bandwidth, exact.count_in_bandwidth)
+    monkeypatch.setattr(density, "EXACT_DENSITY_BUDGET", pairs)
+    again = kde_surface(snapped, bandwidth=300, cell_size=100)
+    assert again.parameters["density_method"] == "exact"
 
 
 def test_binned_count_only_misplaces_points_near_the_circle(clustered, monkeypatch):
@@ -295,8 +355,9 @@ def test_binned_count_only_misplaces_points_near_the_circle(clustered, monkeypat
     assert (surface.count_in_bandwidth == np.rint(surface.count_in_bandwidth)).all()
 
 
-def test_binning_error_bound_on_snapped_data(snapped):
+def test_binning_error_bound_on_snapped_data(snapped, monkeypatch):
     """The documented bound: cells ≤ bandwidth/3 -> max error < 1 % of the peak."""
+    monkeypatch.setattr(density, "EXACT_DENSITY_BUDGET", 0)  # force binning + FFT
     # exact reference on the distinct snap points, weighted by their counts
     loc, counts = np.unique(
         snapped.get_coordinates().to_numpy(), axis=0, return_counts=True
