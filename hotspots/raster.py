@@ -209,14 +209,19 @@ def colour(
         [[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in colours], float
     )
     span = vmax - vmin if vmax > vmin else 1.0
-    t = np.clip((np.nan_to_num(image, nan=vmin) - vmin) / span, 0, 1) * (len(stops) - 1)
-    lo = np.floor(t).astype(int).clip(0, len(stops) - 2)
-    frac = (t - lo)[..., None]
-    rgb = stops[lo] * (1 - frac) + stops[lo + 1] * frac
-    a = np.where(np.isnan(image), 0.0, alpha)
+    # only the pixels drawn are coloured (most of a county image is sea, outside
+    # the area or near zero); the others stay (0, 0, 0, 0)
+    shown = ~np.isnan(image)
     if transparent_below is not None:
-        a = np.where(np.nan_to_num(image, nan=-np.inf) < transparent_below, 0.0, a)
-    return np.dstack([rgb, a * 255]).round().astype(np.uint8)
+        shown &= image >= transparent_below
+    t = np.clip((image[shown] - vmin) / span, 0, 1) * (len(stops) - 1)
+    lo = np.floor(t).astype(int).clip(0, len(stops) - 2)
+    frac = (t - lo)[:, None]
+    rgb = stops[lo] * (1 - frac) + stops[lo + 1] * frac
+    out = np.zeros((*image.shape, 4), dtype=np.uint8)
+    out[shown, :3] = rgb.round().astype(np.uint8)
+    out[shown, 3] = round(alpha * 255)
+    return out
 
 
 def categorical(

@@ -68,3 +68,31 @@ def test_web_mercator_image_takes_the_cell_under_each_pixel(monkeypatch):
     assert exact_bounds == bounds
     same = (image == exact) | (np.isnan(image) & np.isnan(exact))
     assert same.mean() > 0.999  # 0.013% differ here (centres < 2.5 cm off an edge)
+
+
+def test_colour_ramp_matches_a_hand_interpolation():
+    # two stops, black -> (200, 100, 50): value v in [0, 10] is v/10 of the way
+    image = np.array([[0.0, 2.5, 5.0], [10.0, 20.0, np.nan], [-3.0, 0.4, 7.5]])
+    rgba = raster.colour(
+        image, colours=["#000000", "#C86432"], vmin=0, vmax=10, alpha=0.5,
+        transparent_below=0.5,
+    )  # fmt: skip
+    assert rgba.dtype == np.uint8 and rgba.shape == (3, 3, 4)
+    for (r, c), v in {
+        (0, 1): 2.5,
+        (0, 2): 5.0,
+        (1, 0): 10.0,
+        (1, 1): 10.0,
+        (2, 2): 7.5,
+    }.items():
+        frac = min(v, 10.0) / 10
+        expected = [round(200 * frac), round(100 * frac), round(50 * frac), 128]
+        assert rgba[r, c].tolist() == expected, (r, c)
+    # NaN, under `transparent_below` (0, -3, 0.4): fully transparent
+    for r, c in [(1, 2), (0, 0), (2, 0), (2, 1)]:
+        assert rgba[r, c, 3] == 0, (r, c)
+    # three stops: the middle stop is hit exactly at the midpoint
+    mid = raster.colour(
+        np.array([[5.0]]), colours=["#000000", "#FF0000", "#FFFFFF"], vmin=0, vmax=10
+    )
+    assert mid[0, 0].tolist() == [255, 0, 0, 191]
