@@ -98,3 +98,52 @@ def test_unlocated_rows_are_ignored_and_input_untouched():
     assert out.loc[0, "incidents"] == 1
     pd.testing.assert_frame_equal(pd.DataFrame(inc), pd.DataFrame(before))
     assert list(polys.columns) == ["geometry"]
+
+
+def test_text_columns_equal_a_direct_count_per_hotspot():
+    # ties in the category counts, shared positions, missing categories and wards,
+    # an empty hotspot: every text column against a plain per-polygon computation
+    from collections import Counter
+
+    rng = np.random.default_rng(3)
+    n = 400
+    xy = rng.integers(0, 20, size=(n, 2)) * 100.0 + 50
+    months = rng.choice(["2023-01", "2023-02", "2024-01", "2024-03"], size=n).tolist()
+    cats = rng.choice(["Drugs", "Robbery", "Burglary", "Arson"], size=n).tolist()
+    wards = rng.choice(["W2", "W1", "W10"], size=n).tolist()
+    inc = _incidents(xy, months, categories=cats, wards=wards)
+    inc.loc[inc.index[:20], "category"] = None
+    inc.loc[inc.index[20:40], "ward_code"] = None
+    polys = gpd.GeoDataFrame(
+        geometry=[
+            box(0, 0, 600, 600),
+            box(1000, 0, 1300, 400),
+            box(-900, -900, -800, -800),
+        ],
+        crs="EPSG:27700",
+    )
+    out = describe_hotspots(
+        polys, inc, ward_names=pd.Series({"W1": "One", "W2": "Two"})
+    )
+    for i, poly in enumerate(polys.geometry):
+        inside = inc[inc.intersects(poly)]
+        counts = Counter(c for c in inside["category"] if isinstance(c, str))
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        total = sum(counts.values())
+        top = ", ".join(f"{c} {round(100 * (k / total))}%" for c, k in ranked)
+        assert out.loc[i, "top_categories"] == top
+        codes = sorted({w for w in inside["ward_code"] if isinstance(w, str)})
+        names = {"W1": "One", "W2": "Two"}
+        assert out.loc[i, "wards"] == ", ".join(names.get(c, c) for c in codes)
+        assert out.loc[i, "locations"] == len({(p.x, p.y) for p in inside.geometry})
+        shown = sorted(inside["month"].astype(str))
+        assert out.loc[i, "first_month"] == (shown[0] if shown else "")
+        assert out.loc[i, "last_month"] == (shown[-1] if shown else "")
+        assert out.loc[i, "months_active"] == len(set(shown))
+    assert out.loc[2, "incidents"] == 0
+    assert out.loc[2, "top_categories"] == ""
+    assert out.loc[2, "wards"] == ""
+    # equal counts: alphabetical
+    inc = _incidents([(1, 1)] * 5, ["2024-01"] * 5, categories=list("BACCD"))
+    out = describe_hotspots(polys, inc)
+    assert out.loc[0, "top_categories"] == "C 40%, A 20%, B 20%"
