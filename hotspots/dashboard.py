@@ -541,40 +541,52 @@ def _image(method: str, result: Any) -> tuple[str | None, Any, dict[str, Any]]:
 
 
 def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Distinct incident locations (never safeguarding rows) in WGS84."""
-    safe = incidents[
-        located(incidents) & (incidents["sensitivity"] != "safeguarding").to_numpy()
-    ]
-    if safe.empty:
-        return pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
-    xy = safe.geometry.get_coordinates()
-    frame = pd.DataFrame(
-        {"x": xy["x"].to_numpy(), "y": xy["y"].to_numpy(),
-         "label": safe["location_text"].fillna("").to_numpy()}
-    )  # fmt: skip
+    """Distinct incident locations (never safeguarding rows) in WGS84.
+
+    One row per location, ordered by x then y (British National Grid), with its
+    incidents and the label most often written there (ties: alphabetical).
+    Counted from integer codes (pandas groupbys over every incident took 0.25 s).
+    """
+    import shapely
+
+    empty = pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
+    keep = located(incidents) & (incidents["sensitivity"] != "safeguarding").to_numpy()
+    if not keep.any():
+        return empty
+    xy = shapely.get_coordinates(np.asarray(incidents.geometry.array)[keep])
     # decide before any per-location work (county-wide selections have 35,000)
-    if len(pd.unique(frame["x"].to_numpy() + 1j * frame["y"].to_numpy())) > MAX_POINTS:
-        return pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
-    counts = frame.groupby(["x", "y"], sort=True).size()
+    loc, where = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
+    if len(where) > MAX_POINTS:
+        return empty
+    order = np.lexsort((where.imag, where.real))
+    x, y = where.real[order], where.imag[order]
+    rank = np.empty(len(where), dtype=np.int64)
+    rank[order] = np.arange(len(where))
+    loc = rank[loc]  # locations numbered in x, then y order
+    # labels numbered in alphabetical order (missing = "")
+    codes, uniques = pd.factorize(incidents["location_text"])
+    values = [str(u) for u in uniques] + [""]  # code -1 -> the last
+    texts = sorted(set(values))
+    position = {v: i for i, v in enumerate(texts)}
+    to_text = np.array([position[v] for v in values], dtype=np.int64)
+    label = to_text[np.asarray(codes)[keep]]
+    n_labels = max(len(texts), 1)
+    pair, k = np.unique(loc * n_labels + label, return_counts=True)
+    at, label = np.divmod(pair, n_labels)
     # the label most often written at each location (ties: alphabetical)
-    labels = (
-        frame.groupby(["x", "y", "label"]).size().rename("k").reset_index()
-        .sort_values(["x", "y", "k", "label"], ascending=[True, True, False, True])
-        .drop_duplicates(["x", "y"])
-        .set_index(["x", "y"])["label"]
-    )  # fmt: skip
-    grouped = pd.DataFrame(
-        {"incidents": counts, "label": labels.reindex(counts.index)}
-    ).reset_index()
-    pts = gpd.GeoSeries.from_xy(grouped["x"], grouped["y"], crs=incidents.crs).to_crs(
-        WEB_CRS
-    )
+    order = np.lexsort((label, -k, at))
+    at, label = at[order], label[order]
+    first = np.ones(len(at), dtype=bool)
+    first[1:] = at[1:] != at[:-1]
+    shown = np.empty(len(where), dtype=object)
+    shown[at[first]] = np.asarray(texts, dtype=object)[label[first]]
+    web = gpd.GeoSeries.from_xy(x, y, crs=incidents.crs).to_crs(WEB_CRS)
     return pd.DataFrame(
         {
-            "lon": pts.x,
-            "lat": pts.y,
-            "incidents": grouped["incidents"],
-            "label": grouped["label"],
+            "lon": web.x.to_numpy(),
+            "lat": web.y.to_numpy(),
+            "incidents": np.bincount(loc, minlength=len(where)),
+            "label": shown,
         }
     )
 

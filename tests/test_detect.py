@@ -237,3 +237,50 @@ def test_cli_trends_writes_patterns(capsys, tmp_path):
         "new", "consecutive", "intensifying", "persistent", "diminishing",
         "sporadic", "oscillating", "historical", "former",
     }  # fmt: skip
+
+
+def test_dashboard_points_equal_a_direct_count_per_location():
+    # the map's incident locations: ties between labels, missing labels,
+    # safeguarding and unlocated rows, against a plain per-location count
+    from collections import Counter
+
+    from shapely import Point
+
+    from hotspots.crs import WEB_CRS
+    from hotspots.dashboard import _points
+
+    rng = np.random.default_rng(5)
+    n = 300
+    xy = 600_000 + rng.integers(0, 8, size=(n, 2)) * 25.0
+    inc = gpd.GeoDataFrame(
+        {
+            "sensitivity": rng.choice(["none", "safeguarding"], size=n, p=[0.8, 0.2]),
+            "location_text": pd.Series(
+                rng.choice(["On or near B", "On or near A", "Zed", None], size=n),
+                dtype="string",
+            ),
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], 150_000 + xy[:, 1]),
+        crs="EPSG:27700",
+    )
+    inc.loc[inc.index[:10], "geometry"] = Point()
+    out = _points(inc)
+    counts: dict[tuple[float, float], Counter] = {}
+    for geom, sens, text in zip(
+        inc.geometry, inc["sensitivity"], inc["location_text"], strict=True
+    ):
+        if geom.is_empty or sens == "safeguarding":
+            continue
+        counts.setdefault((geom.x, geom.y), Counter())[
+            text if isinstance(text, str) else ""
+        ] += 1
+    where = sorted(counts)
+    assert out["incidents"].tolist() == [sum(counts[p].values()) for p in where]
+    best = [min(counts[p].items(), key=lambda kv: (-kv[1], kv[0]))[0] for p in where]
+    assert out["label"].tolist() == best
+    assert any(
+        sorted(c.values())[-2:] == [c.most_common(1)[0][1]] * 2 for c in counts.values()
+    )
+    web = gpd.GeoSeries([Point(p) for p in where], crs="EPSG:27700").to_crs(WEB_CRS)
+    np.testing.assert_allclose(out["lon"], web.x)
+    np.testing.assert_allclose(out["lat"], web.y)
