@@ -757,3 +757,30 @@ def test_kde_grid_checks_its_inputs():
     density, count = kde_grid(grid, far, bandwidth=300)
     assert density.max() == 0
     assert count.max() == 0
+
+
+def test_hotspot_outlines_equal_the_union_of_their_cells():
+    # outlines are built from coordinates in one GEOS call: the same polygons
+    # (vertices, order, holes) as the union of each hotspot's cell boxes
+    from scipy import ndimage
+
+    rng = np.random.default_rng(4)
+    grid = grid_for((512_345.0, 150_000.0, 514_345.0, 151_500.0), cell_size=50.0)
+    selected = rng.random(grid.shape) < 0.6
+    labels, n = ndimage.label(selected)
+    rows, cols = np.nonzero(selected)
+    order = np.argsort(labels[rows, cols], kind="stable")
+    rows, cols = rows[order], cols[order]
+    cells = np.bincount(labels[rows, cols], minlength=n + 1)[1:]
+    got = density._dissolve_cells(grid, rows, cols, cells)
+    assert len(got) == n
+    holes = 0
+    for i in range(n):
+        mine = labels[rows, cols] == i + 1
+        x = grid.x0 + cols[mine] * grid.cell_size
+        y = grid.y0 + rows[mine] * grid.cell_size
+        boxes = shapely.box(x, y, x + grid.cell_size, y + grid.cell_size)
+        expected = shapely.coverage_union_all(boxes)
+        assert shapely.to_wkb(got[i]) == shapely.to_wkb(expected)
+        holes += len(getattr(expected, "interiors", []))
+    assert holes > 0
