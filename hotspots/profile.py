@@ -241,16 +241,25 @@ def describe_hotspots(
         raise HotspotsError(
             f"Hotspots are in {polygons.crs}, incidents in {incidents.crs}; they must match."
         )
-    pts = incidents[located(incidents)]
+    # positions of the located incidents: columns are read through them, one at
+    # a time, rather than copying every column of the frame
+    at = np.flatnonzero(located(incidents))
+    month_column = incidents["month"]
     months = (
-        sorted(set(months)) if months is not None else sorted(pts["month"].unique())
+        sorted(set(months))
+        if months is not None
+        else sorted(month_column.iloc[at].unique())
     )
     _, recent = recent_split(months)
     out = polygons.copy()
     n_poly = len(out)
-    ordinals = pd.PeriodIndex(pts["month"], freq="M").asi8
-    which = polygon_membership(pts, out) if membership is None else membership
-    if len(which) != len(pts):
+    ordinals = pd.PeriodIndex(month_column, freq="M").asi8[at]
+    which = (
+        polygon_membership(incidents.iloc[at], out)
+        if membership is None
+        else membership
+    )
+    if len(which) != len(at):
         raise ValueError("`membership` must have one entry per located incident.")
     rows = np.flatnonzero(which >= 0)
     # every statistic from integer codes and counts (np.bincount, np.unique): a
@@ -260,12 +269,12 @@ def describe_hotspots(
     n = np.bincount(member, minlength=n_poly)
     is_recent = np.isin(month, [p.ordinal for p in recent])
     r = np.bincount(member[is_recent], minlength=n_poly)
-    total = len(pts)
+    total = len(at)
     ratios, pvalues, labels = trend_tests(
         r, n, recent_months=len(recent), all_months=len(months)
     )
     if weight:
-        w = pts[weight].to_numpy(float)[rows]
+        w = incidents[weight].iloc[at[rows]].to_numpy(float)
         harm = (
             pd.Series(w).groupby(member).sum().reindex(range(n_poly), fill_value=0.0)
         ).to_numpy()
@@ -275,21 +284,34 @@ def describe_hotspots(
     data = {
         "incidents": n,
         "harm": harm,
-        "locations": _distinct_count(member, location_ids(pts)[rows], n_poly),
+        "locations": _distinct_count(
+            member, _position_ids(incidents, at[rows]), n_poly
+        ),
         "share": n / total if total else np.full(n_poly, np.nan),
-        "top_categories": _top_categories(member, pts["category"], rows, n_poly),
+        "top_categories": _top_categories(
+            member, incidents["category"], at[rows], n_poly
+        ),
         "months_active": months_active,
         "first_month": first,
         "last_month": last,
         "trend": labels,
         "trend_ratio": ratios,
         "trend_p": pvalues,
-        "wards": _names(member, pts["ward_code"], rows, n_poly, ward_names),
-        "districts": _names(member, pts["lad_code"], rows, n_poly, district_names),
+        "wards": _names(member, incidents["ward_code"], at[rows], n_poly, ward_names),
+        "districts": _names(
+            member, incidents["lad_code"], at[rows], n_poly, district_names
+        ),
     }
     for name, values in data.items():
         out[name] = pd.Series(values, index=out.index).astype(_COLUMNS[name])  # type: ignore[call-overload]
     return out
+
+
+def _position_ids(incidents: gpd.GeoDataFrame, rows: NDArray[np.intp]) -> np.ndarray:
+    """`location_ids` of the incidents at positions `rows` (all located)."""
+    xy = shapely.get_coordinates(np.asarray(incidents.geometry.array)[rows])
+    codes, _ = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
+    return np.asarray(codes)
 
 
 def _ranked_codes(
