@@ -13,7 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement, Template
+from branca.element import Element, MacroElement, Template
+from folium.elements import ElementAddToElement
 from folium.map import Layer
 from pandas.api.types import is_object_dtype, is_string_dtype
 
@@ -127,6 +128,23 @@ def _collection(frame: gpd.GeoDataFrame) -> dict[str, Any]:
     }
 
 
+def _collection_json(frame: gpd.GeoDataFrame) -> str:
+    """`_collection` of `frame` written as compact JSON text, for `_InlineGeoJson`.
+
+    The geometries stay as GEOS writes them (the same numbers `json` would
+    write): parsing them to write them again took 0.1 s of the county's map.
+    """
+    geometry = shapely.to_geojson(frame.geometry.to_numpy())
+    props = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
+    records = props.where(props.notna(), None).to_dict("records")
+    features = ",".join(
+        f'{{"id":{json.dumps(str(i))},"type":"Feature",'
+        f'"properties":{_compact_json(p)},"geometry":{g or "null"}}}'
+        for i, p, g in zip(frame.index, records, geometry, strict=True)
+    )
+    return f'{{"type":"FeatureCollection","features":[{features}]}}'
+
+
 def _escape(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """HTML-escape text columns: names and descriptions reach tooltips as HTML."""
     text = [
@@ -146,11 +164,6 @@ def _escape_value(value: object) -> str:
     )
 
 
-def _tooltip(frame: gpd.GeoDataFrame, fields: dict[str, str]) -> folium.GeoJsonTooltip:
-    present = [f for f in fields if f in frame]
-    return folium.GeoJsonTooltip(present, aliases=[fields[f] for f in present])
-
-
 def add_boundaries(
     m: folium.Map,
     districts: gpd.GeoDataFrame,
@@ -166,12 +179,12 @@ def add_boundaries(
     _add_wards(m, wards, ward_fields)
     district_fields = district_fields or {"lad_name": "District"}
     d = _escape(_web(districts))
-    folium.GeoJson(
-        _collection(d[[c for c in district_fields if c in d] + ["geometry"]]),
+    present = {f: label for f, label in district_fields.items() if f in d}
+    _InlineGeoJson(
+        _collection_json(d[[*present, "geometry"]]),
         name="Districts (Dec 2024)",
-        style_function=lambda _: {"color": "#1f3b73", "weight": 2.2, "fillOpacity": 0},
-        tooltip=_tooltip(d, district_fields),
-        show=True,
+        style={"color": "#1f3b73", "weight": 2.2, "fillOpacity": 0},
+        tooltip=present,
     ).add_to(m)
 
 
@@ -185,12 +198,13 @@ def _add_wards(
     """Ward outlines with tooltips; ``web=True``: `wards` went through `_web`."""
     ward_fields = ward_fields or {"ward_name": "Ward", "lad_name": "District"}
     w = _escape(wards if web else _web(wards))
-    folium.GeoJson(
-        _collection(w[[c for c in ward_fields if c in w] + ["geometry"]]),
+    present = {f: label for f, label in ward_fields.items() if f in w}
+    _InlineGeoJson(
+        _collection_json(w[[*present, "geometry"]]),
         name="Wards (May 2024)",
-        style_function=lambda _: {"color": "#555555", "weight": 0.7, "fillOpacity": 0},
-        highlight_function=lambda _: {"weight": 2.5, "color": "#000000"},
-        tooltip=_tooltip(w, ward_fields),
+        style={"color": "#555555", "weight": 0.7, "fillOpacity": 0},
+        highlight={"weight": 2.5, "color": "#000000"},
+        tooltip=present,
     ).add_to(m)
 
 
@@ -346,6 +360,196 @@ def add_static_layer(
     ).add_to(m)  # fmt: skip
 
 
+class _Raw(Element):
+    """Text added to a figure as it is: never compiled as a Jinja template.
+
+    branca wraps every rendered script in ``Element(text)``, which compiles the
+    text (with a layer's data, hundreds of kB) as a template.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Raw"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+#: folium's GeoJsonTooltip and GeoJsonPopup styles (their class names are kept).
+_TABLE_CSS = """
+    <style>
+        .foliumtooltip table, .foliumpopup table { margin: auto; }
+        .foliumpopup { margin: auto; }
+        .foliumtooltip tr, .foliumpopup tr { text-align: left; }
+        .foliumtooltip th, .foliumpopup th { padding: 2px; padding-right: 8px; }
+    </style>
+"""
+
+
+def _script_json(data: Any) -> str:
+    """`data` (or its JSON text) as compact JSON that can sit in a ``<script>``.
+
+    Every ``<`` is written ``\u003c`` (the same string to `JSON.parse`), so no
+    ``</script>`` or ``<!--`` can end or confuse the element; text is already
+    HTML-escaped. Non-finite numbers, which JSON cannot carry, become null.
+    """
+    text = data if isinstance(data, str) else _compact_json(data)
+    return text.replace("<", "\\u003c")
+
+
+def _compact_json(data: Any) -> str:
+    """`data` as compact JSON; non-finite numbers (not JSON) become null."""
+    try:
+        return json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(data), separators=(",", ":"), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class _InlineGeoJson(Layer):
+    """A GeoJSON layer whose data travels in the page's HTML, not in its script.
+
+    The data (a FeatureCollection, or its JSON text from `_collection_json`) is
+    written once (`_script_json`) into
+    ``<script type="application/json" id=...>`` in the figure's HTML part (the
+    body, before the map's script, in folium's pages and in streamlit-folium's
+    frame alike) and parsed there by the layer's small script. folium's GeoJson
+    puts the data in the script, where branca compiles it as a Jinja template and
+    streamlit-folium renders and scans it again (0.6 s for the county's map).
+
+    Every feature gets `style` (and `highlight` while the pointer is over it);
+    `tooltip` and `popup` (property -> label, or None) are tables like folium's
+    GeoJsonTooltip (sticky) and GeoJsonPopup (numbers in the browser's locale);
+    with `marker` (circle marker options) points are circle markers of radius
+    ``3 + min(8, sqrt(n))`` for their ``n`` property. Listed in the layer control.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function() {
+            var source = document.getElementById({{ this.data_id|tojson }});
+            var data = source ? JSON.parse(source.textContent) : null;
+            var style = {{ this.style|tojson }};
+            var highlight = {{ this.highlight|tojson }};
+            var tooltip = {{ this.tooltip|tojson }};
+            var popup = {{ this.popup|tojson }};
+            var marker = {{ this.marker|tojson }};
+            function cell(v) {
+                if (v === null || v === undefined) { return ''; }
+                return typeof v === 'object' ? JSON.stringify(v) : v;
+            }
+            function table(fields, locale) {
+                return function(l) {
+                    var p = l.feature.properties;
+                    return '<table>' + fields.map(function(kv) {
+                        var v = cell(p[kv[0]]);
+                        return '<tr><th>' + kv[1] + '</th><td>'
+                            + (locale ? v.toLocaleString() : v) + '</td></tr>';
+                    }).join('') + '</table>';
+                };
+            }
+            var layer = L.geoJson(null, {
+                style: style ? function() { return style; } : undefined,
+                pointToLayer: marker ? function(f, latlng) {
+                    return L.circleMarker(latlng, Object.assign({}, marker,
+                        {radius: 3 + Math.min(8, Math.sqrt(f.properties.n))}));
+                } : undefined,
+                onEachFeature: highlight ? function(f, l) {
+                    l.on({
+                        mouseout: function(e) { layer.resetStyle(e.target); },
+                        mouseover: function(e) { e.target.setStyle(highlight); }
+                    });
+                } : undefined
+            });
+            if (tooltip) {
+                layer.bindTooltip(table(tooltip, false),
+                    {sticky: true, className: 'foliumtooltip'});
+            }
+            if (popup) {
+                layer.bindPopup(table(popup, true), {className: 'foliumpopup'});
+            }
+            if (data) { layer.addData(data); }
+            return layer;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict[str, Any] | str,
+        *,
+        name: str,
+        style: dict[str, Any] | None = None,
+        highlight: dict[str, Any] | None = None,
+        tooltip: Mapping[str, str] | None = None,
+        popup: Mapping[str, str] | None = None,
+        marker: dict[str, Any] | None = None,
+        show: bool = True,
+    ):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "InlineGeoJson"
+        self.data_json = _script_json(data)
+        digest = hashlib.sha256(self.data_json.encode()).hexdigest()[:16]
+        # hyphens: streamlit-folium rewrites `_[a-z0-9]+` names in the script
+        self.data_id = f"hotspots-geojson-{digest}"
+        self.style = style
+        self.highlight = highlight
+        self.tooltip = _fields(tooltip)
+        self.popup = _fields(popup)
+        self.marker = marker
+
+    def render(self, **kwargs: Any):
+        """Add the data to the figure's HTML and the script to its script, raw.
+
+        As `Layer.render` (which adds a shown layer to the map), but the texts
+        are added as they are: branca would compile both as Jinja templates.
+        """
+        parent = self._parent
+        assert parent is not None, "add the layer to a map first"
+        if self.show:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(),
+                    element_parent_name=parent.get_name(),
+                ),
+                name=self.get_name() + "_add",
+            )
+        figure = self.get_root()
+        assert isinstance(figure, folium.Figure), "render the map's figure"
+        if self.tooltip or self.popup:
+            figure.header.add_child(_Raw(_TABLE_CSS), name="inline_geojson_css")
+        figure.html.add_child(
+            _Raw(
+                f'\n<script type="application/json" id="{self.data_id}">'
+                f"{self.data_json}</script>\n"
+            ),
+            name=self.get_name(),
+        )
+        script = self._template.module.script(self, kwargs)
+        figure.script.add_child(_Raw(script), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+def _fields(fields: Mapping[str, str] | None) -> list[list[str]] | None:
+    """Property -> label as [property, HTML-escaped label] pairs (None: no table)."""
+    if not fields:
+        return None
+    return [[k, html.escape(v)] for k, v in fields.items()]
+
+
 def add_image(
     m: folium.Map,
     url: str,
@@ -379,21 +583,19 @@ def add_hotspots(
     if polygons.empty:
         return
     p = _escape(_web(polygons))
-    present = [f for f in fields if f in p]
-    folium.GeoJson(
-        _collection(p[[*present, "geometry"]]),
+    present = {f: label for f, label in fields.items() if f in p}
+    _InlineGeoJson(
+        _collection_json(p[[*present, "geometry"]]),
         name=name,
-        style_function=lambda _: {
+        style={
             "color": HOTSPOT_OUTLINE,
             "weight": 2.5,
             "fillColor": HOTSPOT_OUTLINE,
             "fillOpacity": 0.08,
         },
-        highlight_function=lambda _: {"weight": 4, "fillOpacity": 0.2},
-        tooltip=folium.GeoJsonTooltip(
-            present[:2], aliases=[fields[f] for f in present[:2]]
-        ),
-        popup=folium.GeoJsonPopup(present, aliases=[fields[f] for f in present]),
+        highlight={"weight": 4, "fillOpacity": 0.2},
+        tooltip=dict(list(present.items())[:2]),
+        popup=present,
     ).add_to(m)
 
 
@@ -461,7 +663,7 @@ class _ZoomGate(MacroElement):
         """
     )
 
-    def __init__(self, layer: folium.FeatureGroup, min_zoom: int):
+    def __init__(self, layer: Layer, min_zoom: int):
         super().__init__()
         self.layer_name = layer.get_name()
         self.min_zoom = int(min_zoom)
@@ -478,9 +680,6 @@ def add_points(
     `locations` must already exclude safeguarding incidents: this function draws
     whatever it is given.
     """
-    group = folium.FeatureGroup(
-        name=f"Incident locations (zoom {min_zoom}+)", show=False
-    )
     features = [
         {
             "type": "Feature",
@@ -495,16 +694,25 @@ def add_points(
             strict=True,
         )
     ]
-    folium.GeoJson(
+    # circle markers of radius 3 + min(8, sqrt(n)), outlined (as folium's
+    # CircleMarker(radius=4, color="#333333", weight=1, fill_opacity=0.7) drew them)
+    layer = _InlineGeoJson(
         {"type": "FeatureCollection", "features": features},
-        marker=folium.CircleMarker(
-            radius=4, color="#333333", weight=1, fill_opacity=0.7
-        ),
-        style_function=lambda f: {"radius": 3 + min(8, f["properties"]["n"] ** 0.5)},
-        tooltip=folium.GeoJsonTooltip(["label", "n"], aliases=["Where", "Incidents"]),
-    ).add_to(group)
-    group.add_to(m)
-    m.add_child(_ZoomGate(group, min_zoom))
+        name=f"Incident locations (zoom {min_zoom}+)",
+        show=False,
+        marker={
+            "stroke": True,
+            "color": "#333333",
+            "weight": 1,
+            "opacity": 1.0,
+            "fill": False,
+            "fillColor": "#333333",
+            "fillOpacity": 0.7,
+        },
+        tooltip={"label": "Where", "n": "Incidents"},
+    )
+    layer.add_to(m)
+    m.add_child(_ZoomGate(layer, min_zoom))
 
 
 class _Legend(MacroElement):

@@ -122,6 +122,13 @@ def test_map_with_boundaries_hotspots_and_legend(page):
         assert name in layers
     assert frame.locator("canvas").count() >= 1  # vector layers draw on a canvas
     assert int(_metric(page, "Hotspots").replace(",", "")) > 0
+    # wards and hotspots read their features from JSON in the frame's HTML
+    features = frame.locator(".leaflet-container").evaluate(
+        "() => { const n = []; window.map.eachLayer(l => {"
+        " if (l instanceof L.GeoJSON) { n.push(l.getLayers().length); } });"
+        " return n; }"
+    )
+    assert len([n for n in features if n > 0]) >= 2, features
     _shot(page, "1-start-kde")
 
 

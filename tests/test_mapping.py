@@ -1,0 +1,231 @@
+"""The dashboard map's data layers: data in the page's HTML, features and tables kept."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from types import SimpleNamespace
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from hotspots import mapping
+from hotspots.dashboard import load_reference
+
+THANET = "E07000114"
+DATA_BLOCK = re.compile(
+    r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.DOTALL
+)
+HOSTILE = "</script><script>alert(1)</script><!--"
+
+
+@pytest.fixture(scope="module")
+def ref() -> Any:
+    return load_reference()
+
+
+@pytest.fixture(scope="module")
+def drawn(ref: Any) -> dict[str, Any]:
+    """A Thanet dashboard map: its inputs, its page and streamlit-folium's parts."""
+    import streamlit_folium as sf
+
+    wards = ref.wards[ref.wards["lad_code"] == THANET]
+    stats = pd.DataFrame(
+        {
+            "ward_code": wards["ward_code"].to_numpy(),
+            "incidents": range(len(wards)),
+            "rate_per_1000": [1.25 * i for i in range(len(wards))],
+            "change_pct": [float("nan"), *[10.0] * (len(wards) - 1)],
+        }
+    )
+    hotspots = gpd.GeoDataFrame(
+        {
+            "hotspot_id": [1, 2],
+            "incidents": [1234, 56],
+            "top_categories": [HOSTILE, "Drugs 100%"],
+            "months_active": [4, 2],
+            "trend": ["rising", "too few to tell"],
+            "wards": ["Cliftonville West", "Central Harbour"],
+            "area_km2": [0.31, float("nan")],
+        },
+        geometry=[
+            box(635_000, 170_500, 635_600, 171_000),
+            box(637_500, 165_000, 638_000, 165_400),
+        ],
+        crs="EPSG:27700",
+    )
+    points = pd.DataFrame(
+        {
+            "lon": [1.3843, 1.4159],
+            "lat": [51.3914, 51.3595],
+            "incidents": [37, 4],
+            "label": ["On or near Odell House", HOSTILE],
+        }
+    )
+    result = SimpleNamespace(
+        method="kde",
+        image_url=None,
+        image_bounds=None,
+        hotspots=hotspots,
+        points=points,
+        legend={"kind": "density", "vmax": 10.0, "title": "Incidents per km²"},
+    )
+    m = mapping.dashboard_map(
+        result,
+        ref,
+        stats,
+        basemap="none",
+        districts=[THANET],
+        static_urls={"districts": "/d.geojson", "schools": "/s.geojson"},
+    )
+    page = m.get_root().render()
+    # what app.folium_component sends the browser (streamlit-folium 0.27)
+    html = sf._get_html(m)
+    script = sf._get_map_string(m)
+    return {
+        "wards": wards,
+        "stats": stats,
+        "hotspots": hotspots,
+        "points": points,
+        "page": page,
+        "html": html,
+        "script": script,
+    }
+
+
+def _blocks(text: str) -> dict[str, dict[str, Any]]:
+    return {i: json.loads(body) for i, body in DATA_BLOCK.findall(text)}
+
+
+def _layer_script(script: str, data_id: str) -> str:
+    """The layer's own script: from its data id to the next layer."""
+    start = script.index(json.dumps(data_id))
+    return script[start : start + 4000]
+
+
+def test_layer_data_sits_in_the_html_part_not_in_the_script(drawn):
+    blocks = _blocks(drawn["html"])
+    assert len(blocks) == 3  # wards, hotspots, incident points
+    for data_id in blocks:
+        assert data_id in drawn["script"]  # the layer's script reads its block
+    assert "FeatureCollection" not in drawn["script"]
+    for name in drawn["wards"]["ward_name"]:
+        assert json.dumps(name)[1:-1] not in drawn["script"]
+    # in a folium page (exports, notebooks) the data comes before the map's script
+    page = drawn["page"]
+    assert _blocks(page).keys() == blocks.keys()
+    last_block = max(page.index(i) for i in blocks)
+    assert last_block < page.index("L.map(")
+
+
+def test_every_ward_with_its_tooltip_fields(drawn):
+    blocks = list(_blocks(drawn["html"]).items())
+    data_id, wards = blocks[0]
+    props = [f["properties"] for f in wards["features"]]
+    assert sorted(p["ward_name"] for p in props) == sorted(
+        drawn["wards"]["ward_name"].map(mapping._escape_value)
+    )
+    stats = drawn["stats"].merge(drawn["wards"][["ward_code", "ward_name"]])
+    by_name = {p["ward_name"]: p for p in props}
+    for row in stats.itertuples():
+        shown = by_name[mapping._escape_value(row.ward_name)]
+        assert shown["lad_name"] == "Thanet"
+        assert shown["incidents"] == row.incidents
+        assert shown["rate_per_1000"] == round(row.rate_per_1000, 1)
+        expected = "n/a" if math.isnan(row.change_pct) else f"{row.change_pct:+.0f}%"
+        assert shown["change_pct"] == expected
+    layer = _layer_script(drawn["script"], data_id)
+    tooltip = [
+        ["ward_name", "Ward"],
+        ["lad_name", "District"],
+        ["incidents", "Incidents"],
+        ["rate_per_1000", "Per 1,000 residents"],
+        ["change_pct", "Change on previous period"],
+    ]
+    assert f"var tooltip = {json.dumps(tooltip)};" in layer
+    assert "var popup = null;" in layer
+
+
+def test_every_hotspot_with_its_tooltip_and_popup(drawn):
+    data_id, hotspots = list(_blocks(drawn["html"]).items())[1]
+    props = {
+        f["properties"]["hotspot_id"]: f["properties"] for f in hotspots["features"]
+    }
+    assert sorted(props) == [1, 2]
+    assert props[1]["incidents"] == 1234
+    assert props[1]["wards"] == "Cliftonville West"
+    assert props[2]["area_km2"] is None  # a missing value, not NaN (invalid JSON)
+    # text reaches the tables' innerHTML HTML-escaped: no markup of its own
+    assert props[1]["top_categories"].startswith("&lt;/script&gt;&lt;script&gt;")
+    layer = _layer_script(drawn["script"], data_id)
+    assert 'var tooltip = [["hotspot_id", "Hotspot"], ["incidents", "Incidents"]];' in (
+        layer
+    )
+    for field, label in [
+        ("top_categories", "Top categories"),
+        ("months_active", "Months active"),
+        ("trend", "Trend"),
+        ("wards", "Wards"),
+        ("area_km2", "Area (km\\u00b2)"),
+    ]:
+        assert f'["{field}", "{label}"]' in layer.split("var popup = ")[1]
+
+
+def test_incident_points_are_a_zoom_gated_layer(drawn):
+    data_id, points = list(_blocks(drawn["html"]).items())[2]
+    assert [f["properties"]["n"] for f in points["features"]] == [37, 4]
+    assert points["features"][1]["properties"]["label"].startswith("&lt;/script&gt;")
+    coords = [f["geometry"]["coordinates"] for f in points["features"]]
+    assert coords == [[1.3843, 51.3914], [1.4159, 51.3595]]
+    script = drawn["script"]
+    name = re.search(r"var (\w+) = \(function\(\) \{\s*var source = [^;]*"
+                     + re.escape(json.dumps(data_id)), script)  # fmt: skip
+    assert name is not None
+    layer = name.group(1)
+    assert f"{layer}.addTo(" not in script  # hidden until zoomed in
+    assert f"var layer = {layer};" in script  # the zoom gate
+    assert "map.getZoom() >= 15" in script
+
+
+def test_layer_control_lists_the_layers_in_drawing_order(drawn):
+    script = drawn["script"]
+    control = script[script.index("overlays :") :]
+    names = [
+        "Wards (May 2024)",
+        "Districts (Dec 2024)",
+        "Hotspots",
+        "Schools, PRUs and alternative provision",
+        "Incident locations (zoom 15+)",
+    ]
+    at = [control.index(json.dumps(n)) for n in names]
+    assert at == sorted(at)
+    drawn_at = [script.index(f"var {v} = ") for v in _overlay_vars(control)]
+    assert drawn_at == sorted(drawn_at)
+
+
+def _overlay_vars(control: str) -> list[str]:
+    body = control[: control.index("}")]
+    return re.findall(r'"[^"]+" : (\w+),', body)
+
+
+def test_no_hostile_text_can_end_a_data_block():
+    text = mapping._script_json({"a": HOSTILE, "b": float("nan"), "c": [math.inf]})
+    assert "<" not in text
+    assert json.loads(text) == {"a": HOSTILE, "b": None, "c": [None]}
+
+
+def test_plan_and_pspo_maps_keep_their_boundary_tooltips(ref):
+    m = mapping.pspo_map(ref, basemap="none", districts=[THANET])
+    page = m.get_root().render()
+    blocks = list(_blocks(page).values())
+    assert len(blocks) == 2  # wards, districts
+    names = {f["properties"].get("ward_name") for f in blocks[0]["features"]}
+    thanet = ref.wards[ref.wards["lad_code"] == THANET]["ward_name"]
+    assert names == set(thanet.map(mapping._escape_value))
+    assert [f["properties"] for f in blocks[1]["features"]] == [{"lad_name": "Thanet"}]
+    assert '"Wards (May 2024)"' in page
+    assert '"Districts (Dec 2024)"' in page
