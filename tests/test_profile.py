@@ -147,3 +147,32 @@ def test_text_columns_equal_a_direct_count_per_hotspot():
     inc = _incidents([(1, 1)] * 5, ["2024-01"] * 5, categories=list("BACCD"))
     out = describe_hotspots(polys, inc)
     assert out.loc[0, "top_categories"] == "C 40%, A 20%, B 20%"
+
+
+def test_membership_is_the_first_polygon_touched():
+    # points on shared edges, corners and holes of overlapping polygons: the
+    # lowest position among the polygons each point intersects (-1 if none)
+    from shapely import Point
+
+    from hotspots.profile import polygon_membership
+
+    ring = box(0, 0, 300, 300).difference(box(100, 100, 200, 200))
+    polys = gpd.GeoDataFrame(
+        geometry=[
+            box(300, 0, 400, 100),
+            ring,
+            box(150, 150, 350, 250),
+            box(0, 0, 50, 50),
+        ],
+        crs="EPSG:27700",
+    )
+    k = np.arange(0, 451, 25.0)
+    xy = np.array([(x, y) for x in k for y in k] * 2)  # repeated positions too
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*xy.T), crs="EPSG:27700")
+    got = polygon_membership(pts, polys)
+    expected = [
+        next((i for i, g in enumerate(polys.geometry) if g.intersects(Point(p))), -1)
+        for p in xy
+    ]
+    assert got.tolist() == expected
+    assert set(expected) == {-1, 0, 1, 2}
