@@ -565,8 +565,13 @@ def _kde_exact(
         counts.append(np.where(d2k <= h2, wk, 0.0))
     flat = np.concatenate(cells)
     n = grid.nx * grid.ny
-    density = np.bincount(flat, np.concatenate(values), minlength=n) * 1e6
-    count = np.bincount(flat, np.concatenate(counts), minlength=n)
+    density = np.bincount(flat, np.concatenate(values), minlength=n).astype(
+        np.float64, copy=False
+    )
+    count = np.bincount(flat, np.concatenate(counts), minlength=n).astype(
+        np.float64, copy=False
+    )
+    density *= 1e6
     return density.reshape(grid.shape), count.reshape(grid.shape), "exact", "exact"
 
 

@@ -77,7 +77,8 @@ def test_colour_ramp_matches_a_hand_interpolation():
         image, colours=["#000000", "#C86432"], vmin=0, vmax=10, alpha=0.5,
         transparent_below=0.5,
     )  # fmt: skip
-    assert rgba.dtype == np.uint8 and rgba.shape == (3, 3, 4)
+    assert rgba.dtype == np.uint8
+    assert rgba.shape == (3, 3, 4)
     for (r, c), v in {
         (0, 1): 2.5,
         (0, 2): 5.0,
