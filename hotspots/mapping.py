@@ -582,10 +582,11 @@ def add_hotspots(
     """Hotspot outlines with a popup of their statistics (fields: column -> label)."""
     if polygons.empty:
         return
-    p = _escape(_web(polygons))
-    present = {f: label for f, label in fields.items() if f in p}
+    present = {f: label for f, label in fields.items() if f in polygons}
+    # only the columns shown are simplified, reprojected and escaped
+    p = _escape(_web(polygons[[*present, polygons.geometry.name]]))
     _InlineGeoJson(
-        _collection_json(p[[*present, "geometry"]]),
+        _collection_json(p),
         name=name,
         style={
             "color": HOTSPOT_OUTLINE,
