@@ -820,8 +820,21 @@ def monthly_by_theme(selected: pd.DataFrame) -> pd.DataFrame:
 
 
 def category_mix(selected: pd.DataFrame, *, top: int = 12) -> pd.DataFrame:
-    """The most frequent categories with their share."""
-    counts = selected["category"].astype(str).value_counts()
+    """The most frequent categories with their share (ties: first seen first).
+
+    ``selected["category"].astype(str).value_counts()``, counted on integer
+    codes: converting every row to text took 0.05 s on the county.
+    """
+    codes, uniques = pd.factorize(selected["category"])  # in order of first sight
+    seen = codes >= 0
+    counts = pd.Series(
+        np.bincount(codes[seen], minlength=len(uniques)),
+        index=pd.Index([str(u) for u in uniques], dtype=str, name="category"),
+        name="count",
+    )
+    if counts.index.has_duplicates:  # distinct values with the same text
+        counts = counts.groupby(level=0, sort=False).sum()
+    counts = counts.sort_values(ascending=False, kind="stable")
     out = counts.head(top).rename_axis("category").rename("incidents").reset_index()
     out["share"] = out["incidents"] / max(1, int(counts.sum()))
     return out

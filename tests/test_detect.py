@@ -284,3 +284,21 @@ def test_dashboard_points_equal_a_direct_count_per_location():
     web = gpd.GeoSeries([Point(p) for p in where], crs="EPSG:27700").to_crs(WEB_CRS)
     np.testing.assert_allclose(out["lon"], web.x)
     np.testing.assert_allclose(out["lat"], web.y)
+
+
+def test_dashboard_category_mix_equals_a_direct_count():
+    # most frequent first, ties in order of first appearance, missing left out
+    from hotspots.dashboard import category_mix
+
+    rng = np.random.default_rng(6)
+    values = rng.choice(["Drugs", "Arson", "Theft", "Robbery", None], size=200).tolist()
+    selected = pd.DataFrame({"category": pd.Series(values, dtype="category")})
+    out = category_mix(selected, top=3)
+    seen = [v for v in values if v is not None]
+    first = {v: seen.index(v) for v in set(seen)}
+    ranked = sorted(first, key=lambda v: (-seen.count(v), first[v]))[:3]
+    assert out["category"].tolist() == ranked
+    assert out["incidents"].tolist() == [seen.count(v) for v in ranked]
+    assert out["share"].tolist() == [seen.count(v) / len(seen) for v in ranked]
+    ties = category_mix(pd.DataFrame({"category": ["b", "a", "a", "b", "c"]}))
+    assert ties["category"].tolist() == ["b", "a", "c"]
