@@ -550,13 +550,20 @@ def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     import shapely
 
     empty = pd.DataFrame(columns=["lon", "lat", "incidents", "label"])
-    keep = located(incidents) & (incidents["sensitivity"] != "safeguarding").to_numpy()
-    if not keep.any():
+
+    def positions(rows: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
+        keep = located(rows) & (rows["sensitivity"] != "safeguarding").to_numpy()
+        xy = shapely.get_coordinates(np.asarray(rows.geometry.array)[keep])
+        loc, where = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
+        return keep, loc, where
+
+    # decide before any per-location work (county-wide selections have 35,000),
+    # on the first rows when they already hold too many
+    first = incidents.iloc[: 4 * MAX_POINTS]
+    if len(first) < len(incidents) and len(positions(first)[2]) > MAX_POINTS:
         return empty
-    xy = shapely.get_coordinates(np.asarray(incidents.geometry.array)[keep])
-    # decide before any per-location work (county-wide selections have 35,000)
-    loc, where = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
-    if len(where) > MAX_POINTS:
+    keep, loc, where = positions(incidents)
+    if not keep.any() or len(where) > MAX_POINTS:
         return empty
     order = np.lexsort((where.imag, where.real))
     x, y = where.real[order], where.imag[order]

@@ -425,12 +425,15 @@ def _names(
 ) -> NDArray[np.object_]:
     """The distinct codes of each polygon in code order, as names, joined by ", "."""
     codes, distinct = _ranked_codes(values, rows)
-    shown = (
-        [str(lookup.get(c, c)) for c in distinct] if lookup is not None else distinct
-    )
     poly, code, _ = _pairs(member, codes, len(distinct))
-    out = np.full(n_poly, "", dtype=object)
     code_list = code.tolist()
+    shown: dict[int, Any] = {
+        c: str(lookup.get(distinct[c], distinct[c]))
+        if lookup is not None
+        else distinct[c]
+        for c in set(code_list)  # only the codes inside hotspots are looked up
+    }
+    out = np.full(n_poly, "", dtype=object)
     for p, lo, hi in _groups(poly):
         out[p] = ", ".join([shown[c] for c in code_list[lo:hi]])
     return out
