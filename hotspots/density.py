@@ -1425,8 +1425,8 @@ def surface_hotspots(
             "use the incidents the surface was made from."
         )
     thr, text, info = _threshold(surface, coverage, k_mean, min_density)
-    dens = np.where(surface.mask, surface.kde_per_km2, -np.inf)
-    selected = (dens >= thr) & (dens > 0)
+    dens = surface.kde_per_km2
+    selected = surface.mask & (dens >= thr) & (dens > 0)  # never outside the area
     labels, n = ndimage.label(selected)
     parameters = {**surface.parameters, **info, "threshold": text}
     parameters["threshold_kde_per_km2"] = thr
