@@ -615,7 +615,8 @@ def run_method(
         raise HotspotsError(
             "No incidents match this selection. Widen the months, themes or areas."
         )
-    if not located(incidents).any():
+    pts = located(incidents)
+    if not pts.any():
         raise HotspotsError("None of the selected incidents has a location to map.")
     area = study_area(list(districts) if districts else None)
     weight = "weight" if harm else None
@@ -635,7 +636,6 @@ def run_method(
     ]
     if "threshold" in found.parameters:
         explanations.append(f"Hotspots: {found.parameters['threshold']}.")
-    pts = located(incidents)
     # the hotspot of each incident, as detect counted it (no second spatial join)
     member = found.membership
     if member is None:
