@@ -557,10 +557,10 @@ def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
         loc, where = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
         return keep, loc, where
 
-    # decide before any per-location work (county-wide selections have 35,000),
-    # on the first rows when they already hold too many
-    first = incidents.iloc[: 4 * MAX_POINTS]
-    if len(first) < len(incidents) and len(positions(first)[2]) > MAX_POINTS:
+    # decide before any per-location work (county-wide selections have 35,000);
+    # in a large selection, on its first rows when they already hold too many
+    large = len(incidents) > 8 * MAX_POINTS
+    if large and len(positions(incidents.iloc[: 4 * MAX_POINTS])[2]) > MAX_POINTS:
         return empty
     keep, loc, where = positions(incidents)
     if not keep.any() or len(where) > MAX_POINTS:
