@@ -327,7 +327,8 @@ def _ranked_codes(
     sorts text too), not every row.
     """
     codes, uniques = pd.factorize(values)
-    keys = [str(u) for u in uniques] if text else list(uniques)
+    distinct = np.asarray(uniques, dtype=object).tolist()  # not one by one
+    keys = [str(u) for u in distinct] if text else distinct
     ordered = sorted(set(keys))
     position = {v: i for i, v in enumerate(ordered)}
     rank = np.array([position[v] for v in keys] + [-1], dtype=np.int64)
@@ -427,12 +428,12 @@ def _names(
     codes, distinct = _ranked_codes(values, rows)
     poly, code, _ = _pairs(member, codes, len(distinct))
     code_list = code.tolist()
-    shown: dict[int, Any] = {
-        c: str(lookup.get(distinct[c], distinct[c]))
-        if lookup is not None
-        else distinct[c]
-        for c in set(code_list)  # only the codes inside hotspots are looked up
-    }
+    # only the codes inside hotspots are looked up (in a dict: Series.get is slow)
+    if lookup is None:
+        shown = {c: distinct[c] for c in set(code_list)}
+    else:
+        get = lookup.to_dict().get if lookup.index.is_unique else lookup.get
+        shown = {c: str(get(distinct[c], distinct[c])) for c in set(code_list)}
     out = np.full(n_poly, "", dtype=object)
     for p, lo, hi in _groups(poly):
         out[p] = ", ".join([shown[c] for c in code_list[lo:hi]])
