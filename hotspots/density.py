@@ -123,7 +123,6 @@ from hotspots.grid import (
     cells_frame,
     grid_for,
     located,
-    point_xy,
 )
 
 __all__ = [
@@ -1442,7 +1441,8 @@ def surface_hotspots(
 
     grid = surface.grid
     has = located(points)
-    xy = point_xy(points)
+    # as `point_xy`, without finding the located rows a second time
+    xy = shapely.get_coordinates(np.asarray(points.geometry.array)[has])
     weight = surface.parameters.get("weight")
     col = weight if weight is not None else "weight"
     if col in points.columns:
