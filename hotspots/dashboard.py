@@ -572,7 +572,7 @@ def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     loc = rank[loc]  # locations numbered in x, then y order
     # labels numbered in alphabetical order (missing = "")
     codes, uniques = pd.factorize(incidents["location_text"])
-    values = [str(u) for u in uniques] + [""]  # code -1 -> the last
+    values = [str(u) for u in np.asarray(uniques, dtype=object)] + [""]  # -1: ""
     texts = sorted(set(values))
     position = {v: i for i, v in enumerate(texts)}
     to_text = np.array([position[v] for v in values], dtype=np.int64)
