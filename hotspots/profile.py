@@ -363,14 +363,13 @@ def _month_span(
     first = np.full(n_poly, "", dtype=object)
     last = np.full(n_poly, "", dtype=object)
     active = _distinct_count(member, month, n_poly)
-    if not len(member):
-        return first, last, active
-    order = np.lexsort((month, member))
-    poly, month = member[order], month[order]
-    start = np.flatnonzero(np.concatenate([[True], poly[1:] != poly[:-1]]))
-    end = np.concatenate([start[1:], [len(poly)]]) - 1
-    first[poly[start]] = _month_text(month[start])
-    last[poly[start]] = _month_text(month[end])
+    lo = np.full(n_poly, np.iinfo(np.int64).max)
+    hi = np.full(n_poly, np.iinfo(np.int64).min)
+    np.minimum.at(lo, member, month)
+    np.maximum.at(hi, member, month)
+    some = active > 0
+    first[some] = _month_text(lo[some])
+    last[some] = _month_text(hi[some])
     return first, last, active
 
 
