@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+
+#: Seconds between the first page of a fresh server and its background warm-up.
+WARM_UP_DELAY_S = 3.0
 
 METHODS = {
     "kde": "Kernel density (KDE)",
@@ -93,9 +97,8 @@ def saved_opening(stamp: str | None) -> dict[str, Any] | None:
     """The opening view an earlier server saved for this store and code, or None.
 
     A fresh server shows it as saved (choices, detection, tables, map) instead of
-    reading the store and detecting, about 8 s; the store is read at the first
-    change. (Reading it in the background at once slowed the pages being served
-    meanwhile: the same process serves them.)
+    reading the store and detecting, about 8 s; the store is read in the
+    background a few seconds after the first page (`warm_up`).
     """
     return dash.load_opening(stamp, None)
 
@@ -127,17 +130,20 @@ def save_opening(opening: dict[str, Any], basemap: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up() -> threading.Thread:
+def warm_up(_delay: float) -> threading.Thread:
     """Once per server, on a background thread: import what a new view needs,
     then read the store (both cached for every session).
 
-    Started at the end of the first page (a restart shows the saved opening
-    view without them), or at once when there is no saved view (then the
-    imports overlap the store read). Without it the first change on a fresh
+    Started once (`_delay` is not part of the cache key): at once when there
+    is no saved opening view (the imports overlap the store read), else
+    `_delay` seconds after the first page was sent: the same process serves
+    that page's scripts and layers, and an import-heavy thread beside it made
+    the page visible 1-2 s later. Without it the first change on a fresh
     server waited about 4 s more (scipy.stats, folium, the store).
     """
 
     def work() -> None:
+        time.sleep(_delay)
         dash.warm_up()
         all_incidents()
 
@@ -401,7 +407,7 @@ try:
     ref = reference()
     saved = saved_opening(dash.opening_stamp(None, code=code_version()))
     if saved is None:
-        warm_up()
+        warm_up(0.0)
     choices = saved["choices"] if saved else view_choices()
 except hs.HotspotsError as err:
     st.error(str(err))
@@ -1245,5 +1251,5 @@ with tab_about:
         st.markdown(dash.ATTRIBUTION)
         st.caption(f"hotspots {hs.__version__}. {dash.CRS_NOTE}")
 
-# the page is drawn: get a fresh server ready for the first change (once)
-warm_up()
+# the page is sent: get a fresh server ready for the first change (once)
+warm_up(WARM_UP_DELAY_S)
