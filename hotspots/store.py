@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 if TYPE_CHECKING:
     import duckdb
@@ -214,11 +215,17 @@ class Store:
         """Read a selection back as canonical incidents (EPSG:27700)."""
         where, params = (selection or Selection()).where()
         with self._connect() as con:
-            frame = con.execute(
+            table = con.sql(
                 f"SELECT {', '.join(_COLUMNS)} FROM incidents{where} "
                 "ORDER BY month, source, batch, incident_id",
-                params,
-            ).df()
+                params=params,
+            ).to_arrow_table()
+        # text straight into Arrow-backed strings (the canonical dtype): through
+        # Python objects it took half of reading the whole store (0.7 of 1.4 s)
+        text = pd.StringDtype("pyarrow")
+        frame = table.to_pandas(
+            types_mapper={pa.string(): text, pa.large_string(): text}.get
+        )
         return _from_rows(frame)
 
     def info(self) -> dict[str, Any]:
