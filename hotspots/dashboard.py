@@ -22,7 +22,7 @@ import pandas as pd
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
-from hotspots.crs import WEB_CRS
+from hotspots.crs import to_web
 from hotspots.grid import located
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
@@ -587,7 +587,7 @@ def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     first[1:] = at[1:] != at[:-1]
     shown = np.empty(len(where), dtype=object)
     shown[at[first]] = np.asarray(texts, dtype=object)[label[first]]
-    web = gpd.GeoSeries.from_xy(x, y, crs=incidents.crs).to_crs(WEB_CRS)
+    web = to_web(gpd.GeoSeries.from_xy(x, y, crs=incidents.crs))
     return pd.DataFrame(
         {
             "lon": web.x.to_numpy(),

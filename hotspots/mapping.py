@@ -18,7 +18,7 @@ from folium.elements import ElementAddToElement
 from folium.map import Layer
 from pandas.api.types import is_object_dtype, is_string_dtype
 
-from hotspots.crs import WEB_CRS
+from hotspots.crs import WEB_CRS, to_web
 
 #: Colour-blind-safe ramps. Density: viridis (sequential, perceptually uniform).
 DENSITY_COLOURS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
@@ -87,9 +87,11 @@ DISPLAY_GRID_DEG = 1e-5
 
 
 def _web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    simple = gdf.assign(
-        geometry=gdf.geometry.simplify(DISPLAY_TOLERANCE_M, preserve_topology=True)
-    ).to_crs(WEB_CRS)
+    simple = to_web(
+        gdf.assign(
+            geometry=gdf.geometry.simplify(DISPLAY_TOLERANCE_M, preserve_topology=True)
+        )
+    )
     return simple.assign(geometry=simple.geometry.set_precision(DISPLAY_GRID_DEG))
 
 
@@ -781,7 +783,7 @@ def fit(m: folium.Map, bounds: Sequence[float], *, crs: Any = None) -> None:
     """Fit the view to ``(minx, miny, maxx, maxy)`` given in `crs` (default WGS84)."""
     minx, miny, maxx, maxy = bounds
     if crs is not None:
-        box = gpd.GeoSeries.from_xy([minx, maxx], [miny, maxy], crs=crs).to_crs(WEB_CRS)
+        box = to_web(gpd.GeoSeries.from_xy([minx, maxx], [miny, maxy], crs=crs))
         minx, maxx = box.x.min(), box.x.max()
         miny, maxy = box.y.min(), box.y.max()
     m.fit_bounds([[miny, minx], [maxy, maxx]])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from hotspots._validate import HotspotsError
+from hotspots.crs import on_projection_thread
 from hotspots.grid import Grid
 
 #: Largest side of a map image in pixels: enough for a county at street scale,
@@ -62,12 +62,6 @@ class WebImage:
         return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-#: Reprojection runs on one long-lived thread, so its transformers are built once
-#: per process: pyproj rebuilds a transformer in every new thread (0.08-0.3 s for
-#: the OSTN15 pair), and Streamlit runs each rerun of the dashboard in a new one.
-_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-raster")
-
-
 def to_web_mercator(
     grid: Grid, values: NDArray[np.float64], *, max_pixels: int = MAX_PIXELS
 ) -> tuple[NDArray[np.float64], tuple[tuple[float, float], tuple[float, float]]]:
@@ -94,7 +88,8 @@ def to_web_mercator(
     """
     if values.shape != grid.shape:
         raise HotspotsError(f"values have shape {values.shape}, the grid {grid.shape}.")
-    return _WORKER.submit(_to_web_mercator, grid, values, max_pixels).result()
+    # on one long-lived thread, so its transformers are built once per process
+    return on_projection_thread(_to_web_mercator, grid, values, max_pixels)
 
 
 def _to_web_mercator(

@@ -97,3 +97,37 @@ def test_colour_ramp_matches_a_hand_interpolation():
         np.array([[5.0]]), colours=["#000000", "#FF0000", "#FFFFFF"], vmin=0, vmax=10
     )
     assert mid[0, 0].tolist() == [255, 0, 0, 191]
+
+
+def test_transforms_run_on_one_long_lived_thread():
+    """Every rerun of the page is a new thread; the transforms are not (pyproj
+    builds its transformers again in each new thread)."""
+    import threading
+
+    import geopandas as gpd
+
+    from hotspots import crs
+
+    def where() -> str:
+        return threading.current_thread().name
+
+    seen: list[str] = []
+
+    def rerun() -> None:
+        seen.append(crs.on_projection_thread(where))
+        # nested: inline, not a deadlock waiting for its own thread
+        seen.append(crs.on_projection_thread(crs.on_projection_thread, where))
+
+    for _ in range(3):
+        thread = threading.Thread(target=rerun)
+        thread.start()
+        thread.join(timeout=30)
+    assert len(seen) == 6
+    assert len(set(seen)) == 1
+    assert seen[0].startswith("hotspots-proj")
+    points = gpd.GeoSeries.from_xy(
+        [600_000.0, 530_000.0], [150_000.0, 180_000.0], crs=27700
+    )
+    web = crs.to_web(points)
+    assert web.crs == "EPSG:4326"
+    assert web.geom_equals_exact(points.to_crs(4326), 0).all()
