@@ -95,6 +95,37 @@ def to_web_mercator(
 def _to_web_mercator(
     grid: Grid, values: NDArray[np.float64], max_pixels: int
 ) -> tuple[NDArray[np.float64], tuple[tuple[float, float], tuple[float, float]]]:
+    key = (grid, max_pixels)
+    hit = _PIXELS.get(key)
+    if hit is None:
+        hit = _PIXELS[key] = _pixel_cells(grid, max_pixels)
+        while len(_PIXELS) > _PIXELS_KEPT:
+            del _PIXELS[next(iter(_PIXELS))]
+    flat, inside, shape, bounds = hit
+    out = np.full(inside.size, np.nan)
+    out[inside] = values.ravel()[flat]
+    return out.reshape(shape), bounds
+
+
+#: The pixel -> cell lookups of the last few grids (the same grid comes back with
+#: every new selection over the same area and cell size): 0.09 s to make.
+_PIXELS: dict[tuple[Grid, int], Any] = {}
+_PIXELS_KEPT = 8
+
+
+def _pixel_cells(
+    grid: Grid, max_pixels: int
+) -> tuple[
+    NDArray[np.int64],
+    NDArray[np.bool_],
+    tuple[int, int],
+    tuple[tuple[float, float], tuple[float, float]],
+]:
+    """Where each output pixel of `grid`'s image takes its value from.
+
+    The flat index of its cell (for the pixels inside), the inside mask, the
+    image shape and its bounds in degrees.
+    """
     to_merc = _transformer(grid.crs, "EPSG:3857")
     minx, miny, maxx, maxy = grid.bounds
     ex = np.linspace(minx, maxx, 21)
@@ -111,12 +142,11 @@ def _to_web_mercator(
     py = north - (np.arange(rows) + 0.5) * (north - south) / rows
     bx, by = pixel_positions(px, py, _transformer("EPSG:3857", grid.crs))
     r, c, inside = grid.index_of(bx.ravel(), by.ravel())
-    out = np.full(bx.size, np.nan)
-    out[inside] = values[r[inside], c[inside]]
+    flat = r[inside] * grid.nx + c[inside]
     to_deg = _transformer("EPSG:3857", "EPSG:4326")
     w, s = to_deg.transform(west, south)
     e, n = to_deg.transform(east, north)
-    return out.reshape(rows, cols), ((float(s), float(w)), (float(n), float(e)))
+    return flat, inside, (rows, cols), ((float(s), float(w)), (float(n), float(e)))
 
 
 def pixel_positions(

@@ -131,3 +131,18 @@ def test_transforms_run_on_one_long_lived_thread():
     web = crs.to_web(points)
     assert web.crs == "EPSG:4326"
     assert web.geom_equals_exact(points.to_crs(4326), 0).all()
+
+
+def test_repeated_grids_reuse_their_pixel_lookup():
+    """The second image of a grid comes from the cached lookup: the same pixels
+    as a fresh reprojection, with the new values."""
+    grid = Grid(x0=600_000, y0=150_000, cell_size=100, nx=300, ny=200)
+    values = np.arange(grid.nx * grid.ny, dtype=float).reshape(grid.shape)
+    first, bounds = raster.to_web_mercator(grid, values)
+    assert (grid, raster.MAX_PIXELS) in raster._PIXELS
+    second, again = raster.to_web_mercator(grid, values * 2)
+    raster._PIXELS.clear()
+    fresh, fresh_bounds = raster.to_web_mercator(grid, values * 2)
+    np.testing.assert_array_equal(second, fresh)
+    np.testing.assert_array_equal(second, first * 2)
+    assert bounds == again == fresh_bounds
