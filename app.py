@@ -7,6 +7,7 @@ number and map layer comes from a `hotspots` function; nothing here does geometr
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -130,22 +131,30 @@ def save_opening(opening: dict[str, Any], basemap: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_up(_delay: float) -> threading.Thread:
+def warm_up(_delay: float, _prime: bool) -> threading.Thread:
     """Once per server, on a background thread: import what a new view needs,
-    then read the store (both cached for every session).
+    read the store (both cached for every session) and, with `_prime`, make one
+    small view end to end and drop it (`dash.prime`: first calls).
 
-    Started once (`_delay` is not part of the cache key): at once when there
-    is no saved opening view (the imports overlap the store read), else
-    `_delay` seconds after the first page was sent: the same process serves
-    that page's scripts and layers, and an import-heavy thread beside it made
-    the page visible 1-2 s later. Without it the first change on a fresh
-    server waited about 4 s more (scipy.stats, folium, the store).
+    Started once (the arguments are not part of the cache key): at once and
+    without priming when there is no saved opening view (the imports overlap
+    the store read; the opening view itself then primes), else `_delay`
+    seconds after the first page was sent: the same process serves that page's
+    scripts and layers, and an import-heavy thread beside it made the page
+    visible 1-2 s later. Without it the first change on a fresh server waited
+    about 4 s more (scipy.stats, folium, the store, first calls).
     """
 
     def work() -> None:
         time.sleep(_delay)
         dash.warm_up()
         all_incidents()
+        if not _prime:
+            return
+        try:
+            dash.prime(all_incidents(), reference())
+        except Exception:  # the page shows any real problem itself
+            logging.getLogger(__name__).exception("Warming up the dashboard failed")
 
     thread = threading.Thread(target=work, name="hotspots-warm-up", daemon=True)
     thread.start()
@@ -407,7 +416,7 @@ try:
     ref = reference()
     saved = saved_opening(dash.opening_stamp(None, code=code_version()))
     if saved is None:
-        warm_up(0.0)
+        warm_up(0.0, False)
     choices = saved["choices"] if saved else view_choices()
 except hs.HotspotsError as err:
     st.error(str(err))
@@ -1252,4 +1261,4 @@ with tab_about:
         st.caption(f"hotspots {hs.__version__}. {dash.CRS_NOTE}")
 
 # the page is sent: get a fresh server ready for the first change (once)
-warm_up(WARM_UP_DELAY_S)
+warm_up(WARM_UP_DELAY_S, True)

@@ -92,6 +92,26 @@ def test_a_restart_shows_the_saved_opening_view(started):
     assert _table(again, "Ward").equals(_table(started, "Ward"))
 
 
+def test_background_warm_up_primes_the_county_view(police):
+    """The warm-up's small view runs on the real data and leaves what a first
+    change needs: the county grid's pixel lookup, the projection thread."""
+    from hotspots import dashboard as dash
+    from hotspots import raster
+    from hotspots.boundaries import study_area
+
+    raster._PIXELS.clear()
+    dash.warm_up()
+    dash.prime(police, dash.load_reference())
+    grids = [grid for grid, _ in raster._PIXELS]
+    assert any(g.cell_size == 50 for g in grids)  # the default KDE's cells
+    area = study_area(None).total_bounds
+    county = max((g for g in grids if g.cell_size == 50), key=lambda g: g.nx * g.ny)
+    assert county.x0 <= area[0]
+    assert county.y0 <= area[1]
+    assert county.bounds[2] >= area[2]
+    assert county.bounds[3] >= area[3]
+
+
 def test_shared_url_opens_the_same_view(police):
     at = _app(
         month_from="2024-01", month_to="2024-04", districts=THANET,
