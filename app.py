@@ -30,9 +30,6 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-#: Seconds between the first page of a fresh server and its background warm-up.
-WARM_UP_DELAY_S = 3.0
-
 METHODS = {
     "kde": "Kernel density (KDE)",
     "dbscan": "Clusters (DBSCAN)",
@@ -1261,4 +1258,4 @@ with tab_about:
         st.caption(f"hotspots {hs.__version__}. {dash.CRS_NOTE}")
 
 # the page is sent: get a fresh server ready for the first change (once)
-warm_up(WARM_UP_DELAY_S, True)
+warm_up(dash.WARM_UP_DELAY_S, True)

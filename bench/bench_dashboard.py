@@ -221,9 +221,13 @@ def _server(script: Path, cwd: Path, *extra: str) -> Iterator[tuple[str, int, fl
 
 
 def _settle(pid: int, *, quiet: float = 0.1, limit: float = 60.0) -> float:
-    """Wait until the server is idle (under `quiet` of a core over half a second:
-    its background warm-up done); returns the seconds waited."""
+    """Wait until the server's background warm-up is done (it starts
+    `WARM_UP_DELAY_S` after the first page), then until the server is idle
+    (under `quiet` of a core over half a second); returns the seconds waited."""
+    from hotspots.dashboard import WARM_UP_DELAY_S
+
     tick = os.sysconf("SC_CLK_TCK")
+    time.sleep(WARM_UP_DELAY_S + 0.5)
 
     def cpu() -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

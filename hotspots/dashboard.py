@@ -148,6 +148,10 @@ def load_incidents(store_path: str | None) -> gpd.GeoDataFrame:
     return open_store(store_path).read(Selection())
 
 
+#: Seconds between the first page of a fresh server and its background warm-up.
+WARM_UP_DELAY_S = 3.0
+
+
 def warm_up() -> None:
     """Import what a new view needs and build the raster worker's transformers.
 
