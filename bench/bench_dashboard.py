@@ -454,7 +454,7 @@ def _cold(browser: Any, url: str, started: float) -> tuple[Session, dict[str, fl
 
 
 def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
-    from hotspots.dashboard import opening_path
+    from hotspots.dashboard import WARM_UP_DELAY_S, opening_path
 
     n = max(1, repeat)
     print("\n  First load of the dashboard (default view: latest 6 months, KDE)")
@@ -487,8 +487,9 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
         row("cold, restart: app idle (every table and chart drawn)", cold["idle"])
         waited = _settle(pid)
         print(
-            f"  (then the server warmed up in the background, imports and the store: "
-            f"idle after {waited:.1f} s)"
+            f"  (then the server warmed up in the background, {WARM_UP_DELAY_S:g} s "
+            f"after the page: imports, the store, one small view; idle "
+            f"{waited:.1f} s later)"
         )
         warm = [_load(sess, sess.page(), url + DEFAULT, table=True) for _ in range(n)]
         best, how = _summary([w["visible"] for w in warm])
