@@ -471,10 +471,6 @@ def select(
         base = upload
     elif upload is not None and mode == "with":
         base = pd.concat([incidents, upload], ignore_index=True)
-    if not (areas or safeguarding):
-        # safeguarding incidents count in ward and district tables, but never
-        # shape hotspot outlines, surfaces or points on this page
-        base = base[(base["sensitivity"] != "safeguarding").to_numpy()]
     sel = Selection(
         month_from=None if areas else k["month_from"],
         month_to=None if areas else k["month_to"],
@@ -484,7 +480,12 @@ def select(
         wards=None if areas else k["wards"],
         sources=k["sources"],
     )
-    return sel.apply(base)
+    keep = sel.mask(base)
+    if not (areas or safeguarding):
+        # safeguarding incidents count in ward and district tables, but never
+        # shape hotspot outlines, surfaces or points on this page
+        keep &= (base["sensitivity"] != "safeguarding").to_numpy(dtype=bool)
+    return base[keep]  # one copy of the rows kept (each copy of the county: 0.05 s)
 
 
 def describe_view(view: View, ch: Choices) -> str:

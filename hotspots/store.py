@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     import duckdb
@@ -74,6 +75,10 @@ class Selection:
 
     def apply(self, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """The same selection made in memory (for incidents not in a store)."""
+        return incidents[self.mask(incidents)]
+
+    def mask(self, incidents: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+        """True for the rows of `incidents` this selection keeps (see `apply`)."""
         keep = np.ones(len(incidents), dtype=bool)
         month = incidents["month"]
         if self.month_from is not None:
@@ -95,7 +100,7 @@ class Selection:
         if self.located_only:
             g = incidents.geometry
             keep &= ~(g.isna() | g.is_empty).to_numpy()
-        return incidents[keep]
+        return keep
 
     def as_dict(self) -> dict[str, Any]:
         """The filters that are set, for provenance records."""
