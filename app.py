@@ -174,7 +174,9 @@ def find_hotspots(
     upload_key: str | None,
 ) -> dash.MapResult:
     """Detection on the selection, with the map image and tables it needs."""
-    incidents = dash.select(all_incidents(), _upload(upload_key), selection)
+    incidents = dash.select(
+        all_incidents(), _upload(upload_key), selection, columns=dash.DETECTION_COLUMNS
+    )
     return dash.run_method(
         incidents,
         reference(),

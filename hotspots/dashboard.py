@@ -11,6 +11,7 @@ import os
 import pickle
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -189,7 +190,7 @@ def prime(incidents: gpd.GeoDataFrame, ref: Reference) -> None:
     view = replace(default_view(ch), month_from=ch.months[-1], month_to=ch.months[-1])
     key = selection_key(view)
     result = run_method(
-        select(incidents, None, key), ref, method=view.method,
+        select(incidents, None, key, columns=DETECTION_COLUMNS), ref, method=view.method,
         options=view_options(view), coverage=view.coverage / 100, harm=False,
         districts=None,
     )  # fmt: skip
@@ -448,6 +449,14 @@ def selection_key(view: View, upload: str | None = None) -> tuple[tuple[str, Any
     return tuple(items.items())
 
 
+#: The columns hotspot detection and what the page shows of it read
+#: (`run_method`): selecting only these copies half the data of the others.
+DETECTION_COLUMNS = (
+    "month", "theme", "category", "ward_code", "lad_code", "sensitivity",
+    "location_text", "weight", "source", "geometry",
+)  # fmt: skip
+
+
 def select(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
@@ -455,6 +464,7 @@ def select(
     *,
     areas: bool = False,
     safeguarding: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """The incidents of a selection key (with an uploaded partner file if chosen).
 
@@ -463,6 +473,7 @@ def select(
     the unlocated incidents of the selection) and safeguarding incidents are kept;
     otherwise they are left out (they never shape outlines, surfaces or points)
     unless ``safeguarding=True`` (the street-week planner counts them).
+    `columns`: only these columns (e.g. `DETECTION_COLUMNS`); default all.
     """
     k = dict(key)
     mode = (k.get("upload") or "").split("|", 1)[0]
@@ -480,6 +491,8 @@ def select(
         wards=None if areas else k["wards"],
         sources=k["sources"],
     )
+    if columns is not None:
+        base = base[list(columns)]
     keep = sel.mask(base)
     if not (areas or safeguarding):
         # safeguarding incidents count in ward and district tables, but never
