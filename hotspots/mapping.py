@@ -697,8 +697,9 @@ def add_points(
             strict=True,
         )
     ]
-    # circle markers of radius 3 + min(8, sqrt(n)), outlined (as folium's
-    # CircleMarker(radius=4, color="#333333", weight=1, fill_opacity=0.7) drew them)
+    # circle markers of radius 3 + min(8, sqrt(n)), filled lightly: an unfilled
+    # circle (as folium drew them) took the pointer on its outline only, so its
+    # tooltip was hard to find, and a dark fill would hide the surface below
     layer = _InlineGeoJson(
         {"type": "FeatureCollection", "features": features},
         name=f"Incident locations (zoom {min_zoom}+)",
@@ -708,9 +709,9 @@ def add_points(
             "color": "#333333",
             "weight": 1,
             "opacity": 1.0,
-            "fill": False,
+            "fill": True,
             "fillColor": "#333333",
-            "fillOpacity": 0.7,
+            "fillOpacity": 0.3,
         },
         tooltip={"label": "Where", "n": "Incidents"},
     )

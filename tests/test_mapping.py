@@ -189,6 +189,12 @@ def test_incident_points_are_a_zoom_gated_layer(drawn):
     assert f"{layer}.addTo(" not in script  # hidden until zoomed in
     assert f"var layer = {layer};" in script  # the zoom gate
     assert "map.getZoom() >= 15" in script
+    # filled (lightly): an unfilled circle takes the pointer on its outline only
+    found = re.search(r"var marker = (\{.*?\});", script[name.start() :])
+    assert found is not None
+    marker = json.loads(found.group(1))
+    assert marker["fill"] is True
+    assert 0 < marker["fillOpacity"] <= 0.5
 
 
 def test_layer_control_lists_the_layers_in_drawing_order(drawn):
