@@ -1193,7 +1193,8 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{100 * float(value):.1f}%"
 
 
-def _fixed(value: Any, digits: int = 1) -> str:
+def fixed(value: Any, digits: int = 1) -> str:
+    """A number with thousands separators and `digits` decimals; "n/a" for NaN."""
     return "n/a" if value is None or pd.isna(value) else f"{float(value):,.{digits}f}"
 
 
@@ -1209,15 +1210,15 @@ def pspo_comparison(profile: Any) -> pd.DataFrame:
         {
             "Where": [names.get(i, str(i)) for i in c.index],
             "Incidents": c["incidents"].astype(int).to_numpy(),
-            "Area (km²)": [_fixed(v, 2) for v in c["area_km2"]],
-            "Residents (est.)": [_fixed(v, 0) for v in c["residents"]],
-            "Per km²": [_fixed(v) for v in c["per_km2"]],
-            "Per 1,000 residents": [_fixed(v) for v in c["per_1000"]],
+            "Area (km²)": [fixed(v, 2) for v in c["area_km2"]],
+            "Residents (est.)": [fixed(v, 0) for v in c["residents"]],
+            "Per km²": [fixed(v) for v in c["per_km2"]],
+            "Per 1,000 residents": [fixed(v) for v in c["per_1000"]],
             "Share of district incidents": [
                 _pct(v) for v in c["share_of_district_incidents"]
             ],
             "Share of district land": [_pct(v) for v in c["share_of_district_land"]],
-            "Concentration (× fair share)": [_fixed(v) for v in c["concentration"]],
+            "Concentration (× fair share)": [fixed(v) for v in c["concentration"]],
         }
     )
 
@@ -1282,8 +1283,8 @@ def pspo_evaluation(ev: Any) -> pd.DataFrame:
             "Change %": [
                 "n/a" if pd.isna(v) else f"{float(v):+.1f}%" for v in c["change_pct"]
             ],
-            "p (change)": [_fixed(v, 3) for v in c["p"]],
-            "Area (km²)": [_fixed(v, 2) for v in c["area_km2"]],
+            "p (change)": [fixed(v, 3) for v in c["p"]],
+            "Area (km²)": [fixed(v, 2) for v in c["area_km2"]],
         }
     )
 
@@ -1295,13 +1296,13 @@ def pspo_relative(ev: Any) -> pd.DataFrame:
         {
             "Comparison": list(r.index),
             "Odds ratio (>1: fell relative to control)": [
-                _fixed(v, 2) for v in r["odds_ratio"]
+                fixed(v, 2) for v in r["odds_ratio"]
             ],
             "95% interval": [
-                f"{_fixed(lo, 2)} to {_fixed(hi, 2)}"
+                f"{fixed(lo, 2)} to {fixed(hi, 2)}"
                 for lo, hi in zip(r["ci_low"], r["ci_high"], strict=True)
             ],
-            "p": [_fixed(v, 4) for v in r["p"]],
+            "p": [fixed(v, 4) for v in r["p"]],
         }
     )
 
@@ -1333,11 +1334,6 @@ def pspo_key_figures(ev: Any) -> list[str]:
         + ("prevented, net of displacement." if tne >= 0 else "(a net increase).")
     )
     return [wdq_text, tne_text]
-
-
-def fixed(value: Any, digits: int = 1) -> str:
-    """A number with thousands separators and `digits` decimals; "n/a" for NaN."""
-    return _fixed(value, digits)
 
 
 def area_key(area: Any) -> tuple[str, str, str, bytes]:

@@ -42,8 +42,8 @@ reference, used by the tests and the benchmark). Two engines:
    definition above, term for term (the same numbers as `kde_direct`, to
    rounding), and for police.uk data, which snaps incidents onto a few per cent
    as many anonymous points, the faster engine: all Kent over 17 months is
-   35,000 locations, 1.7 million location-cell pairs at 200 m / 50 m, 0.2 s
-   against 1.4 s by steps 1-3. ``parameters["density_method"]`` says "exact".
+   35,000 locations, 1.7 million location-cell pairs at 200 m / 50 m, 0.25 s
+   against 1.0 s by steps 1-3 (`make bench`). ``parameters["density_method"]`` says "exact".
 
 Otherwise (e.g. a million scattered points, or a Gaussian reaching many cells),
 ``parameters["density_method"]`` says "binned (oversample f) + FFT":
@@ -323,6 +323,51 @@ def _linear_bin_phases(
     return [[lattice[:, q, :, p] for p in range(f)] for q in range(f)]
 
 
+def _distinct_in_grid(
+    grid: Grid, pts: NDArray[np.float64], w: NDArray[np.float64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`_distinct` locations (summed weights) of the incidents inside `grid`."""
+    _, _, inside = grid.index_of(pts[:, 0], pts[:, 1])
+    return _distinct(pts[inside], None if w is None else w[inside])
+
+
+def _pair_window(cell: float, reach_m: float) -> int:
+    """Cells `_location_cell_pairs` looks at around each location (its budget)."""
+    return (2 * (math.ceil(reach_m / cell) + 1) + 1) ** 2
+
+
+def _location_cell_pairs(
+    grid: Grid, loc: NDArray[np.float64], reach_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every (location, cell) pair whose cell centre is within `reach_m` of it.
+
+    Returns the flat cell index, the location's index in `loc` and the squared
+    distance (m²) of each pair: the exact count and the exact density both sum
+    over these.
+    """
+    cell = grid.cell_size
+    steps = np.arange(-(math.ceil(reach_m / cell) + 1), math.ceil(reach_m / cell) + 2)
+    row, col, _ = grid.index_of(loc[:, 0], loc[:, 1])
+    rel_x = loc[:, 0] - grid.x0
+    rel_y = loc[:, 1] - grid.y0
+    ids = np.arange(loc.shape[0])
+    r2 = reach_m * reach_m
+    cells: list[NDArray[np.int64]] = []
+    which: list[NDArray[np.int64]] = []
+    dist2: list[NDArray[np.float64]] = []
+    for di in steps:  # one column offset at a time: (locations × side) arrays
+        cc = col + di
+        dx2 = ((cc + 0.5) * cell - rel_x) ** 2
+        okx = (cc >= 0) & (cc < grid.nx) & (dx2 <= r2)
+        rr = row[okx, None] + steps[None, :]
+        d2 = dx2[okx, None] + ((rr + 0.5) * cell - rel_y[okx, None]) ** 2
+        ok = (d2 <= r2) & (rr >= 0) & (rr < grid.ny)
+        cells.append((rr * grid.nx + cc[okx, None])[ok])
+        which.append(np.broadcast_to(ids[okx, None], d2.shape)[ok])
+        dist2.append(d2[ok])
+    return np.concatenate(cells), np.concatenate(which), np.concatenate(dist2)
+
+
 def _count_in_bandwidth(
     grid: Grid,
     pts: NDArray[np.float64],
@@ -340,32 +385,11 @@ def _count_in_bandwidth(
     within half a cell diagonal of the circle.
     """
     cell = grid.cell_size
-    reach = math.ceil(h / cell) + 1
-    window = (2 * reach + 1) ** 2
     if pts.shape[0] <= EXACT_COUNT_MAX_INCIDENTS:
-        _, _, inside = grid.index_of(pts[:, 0], pts[:, 1])
-        loc, lw = _distinct(pts[inside], None if w is None else w[inside])
-        if loc.shape[0] * window <= EXACT_COUNT_BUDGET:
-            row, col, _ = grid.index_of(loc[:, 0], loc[:, 1])
-            rel_x = loc[:, 0] - grid.x0
-            rel_y = loc[:, 1] - grid.y0
-            cells: list[NDArray[np.int64]] = []
-            weights: list[NDArray[np.float64]] = []
-            for di in range(-reach, reach + 1):
-                cc = col + di
-                dx2 = ((cc + 0.5) * cell - rel_x) ** 2
-                okx = (cc >= 0) & (cc < grid.nx) & (dx2 <= h * h)
-                for dj in range(-reach, reach + 1):
-                    rr = row + dj
-                    d2 = dx2 + ((rr + 0.5) * cell - rel_y) ** 2
-                    ok = okx & (rr >= 0) & (rr < grid.ny) & (d2 <= h * h)
-                    cells.append(rr[ok] * grid.nx + cc[ok])
-                    weights.append(lw[ok])
-            flat = np.bincount(
-                np.concatenate(cells),
-                np.concatenate(weights),
-                minlength=grid.nx * grid.ny,
-            )
+        loc, lw = _distinct_in_grid(grid, pts, w)
+        if loc.shape[0] * _pair_window(cell, h) <= EXACT_COUNT_BUDGET:
+            cells, which, _ = _location_cell_pairs(grid, loc, h)
+            flat = np.bincount(cells, lw[which], minlength=grid.nx * grid.ny)
             return flat.reshape(grid.shape).astype("float64"), "exact"
     binned = np.zeros(grid.shape)
     for start in range(0, pts.shape[0], _CHUNK):
@@ -530,47 +554,21 @@ def _kde_exact(
     the locations times the cells around each exceed `EXACT_DENSITY_BUDGET`
     (then binning + FFT is cheaper). police.uk data snaps incidents to a few
     per cent as many points: all Kent over 17 months is 35,000 locations, 1.7
-    million location-cell pairs at 200 m / 50 m, 0.2 s against 1.4 s by FFT.
+    million location-cell pairs at 200 m / 50 m, 0.25 s against 1.0 s by FFT.
     """
-    cell = grid.cell_size
-    support = _support(kernel, h)
-    reach = math.ceil(support / cell) + 1
-    side = 2 * reach + 1
     if pts.shape[0] > EXACT_COUNT_MAX_INCIDENTS:  # finding the distinct ones costs
         return None
-    _, _, inside = grid.index_of(pts[:, 0], pts[:, 1])
-    loc, lw = _distinct(pts[inside], None if w is None else w[inside])
-    if loc.shape[0] * side * side > EXACT_DENSITY_BUDGET:
+    support = _support(kernel, h)
+    loc, lw = _distinct_in_grid(grid, pts, w)
+    if loc.shape[0] * _pair_window(grid.cell_size, support) > EXACT_DENSITY_BUDGET:
         return None
-    row, col, _ = grid.index_of(loc[:, 0], loc[:, 1])
-    rel_x = loc[:, 0] - grid.x0
-    rel_y = loc[:, 1] - grid.y0
-    steps = np.arange(-reach, reach + 1)
-    reach2, h2 = support * support, h * h
-    cells: list[NDArray[np.int64]] = []
-    values: list[NDArray[np.float64]] = []
-    counts: list[NDArray[np.float64]] = []
-    for di in steps:  # one column offset at a time: (locations × side) arrays
-        cc = col + di
-        dx2 = ((cc + 0.5) * cell - rel_x) ** 2
-        okx = (cc >= 0) & (cc < grid.nx) & (dx2 <= reach2)
-        rr = row[okx, None] + steps[None, :]
-        d2 = dx2[okx, None] + ((rr + 0.5) * cell - rel_y[okx, None]) ** 2
-        ok = (d2 <= reach2) & (rr >= 0) & (rr < grid.ny)
-        d2k = d2[ok]
-        wk = np.broadcast_to(lw[okx, None], d2.shape)[ok]
-        cells.append((rr * grid.nx + cc[okx, None])[ok])
-        values.append(wk * _kernel_values(kernel, d2k, h))
-        counts.append(np.where(d2k <= h2, wk, 0.0))
-    flat = np.concatenate(cells)
+    cells, which, d2 = _location_cell_pairs(grid, loc, support)
+    wk = lw[which]
     n = grid.nx * grid.ny
-    density = np.bincount(flat, np.concatenate(values), minlength=n).astype(
-        np.float64, copy=False
-    )
-    count = np.bincount(flat, np.concatenate(counts), minlength=n).astype(
-        np.float64, copy=False
-    )
-    density *= 1e6
+    values = wk * _kernel_values(kernel, d2, h) * 1e6  # per km²
+    density = np.bincount(cells, values, minlength=n).astype(np.float64, copy=False)
+    counted = np.where(d2 <= h * h, wk, 0.0)
+    count = np.bincount(cells, counted, minlength=n).astype(np.float64, copy=False)
     return density.reshape(grid.shape), count.reshape(grid.shape), "exact", "exact"
 
 
