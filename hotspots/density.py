@@ -102,6 +102,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -555,6 +556,8 @@ def _kde_exact(
     (then binning + FFT is cheaper). police.uk data snaps incidents to a few
     per cent as many points: all Kent over 17 months is 35,000 locations, 1.7
     million location-cell pairs at 200 m / 50 m, 0.25 s against 1.0 s by FFT.
+    The pairs are kept per grid, kernel and bandwidth (`_kernel_pairs`): a new
+    selection on the same grid sums over them without finding them again.
     """
     if pts.shape[0] > EXACT_COUNT_MAX_INCIDENTS:  # finding the distinct ones costs
         return None
@@ -562,14 +565,82 @@ def _kde_exact(
     loc, lw = _distinct_in_grid(grid, pts, w)
     if loc.shape[0] * _pair_window(grid.cell_size, support) > EXACT_DENSITY_BUDGET:
         return None
-    cells, which, d2 = _location_cell_pairs(grid, loc, support)
-    wk = lw[which]
+    pairs = _kernel_pairs(grid, loc, kernel=kernel, h=h, support=support)
+    weight_at = np.zeros(pairs.keys.size)
+    weight_at[np.searchsorted(pairs.keys, _location_keys(loc))] = lw
+    wk = weight_at[pairs.which]
     n = grid.nx * grid.ny
-    values = wk * _kernel_values(kernel, d2, h) * 1e6  # per km²
-    density = np.bincount(cells, values, minlength=n).astype(np.float64, copy=False)
-    counted = np.where(d2 <= h * h, wk, 0.0)
-    count = np.bincount(cells, counted, minlength=n).astype(np.float64, copy=False)
-    return density.reshape(grid.shape), count.reshape(grid.shape), "exact", "exact"
+    density = np.bincount(pairs.cells, wk * pairs.kernel, minlength=n)
+    count = np.bincount(pairs.cells, np.where(pairs.within, wk, 0.0), minlength=n)
+    return (
+        density.reshape(grid.shape).astype(np.float64, copy=False),
+        count.reshape(grid.shape).astype(np.float64, copy=False),
+        "exact",
+        "exact",
+    )
+
+
+@dataclass(frozen=True)
+class _KernelPairs:
+    """`_location_cell_pairs` of some locations with their kernel values."""
+
+    keys: NDArray[np.complex128]  # the locations (x + iy), sorted
+    cells: NDArray[np.int64]  # flat cell index of each pair
+    which: NDArray[np.int64]  # its location's index in `keys`
+    kernel: NDArray[np.float64]  # kernel value at the cell centre, per km²
+    within: NDArray[np.bool_]  # cell centre within the bandwidth (the count)
+
+
+#: Kernel pairs kept per (grid, kernel, bandwidth), most recent last: a new
+#: selection on the same grid (another theme, months or source over the county)
+#: is mostly locations already seen, and its density is a weighted sum over
+#: their pairs (finding the pairs was half of the exact KDE's time).
+_KERNEL_PAIRS: dict[tuple[Any, ...], _KernelPairs] = {}
+_KERNEL_PAIRS_KEPT = 4
+_KERNEL_PAIRS_LOCK = threading.Lock()
+
+
+def _location_keys(loc: NDArray[np.float64]) -> NDArray[np.complex128]:
+    return loc[:, 0] + 1j * loc[:, 1]
+
+
+def _kernel_pairs(
+    grid: Grid, loc: NDArray[np.float64], *, kernel: str, h: float, support: float
+) -> _KernelPairs:
+    """Kernel pairs covering every location of `loc` (distinct), kept for reuse.
+
+    The pairs of the locations kept for this grid, kernel and bandwidth when
+    they include all of `loc`; otherwise those of both sets together (while
+    within `EXACT_DENSITY_BUDGET`), then kept. Zero weights at the locations a
+    selection does not have add nothing, so the density is the same sum in the
+    same order whichever set is kept.
+    """
+    key = (grid.x0, grid.y0, grid.nx, grid.ny, grid.cell_size, kernel, h)
+    wanted = np.unique(_location_keys(loc))
+    with _KERNEL_PAIRS_LOCK:
+        kept = _KERNEL_PAIRS.pop(key, None)
+        if kept is not None:
+            at = np.searchsorted(kept.keys, wanted).clip(max=kept.keys.size - 1)
+            if bool((kept.keys[at] == wanted).all()):
+                _KERNEL_PAIRS[key] = kept  # most recent last
+                return kept
+            union = np.union1d(kept.keys, wanted)
+            window = _pair_window(grid.cell_size, support)
+            if union.size * window <= EXACT_DENSITY_BUDGET:
+                wanted = union
+        xy = np.column_stack([wanted.real, wanted.imag])
+        cells, which, d2 = _location_cell_pairs(grid, xy, support)
+        pairs = _KernelPairs(
+            keys=wanted,
+            cells=cells,
+            which=which,
+            kernel=_kernel_values(kernel, d2, h) * 1e6,
+            within=d2 <= h * h,
+        )
+        _KERNEL_PAIRS[key] = pairs
+        while len(_KERNEL_PAIRS) > _KERNEL_PAIRS_KEPT:
+            del _KERNEL_PAIRS[next(iter(_KERNEL_PAIRS))]
+        return pairs
 
 
 def kde_direct(

@@ -321,6 +321,36 @@ def test_exact_engine_equals_direct_summation(clustered, kernel, h, cell):
         np.testing.assert_allclose(surface.count_in_bandwidth, exact_count, rtol=1e-12)
 
 
+def test_exact_engine_reuses_kept_pairs_with_the_same_result(snapped, monkeypatch):
+    """A later selection on the same grid reuses the kernel pairs kept for the
+    locations seen before (zero weight where it has none): the very same
+    numbers as computed afresh, and `kde_direct`'s to rounding; new locations
+    are added to the kept ones."""
+    monkeypatch.setattr(density, "_KERNEL_PAIRS", {})
+    xy = snapped.get_coordinates().to_numpy()
+    grid = single_point_grid("quartic", 300.0, 100.0, xy)
+    half = xy[: len(xy) // 2]
+    other = xy[len(xy) // 2 :]
+    whole, whole_count = kde_grid(grid, xy, bandwidth=300.0)
+    (kept,) = density._KERNEL_PAIRS.values()
+    part, part_count = kde_grid(grid, half, bandwidth=300.0)
+    assert list(density._KERNEL_PAIRS.values()) == [kept]  # reused, not rebuilt
+    monkeypatch.setattr(density, "_KERNEL_PAIRS", {})
+    fresh, fresh_count = kde_grid(grid, half, bandwidth=300.0)
+    np.testing.assert_array_equal(part, fresh)
+    np.testing.assert_array_equal(part_count, fresh_count)
+    exact, exact_count = kde_direct(grid, half, bandwidth=300.0)
+    np.testing.assert_allclose(part, exact, rtol=1e-9, atol=1e-9 * exact.max())
+    np.testing.assert_allclose(part_count, exact_count, rtol=1e-12)
+    # only half the locations kept: the other half's are added to them
+    kde_grid(grid, other, bandwidth=300.0)
+    (merged,) = density._KERNEL_PAIRS.values()
+    assert merged.keys.size == kept.keys.size
+    again, _ = kde_grid(grid, xy, bandwidth=300.0)
+    np.testing.assert_array_equal(again, whole)
+    assert whole_count.sum() > part_count.sum() > 0
+
+
 def test_exact_engine_falls_back_to_fft_over_its_budget(snapped, monkeypatch):
     """Over `EXACT_DENSITY_BUDGET` location-cell pairs the binned engine runs,
     and the two agree within the documented binning bound."""
