@@ -193,7 +193,10 @@ def area_tables(
     selection: tuple[tuple[str, Any], ...], harm: bool, upload_key: str | None
 ) -> dict[str, pd.DataFrame]:
     """District and ward statistics for the selection, with change."""
-    incidents = dash.select(all_incidents(), _upload(upload_key), selection, areas=True)
+    incidents = dash.select(
+        all_incidents(), _upload(upload_key), selection, areas=True,
+        columns=dash.AREA_INPUT_COLUMNS,
+    )  # fmt: skip
     return dash.area_tables(incidents, all_incidents(), dict(selection), harm=harm)
 
 

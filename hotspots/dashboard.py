@@ -195,8 +195,9 @@ def prime(incidents: gpd.GeoDataFrame, ref: Reference) -> None:
         districts=None,
     )  # fmt: skip
     tables = area_tables(
-        select(incidents, None, key, areas=True), incidents, dict(key), harm=False
-    )
+        select(incidents, None, key, areas=True, columns=AREA_INPUT_COLUMNS),
+        incidents, dict(key), harm=False,
+    )  # fmt: skip
     static = {"districts": "", "schools": ""}
     build_map(result, ref, tables, view, static_urls=static).get_root().render()
 
@@ -456,6 +457,9 @@ DETECTION_COLUMNS = (
     "location_text", "weight", "source", "geometry",
 )  # fmt: skip
 
+#: The columns the ward and district tables read (`area_tables`).
+AREA_INPUT_COLUMNS = ("month", "ward_code", "lad_code", "weight", "geometry")
+
 
 def select(
     incidents: gpd.GeoDataFrame,
@@ -491,13 +495,13 @@ def select(
         wards=None if areas else k["wards"],
         sources=k["sources"],
     )
-    if columns is not None:
-        base = base[list(columns)]
     keep = sel.mask(base)
     if not (areas or safeguarding):
         # safeguarding incidents count in ward and district tables, but never
         # shape hotspot outlines, surfaces or points on this page
         keep &= (base["sensitivity"] != "safeguarding").to_numpy(dtype=bool)
+    if columns is not None:  # one copy of the rows and columns kept
+        return base.loc[keep, list(columns)]
     return base[keep]  # one copy of the rows kept (each copy of the county: 0.05 s)
 
 

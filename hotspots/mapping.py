@@ -92,7 +92,13 @@ def _web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             geometry=gdf.geometry.simplify(DISPLAY_TOLERANCE_M, preserve_topology=True)
         )
     )
-    return simple.assign(geometry=simple.geometry.set_precision(DISPLAY_GRID_DEG))
+    # pointwise: each coordinate rounded, repeated ones dropped, without the
+    # full re-noding of the default mode (0.06 s on the county's hotspots; the
+    # same coordinates, which only need to look right)
+    rounded = shapely.set_precision(
+        simple.geometry.to_numpy(), DISPLAY_GRID_DEG, mode="pointwise"
+    )
+    return simple.assign(geometry=rounded)
 
 
 _WEB_ONCE: dict[int, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
