@@ -26,6 +26,7 @@ browser:  ## Install Debian's Chromium for the browser tests (when missing and a
 	@command -v chromium >/dev/null 2>&1 || echo "Chromium not found: the browser tests will be skipped."
 
 run: setup  ## Start the dashboard on the bundled Kent & Medway data
+	$(BIN)/python scripts/prepare_dashboard.py
 	$(BIN)/streamlit run app.py
 
 lint: setup  ## Ruff lint and format check

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -22,6 +21,7 @@ from streamlit_folium import st_folium
 import hotspots as hs
 from hotspots import dashboard as dash
 from hotspots.categories import THEMES
+from hotspots.mapping import component_args
 
 st.set_page_config(
     page_title="Kent & Medway hotspots",
@@ -71,17 +71,9 @@ def static_urls() -> dict[str, str]:
     """Where the browser loads the map's fixed layers (districts, schools): files
     written once into static/layers/ (Streamlit serves static/), so each map of a
     view carries only its own layers (about 0.2 MB less per map)."""
-    folder = Path(__file__).parent / "static" / "layers"
-    urls = {}
-    for key, (name, data) in dash.static_layers(reference()).items():
-        path = folder / name
-        if not path.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            part = path.with_suffix(f".{os.getpid()}.part")
-            part.write_bytes(data)
-            part.replace(path)
-        urls[key] = f"/app/static/layers/{name}"
-    return urls
+    return dash.write_static_layers(
+        Path(__file__).parent / "static" / "layers", reference()
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -105,14 +97,6 @@ def saved_opening(stamp: str | None) -> dict[str, Any] | None:
 def opening_saved_here() -> set[tuple[str, str]]:
     """(stamp, basemap) of the opening views this process has saved."""
     return set()
-
-
-def opening_key(ch: dash.Choices) -> tuple[Any, ...]:
-    """find_hotspots' arguments for the opening view (the default view, no upload)."""
-    v = dash.default_view(ch)
-    options = tuple(sorted(dash.view_options(v).items()))
-    coverage = v.coverage / 100
-    return (dash.selection_key(v, None), v.method, options, coverage, False, None)
 
 
 def save_opening(opening: dict[str, Any], basemap: str) -> None:
@@ -174,18 +158,8 @@ def find_hotspots(
     upload_key: str | None,
 ) -> dash.MapResult:
     """Detection on the selection, with the map image and tables it needs."""
-    incidents = dash.select(
-        all_incidents(), _upload(upload_key), selection, columns=dash.DETECTION_COLUMNS
-    )
-    return dash.run_method(
-        incidents,
-        reference(),
-        method=method,
-        options=dict(options),
-        coverage=coverage,
-        harm=harm,
-        districts=dict(selection).get("districts"),
-    )
+    key = (selection, method, options, coverage, harm, upload_key)
+    return dash.detect_view(all_incidents(), _upload(upload_key), key, reference())
 
 
 @st.cache_data(show_spinner="Counting by ward and district…", max_entries=48)
@@ -193,11 +167,7 @@ def area_tables(
     selection: tuple[tuple[str, Any], ...], harm: bool, upload_key: str | None
 ) -> dict[str, pd.DataFrame]:
     """District and ward statistics for the selection, with change."""
-    incidents = dash.select(
-        all_incidents(), _upload(upload_key), selection, areas=True,
-        columns=dash.AREA_INPUT_COLUMNS,
-    )  # fmt: skip
-    return dash.area_tables(incidents, all_incidents(), dict(selection), harm=harm)
+    return dash.view_tables(all_incidents(), _upload(upload_key), selection, harm=harm)
 
 
 @st.cache_data(show_spinner="Choosing the sites…", max_entries=16)
@@ -304,7 +274,7 @@ def map_component(
     _tables: dict[str, Any],
     _view: dash.View,
 ) -> dict[str, Any]:
-    """The dashboard's map of a view, made once: `folium_component` of the map.
+    """The dashboard's map of a view, made once: `component_args` of the map.
 
     `detect_key` (find_hotspots' arguments), `basemap` and `focus` determine the
     map; `_result`, `_tables` and `_view` are what they stand for (not hashed).
@@ -312,45 +282,11 @@ def map_component(
     fmap = dash.build_map(
         _result, reference(), _tables, _view, focus=focus, static_urls=static_urls()
     )
-    selection_hash = hash(detect_key[0]) % 10**8
-    return folium_component(
-        fmap, key=f"map-{detect_key[1]}-{basemap}-{focus}-{selection_hash}"
-    )
-
-
-def folium_component(fmap: Any, *, key: str) -> dict[str, Any]:
-    """What ``st_folium(fmap, returned_objects=[], key=key)`` sends the browser.
-
-    The same steps as streamlit-folium's `st_folium` (0.27, pinned), rendering the
-    map once instead of twice, and returned so it can be cached: building and
-    rendering the county's map took about a second on every rerun. `draw_map`
-    sends it.
-    """
-    import streamlit_folium as sf
-
-    fmap.get_root().render()
-    html = sf._get_html(fmap)
-    header = sf._get_header(fmap)
-    script = sf._get_map_string(fmap)  # renames the map: after html and header
-
-    def links(node: Any, attr: str) -> list[str]:
-        own = [src for _, src in getattr(node, attr, [])]
-        kids = getattr(node, "_children", {}).values()
-        return own + [src for child in kids for src in links(child, attr)]
-
-    return {
-        "script": script,
-        "header": header,
-        "html": html,
-        "id": sf.get_full_id(fmap),
-        "key": sf.generate_js_hash(script, key, False),
-        "css_links": list(dict.fromkeys(links(fmap, "default_css"))),
-        "js_links": list(dict.fromkeys(links(fmap, "default_js"))),
-    }
+    return component_args(fmap, key=dash.map_key(detect_key, basemap, focus))
 
 
 def draw_map(component: dict[str, Any], *, height: int) -> None:
-    """Draw a map made by `folium_component` (no values come back: panning and
+    """Draw a map made by `component_args` (no values come back: panning and
     zooming never rerun the script)."""
     from streamlit_folium import _component_func
 
@@ -639,7 +575,7 @@ with map_col:
             static_urls()  # the saved map loads them (removed since it was saved)
     else:
         component = map_component(detect_key, basemap, focus, result, tables, view)
-        if focus is None and detect_key == opening_key(choices):
+        if focus is None and detect_key == dash.opening_key(choices):
             opening = {"choices": choices, "detect_key": detect_key}
             opening |= {"result": result, "tables": tables, "map": component}
             save_opening(opening, basemap)

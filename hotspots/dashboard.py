@@ -188,18 +188,80 @@ def prime(incidents: gpd.GeoDataFrame, ref: Reference) -> None:
     """
     ch = choices(incidents, ref)
     view = replace(default_view(ch), month_from=ch.months[-1], month_to=ch.months[-1])
-    key = selection_key(view)
-    result = run_method(
-        select(incidents, None, key, columns=DETECTION_COLUMNS), ref, method=view.method,
-        options=view_options(view), coverage=view.coverage / 100, harm=False,
-        districts=None,
-    )  # fmt: skip
-    tables = area_tables(
-        select(incidents, None, key, areas=True, columns=AREA_INPUT_COLUMNS),
-        incidents, dict(key), harm=False,
-    )  # fmt: skip
+    key = view_detect_key(view)
+    result = detect_view(incidents, None, key, ref)
+    tables = view_tables(incidents, None, key[0], harm=False)
     static = {"districts": "", "schools": ""}
     build_map(result, ref, tables, view, static_urls=static).get_root().render()
+
+
+def view_detect_key(view: View, upload: str | None = None) -> tuple[Any, ...]:
+    """What detection on a view depends on; `detect_view`'s `key`.
+
+    (selection key, method, options as sorted items, coverage share, harm, upload).
+    """
+    options = tuple(sorted(view_options(view).items()))
+    coverage = view.coverage / 100
+    return (
+        selection_key(view, upload),
+        view.method,
+        options,
+        coverage,
+        view.harm,
+        upload,
+    )
+
+
+def detect_view(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[Any, ...],
+    ref: Reference,
+) -> MapResult:
+    """Detection for a view's `key` (`view_detect_key`, or the page's own)."""
+    selection, method, options, coverage, harm, _ = key
+    return run_method(
+        select(incidents, upload, selection, columns=DETECTION_COLUMNS), ref,
+        method=method, options=dict(options), coverage=coverage, harm=harm,
+        districts=dict(selection).get("districts"),
+    )  # fmt: skip
+
+
+def view_tables(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    selection: tuple[tuple[str, Any], ...],
+    *,
+    harm: bool,
+) -> dict[str, Any]:
+    """The ward and district tables of a selection key (`area_tables`)."""
+    chosen = select(
+        incidents, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS
+    )
+    return area_tables(chosen, incidents, dict(selection), harm=harm)
+
+
+def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:
+    """The map component's key: a new one (a new map drawn) per view shown."""
+    digest = hashlib.sha256(repr(detect_key[0]).encode()).hexdigest()[:10]
+    return f"map-{detect_key[1]}-{basemap}-{focus}-{digest}"
+
+
+def write_static_layers(folder: Path, ref: Reference) -> dict[str, str]:
+    """Write the map's fixed layers (`static_layers`) where missing; URLs by key.
+
+    `folder` is the app's static/layers/, which Streamlit serves.
+    """
+    urls = {}
+    for key, (name, data) in static_layers(ref).items():
+        path = folder / name
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            part = path.with_suffix(f".{os.getpid()}.part")
+            part.write_bytes(data)
+            part.replace(path)
+        urls[key] = f"/app/static/layers/{name}"
+    return urls
 
 
 # ---------------------------------------------------------------------------------
@@ -267,6 +329,69 @@ def opening_path(store_path: str | None) -> Path:
     """Where the opening view of a store (default: the default store) is saved."""
     store = Path(store_path) if store_path else default_store_path()
     return store.with_name(OPENING_FILE)
+
+
+#: The background maps the opening view is prepared with (the page's choices).
+BASEMAPS = ("OpenStreetMap", "none")
+
+
+def opening_key(ch: Choices) -> tuple[Any, ...]:
+    """`view_detect_key` of the opening view (the default view, no upload)."""
+    return view_detect_key(default_view(ch))
+
+
+def opening_view(
+    incidents: gpd.GeoDataFrame,
+    ref: Reference,
+    *,
+    static_urls: dict[str, str],
+    basemaps: Sequence[str] = BASEMAPS,
+) -> dict[str, Any]:
+    """The opening view as the dashboard shows and saves it.
+
+    Choices, detect_key, result, tables and the map component of each basemap
+    (`hotspots.mapping.component_args`).
+    """
+    from hotspots.mapping import component_args
+
+    ch = choices(incidents, ref)
+    key = opening_key(ch)
+    result = detect_view(incidents, None, key, ref)
+    tables = view_tables(incidents, None, key[0], harm=False)
+    maps = {}
+    for basemap in basemaps:
+        view = replace(default_view(ch), basemap=basemap)
+        fmap = build_map(result, ref, tables, view, static_urls=static_urls)
+        maps[basemap] = component_args(fmap, key=map_key(key, basemap, None))
+    return {
+        "choices": ch, "detect_key": key, "result": result, "tables": tables,
+        "maps": maps,
+    }  # fmt: skip
+
+
+def prepare_opening(app_path: Path, *, store_path: str | None = None) -> bool:
+    """Save the opening view of the dashboard at `app_path` (app.py) before it starts.
+
+    As the page itself saves it on its first run: the first page of every
+    server then opens from it (`load_opening`) instead of reading the store and
+    detecting. Creates the default store from the bundled data if there is
+    none, and the map's static layer files. False when a view for this store
+    and code was already saved.
+    """
+    incidents = None
+    if not (Path(store_path) if store_path else default_store_path()).exists():
+        incidents = load_incidents(store_path)  # creates the default store
+    stamp = opening_stamp(store_path, code=code_digest(app_path.read_bytes()))
+    assert stamp is not None  # the store exists now
+    saved = load_opening(stamp, store_path)
+    if saved is not None and set(BASEMAPS) <= set(saved.get("maps", {})):
+        return False
+    ref = load_reference()
+    urls = write_static_layers(app_path.parent / "static" / "layers", ref)
+    if incidents is None:
+        incidents = load_incidents(store_path)
+    save_opening(stamp, opening_view(incidents, ref, static_urls=urls), store_path)
+    return True
 
 
 # ---------------------------------------------------------------------------------

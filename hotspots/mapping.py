@@ -783,6 +783,37 @@ def finish(m: folium.Map) -> folium.Map:
     return m
 
 
+def component_args(fmap: folium.Map, *, key: str) -> dict[str, Any]:
+    """What ``st_folium(fmap, returned_objects=[], key=key)`` sends the browser.
+
+    The same steps as streamlit-folium's `st_folium` (0.27, pinned), rendering the
+    map once instead of twice, and returned so it can be cached and saved:
+    building and rendering the county's map took about a second on every rerun.
+    The dashboard's `draw_map` sends it.
+    """
+    import streamlit_folium as sf
+
+    fmap.get_root().render()
+    html = sf._get_html(fmap)
+    header = sf._get_header(fmap)
+    script = sf._get_map_string(fmap)  # renames the map: after html and header
+
+    def links(node: Any, attr: str) -> list[str]:
+        own = [src for _, src in getattr(node, attr, [])]
+        kids = getattr(node, "_children", {}).values()
+        return own + [src for child in kids for src in links(child, attr)]
+
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(fmap),
+        "key": sf.generate_js_hash(script, key, False),
+        "css_links": list(dict.fromkeys(links(fmap, "default_css"))),
+        "js_links": list(dict.fromkeys(links(fmap, "default_js"))),
+    }
+
+
 def dashboard_map(
     result: Any,
     ref: Any,

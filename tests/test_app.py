@@ -92,6 +92,39 @@ def test_a_restart_shows_the_saved_opening_view(started):
     assert _table(again, "Ward").equals(_table(started, "Ward"))
 
 
+def test_prepared_opening_view_opens_without_detecting(started, monkeypatch):
+    """`make run` prepares the opening view before the server starts
+    (scripts/prepare_dashboard.py): a first page then shows it as saved, for
+    each background map, without detecting anything."""
+    import streamlit as st
+
+    from hotspots import dashboard as dash
+
+    dash.opening_path(None).unlink()
+    assert dash.prepare_opening(Path(APP)) is True
+    assert dash.prepare_opening(Path(APP)) is False  # already there: nothing to do
+    stamp = dash.opening_stamp(None, code=dash.code_digest(Path(APP).read_bytes()))
+    saved = dash.load_opening(stamp, None)
+    assert saved is not None
+    assert set(saved["maps"]) == set(dash.BASEMAPS)
+    assert saved["detect_key"] == dash.opening_key(saved["choices"])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the prepared view was computed again")
+
+    # (the background warm-up, 3 s after a first page, still reads the store)
+    for name in ("detect_view", "view_tables", "choices"):
+        monkeypatch.setattr(dash, name, refuse)
+    for basemap in dash.BASEMAPS:
+        st.cache_data.clear()
+        st.cache_resource.clear()  # as in a fresh server process
+        first = _app(basemap=basemap)
+        assert not first.exception, first.exception
+        assert _metrics(first) == _metrics(started)
+        assert _table(first, "Rank").equals(_table(started, "Rank"))
+        assert _table(first, "Ward").equals(_table(started, "Ward"))
+
+
 def test_background_warm_up_primes_the_county_view(police):
     """The warm-up's small view runs on the real data and leaves what a first
     change needs: the county grid's pixel lookup, the projection thread."""

@@ -83,7 +83,7 @@ def drawn(ref: Any) -> dict[str, Any]:
         static_urls={"districts": "/d.geojson", "schools": "/s.geojson"},
     )
     page = m.get_root().render()
-    # what app.folium_component sends the browser (streamlit-folium 0.27)
+    # what mapping.component_args sends the browser (streamlit-folium 0.27)
     html = sf._get_html(m)
     script = sf._get_map_string(m)
     return {
