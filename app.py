@@ -123,19 +123,21 @@ def warm_up(_delay: float, _prime: bool) -> threading.Thread:
     seconds after the first page was sent: the same process serves that page's
     scripts and layers, and an import-heavy thread beside it made the page
     visible 1-2 s later. Without it the first change on a fresh server waited
-    about 4 s more (scipy.stats, folium, the store, first calls).
+    about 4 s more (scipy.stats, folium, the store, first calls). Then what
+    stays is set aside from garbage collection (`dash.settle_heap`).
     """
 
     def work() -> None:
         time.sleep(_delay)
         dash.warm_up()
         all_incidents()
-        if not _prime:
-            return
-        try:
-            dash.prime(all_incidents(), reference())
-        except Exception:  # the page shows any real problem itself
-            logging.getLogger(__name__).exception("Warming up the dashboard failed")
+        reference()
+        if _prime:
+            try:
+                dash.prime(all_incidents(), reference())
+            except Exception:  # the page shows any real problem itself
+                logging.getLogger(__name__).exception("Warming up the dashboard failed")
+        dash.settle_heap()
 
     thread = threading.Thread(target=work, name="hotspots-warm-up", daemon=True)
     thread.start()
