@@ -164,6 +164,10 @@ EXACT_COUNT_BUDGET = 10_000_000
 #: cells within its reach) up to this many location-cell pairs; beyond, it is
 #: binned and convolved by FFT (module docstring).
 EXACT_DENSITY_BUDGET = 10_000_000
+#: The surface's grid reaches the kernel's support beyond the incidents (or the
+#: study area), rounded up to a multiple of this: a few cells more, the same
+#: grid for bandwidths 200-500 m (quartic).
+GRID_MARGIN_STEP_M = 500.0
 #: Default neighbour rank of the k-nearest-neighbour bandwidth rule.
 DEFAULT_KNN_K = 10
 #: Largest automatic cell size, metres.
@@ -1156,8 +1160,9 @@ def kde_surface(
     -------
     DensitySurface
         The grid reaches the kernel support (``bandwidth``; ``4 × bandwidth`` for
-        the Gaussian) beyond the incidents, or beyond the study area when given,
-        so the surface is never cut off.
+        the Gaussian), rounded up to a multiple of `GRID_MARGIN_STEP_M`, beyond
+        the incidents, or beyond the study area when given, so the surface is
+        never cut off.
 
     Warns
     -----
@@ -1243,14 +1248,17 @@ def kde_surface(
         cell_text = f"cell size {cell:g} m, as given"
         cell_auto = False
 
-    # grid: the support beyond the incidents (or the study area)
+    # grid: the support beyond the incidents (or the study area), rounded up to
+    # `GRID_MARGIN_STEP_M` so that nearby bandwidths share one grid (and what is
+    # kept for it: the study-area mask, the dashboard's pixel lookup)
     reach = _support(kernel, h)
+    margin = math.ceil(reach / GRID_MARGIN_STEP_M) * GRID_MARGIN_STEP_M
     bounds = (
         area_bounds
         if area_bounds is not None
         else np.array([*xy.min(axis=0), *xy.max(axis=0)])
     )
-    grid = grid_for(bounds, cell_size=cell, margin=reach, crs=crs)
+    grid = grid_for(bounds, cell_size=cell, margin=margin, crs=crs)
     mask = area_mask(grid, study_area)
     if not mask.any():
         raise HotspotsError(

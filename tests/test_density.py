@@ -435,6 +435,25 @@ def test_fractional_weights_match_direct(clustered):
     assert np.abs(surface.kde_per_km2 - exact).max() < 0.01 * exact.max()
 
 
+def test_nearby_bandwidths_share_one_grid(clustered):
+    """The margin is the kernel's reach rounded up to GRID_MARGIN_STEP_M: one
+    grid (and its kept mask and pixel lookup) for 200-500 m, a larger one beyond,
+    always reaching the support."""
+    grids = {
+        h: kde_surface(clustered, bandwidth=h, cell_size=50).grid
+        for h in (200, 225, 250, 500, 600)
+    }
+    assert grids[200] == grids[225] == grids[250] == grids[500]
+    assert grids[600].nx == grids[500].nx + 2 * 500 / 50
+    minx, miny, maxx, maxy = clustered.total_bounds
+    for h, grid in grids.items():
+        gx0, gy0, gx1, gy1 = grid.bounds
+        assert gx0 <= minx - h
+        assert gy0 <= miny - h
+        assert gx1 >= maxx + h
+        assert gy1 >= maxy + h
+
+
 def test_translation_invariance(clustered):
     a = kde_surface(clustered, bandwidth=300, cell_size=100)
     moved = clustered.translate(xoff=12_300, yoff=-4_500)  # whole cells
