@@ -97,11 +97,15 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
 }
 AREA_COLUMNS: dict[str, Any] = {
     "Per 1,000 residents": {"help": "Incidents per 1,000 residents (Census 2021)"},
+    "Share %": {"help": "Share of the selection's incidents in the areas shown"},
     "LQ": {
         "help": "Location quotient: the area's rate divided by the whole study "
         "area's (above 1 = more than its share)"
     },
     "Change": {"help": "Against the previous period of equal length"},
+    "Change %": {
+        "help": "Change as a share of the previous period (None: there were none then)"
+    },
     "Significant": {
         "help": "Change unlikely to be chance: exact binomial test, false "
         "discovery rate controlled at 5% across the areas"
@@ -942,12 +946,15 @@ def _area_view(stats: pd.DataFrame, level: str) -> pd.DataFrame:
     view["Incidents"] = stats["incidents"].astype(int)
     view["Residents"] = stats["residents"]
     view["Per 1,000 residents"] = stats["rate_per_1000"].round(1)
-    view["Share"] = (100 * stats["share"]).round(1)
+    view["Share %"] = (100 * stats["share"]).round(1)
     view["LQ"] = stats["location_quotient"].round(2)
-    view["Previous period"] = stats["previous"]
-    view["Change"] = stats["change"]
-    view["Change %"] = stats["change_pct"].round(0)
-    view["Significant"] = stats["change_significant_adj"]
+    if stats["change"].notna().any():
+        view["Previous period"] = stats["previous"]
+        view["Change"] = stats["change"]
+        view["Change %"] = stats["change_pct"].round(0)
+        view["Significant"] = stats["change_significant_adj"]
+    # else no change was computed (months missing from the data: the note says
+    # which), and four columns of blanks would read as a fault
     view["Rank"] = stats["rank"]
     view["Rate rank"] = stats["rate_rank"]
     return view.reset_index(drop=True)

@@ -194,6 +194,32 @@ def test_shared_url_opens_the_same_view(police):
     assert wards["Incidents"].sum() <= expected
 
 
+def test_ward_table_shows_change_only_where_it_was_computed(started, police):
+    """Change needs every month of both periods: 2024-01..04 follows a gap in the
+    police.uk data, so the columns are left out and the note says why; 2022-07..12
+    against 2022-01..06 has them, with the counts of each period."""
+    wards = _table(started, "Ward")
+    assert "Change" not in wards.columns
+    assert "Previous period" not in wards.columns
+    note = next(
+        c.value for c in started.caption if c.value.startswith("Current period")
+    )
+    assert "Change not shown" in note
+    at = _app(month_from="2022-07", month_to="2022-12", districts=THANET)
+    assert not at.exception, at.exception
+    wards = _table(at, "Ward")
+    assert {"Previous period", "Change", "Change %", "Significant"} <= set(
+        wards.columns
+    )
+    assert wards["Incidents"].sum() == _count(
+        police, ("2022-07", "2022-12"), None, [THANET]
+    )
+    assert wards["Previous period"].sum() == _count(
+        police, ("2022-01", "2022-06"), None, [THANET]
+    )
+    assert (wards["Change"] == wards["Incidents"] - wards["Previous period"]).all()
+
+
 def test_bad_url_values_fall_back_to_defaults():
     at = _app(
         month_from="1999-01", districts="NOPE|<script>", method="magic", bandwidth="-5"
