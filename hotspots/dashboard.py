@@ -102,9 +102,13 @@ AREA_COLUMNS: dict[str, Any] = {
         "help": "Location quotient: the area's rate divided by the whole study "
         "area's (above 1 = more than its share)"
     },
-    "Change": {"help": "Against the previous period of equal length"},
+    "Change": {
+        "help": "Against the previous period of equal length",
+        "type_config": {"type": "number", "format": "%+d"},
+    },
     "Change %": {
-        "help": "Change as a share of the previous period (None: there were none then)"
+        "help": "Change as a share of the previous period (None: there were none then)",
+        "type_config": {"type": "number", "format": "%+d%%"},
     },
     "Significant": {
         "help": "Change unlikely to be chance: exact binomial test, false "
