@@ -23,6 +23,7 @@ from hotspots import dashboard as dash
 from hotspots.categories import THEMES
 from hotspots.mapping import component_args
 
+_RUN_STARTED = time.perf_counter()  # this run's server time (`dash.log_run`)
 st.set_page_config(
     page_title="Kent & Medway hotspots",
     page_icon="🗺️",
@@ -1202,3 +1203,4 @@ with tab_about:
 
 # the page is sent: get a fresh server ready for the first change (once)
 warm_up(dash.WARM_UP_DELAY_S, True)
+dash.log_run(time.perf_counter() - _RUN_STARTED)

@@ -36,6 +36,10 @@ the server has not seen; a "cached" change returns to one it has. Bytes are the
 WebSocket frames the server sent during a load or change (the map travels as
 the st_folium component's arguments: its HTML and script).
 
+"Server" is the seconds of the script run a change started, as app.py logs them
+(``HOTSPOTS_RUN_LOG``, `hotspots.dashboard.log_run`); the rest of a change is the
+WebSocket's and the browser's (Streamlit redrawing the page, Leaflet the map).
+
 Each change starts from a freshly loaded page (a new Streamlit session), so every
 change is timed from the same starting view. (The sidebar widgets of app.py have
 keys and keep their own state; the URL seeds a widget only when it has none, so
@@ -69,6 +73,9 @@ from typing import Any
 from bench.common import row
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the dashboard appends each script run's server seconds (app.py, `log_run`).
+RUN_LOG_ENV = "HOTSPOTS_RUN_LOG"
+RUN_LOG = str(Path(tempfile.gettempdir()) / f"bench-dashboard-runs-{os.getpid()}.log")
 LOAD_TARGET_S = 5.0
 CHANGE_TARGET_S = 1.0
 COUNTY = "?month_from=2022-01&month_to=2024-04&basemap=none"
@@ -192,7 +199,7 @@ def _server(script: Path, cwd: Path, *extra: str) -> Iterator[tuple[str, int, fl
         [sys.executable, "-m", "streamlit", "run", str(script),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra],
-        cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore", RUN_LOG_ENV: RUN_LOG},
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -309,6 +316,7 @@ def _change(
     page.evaluate(TAG_MAPS_JS)
     before_metric = page.evaluate(METRIC_JS) if metric else None
     before = sess.received
+    runs = len(_runs())
     act()
     done = _wait(
         page, idle=True, fresh=True, metric=metric, notMetric=before_metric,
@@ -316,11 +324,22 @@ def _change(
     )  # fmt: skip
     clicked = page.evaluate("window.__benchClick")
     page.wait_for_timeout(300)
+    new_runs = _runs()[runs:]
     return {
         "seconds": (done - clicked) / 1000,
         "bytes": sess.received - before,
         "metric": page.evaluate(METRIC_JS) if metric else None,
+        # the script run the click started (the last): the server's part
+        "server": new_runs[-1] if new_runs else float("nan"),
     }
+
+
+def _runs() -> list[float]:
+    """Seconds of every dashboard script run so far (`RUN_LOG`)."""
+    try:
+        return [float(v) for v in Path(RUN_LOG).read_text().split()]
+    except FileNotFoundError:
+        return []
 
 
 # ---------------------------------------------------------------------------------
@@ -555,9 +574,11 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
                 f"first-time: add theme '{theme}'",
                 r["seconds"],
                 f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; "
-                f"{r['metric']} incidents; {_mb(r['bytes'])} sent",
+                f"{r['metric']} incidents; {_mb(r['bytes'])} sent; "
+                f"server {r['server']:.2f} s",
             )
         cached: list[float] = []
+        cached_server: list[float] = []
         for i in range(n):
             if i % 2 == 0:  # all themes -> violence, seen above
                 r = _from(
@@ -573,6 +594,7 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
                     metric=True,
                 )
             cached.append(r["seconds"])
+            cached_server.append(r["server"])
         best, how = _summary(fresh)
         row(
             "first-time selection (uncached computation)",
@@ -585,7 +607,8 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
             "back to a selection already seen (cached)",
             best,
             f"{best / base['rerun']:.0f}x baseline rerun; {how}; "
-            f"{_verdict(best, CHANGE_TARGET_S)}",
+            f"{_verdict(best, CHANGE_TARGET_S)}; "
+            f"server {min(cached_server):.2f}-{max(cached_server):.2f} s",
         )
 
         print(
@@ -602,7 +625,8 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
             row(
                 f"first-time: KDE bandwidth 200 -> {bw} m",
                 r["seconds"],
-                f"{r['seconds'] / base['rerun']:.0f}x baseline rerun"
+                f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; "
+                f"server {r['server']:.2f} s"
                 + ("; CHANGE LOST (URL unchanged)" if r["lost"] else ""),
             )
         r = _from(
@@ -614,7 +638,8 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
         row(
             "first-time: method KDE -> Gi* (100 m cells)",
             r["seconds"],
-            f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; {_mb(r['bytes'])} sent"
+            f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; {_mb(r['bytes'])} sent; "
+            f"server {r['server']:.2f} s"
             + ("; CHANGE LOST (URL unchanged)" if r["lost"] else ""),
         )
         for _ in range(n):
@@ -669,6 +694,7 @@ def run(repeat: int) -> None:
             _dashboard(browser, repeat, base)
         finally:
             browser.close()
+            Path(RUN_LOG).unlink(missing_ok=True)
     load = os.getloadavg()
     print(
         f"  Load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "

@@ -185,6 +185,19 @@ def warm_up() -> None:
     to_web_mercator(grid, np.zeros(grid.shape))
 
 
+#: Environment variable: a file each run of the dashboard's script appends its
+#: seconds to (`log_run`); `make bench` sets it to split server and browser time.
+RUN_LOG_ENV = "HOTSPOTS_RUN_LOG"
+
+
+def log_run(seconds: float) -> None:
+    """Append one script run's seconds to the file named by `RUN_LOG_ENV`, if set."""
+    path = os.environ.get(RUN_LOG_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{seconds:.4f}\n")
+
+
 def settle_heap() -> None:
     """Collect garbage, then exempt every object alive from later collections.
 

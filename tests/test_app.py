@@ -178,6 +178,24 @@ def test_settled_heap_is_skipped_by_the_collector_and_still_freed():
         gc.unfreeze()
 
 
+def test_script_runs_are_logged_only_when_asked(tmp_path, monkeypatch):
+    """The page appends each run's server seconds to $HOTSPOTS_RUN_LOG (the bench
+    reads them); without it nothing is written."""
+    from hotspots import dashboard as dash
+
+    log = tmp_path / "runs.log"
+    monkeypatch.delenv(dash.RUN_LOG_ENV, raising=False)
+    dash.log_run(0.5)
+    assert not log.exists()
+    monkeypatch.setenv(dash.RUN_LOG_ENV, str(log))
+    at = _app(basemap="none")
+    assert not at.exception, at.exception
+    at.run()
+    runs = [float(v) for v in log.read_text().split()]
+    assert len(runs) == 2
+    assert all(0 < v < 300 for v in runs)
+
+
 def test_shared_url_opens_the_same_view(police):
     at = _app(
         month_from="2024-01", month_to="2024-04", districts=THANET,
