@@ -513,14 +513,7 @@ selection_key = dash.selection_key(view, upload_key)
 st.title("Kent & Medway incident hotspots")
 st.caption(dash.describe_view(view, choices))
 
-detect_key = (
-    selection_key,
-    method,
-    tuple(sorted(options.items())),
-    None if coverage is None else coverage / 100,
-    harm,
-    upload_key,
-)
+detect_key = dash.view_detect_key(view, upload_key)
 from_saved = saved is not None and detect_key == saved["detect_key"]
 try:
     if from_saved:

@@ -234,10 +234,12 @@ def prime(incidents: gpd.GeoDataFrame, ref: Reference) -> None:
 def view_detect_key(view: View, upload: str | None = None) -> tuple[Any, ...]:
     """What detection on a view depends on; `detect_view`'s `key`.
 
-    (selection key, method, options as sorted items, coverage share, harm, upload).
+    (selection key, method, options as sorted items, coverage share, harm,
+    upload). The coverage applies to KDE only (the sidebar offers it for KDE;
+    the other methods keep every hotspot they find), as in `analysis_for_export`.
     """
     options = tuple(sorted(view_options(view).items()))
-    coverage = view.coverage / 100
+    coverage = view.coverage / 100 if view.method == "kde" else None
     return (
         selection_key(view, upload),
         view.method,
@@ -418,7 +420,8 @@ def prepare_opening(app_path: Path, *, store_path: str | None = None) -> bool:
     if not (Path(store_path) if store_path else default_store_path()).exists():
         incidents = load_incidents(store_path)  # creates the default store
     stamp = opening_stamp(store_path, code=code_digest(app_path.read_bytes()))
-    assert stamp is not None  # the store exists now
+    if stamp is None:  # a named store that does not exist (only the default is made)
+        raise HotspotsError(f"No incident store at {store_path}; ingest data first.")
     saved = load_opening(stamp, store_path)
     if saved is not None and set(BASEMAPS) <= set(saved.get("maps", {})):
         return False

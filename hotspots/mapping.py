@@ -365,9 +365,12 @@ class _Raw(Element):
         return self.text
 
 
-#: folium's GeoJsonTooltip and GeoJsonPopup styles (their class names are kept).
+#: folium's GeoJsonTooltip and GeoJsonPopup styles (their class names are kept),
+#: at a fixed small size: at the frame's inherited size a ward's tooltip was wider
+#: than half the map and ran off its edge.
 _TABLE_CSS = """
     <style>
+        .foliumtooltip, .foliumpopup { font-size: 12px; line-height: 1.35; }
         .foliumtooltip table, .foliumpopup table { margin: auto; }
         .foliumpopup { margin: auto; }
         .foliumtooltip tr, .foliumpopup tr { text-align: left; }

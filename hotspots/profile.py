@@ -193,9 +193,15 @@ def polygon_membership(
     return per_location[ids]
 
 
-def location_ids(points: gpd.GeoDataFrame) -> np.ndarray:
-    """An integer per distinct position (police.uk snap points share one)."""
-    xy = points.geometry.get_coordinates().to_numpy()
+def location_ids(
+    points: gpd.GeoDataFrame, rows: NDArray[np.intp] | None = None
+) -> np.ndarray:
+    """An integer per distinct position (police.uk snap points share one).
+
+    Of every row, or of the rows at positions `rows` only (all located).
+    """
+    shapes = np.asarray(points.geometry.array)
+    xy = shapely.get_coordinates(shapes if rows is None else shapes[rows])
     # one complex number per position hashes fast (a MultiIndex of floats does not)
     codes, _ = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
     return np.asarray(codes)
@@ -287,9 +293,7 @@ def describe_hotspots(
     data = {
         "incidents": n,
         "harm": harm,
-        "locations": _distinct_count(
-            member, _position_ids(incidents, at[rows]), n_poly
-        ),
+        "locations": _distinct_count(member, location_ids(incidents, at[rows]), n_poly),
         "share": n / total if total else np.full(n_poly, np.nan),
         "top_categories": _top_categories(
             member, incidents["category"], at[rows], n_poly
@@ -308,13 +312,6 @@ def describe_hotspots(
     for name, values in data.items():
         out[name] = pd.Series(values, index=out.index).astype(_COLUMNS[name])  # type: ignore[call-overload]
     return out
-
-
-def _position_ids(incidents: gpd.GeoDataFrame, rows: NDArray[np.intp]) -> np.ndarray:
-    """`location_ids` of the incidents at positions `rows` (all located)."""
-    xy = shapely.get_coordinates(np.asarray(incidents.geometry.array)[rows])
-    codes, _ = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
-    return np.asarray(codes)
 
 
 def _ranked_codes(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from hotspots import bundled
 from hotspots._validate import HotspotsError, require_points
 from hotspots.crs import WORKING_CRS
+from hotspots.grid import located
 from hotspots.ingest import CANONICAL_COLUMNS, EXTRA_COLUMNS, normalise_types
 
 SCHEMA_VERSION = "1"
@@ -98,8 +99,7 @@ class Selection:
                     incidents[column].isin(list(values)).fillna(False).to_numpy(bool)
                 )
         if self.located_only:
-            g = incidents.geometry
-            keep &= ~(g.isna() | g.is_empty).to_numpy()
+            keep &= located(incidents)
         return keep
 
     def as_dict(self) -> dict[str, Any]:

@@ -238,6 +238,20 @@ def test_ward_table_shows_change_only_where_it_was_computed(started, police):
     assert (wards["Change"] == wards["Incidents"] - wards["Previous period"]).all()
 
 
+def test_detection_key_of_a_view_is_the_pages(police):
+    """`view_detect_key` (the page, the saved opening view, the warm-up) gives
+    the hotspot coverage to KDE only: the other methods keep every hotspot."""
+    from hotspots import dashboard as dash
+
+    ch = dash.choices(police, dash.load_reference())
+    for method in ("kde", "gistar", "dbscan", "hdbscan"):
+        view = dash.from_query({"method": method, "coverage": "3.5"}, ch)
+        key = dash.view_detect_key(view)
+        assert key[1] == method
+        assert key[2] == tuple(sorted(dash.view_options(view).items()))
+        assert key[3] == (0.035 if method == "kde" else None)
+
+
 def test_bad_url_values_fall_back_to_defaults():
     at = _app(
         month_from="1999-01", districts="NOPE|<script>", method="magic", bandwidth="-5"
