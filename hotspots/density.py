@@ -1490,6 +1490,29 @@ def surface_hotspots(
         ``threshold`` (plain English) and ``threshold_kde_per_km2``. The threshold
         and the surface parameters are also in ``.attrs["parameters"]``.
     """
+    return _surface_hotspots(
+        surface, points, coverage=coverage, k_mean=k_mean, min_density=min_density
+    )[0]
+
+
+def _surface_hotspots(
+    surface: DensitySurface,
+    points: gpd.GeoDataFrame,
+    *,
+    coverage: float | None = None,
+    k_mean: float | None = None,
+    min_density: float | None = None,
+) -> tuple[gpd.GeoDataFrame, NDArray[np.int64]]:
+    """`surface_hotspots`, and the hotspot of each located point in `points`.
+
+    The second array has one entry per located row of `points` (in order): the
+    position (0-based) in the returned frame of the first hotspot polygon the
+    point lies in or on, -1 if none; the same as
+    ``hotspots.profile.polygon_membership`` of those points, read off the
+    labelled cells instead of testing polygons. A point strictly inside a cell
+    is in a hotspot exactly when its cell is; the few on a cell's edge or corner
+    (which may touch two hotspots) are tested against the polygons.
+    """
     if not isinstance(surface, DensitySurface):
         raise TypeError(
             f"`surface` must be a DensitySurface, got {type(surface).__name__}."
@@ -1514,7 +1537,7 @@ def surface_hotspots(
         empty = empty.astype({"hotspot_id": "int64", "incidents": "int64"})
         empty["threshold"] = empty["threshold"].astype("object")
         empty.attrs["parameters"] = parameters
-        return empty
+        return empty, np.full(int(located(points).sum()), -1, dtype=np.int64)
 
     grid = surface.grid
     has = located(points)
@@ -1571,7 +1594,40 @@ def surface_hotspots(
         ["incidents", "harm", "peak_kde_per_km2"],
         ascending=False,
         kind="stable",
-    ).reset_index(drop=True)
+    )
+    # label (1..n) -> position after ranking; 0 (no hotspot) -> -1
+    position = np.full(n + 1, -1, dtype=np.int64)
+    position[out.index.to_numpy() + 1] = np.arange(n)
+    out = out.reset_index(drop=True)
     out.insert(0, "hotspot_id", np.arange(1, n + 1, dtype="int64"))
     out.attrs["parameters"] = parameters
-    return out
+    return out, _cell_membership(grid, xy, position[lab], out)
+
+
+def _cell_membership(
+    grid: Grid,
+    xy: NDArray[np.float64],
+    which: NDArray[np.int64],
+    polygons: gpd.GeoDataFrame,
+) -> NDArray[np.int64]:
+    """`which`, each point's hotspot by the cell it is in, checked at the edges.
+
+    The points on a cell's edge or corner (or near one, to rounding) are tested
+    against `polygons` instead, as ``polygon_membership`` tests every point.
+    """
+    from hotspots.profile import polygon_membership
+
+    if not xy.size:
+        return which
+    fx = (xy[:, 0] - grid.x0) / grid.cell_size
+    fy = (xy[:, 1] - grid.y0) / grid.cell_size
+    tol = 1e-9
+    edge = (np.abs(fx - np.rint(fx)) <= tol * np.maximum(1.0, np.abs(fx))) | (
+        np.abs(fy - np.rint(fy)) <= tol * np.maximum(1.0, np.abs(fy))
+    )
+    if edge.any():
+        at = np.flatnonzero(edge)
+        on = gpd.GeoSeries(shapely.points(xy[at]), crs=polygons.crs)
+        which = which.copy()
+        which[at] = polygon_membership(on, polygons)
+    return which

@@ -156,8 +156,10 @@ def detect(
         if study_area is not None
         else float("nan")
     )
+    # the hotspot (position) of each located incident, if the method knows it
+    which: np.ndarray | None = None
     if method == "kde":
-        found = _kde(incidents, study_area, area_km2, coverage, weight, options)
+        found, which = _kde(incidents, study_area, area_km2, coverage, weight, options)
     elif method == "gistar":
         found = _gistar(incidents, study_area, area_km2, coverage, weight, options)
     else:
@@ -179,7 +181,9 @@ def detect(
     hot = hot.reset_index(drop=True)
     n_found = len(hot)
     has = located(incidents)
-    which = polygon_membership(incidents[has], hot)
+    if which is None:
+        # the points only: a row selection of the whole frame copied every column
+        which = polygon_membership(incidents.geometry[has], hot)
     hot = _describe(hot, incidents, weight, which)
     # a Gi* hot spot can be a group of empty cells beside busy ones: not a place
     # where harm concentrates, so it is dropped (and counted)
@@ -255,8 +259,9 @@ def _kde(
     coverage: float | None,
     weight: str | None,
     options: dict[str, Any],
-) -> Detection:
-    from hotspots.density import kde_surface, surface_hotspots
+) -> tuple[Detection, np.ndarray]:
+    """KDE hotspots, and each located incident's hotspot (position; -1 none)."""
+    from hotspots.density import _surface_hotspots, kde_surface
 
     thresholds: dict[str, Any] = {
         k: options.pop(k) for k in ("k_mean", "min_density") if k in options
@@ -270,11 +275,12 @@ def _kde(
     if options.get("bandwidth") is None and "bandwidth_rule" not in options:
         options["bandwidth"] = KDE_BANDWIDTH_M
     surface = kde_surface(incidents, study_area=study_area, weight=weight, **options)
-    polygons = surface_hotspots(surface, incidents, **thresholds)
+    # the cells give each incident's hotspot: no polygon test per incident
+    polygons, which = _surface_hotspots(surface, incidents, **thresholds)
     parameters: dict[str, Any] = {**surface.parameters, **thresholds}
     if "threshold" in polygons.attrs:
         parameters["threshold_kde_per_km2"] = polygons.attrs["threshold"]
-    return _finish("kde", polygons, parameters, area_km2, None, surface)
+    return _finish("kde", polygons, parameters, area_km2, None, surface), which
 
 
 def _gistar(

@@ -741,6 +741,42 @@ def test_adjacent_cells_dissolve_into_one_polygon():
     assert (hs.geometry.apply(lambda g: len(g.interiors)) == 0).all()
 
 
+def test_each_incidents_hotspot_is_read_off_its_cell_as_polygons_would_place_it():
+    # `_surface_hotspots` gives each located point's hotspot from its cell; it
+    # must be polygon_membership's answer, also for points exactly on a cell's
+    # edge or corner (inside or on the outline of a hotspot, or between two)
+    from hotspots.profile import polygon_membership
+
+    xy = clustered_xy(800, seed=3)
+    surface = kde_surface(frame(xy), bandwidth=150, cell_size=25)
+    grid = surface.grid
+    hs, _ = density._surface_hotspots(surface, frame(xy), coverage=0.05)
+    assert len(hs) >= 3
+    # points on every corner and edge midpoint of the cells of some hotspots,
+    # on the grid's outer edge, in empty cells, plus unlocated rows
+    corners = []
+    for poly in hs.geometry.iloc[:3]:
+        minx, miny, maxx, maxy = poly.bounds
+        for x in np.arange(minx - 25, maxx + 50, 12.5):
+            for y in np.arange(miny - 25, maxy + 50, 12.5):
+                corners.append((x, y))
+    x1, y1 = grid.x0 + grid.nx * grid.cell_size, grid.y0 + grid.ny * grid.cell_size
+    corners += [(grid.x0, grid.y0), (x1, y1), (x1, grid.y0 + 100.0)]
+    pts = np.vstack([xy, np.array(corners)])
+    geoms = [*shapely.points(pts), None, shapely.Point()]
+    points = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:27700")
+    got_hs, which = density._surface_hotspots(surface, points, coverage=0.05)
+    # the same cells (the added points change the counts, so the ranking)
+    assert len(got_hs) == len(hs)
+    assert shapely.equals(got_hs.union_all(), hs.union_all())
+    expected = polygon_membership(points.geometry[: len(pts)], got_hs)
+    assert len(which) == len(pts)
+    np.testing.assert_array_equal(which, expected)
+    on_edge = expected[len(xy) :]
+    assert (on_edge >= 0).sum() > 100
+    assert (on_edge == -1).sum() > 100
+
+
 # ============================================================ real Kent data
 @pytest.mark.skipif(
     not (DISTRICTS.exists() and POLICE.exists()),
