@@ -48,6 +48,7 @@ from scipy import stats
 
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary
+from hotspots.grid import located
 from hotspots.summary import load_population
 
 #: Significance level for ``change_significant``.
@@ -305,14 +306,30 @@ def _districts(districts: Sequence[str] | None) -> list[str]:
     return sorted(codes)
 
 
+#: `_areas` results by (level, districts), with the loaders that made them.
+_AREAS: dict[tuple[str, tuple[str, ...]], tuple[Any, Any, gpd.GeoDataFrame]] = {}
+
+
 def _areas(level: str, districts: list[str]) -> gpd.GeoDataFrame:
-    """The areas of `level` in `districts`, with residents, sorted by code."""
+    """The areas of `level` in `districts`, with residents, sorted by code.
+
+    Made once per level and districts (a fifth of each table's time on a
+    county selection), so the frame is shared: read it, do not modify it.
+    """
+    key = (level, tuple(districts))
+    hit = _AREAS.get(key)
+    # the same loaders (tests replace them with their own layers)
+    if hit is not None and hit[0] is load_boundary and hit[1] is load_population:
+        return hit[2]
     code, names, layer_name = _level(level)
     layer = load_boundary(layer_name)
     areas = layer.loc[layer["lad_code"].isin(districts), [*names, "geometry"]]
     pop = load_population(level)[[code, "residents"]]
-    out = areas.merge(pop, on=code, how="left")
-    return out.sort_values(code, ignore_index=True)
+    out = areas.merge(pop, on=code, how="left").sort_values(code, ignore_index=True)
+    if len(_AREAS) >= 64:
+        _AREAS.clear()
+    _AREAS[key] = (load_boundary, load_population, out)
+    return out
 
 
 def _area_index(values: pd.Series, codes: pd.Index) -> NDArray[np.intp]:
@@ -326,10 +343,9 @@ def _located(incidents: pd.DataFrame, code_missing: NDArray[np.bool_]) -> Any:
     """Rows with a location: a point if a GeoDataFrame, else an area code."""
     if isinstance(incidents, gpd.GeoDataFrame):
         try:
-            geoms = incidents.geometry
+            return located(incidents)
         except AttributeError:  # a GeoDataFrame without an active geometry column
             return ~code_missing
-        return ~(geoms.isna() | geoms.is_empty).to_numpy()
     return ~code_missing
 
 

@@ -960,24 +960,26 @@ def area_tables(
 
 
 def _area_view(stats: pd.DataFrame, level: str) -> pd.DataFrame:
-    names = {"ward_name": "Ward", "lad_name": "District"}
-    cols = (["ward_name"] if level == "ward" else []) + ["lad_name"]
-    view = stats[cols].rename(columns=names)
-    view["Incidents"] = stats["incidents"].astype(int)
-    view["Residents"] = stats["residents"]
-    view["Per 1,000 residents"] = stats["rate_per_1000"].round(1)
-    view["Share %"] = (100 * stats["share"]).round(1)
-    view["LQ"] = stats["location_quotient"].round(2)
+    # one frame from the columns' arrays (a column at a time cost 0.02 s a table)
+    view: dict[str, Any] = {}
+    if level == "ward":
+        view["Ward"] = stats["ward_name"].array
+    view["District"] = stats["lad_name"].array
+    view["Incidents"] = stats["incidents"].to_numpy(dtype=int)
+    view["Residents"] = stats["residents"].array
+    view["Per 1,000 residents"] = stats["rate_per_1000"].round(1).array
+    view["Share %"] = (100 * stats["share"]).round(1).array
+    view["LQ"] = stats["location_quotient"].round(2).array
     if stats["change"].notna().any():
-        view["Previous period"] = stats["previous"]
-        view["Change"] = stats["change"]
-        view["Change %"] = stats["change_pct"].round(0)
-        view["Significant"] = stats["change_significant_adj"]
+        view["Previous period"] = stats["previous"].array
+        view["Change"] = stats["change"].array
+        view["Change %"] = stats["change_pct"].round(0).array
+        view["Significant"] = stats["change_significant_adj"].array
     # else no change was computed (months missing from the data: the note says
     # which), and four columns of blanks would read as a fault
-    view["Rank"] = stats["rank"]
-    view["Rate rank"] = stats["rate_rank"]
-    return view.reset_index(drop=True)
+    view["Rank"] = stats["rank"].array
+    view["Rate rank"] = stats["rate_rank"].array
+    return pd.DataFrame(view)
 
 
 def _area_note(stats: pd.DataFrame) -> str:

@@ -155,6 +155,27 @@ def test_counts_rates_lq_match_hand_computation(crafted: gpd.GeoDataFrame) -> No
     pd.testing.assert_frame_equal(crafted, before)
 
 
+def test_kept_areas_and_population_are_not_changed_by_their_users() -> None:
+    # the areas of a level are made once and the population read once per
+    # process: a table changed by its user must not change the next table
+    from hotspots.summary import load_population
+
+    pop = load_population("ward")
+    pop["residents"] = 0
+    assert (load_population("ward")["residents"] > 0).all()
+    police = pd.DataFrame(
+        {"month": ["2024-01"] * 3, "ward_code": ["E05005010"] * 2 + [None]}
+    )
+    first = area_statistics(police, months="2024-01")
+    first.loc[:, "residents"] = 0
+    first.loc[:, "ward_name"] = "changed"
+    again = area_statistics(police, months="2024-01")
+    assert again["residents"].gt(0).all()
+    assert not again["ward_name"].eq("changed").any()
+    assert len(again) == 279
+    assert again.set_index("ward_code").loc["E05005010", "incidents"] == 2
+
+
 def test_columns_and_dtypes(crafted: gpd.GeoDataFrame) -> None:
     out = area_statistics(crafted, months="2022-02")
     assert type(out) is pd.DataFrame
