@@ -103,6 +103,12 @@ def study_area(districts: Sequence[str] | None = None) -> gpd.GeoDataFrame:
         One row (geometry = the union) in EPSG:27700, with ``lad_codes`` listing
         the districts it is made of.
     """
+    return _study_area(None if districts is None else tuple(districts)).copy()
+
+
+@cache
+def _study_area(districts: tuple[str, ...] | None) -> gpd.GeoDataFrame:
+    """`study_area`, dissolved once per set of districts (kept: copy it to change it)."""
     layer = load_boundary("districts")
     if districts is not None:
         codes = list(districts)

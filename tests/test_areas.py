@@ -526,3 +526,22 @@ def test_monthly_counts_of_nothing(crafted: gpd.GeoDataFrame) -> None:
     out = monthly_counts(empty, by=None, months=("2022-01", "2022-02"))
     assert list(out["group"]) == ["all incidents"] * 2
     assert out["incidents"].isna().all()  # no data at all: absent, not zero
+
+
+def test_study_area_is_dissolved_once_and_handed_out_as_copies() -> None:
+    from hotspots.boundaries import study_area
+
+    whole = study_area()
+    districts = load_boundary("districts")
+    assert whole.geometry.iloc[0].area == pytest.approx(districts.area.sum(), rel=1e-9)
+    whole["lad_codes"] = "changed"
+    whole.geometry = whole.geometry.buffer(1_000)
+    again = study_area()
+    assert again["lad_codes"].iloc[0] == ",".join(sorted(districts["lad_code"]))
+    assert again.geometry.iloc[0].area == pytest.approx(districts.area.sum(), rel=1e-9)
+    thanet = study_area(["E07000114"])
+    assert thanet["lad_codes"].iloc[0] == "E07000114"
+    with pytest.raises(HotspotsError, match="Unknown district"):
+        study_area(["E07000114", "E99999999"])
+    with pytest.raises(HotspotsError, match="none given"):
+        study_area([])
