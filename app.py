@@ -21,7 +21,6 @@ from streamlit_folium import st_folium
 import hotspots as hs
 from hotspots import dashboard as dash
 from hotspots.categories import THEMES
-from hotspots.mapping import component_args
 
 _RUN_STARTED = time.perf_counter()  # this run's server time (`dash.log_run`)
 st.set_page_config(
@@ -277,7 +276,7 @@ def map_component(
     _tables: dict[str, Any],
     _view: dash.View,
 ) -> dict[str, Any]:
-    """The dashboard's map of a view, made once: `component_args` of the map.
+    """The dashboard's map of a view, made once (`dash.map_args`).
 
     `detect_key` (find_hotspots' arguments), `basemap` and `focus` determine the
     map; `_result`, `_tables` and `_view` are what they stand for (not hashed).
@@ -285,17 +284,17 @@ def map_component(
     fmap = dash.build_map(
         _result, reference(), _tables, _view, focus=focus, static_urls=static_urls()
     )
-    return component_args(fmap, key=dash.map_key(detect_key, basemap, focus))
+    return dash.map_args(fmap, detect_key, basemap, focus)
 
 
 def draw_map(component: dict[str, Any], *, height: int) -> None:
-    """Draw a map made by `component_args` (no values come back: panning and
-    zooming never rerun the script)."""
+    """Draw a map made by `dash.map_args`, in place of the page's previous map (no
+    values come back: panning and zooming never rerun the script)."""
     from streamlit_folium import _component_func
 
     _component_func(
         **component, height=height, width="stretch", returned_objects=[],
-        default={}, zoom=None, center=None, feature_group=None,
+        default={}, zoom=None, center=None,
         return_on_hover=False, layer_control=None, pixelated=False,
         wrap_longitude=False,
     )  # fmt: skip

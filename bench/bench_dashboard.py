@@ -16,10 +16,12 @@ click listener), to the moment a polling function (every 50 ms) sees
 
 - visible: the Leaflet map drawn in the st_folium iframe, the metrics and the
   hotspot table on the page;
-- updated (changes): a NEW map (the folium map's element id differs from the
-  one before the click), the "Incidents selected" metric changed (filter
-  changes), and the app idle (no status widget, no spinner), so every table
-  below the map has been redrawn too.
+- updated (changes): the map shows a NEW view (the dashboard draws each view in
+  place of the last, in the same frame: its container's ``data-view`` names a
+  view other than the one before the click; the baseline page draws a new map
+  in a new frame), the "Incidents selected" metric changed (filter changes),
+  and the app idle (no status widget, no spinner), so every table below the map
+  has been redrawn too.
 
 "Cold" is the first page of a fresh ``streamlit run`` process (Python modules
 not yet imported by the script, Streamlit's caches empty), timed from navigation,
@@ -124,7 +126,9 @@ STATE_JS = """
     if (!d || f.getBoundingClientRect().height <= 0) continue;
     const c = d.querySelector('.leaflet-container');
     if (!c || c.getBoundingClientRect().width <= 0) continue;
-    if (want.fresh && (f.dataset.benchOld || c.dataset.benchOld)) continue;
+    // a new view: a map not seen before the click, or the same map (drawn in
+    // place) now naming another view
+    if (want.fresh && c.dataset.benchOld === (c.dataset.view || 'untitled')) continue;
     fresh = true;
   }
   if (!fresh) return false;
@@ -156,13 +160,13 @@ MAP_DOM_JS = """
 }
 """
 
-# Mark the maps on the page now: a change is done when an unmarked map is drawn.
+# Mark the maps on the page now, with the view they show: a change is done when
+# a map shows another view (or a new, unmarked map is drawn).
 TAG_MAPS_JS = """
 () => {
   for (const f of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
-    f.dataset.benchOld = '1';
     const c = f.contentDocument && f.contentDocument.querySelector('.leaflet-container');
-    if (c) c.dataset.benchOld = '1';
+    if (c) c.dataset.benchOld = c.dataset.view || 'untitled';
   }
 }
 """

@@ -280,9 +280,23 @@ def view_tables(
 
 
 def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:
-    """The map component's key: a new one (a new map drawn) per view shown."""
+    """The name of a view's map (its container's ``data-view`` once drawn)."""
     digest = hashlib.sha256(repr(detect_key[0]).encode()).hexdigest()[:10]
     return f"map-{detect_key[1]}-{basemap}-{focus}-{digest}"
+
+
+def map_args(
+    fmap: Any, detect_key: tuple[Any, ...], basemap: str, focus: int | None
+) -> dict[str, Any]:
+    """The map component of a view (`hotspots.mapping.in_place_args`).
+
+    One frame per basemap: each new view is drawn in place of the one before.
+    """
+    from hotspots.mapping import in_place_args
+
+    return in_place_args(
+        fmap, key=f"dashboard-map-{basemap}", view=map_key(detect_key, basemap, focus)
+    )
 
 
 def write_static_layers(folder: Path, ref: Reference) -> dict[str, str]:
@@ -388,10 +402,8 @@ def opening_view(
     """The opening view as the dashboard shows and saves it.
 
     Choices, detect_key, result, tables and the map component of each basemap
-    (`hotspots.mapping.component_args`).
+    (`map_args`).
     """
-    from hotspots.mapping import component_args
-
     ch = choices(incidents, ref)
     key = opening_key(ch)
     result = detect_view(incidents, None, key, ref)
@@ -400,7 +412,7 @@ def opening_view(
     for basemap in basemaps:
         view = replace(default_view(ch), basemap=basemap)
         fmap = build_map(result, ref, tables, view, static_urls=static_urls)
-        maps[basemap] = component_args(fmap, key=map_key(key, basemap, None))
+        maps[basemap] = map_args(fmap, key, basemap, None)
     return {
         "choices": ch, "detect_key": key, "result": result, "tables": tables,
         "maps": maps,

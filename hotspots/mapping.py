@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -814,6 +815,97 @@ def component_args(fmap: folium.Map, *, key: str) -> dict[str, Any]:
         "key": sf.generate_js_hash(script, key, False),
         "css_links": list(dict.fromkeys(links(fmap, "default_css"))),
         "js_links": list(dict.fromkeys(links(fmap, "default_js"))),
+    }
+
+
+#: The first statement of a map's script as streamlit-folium renders it: the map
+#: made (named ``map_div``), before any layer, control or view is added to it.
+_MAP_CREATION = re.compile(r"\A\s*var map_div = L\.map\(.*?\n\s*\);", re.S)
+_STYLE = re.compile(r"<style>.*?</style>", re.S)
+
+#: Replaces the previous view's content of the map in the frame by this view's:
+#: every layer (but the canvas renderers), the controls, event handlers and data
+#: elements the previous view added are removed, then the view's script runs
+#: against the same map. The map's own zoom buttons (made with it) stay.
+_IN_PLACE = """
+(function() {
+    var map = map_div;
+    var last = window.__hotspotsView;
+    if (last) {
+        last.handlers.forEach(function(h) { map.off(h[0], h[1]); });
+        last.controls.forEach(function(c) { c.remove(); });
+        last.holder.remove();
+    }
+    map.closePopup();
+    // every layer but the canvas renderers, which the next layers draw on
+    map.eachLayer(function(layer) {
+        if (!(layer instanceof L.Renderer)) { map.removeLayer(layer); }
+    });
+    var view = {handlers: [], controls: [], holder: document.createElement('div')};
+    view.holder.innerHTML = __HTML__;
+    document.body.appendChild(view.holder);
+    var addTo = L.Control.prototype.addTo;
+    map.on = function(types, fn, context) {
+        // the view script's own handlers ('zoomend', gate); those of layers and
+        // controls (an object of handlers and the layer) go with them
+        if (typeof types === 'string' && context === undefined) {
+            view.handlers.push([types, fn]);
+        }
+        return L.Map.prototype.on.apply(this, arguments);
+    };
+    L.Control.prototype.addTo = function(m) {
+        view.controls.push(this);
+        return addTo.apply(this, arguments);
+    };
+    try {
+__SCRIPT__
+    } finally {
+        delete map.on;
+        L.Control.prototype.addTo = addTo;
+    }
+    window.__hotspotsView = view;
+    map.getContainer().dataset.view = __VIEW__;
+})();
+"""
+
+
+def in_place_args(fmap: folium.Map, *, key: str, view: str) -> dict[str, Any]:
+    """`component_args` of a map drawn in place of the previous one in its frame.
+
+    A new map in a new frame (streamlit-folium's way when its script changes)
+    cost the browser 0.25-0.45 s a view: a new iframe, its component bundle,
+    Leaflet and the map made again. Here the map itself (the first statement of
+    the script: the same for every view) makes the component's identity, so the
+    frame and the Leaflet map stay for every view drawn with the same `key`, and
+    the rest (layers, legend, layer control, the view's bounds, the data in the
+    page's HTML and its styles) travels as streamlit-folium's ``feature_group``
+    script, which it runs whenever it changes. `view` names the view: the map's
+    container carries it as ``data-view`` once drawn.
+    """
+    import streamlit_folium as sf
+
+    args = component_args(fmap, key=key)
+    made = _MAP_CREATION.match(args["script"])
+    if made is None:
+        raise RuntimeError(
+            "The map's script does not start by making the map (has the pinned "
+            "folium or streamlit-folium changed?)."
+        )
+    creation = made.group(0)
+    styles = "".join(_STYLE.findall(args["header"]))
+    parts = {
+        "__HTML__": json.dumps(styles + args["html"]),
+        "__VIEW__": json.dumps(view),
+        "__SCRIPT__": args["script"][made.end() :],
+    }
+    # one pass: no marker is looked for inside the texts put in
+    update = re.sub("__HTML__|__VIEW__|__SCRIPT__", lambda m: parts[m[0]], _IN_PLACE)
+    return {
+        **args,
+        "script": creation,
+        "html": "",
+        "key": sf.generate_js_hash(creation, key, False),
+        "feature_group": update,
     }
 
 

@@ -205,6 +205,23 @@ def test_choosing_a_hotspot_row_zooms_the_map(page):
             break
         page.wait_for_timeout(500)
     assert after > before + 1  # from the district down to one hotspot
+    # every view so far was drawn in place, on one map in one frame: one of each
+    # control, and the canvases still follow the map (their handlers kept)
+    assert page.locator('iframe[title="streamlit_folium.st_folium"]').count() == 1
+    frame = _map(page)
+    for control in (
+        ".hotspots-legend",
+        ".leaflet-control-layers",
+        ".leaflet-control-scale",
+    ):
+        assert frame.locator(control).count() == 1, control
+    following = frame.locator(".leaflet-container").evaluate(
+        "() => { const r = [map._renderer, ...Object.values(map._paneRenderers)]"
+        ".filter(x => x && map.hasLayer(x));"
+        " const moved = map._events.moveend || [];"
+        " return r.length > 0 && r.every(x => moved.some(h => h.ctx === x)); }"
+    )
+    assert following
     _shot(page, "5-hotspot-zoom")
 
 

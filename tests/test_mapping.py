@@ -235,3 +235,73 @@ def test_plan_and_pspo_maps_keep_their_boundary_tooltips(ref):
     assert [f["properties"] for f in blocks[1]["features"]] == [{"lad_name": "Thanet"}]
     assert '"Wards (May 2024)"' in page
     assert '"Districts (Dec 2024)"' in page
+
+
+def _thanet_map(ref: Any, label: str, *, basemap: str = "none") -> Any:
+    """A small dashboard map whose one hotspot's categories read `label`."""
+    hotspots = gpd.GeoDataFrame(
+        {"hotspot_id": [1], "incidents": [12], "top_categories": [label]},
+        geometry=[box(635_000, 170_500, 635_600, 171_000)],
+        crs="EPSG:27700",
+    )
+    result = SimpleNamespace(
+        method="kde", image_url=None, image_bounds=None, hotspots=hotspots,
+        points=pd.DataFrame(columns=["lon", "lat", "incidents", "label"]),
+        legend={"kind": "density", "vmax": 10.0, "title": "Incidents per km²"},
+    )  # fmt: skip
+    return mapping.dashboard_map(
+        result, ref, None, basemap=basemap, districts=[THANET],
+        static_urls={"districts": "/d.geojson", "schools": "/s.geojson"},
+    )  # fmt: skip
+
+
+def test_views_are_drawn_in_place_of_each_other_on_one_map(ref):
+    # the map itself (its component identity) is the same for every view of a
+    # basemap; each view's layers, data and styles travel as the update script
+    first = mapping.in_place_args(_thanet_map(ref, "Drugs 100%"), key="k", view="v1")
+    second = mapping.in_place_args(_thanet_map(ref, "Theft 80%"), key="k", view="v2")
+    osm = mapping.in_place_args(
+        _thanet_map(ref, "Theft 80%", basemap="OpenStreetMap"), key="k2", view="v3"
+    )
+    assert first["script"] == second["script"]
+    assert first["key"] == second["key"] != osm["key"]
+    base = first["script"].strip()
+    assert base.startswith('var map_div = L.map(\n                "map_div",')
+    assert base.endswith(");")
+    assert "addTo" not in base
+    assert "fitBounds" not in base
+    assert first["html"] == ""
+    update = first["feature_group"]
+    assert update != second["feature_group"]
+    full = mapping.component_args(_thanet_map(ref, "Drugs 100%"), key="k")
+    # everything after the map is made runs in the update, with the data and styles
+    rest = full["script"][len(first["script"]) :]
+    assert rest.strip()
+    assert rest in update
+    assert json.dumps(full["html"])[1:-1] in update  # the layers' data, as JS text
+    assert "foliumtooltip" in update  # the tooltip styles of the header
+    assert '.dataset.view = "v1";' in update
+    assert "Drugs 100%" in update
+    assert "Theft 80%" not in update
+    # the previous view's layers, controls, handlers and data go first
+    assert update.index("map.eachLayer") < update.index(rest)
+    assert update.index("last.holder.remove()") < update.index(rest)
+
+
+def test_text_of_the_data_cannot_stand_in_for_the_update_script(ref):
+    # a partner's label naming the update's markers stays text in the data
+    label = "__SCRIPT__ __VIEW__ __HTML__ " + HOSTILE
+    update = mapping.in_place_args(_thanet_map(ref, label), key="k", view="v")[
+        "feature_group"
+    ]
+    assert update.count("__SCRIPT__") == update.count("__VIEW__") == 1
+    assert update.count("__HTML__") == 1
+    assert "<script>alert" not in update
+
+
+def test_a_script_that_does_not_make_the_map_first_is_refused(ref, monkeypatch):
+    made = mapping.component_args(_thanet_map(ref, "x"), key="k")
+    broken = {**made, "script": "L.control.scale().addTo(map_div);\n" + made["script"]}
+    monkeypatch.setattr(mapping, "component_args", lambda fmap, key: broken)
+    with pytest.raises(RuntimeError, match="does not start by making the map"):
+        mapping.in_place_args(_thanet_map(ref, "x"), key="k", view="v")
