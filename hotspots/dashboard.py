@@ -280,8 +280,12 @@ def view_tables(
 
 
 def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:
-    """The name of a view's map (its container's ``data-view`` once drawn)."""
-    digest = hashlib.sha256(repr(detect_key[0]).encode()).hexdigest()[:10]
+    """The name of a view's map (its container's ``data-view`` once drawn).
+
+    Of everything the map shows: the detection key (selection, method and every
+    parameter), the basemap and the hotspot zoomed to.
+    """
+    digest = hashlib.sha256(repr(detect_key).encode()).hexdigest()[:10]
     return f"map-{detect_key[1]}-{basemap}-{focus}-{digest}"
 
 

@@ -252,6 +252,33 @@ def test_detection_key_of_a_view_is_the_pages(police):
         assert key[3] == (0.035 if method == "kde" else None)
 
 
+def test_each_view_names_its_map(police):
+    """The map is drawn in place; its name (`map_key`) tells one view from another
+    by anything it shows: a parameter, the harm weighting, the basemap, the focus."""
+    from hotspots import dashboard as dash
+
+    ch = dash.choices(police, dash.load_reference())
+    queries = [
+        {},
+        {"bandwidth": "225"},
+        {"coverage": "3"},
+        {"harm": "1"},
+        {"themes": "serious violence & weapons"},
+        {"method": "gistar"},
+        {"method": "gistar", "cell_size": "200"},
+    ]
+    keys = [dash.view_detect_key(dash.from_query(q, ch)) for q in queries]
+    names = {dash.map_key(k, "none", None) for k in keys}
+    assert len(names) == len(queries)
+    assert dash.map_key(keys[0], "none", None) != dash.map_key(keys[0], "none", 1)
+    assert dash.map_key(keys[0], "none", None) != dash.map_key(
+        keys[0], "OpenStreetMap", None
+    )
+    assert dash.map_key(keys[0], "none", None) == dash.map_key(
+        dash.view_detect_key(dash.from_query({}, ch)), "none", None
+    )
+
+
 def test_bad_url_values_fall_back_to_defaults():
     at = _app(
         month_from="1999-01", districts="NOPE|<script>", method="magic", bandwidth="-5"
