@@ -793,7 +793,7 @@ def component_args(fmap: folium.Map, *, key: str) -> dict[str, Any]:
     The same steps as streamlit-folium's `st_folium` (0.27, pinned), rendering the
     map once instead of twice, and returned so it can be cached and saved:
     building and rendering the county's map took about a second on every rerun.
-    The dashboard's `draw_map` sends it.
+    The dashboard sends it split for drawing in place (`in_place_args`).
     """
     import streamlit_folium as sf
 
