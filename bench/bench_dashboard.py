@@ -101,7 +101,8 @@ from hotspots.mapping import new_map
 
 st.write("Baseline: a trivial Streamlit page with an empty map.")
 st.button("Rerun")
-# a new key per run draws a new map, as the dashboard does when the selection changes
+# a new key per run draws a new map in a new frame (the dashboard draws each new
+# view in place, on one map: this floor includes a cost the dashboard no longer pays)
 runs = st.session_state["runs"] = st.session_state.get("runs", 0) + 1
 st_folium(new_map(basemap="none"), returned_objects=[], width="stretch",
           height=560, key=f"map-{runs}")

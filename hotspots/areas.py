@@ -38,6 +38,7 @@ import datetime
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any, TypeAlias
 
 import geopandas as gpd
@@ -306,30 +307,18 @@ def _districts(districts: Sequence[str] | None) -> list[str]:
     return sorted(codes)
 
 
-#: `_areas` results by (level, districts), with the loaders that made them.
-_AREAS: dict[tuple[str, tuple[str, ...]], tuple[Any, Any, gpd.GeoDataFrame]] = {}
-
-
-def _areas(level: str, districts: list[str]) -> gpd.GeoDataFrame:
+@cache
+def _areas(level: str, districts: tuple[str, ...]) -> gpd.GeoDataFrame:
     """The areas of `level` in `districts`, with residents, sorted by code.
 
     Made once per level and districts (a fifth of each table's time on a
     county selection), so the frame is shared: read it, do not modify it.
     """
-    key = (level, tuple(districts))
-    hit = _AREAS.get(key)
-    # the same loaders (tests replace them with their own layers)
-    if hit is not None and hit[0] is load_boundary and hit[1] is load_population:
-        return hit[2]
     code, names, layer_name = _level(level)
     layer = load_boundary(layer_name)
     areas = layer.loc[layer["lad_code"].isin(districts), [*names, "geometry"]]
     pop = load_population(level)[[code, "residents"]]
-    out = areas.merge(pop, on=code, how="left").sort_values(code, ignore_index=True)
-    if len(_AREAS) >= 64:
-        _AREAS.clear()
-    _AREAS[key] = (load_boundary, load_population, out)
-    return out
+    return areas.merge(pop, on=code, how="left").sort_values(code, ignore_index=True)
 
 
 def _area_index(values: pd.Series, codes: pd.Index) -> NDArray[np.intp]:
@@ -527,7 +516,7 @@ def area_statistics(
 
     note = _previous_note(current, prior, available)
 
-    areas = _areas(level, chosen)
+    areas = _areas(level, tuple(chosen))
     area_codes = pd.Index(areas[code].astype(str))
     idx = _area_index(incidents[code], area_codes)
     located = _located(incidents, incidents[code].isna().to_numpy())

@@ -1491,8 +1491,9 @@ def surface_hotspots(
         and the surface parameters are also in ``.attrs["parameters"]``.
     """
     return _surface_hotspots(
-        surface, points, coverage=coverage, k_mean=k_mean, min_density=min_density
-    )[0]
+        surface, points, coverage=coverage, k_mean=k_mean, min_density=min_density,
+        membership=False,
+    )[0]  # fmt: skip
 
 
 def _surface_hotspots(
@@ -1502,7 +1503,8 @@ def _surface_hotspots(
     coverage: float | None = None,
     k_mean: float | None = None,
     min_density: float | None = None,
-) -> tuple[gpd.GeoDataFrame, NDArray[np.int64]]:
+    membership: bool = True,
+) -> tuple[gpd.GeoDataFrame, NDArray[np.int64] | None]:
     """`surface_hotspots`, and the hotspot of each located point in `points`.
 
     The second array has one entry per located row of `points` (in order): the
@@ -1511,7 +1513,8 @@ def _surface_hotspots(
     ``hotspots.profile.polygon_membership`` of those points, read off the
     labelled cells instead of testing polygons. A point strictly inside a cell
     is in a hotspot exactly when its cell is; the few on a cell's edge or corner
-    (which may touch two hotspots) are tested against the polygons.
+    (which may touch two hotspots) are tested against the polygons. None with
+    ``membership=False``.
     """
     if not isinstance(surface, DensitySurface):
         raise TypeError(
@@ -1537,7 +1540,8 @@ def _surface_hotspots(
         empty = empty.astype({"hotspot_id": "int64", "incidents": "int64"})
         empty["threshold"] = empty["threshold"].astype("object")
         empty.attrs["parameters"] = parameters
-        return empty, np.full(int(located(points).sum()), -1, dtype=np.int64)
+        none = np.full(int(located(points).sum()), -1, dtype=np.int64)
+        return empty, none if membership else None
 
     grid = surface.grid
     has = located(points)
@@ -1601,6 +1605,8 @@ def _surface_hotspots(
     out = out.reset_index(drop=True)
     out.insert(0, "hotspot_id", np.arange(1, n + 1, dtype="int64"))
     out.attrs["parameters"] = parameters
+    if not membership:
+        return out, None
     return out, _cell_membership(grid, xy, position[lab], out)
 
 

@@ -259,7 +259,7 @@ def _kde(
     coverage: float | None,
     weight: str | None,
     options: dict[str, Any],
-) -> tuple[Detection, np.ndarray]:
+) -> tuple[Detection, np.ndarray | None]:
     """KDE hotspots, and each located incident's hotspot (position; -1 none)."""
     from hotspots.density import _surface_hotspots, kde_surface
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -32,7 +33,7 @@ DARTFORD = "E07000107"
 
 
 @pytest.fixture
-def three_wards(monkeypatch: pytest.MonkeyPatch) -> None:
+def three_wards(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     wards = gpd.GeoDataFrame(
         {
             "ward_code": ["W1", "W2", "W3"],
@@ -61,6 +62,9 @@ def three_wards(monkeypatch: pytest.MonkeyPatch) -> None:
     layers = {"wards": wards, "districts": districts}
     monkeypatch.setattr(areas, "load_boundary", lambda name: layers[name])
     monkeypatch.setattr(areas, "load_population", lambda level: pops[level])
+    areas._areas.cache_clear()  # the areas are kept per level and districts
+    yield
+    areas._areas.cache_clear()
 
 
 def _incidents(rows: list[tuple[str, str | None, int]]) -> gpd.GeoDataFrame:
