@@ -227,7 +227,7 @@ def prime(incidents: gpd.GeoDataFrame, ref: Reference) -> None:
     key = view_detect_key(view)
     result = detect_view(incidents, None, key, ref)
     tables = view_tables(incidents, None, key[0], harm=False)
-    static = {"districts": "", "schools": ""}
+    static = dict.fromkeys(("districts", "wards", "schools"), "")
     build_map(result, ref, tables, view, static_urls=static).get_root().render()
 
 
@@ -1171,7 +1171,7 @@ def build_map(
 
 
 def static_layers(ref: Reference) -> dict[str, tuple[str, bytes]]:
-    """The map's fixed layers (districts, schools) as files.
+    """The map's fixed layers (districts, wards, schools) as files.
 
     Key -> (file name, GeoJSON bytes); the name changes with the content.
     Public reference data only (no incidents).

@@ -7,7 +7,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import folium
 import geopandas as gpd
@@ -20,6 +20,8 @@ from folium.map import Layer
 from pandas.api.types import is_object_dtype, is_string_dtype
 
 from hotspots.crs import WEB_CRS, to_web
+
+_Frame = TypeVar("_Frame", pd.DataFrame, gpd.GeoDataFrame)
 
 #: Colour-blind-safe ramps. Density: viridis (sequential, perceptually uniform).
 DENSITY_COLOURS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
@@ -136,13 +138,13 @@ def _collection_json(frame: gpd.GeoDataFrame) -> str:
     return f'{{"type":"FeatureCollection","features":[{features}]}}'
 
 
-def _escape(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _escape(frame: _Frame) -> _Frame:
     """HTML-escape text columns: names and descriptions reach tooltips as HTML."""
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     text = [
         c
         for c in frame.columns
-        if c != frame.geometry.name
-        and (is_string_dtype(frame[c]) or is_object_dtype(frame[c]))
+        if c != geometry and (is_string_dtype(frame[c]) or is_object_dtype(frame[c]))
     ]
     return frame.assign(**{c: frame[c].astype(object).map(_escape_value) for c in text})
 
@@ -168,6 +170,12 @@ def add_boundaries(
     Text is HTML-escaped; numbers are shown as they are, so round them first.
     """
     _add_wards(m, wards, ward_fields)
+    _add_districts(m, districts, district_fields)
+
+
+def _add_districts(
+    m: folium.Map, districts: gpd.GeoDataFrame, district_fields: dict[str, str] | None
+) -> None:
     district_fields = district_fields or {"lad_name": "District"}
     d = _escape(_web(districts))
     present = {f: label for f, label in district_fields.items() if f in d}
@@ -177,6 +185,11 @@ def add_boundaries(
         style={"color": "#1f3b73", "weight": 2.2, "fillOpacity": 0},
         tooltip=present,
     ).add_to(m)
+
+
+WARD_LAYER = "Wards (May 2024)"
+WARD_STYLE = {"color": "#555555", "weight": 0.7, "fillOpacity": 0}
+WARD_HIGHLIGHT = {"weight": 2.5, "color": "#000000"}
 
 
 def _add_wards(
@@ -192,10 +205,40 @@ def _add_wards(
     present = {f: label for f, label in ward_fields.items() if f in w}
     _InlineGeoJson(
         _collection_json(w[[*present, "geometry"]]),
-        name="Wards (May 2024)",
-        style={"color": "#555555", "weight": 0.7, "fillOpacity": 0},
-        highlight={"weight": 2.5, "color": "#000000"},
+        name=WARD_LAYER,
+        style=WARD_STYLE,
+        highlight=WARD_HIGHLIGHT,
         tooltip=present,
+    ).add_to(m)
+
+
+def _add_ward_file(
+    m: folium.Map,
+    url: str,
+    stats: pd.DataFrame | None,
+    ward_fields: dict[str, str],
+    *,
+    keep: Sequence[str] | None,
+) -> None:
+    """Ward outlines from their `static_layer_files` file, with `stats` joined.
+
+    Only the view's statistics (by ``ward_code``) travel with the map, not the
+    wards' outlines (0.15 MB a view); `keep` limits them to those districts.
+    """
+    own: dict[str, Any] = {}
+    if stats is not None and len(stats):
+        shown = _escape(stats.set_index("ward_code"))
+        own = shown.astype(object).where(shown.notna(), None).to_dict("index")
+    _InlineGeoJson(
+        own,
+        name=WARD_LAYER,
+        style=WARD_STYLE,
+        highlight=WARD_HIGHLIGHT,
+        tooltip=ward_fields,
+        url=url,
+        join="ward_code",
+        keep=keep,
+        keep_key="lad_code",
     ).add_to(m)
 
 
@@ -224,13 +267,16 @@ STATIC_LAYERS: dict[str, tuple[str, dict[str, Any], dict[str, str], str]] = {
 def static_layer_files(ref: Any) -> dict[str, bytes]:
     """The fixed layers of the dashboard map as GeoJSON files, by layer key.
 
-    Districts (simplified, with their codes and names) and schools (with their
-    kind and whether a pupil referral unit): public reference data only, never
-    incidents. Text is HTML-escaped (tooltips insert it as HTML).
+    Districts and wards (simplified, with their codes and names) and schools
+    (with their kind and whether a pupil referral unit): public reference data
+    only, never incidents. Text is HTML-escaped (tooltips insert it as HTML).
     """
     d = _escape(_web(ref.districts))
+    w = _escape(_web_once(ref.wards))
+    ward_columns = ["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]
     return {
         "districts": _collection_json(d[["lad_code", "lad_name", "geometry"]]).encode(),
+        "wards": _collection_json(w[ward_columns]).encode(),
         "schools": json.dumps(
             {"type": "FeatureCollection", "features": _school_features(ref.schools)},
             separators=(",", ":"),
@@ -244,6 +290,18 @@ def static_file_name(key: str, data: bytes) -> str:
     So no stale copy is ever used from a browser's cache.
     """
     return f"{key}-{hashlib.sha256(data).hexdigest()[:12]}.geojson"
+
+
+#: A GeoJSON file fetched and parsed once per map frame (JavaScript): every view
+#: drawn in place in the frame uses the same features. A failed fetch is
+#: forgotten, so the next view tries again.
+_FETCH_ONCE = """function(url) {
+    var files = window.__hotspotsFiles || (window.__hotspotsFiles = {});
+    return files[url] || (files[url] = fetch(url).then(function(r) {
+        if (!r.ok) { throw new Error(url + ': ' + r.status); }
+        return r.json();
+    }).catch(function(e) { delete files[url]; throw e; }));
+}"""
 
 
 class _GeoJsonFile(Layer):
@@ -297,14 +355,14 @@ class _GeoJsonFile(Layer):
             layer.on('add', function() {
                 if (loaded) { return; }
                 loaded = true;
-                fetch({{ this.url|tojson }})
-                    .then(function(r) { return r.json(); })
-                    .then(function(d) { layer.addData(d); });
+                (__FETCH_ONCE__)({{ this.url|tojson }}).then(function(d) {
+                    layer.addData(d);
+                }, function() { loaded = false; });
             });
             return layer;
         })();
         {% endmacro %}
-        """
+        """.replace("__FETCH_ONCE__", _FETCH_ONCE)
     )
 
     def __init__(
@@ -425,6 +483,12 @@ class _InlineGeoJson(Layer):
     GeoJsonTooltip (sticky) and GeoJsonPopup (numbers in the browser's locale);
     with `marker` (circle marker options) points are circle markers of radius
     ``3 + min(8, sqrt(n))`` for their ``n`` property. Listed in the layer control.
+
+    With `url`, the features come from that GeoJSON file (`static_layer_files`),
+    fetched once per frame, and `data` is ``{feature's join property: its own
+    properties}`` (a view's statistics), added to each feature's; `keep` limits
+    the features to those whose `keep_key` property is one of `keep`. Such a
+    layer is drawn below the map's other vector layers (a base layer).
     """
 
     _template = Template(
@@ -433,6 +497,10 @@ class _InlineGeoJson(Layer):
         var {{ this.get_name() }} = (function() {
             var source = document.getElementById({{ this.data_id|tojson }});
             var data = source ? JSON.parse(source.textContent) : null;
+            var url = {{ this.url|tojson }};
+            var join = {{ this.join|tojson }};
+            var keep = {{ this.keep|tojson }};
+            var keepKey = {{ this.keep_key|tojson }};
             var style = {{ this.style|tojson }};
             var highlight = {{ this.highlight|tojson }};
             var tooltip = {{ this.tooltip|tojson }};
@@ -472,11 +540,27 @@ class _InlineGeoJson(Layer):
             if (popup) {
                 layer.bindPopup(table(popup, true), {className: 'foliumpopup'});
             }
-            if (data) { layer.addData(data); }
+            if (url) {
+                // every view drawn in place joins its own properties to the
+                // features of the same file, fetched and parsed once
+                (__FETCH_ONCE__)(url).then(function(d) {
+                    layer.addData(d.features.filter(function(f) {
+                        return keep === null || keep.indexOf(f.properties[keepKey]) >= 0;
+                    }).map(function(f) {
+                        var own = (data && data[f.properties[join]]) || {};
+                        return {type: 'Feature', id: f.id, geometry: f.geometry,
+                                properties: Object.assign({}, f.properties, own)};
+                    }));
+                    // drawn after the view's other layers (the file comes later),
+                    // but below them: the topmost shape under the pointer takes
+                    // it, and the hotspots' popups must stay reachable
+                    layer.bringToBack();
+                }, function() {});  /* no file: the layer stays empty */
+            } else if (data) { layer.addData(data); }
             return layer;
         })();
         {% endmacro %}
-        """
+        """.replace("__FETCH_ONCE__", _FETCH_ONCE)
     )
 
     def __init__(
@@ -490,9 +574,21 @@ class _InlineGeoJson(Layer):
         popup: Mapping[str, str] | None = None,
         marker: dict[str, Any] | None = None,
         show: bool = True,
+        url: str | None = None,
+        join: str | None = None,
+        keep: Sequence[str] | None = None,
+        keep_key: str | None = None,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "InlineGeoJson"
+        if url is not None and join is None:
+            raise ValueError(
+                "A layer from a file needs `join`: the property to join on."
+            )
+        if keep is not None and keep_key is None:
+            raise ValueError("`keep` needs `keep_key`: the property it lists.")
+        self.url, self.join, self.keep_key = url, join, keep_key
+        self.keep = list(keep) if keep is not None else None
         self.data_json = _script_json(data)
         digest = hashlib.sha256(self.data_json.encode()).hexdigest()[:16]
         # hyphens: streamlit-folium rewrites `_[a-z0-9]+` names in the script
@@ -924,7 +1020,8 @@ def dashboard_map(
     `result` is a `hotspots.dashboard.MapResult`, `ref` a `Reference`; with
     `focus` (a hotspot_id) the view is fitted to that hotspot. `static_urls`
     (layer key -> URL of its `static_layer_files` file) has the browser load the
-    districts and schools from files instead of carrying them in every map.
+    districts, wards and schools from files instead of carrying them in every
+    map; only the wards' statistics for the view travel with it.
     """
     static = dict(static_urls or {})
     m = new_map(basemap=basemap)
@@ -936,6 +1033,7 @@ def dashboard_map(
     if districts:
         wards = wards[wards["lad_code"].isin(districts)]
         dists = dists[dists["lad_code"].isin(districts)]
+    stats = None
     if ward_stats is not None and len(ward_stats):
         cols = ["ward_code", "incidents", "rate_per_1000", "change_pct"]
         stats = ward_stats[cols].assign(
@@ -944,7 +1042,6 @@ def dashboard_map(
                 lambda v: "n/a" if pd.isna(v) else f"{v:+.0f}%"
             ),
         )
-        wards = wards.merge(stats, on="ward_code", how="left")
     ward_fields = {
         "ward_name": "Ward",
         "lad_name": "District",
@@ -952,11 +1049,16 @@ def dashboard_map(
         "rate_per_1000": "Per 1,000 residents",
         "change_pct": "Change on previous period",
     }
+    if "wards" in static:  # the outlines from a file, the view's numbers inline
+        _add_ward_file(m, static["wards"], stats, ward_fields, keep=districts)
+    else:
+        if stats is not None:
+            wards = wards.merge(stats, on="ward_code", how="left")
+        _add_wards(m, wards, ward_fields, web=web_wards)
     if web_wards:
-        _add_wards(m, wards, ward_fields, web=True)
         add_static_layer(m, "districts", static["districts"], keep=districts)
     else:
-        add_boundaries(m, dists, wards, ward_fields=ward_fields)
+        _add_districts(m, dists, None)
     if result.image_url is not None:
         add_image(
             m,

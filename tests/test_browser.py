@@ -225,6 +225,68 @@ def test_choosing_a_hotspot_row_zooms_the_map(page):
     _shot(page, "5-hotspot-zoom")
 
 
+#: In the map's frame: the ward layer (outlines from a file, the view's numbers
+#: joined), one ward's tooltip, and a hotspot whose centre lies inside it, with
+#: the map centred there at zoom 14 (incident points, drawn from 15, off).
+_WARDS_AND_A_HOTSPOT = """
+() => {
+  const out = {wards: 0, joined: 0, tip: null, incidents: null, hotspot: null};
+  const hot = [];
+  map.eachLayer(l => {
+    if (!(l instanceof L.GeoJSON) || !l.getLayers().length) { return; }
+    const ls = l.getLayers();
+    const p = ls[0].feature.properties;
+    if ('ward_name' in p) {
+      out.wards = ls.length;
+      out.joined = ls.filter(x => typeof x.feature.properties.incidents === 'number').length;
+      out.incidents = p.incidents;
+      ls[0].fire('mouseover', {latlng: ls[0].getCenter()}, true);
+      const t = document.querySelector('.foliumtooltip');
+      out.tip = t ? t.innerText : null;
+      ls[0].fire('mouseout', {}, true);
+    }
+    if ('hotspot_id' in p) { hot.push(...ls); }
+  });
+  hot.sort((a, b) => b.feature.properties.incidents - a.feature.properties.incidents);
+  for (const x of hot) {
+    const c = x.getCenter();
+    map.setView(c, 14, {animate: false});
+    if (x._containsPoint(map.latLngToLayerPoint(c))) {
+      const q = map.latLngToContainerPoint(c);
+      out.hotspot = [x.feature.properties.hotspot_id, q.x, q.y];
+      break;
+    }
+  }
+  return out;
+}
+"""
+
+
+def test_ward_tooltips_and_hotspot_popups_after_views_drawn_in_place(page):
+    page.get_by_role("tab", name="Wards").click()
+    frame = _map(page)
+    _idle(page)
+    found = frame.locator(".leaflet-container").evaluate(_WARDS_AND_A_HOTSPOT)
+    # the county's wards, each with this view's numbers joined to its outline
+    assert found["wards"] > 250, found
+    assert found["joined"] == found["wards"], found
+    assert "Per 1,000 residents" in found["tip"], found
+    assert f"Incidents\t{found['incidents']}" in found["tip"], found
+    # the wards lie under the view's hotspots (their file comes after them): a
+    # click on a hotspot opens its popup, not nothing
+    assert found["hotspot"] is not None, found
+    hotspot_id, x, y = found["hotspot"]
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').first
+    box.scroll_into_view_if_needed()
+    b = box.bounding_box()
+    assert b is not None
+    page.wait_for_timeout(300)
+    page.mouse.click(b["x"] + x, b["y"] + y)
+    popup = frame.locator(".foliumpopup")
+    popup.wait_for(timeout=10_000)
+    assert popup.inner_text().startswith(f"Hotspot\t{hotspot_id}\n"), popup.inner_text()
+
+
 def test_street_week_planner_tab(page):
     page.get_by_role("tab", name="Street weeks").click()
     page.get_by_role("button", name="Plan the street weeks").click()

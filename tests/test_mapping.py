@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import box
+from shapely.geometry import box, shape
 
 from hotspots import mapping
 from hotspots.dashboard import load_reference
@@ -21,6 +21,12 @@ DATA_BLOCK = re.compile(
     r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.DOTALL
 )
 HOSTILE = "</script><script>alert(1)</script><!--"
+#: Where the dashboard's maps load their fixed layers from (as app.py serves them).
+STATIC_URLS = {
+    "districts": "/d.geojson",
+    "wards": "/w.geojson",
+    "schools": "/s.geojson",
+}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +86,7 @@ def drawn(ref: Any) -> dict[str, Any]:
         stats,
         basemap="none",
         districts=[THANET],
-        static_urls={"districts": "/d.geojson", "schools": "/s.geojson"},
+        static_urls=STATIC_URLS,
     )
     page = m.get_root().render()
     # what mapping.component_args sends the browser (streamlit-folium 0.27)
@@ -123,21 +129,17 @@ def test_layer_data_sits_in_the_html_part_not_in_the_script(drawn):
 
 
 def test_every_ward_with_its_tooltip_fields(drawn):
-    blocks = list(_blocks(drawn["html"]).items())
-    data_id, wards = blocks[0]
-    props = [f["properties"] for f in wards["features"]]
-    assert sorted(p["ward_name"] for p in props) == sorted(
-        drawn["wards"]["ward_name"].map(mapping._escape_value)
-    )
-    stats = drawn["stats"].merge(drawn["wards"][["ward_code", "ward_name"]])
-    by_name = {p["ward_name"]: p for p in props}
-    for row in stats.itertuples():
-        shown = by_name[mapping._escape_value(row.ward_name)]
-        assert shown["lad_name"] == "Thanet"
-        assert shown["incidents"] == row.incidents
-        assert shown["rate_per_1000"] == round(row.rate_per_1000, 1)
+    # the wards' outlines come from their file; the map carries only the view's
+    # numbers, by ward code, which the layer joins to them
+    data_id, numbers = next(iter(_blocks(drawn["html"]).items()))
+    assert sorted(numbers) == sorted(drawn["stats"]["ward_code"])
+    for row in drawn["stats"].itertuples():
         expected = "n/a" if math.isnan(row.change_pct) else f"{row.change_pct:+.0f}%"
-        assert shown["change_pct"] == expected
+        assert numbers[row.ward_code] == {
+            "incidents": row.incidents,
+            "rate_per_1000": round(row.rate_per_1000, 1),
+            "change_pct": expected,
+        }
     layer = _layer_script(drawn["script"], data_id)
     tooltip = [
         ["ward_name", "Ward"],
@@ -148,6 +150,40 @@ def test_every_ward_with_its_tooltip_fields(drawn):
     ]
     assert f"var tooltip = {json.dumps(tooltip)};" in layer
     assert "var popup = null;" in layer
+    assert 'var url = "/w.geojson";' in layer
+    assert 'var join = "ward_code";' in layer
+    assert f'var keep = ["{THANET}"];' in layer  # the view's districts only
+    assert 'var keepKey = "lad_code";' in layer
+
+
+def test_the_ward_file_has_every_ward_with_its_names_and_outline(ref):
+    files = mapping.static_layer_files(ref)
+    wards = json.loads(files["wards"])
+    props = [f["properties"] for f in wards["features"]]
+    assert len(props) == len(ref.wards)
+    assert {tuple(p) for p in props} == {
+        ("ward_code", "ward_name", "lad_code", "lad_name")
+    }
+    expected = ref.wards[["ward_code", "ward_name", "lad_code", "lad_name"]]
+    assert sorted(tuple(p.values()) for p in props) == sorted(
+        tuple(mapping._escape_value(v) for v in row)
+        for row in expected.itertuples(index=False)
+    )
+    # the same display outlines as the wards drawn inline (WGS84, simplified)
+    shown = mapping._web_once(ref.wards)
+    by_code = dict(zip(shown["ward_code"], shown.geometry, strict=True))
+    for f in wards["features"][:25]:
+        outline = shape(f["geometry"])
+        assert outline.is_valid
+        assert outline.equals_exact(by_code[f["properties"]["ward_code"]], 1e-9)
+    assert files["wards"].decode().count("<") == 0  # no markup in names
+
+
+def test_a_layer_from_a_file_needs_its_join():
+    with pytest.raises(ValueError, match="join"):
+        mapping._InlineGeoJson({}, name="x", url="/w.geojson")
+    with pytest.raises(ValueError, match="keep_key"):
+        mapping._InlineGeoJson({}, name="x", url="/w.geojson", join="a", keep=["b"])
 
 
 def test_every_hotspot_with_its_tooltip_and_popup(drawn):
