@@ -489,6 +489,11 @@ class _InlineGeoJson(Layer):
     properties}`` (a view's statistics), added to each feature's; `keep` limits
     the features to those whose `keep_key` property is one of `keep`. Such a
     layer is drawn below the map's other vector layers (a base layer).
+
+    With `points`, `data` is a table of points instead of GeoJSON: ``{"lon":
+    [...], "lat": [...], property: [...], ...}`` (a third of the size); with
+    `lazy`, the data is read and its features made only when the layer is first
+    shown (the incident points, shown only when zoomed in).
     """
 
     _template = Template(
@@ -496,7 +501,23 @@ class _InlineGeoJson(Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function() {
             var source = document.getElementById({{ this.data_id|tojson }});
-            var data = source ? JSON.parse(source.textContent) : null;
+            var points = {{ this.points|tojson }};
+            function read() {
+                var d = source ? JSON.parse(source.textContent) : null;
+                if (!d || !points) { return d; }
+                // a table of points: {lon: [...], lat: [...], property: [...]}
+                var names = Object.keys(d).filter(function(k) {
+                    return k !== 'lon' && k !== 'lat';
+                });
+                return d.lon.map(function(x, i) {  /* features, as addData takes */
+                    var p = {};
+                    names.forEach(function(k) { p[k] = d[k][i]; });
+                    return {type: 'Feature', properties: p,
+                            geometry: {type: 'Point', coordinates: [x, d.lat[i]]}};
+                });
+            }
+            var lazy = {{ this.lazy|tojson }};
+            var data = lazy ? null : read();
             var url = {{ this.url|tojson }};
             var join = {{ this.join|tojson }};
             var keep = {{ this.keep|tojson }};
@@ -556,6 +577,11 @@ class _InlineGeoJson(Layer):
                     // it, and the hotspots' popups must stay reachable
                     layer.bringToBack();
                 }, function() {});  /* no file: the layer stays empty */
+            } else if (lazy) {
+                layer.once('add', function() {
+                    var d = read();
+                    if (d) { layer.addData(d); }
+                });
             } else if (data) { layer.addData(data); }
             return layer;
         })();
@@ -578,6 +604,8 @@ class _InlineGeoJson(Layer):
         join: str | None = None,
         keep: Sequence[str] | None = None,
         keep_key: str | None = None,
+        points: bool = False,
+        lazy: bool = False,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "InlineGeoJson"
@@ -587,7 +615,10 @@ class _InlineGeoJson(Layer):
             )
         if keep is not None and keep_key is None:
             raise ValueError("`keep` needs `keep_key`: the property it lists.")
+        if lazy and url is not None:
+            raise ValueError("A layer from a file is read at once; `lazy` is for data.")
         self.url, self.join, self.keep_key = url, join, keep_key
+        self.points, self.lazy = points, lazy
         self.keep = list(keep) if keep is not None else None
         self.data_json = _script_json(data)
         digest = hashlib.sha256(self.data_json.encode()).hexdigest()[:16]
@@ -770,25 +801,22 @@ def add_points(
     `locations` must already exclude safeguarding incidents: this function draws
     whatever it is given.
     """
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
-            "properties": {"n": int(n), "label": html.escape(str(label))},
-        }
-        for x, y, n, label in zip(
-            locations["lon"],
-            locations["lat"],
-            locations["incidents"],
-            locations["label"],
-            strict=True,
-        )
-    ]
+    digits = round(-np.log10(DISPLAY_GRID_DEG))  # as the outlines: about 1 m
+    table = {
+        "lon": np.round(locations["lon"].to_numpy(float), digits).tolist(),
+        "lat": np.round(locations["lat"].to_numpy(float), digits).tolist(),
+        "n": locations["incidents"].to_numpy(int).tolist(),
+        "label": [_escape_value(v) for v in locations["label"]],
+    }
     # circle markers of radius 3 + min(8, sqrt(n)), filled lightly: an unfilled
     # circle (as folium drew them) took the pointer on its outline only, so its
-    # tooltip was hard to find, and a dark fill would hide the surface below
+    # tooltip was hard to find, and a dark fill would hide the surface below.
+    # A table, not GeoJSON (4,000 points: 0.5 MB less per view), made into
+    # markers only once the layer is shown (most views never zoom in that far)
     layer = _InlineGeoJson(
-        {"type": "FeatureCollection", "features": features},
+        table,
+        points=True,
+        lazy=True,
         name=f"Incident locations (zoom {min_zoom}+)",
         show=False,
         marker={

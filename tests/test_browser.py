@@ -287,6 +287,62 @@ def test_ward_tooltips_and_hotspot_popups_after_views_drawn_in_place(page):
     assert popup.inner_text().startswith(f"Hotspot\t{hotspot_id}\n"), popup.inner_text()
 
 
+#: In the map's frame: zoom onto the first incident location (its table is the
+#: last data block); then the markers drawn (the zoom-gated layer makes them
+#: when first shown) and one's tooltip.
+_ZOOM_ONTO_A_POINT = """
+() => {
+  const data = JSON.parse(document.querySelector(
+    'script[type="application/json"][id^="hotspots-geojson-"]:last-of-type').textContent);
+  map.setView([data.lat[0], data.lon[0]], 16, {animate: false});
+  return {locations: data.lon.length};
+}
+"""
+_MARKERS = """
+() => {
+  let found = null;
+  map.eachLayer(l => {
+    if (!(l instanceof L.GeoJSON)) { return; }
+    const ls = l.getLayers();
+    if (ls.length && ls[0] instanceof L.CircleMarker) {
+      ls[0].fire('mouseover', {latlng: ls[0].getLatLng()}, true);
+      const t = document.querySelector('.foliumtooltip');
+      found = {markers: ls.length, tip: t ? t.innerText : null};
+      ls[0].fire('mouseout', {}, true);
+    }
+  });
+  return found;
+}
+"""
+
+
+def test_incident_points_appear_when_zoomed_in(page, server):
+    # a small selection (drugs in Thanet, 2024) has its incident locations on the
+    # map, made into markers only when zoomed in to street level
+    browser = page.context.browser
+    assert browser is not None
+    view = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        view.goto(
+            server + "/?month_from=2024-01&month_to=2024-04&basemap=none"
+            "&themes=drugs+%26+county+lines&districts=E07000114"
+        )
+        frame = _map(view)
+        _idle(view)
+        frame.locator(".leaflet-container[data-view]").wait_for(timeout=60_000)
+        zoomed = frame.locator(".leaflet-container").evaluate(_ZOOM_ONTO_A_POINT)
+        assert zoomed["locations"] > 0, zoomed
+        view.wait_for_timeout(500)
+        found = frame.locator(".leaflet-container").evaluate(_MARKERS)
+        assert found is not None
+        assert found["markers"] == zoomed["locations"], (found, zoomed)
+        assert found["tip"].startswith("Where\t"), found
+        assert "Incidents\t" in found["tip"], found
+        _shot(view, "5b-incident-points")
+    finally:
+        view.close()
+
+
 def test_street_week_planner_tab(page):
     page.get_by_role("tab", name="Street weeks").click()
     page.get_by_role("button", name="Plan the street weeks").click()

@@ -8,6 +8,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -179,6 +180,24 @@ def test_the_ward_file_has_every_ward_with_its_names_and_outline(ref):
     assert files["wards"].decode().count("<") == 0  # no markup in names
 
 
+def test_points_are_rounded_to_about_a_metre_and_missing_labels_blank():
+    m = folium.Map()
+    mapping.add_points(
+        m,
+        pd.DataFrame(
+            {"lon": [1.3843449], "lat": [51.39145501], "incidents": [3],
+             "label": [pd.NA]}
+        ),
+    )  # fmt: skip
+    (points,) = _blocks(m.get_root().render()).values()
+    assert points == {
+        "lon": [1.38434],
+        "lat": [51.39146],
+        "n": [3],
+        "label": [""],
+    }
+
+
 def test_a_layer_from_a_file_needs_its_join():
     with pytest.raises(ValueError, match="join"):
         mapping._InlineGeoJson({}, name="x", url="/w.geojson")
@@ -212,12 +231,17 @@ def test_every_hotspot_with_its_tooltip_and_popup(drawn):
 
 
 def test_incident_points_are_a_zoom_gated_layer(drawn):
+    # a table of points (a third of GeoJSON's size), coordinates to about 1 m
     data_id, points = list(_blocks(drawn["html"]).items())[2]
-    assert [f["properties"]["n"] for f in points["features"]] == [37, 4]
-    assert points["features"][1]["properties"]["label"].startswith("&lt;/script&gt;")
-    coords = [f["geometry"]["coordinates"] for f in points["features"]]
-    assert coords == [[1.3843, 51.3914], [1.4159, 51.3595]]
+    assert points["n"] == [37, 4]
+    assert points["label"][0] == "On or near Odell House"
+    assert points["label"][1].startswith("&lt;/script&gt;")
+    assert points["lon"] == [1.3843, 1.4159]
+    assert points["lat"] == [51.3914, 51.3595]
     script = drawn["script"]
+    layer_script = _layer_script(script, data_id)
+    assert "var points = true;" in layer_script
+    assert "var lazy = true;" in layer_script  # made into markers when first shown
     name = re.search(r"var (\w+) = \(function\(\) \{\s*var source = [^;]*"
                      + re.escape(json.dumps(data_id)), script)  # fmt: skip
     assert name is not None
