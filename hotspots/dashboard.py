@@ -12,6 +12,7 @@ import pickle
 import threading
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -727,6 +728,8 @@ class MapResult:
     mix: pd.DataFrame
     points: pd.DataFrame
     provenance: dict[str, Any]
+    #: The hotspots' outlines as the map draws them (`mapping.display_outlines`).
+    outlines: Any = None
 
     @property
     def area_share(self) -> float:
@@ -856,6 +859,8 @@ def run_method(
     hot = found.hotspots
     if "hotspot" in hot and "hotspot_id" not in hot:
         hot = hot.rename(columns={"hotspot": "hotspot_id"})
+    # the map's outlines (GEOS work, which leaves Python free) beside the rest
+    outlines = _OUTLINES.submit(_display_outlines, hot)
     url, bounds, legend = _image(method, found.result)
     explanations = [
         str(v) for k, v in found.parameters.items() if k.endswith("_explanation") and v
@@ -903,7 +908,19 @@ def run_method(
         mix=category_mix(selected),
         points=_points(incidents),
         provenance=record,
+        outlines=outlines.result(),
     )
+
+
+#: Makes each result's map outlines while its thread goes on with the rest (a
+#: new county-wide view's took 0.07-0.1 s, the time of its image and tables).
+_OUTLINES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-outlines")
+
+
+def _display_outlines(hot: gpd.GeoDataFrame) -> Any:
+    from hotspots.mapping import display_outlines
+
+    return display_outlines(hot) if len(hot) else None
 
 
 # ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import shapely
 from branca.element import Element, MacroElement, Template
 from folium.elements import ElementAddToElement
 from folium.map import Layer
+from numpy.typing import NDArray
 from pandas.api.types import is_object_dtype, is_string_dtype
 
 from hotspots.crs import WEB_CRS, to_web
@@ -102,6 +103,15 @@ def _web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         simple.geometry.to_numpy(), DISPLAY_GRID_DEG, mode="pointwise"
     )
     return simple.assign(geometry=rounded)
+
+
+def display_outlines(polygons: gpd.GeoDataFrame) -> NDArray[np.object_]:
+    """The polygons' outlines as the map draws them: simplified, WGS84, rounded.
+
+    One per row of `polygons`; `add_hotspots` takes them instead of making them.
+    Nearly all of it is GEOS work, which runs beside Python threads.
+    """
+    return np.asarray(_web(polygons[[polygons.geometry.name]]).geometry.to_numpy())
 
 
 _WEB_ONCE: dict[int, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
@@ -698,13 +708,28 @@ def add_hotspots(
     *,
     name: str,
     fields: dict[str, str],
+    outlines: NDArray[np.object_] | None = None,
 ) -> None:
-    """Hotspot outlines with a popup of their statistics (fields: column -> label)."""
+    """Hotspot outlines with a popup of their statistics (fields: column -> label).
+
+    `outlines`: `display_outlines(polygons)` if made already.
+    """
     if polygons.empty:
         return
     present = {f: label for f, label in fields.items() if f in polygons}
     # only the columns shown are simplified, reprojected and escaped
-    p = _escape(_web(polygons[[*present, polygons.geometry.name]]))
+    if outlines is None:
+        shown = _web(polygons[[*present, polygons.geometry.name]])
+    elif len(outlines) == len(polygons):
+        shown = gpd.GeoDataFrame(
+            pd.DataFrame(polygons[list(present)]), geometry=outlines, crs=WEB_CRS
+        )
+    else:
+        raise ValueError(
+            f"{len(outlines)} outlines for {len(polygons)} polygons: make them with "
+            "`display_outlines` of the same polygons."
+        )
+    p = _escape(shown)
     _InlineGeoJson(
         _collection_json(p),
         name=name,
@@ -1107,6 +1132,7 @@ def dashboard_map(
             "wards": "Wards",
             "area_km2": "Area (km²)",
         },
+        outlines=getattr(result, "outlines", None),
     )
     if "schools" in static:
         add_static_layer(m, "schools", static["schools"], show=False)

@@ -1,5 +1,6 @@
 """The dashboard's logic through Streamlit's AppTest: start-up, methods, filters, uploads."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -277,6 +278,43 @@ def test_each_view_names_its_map(police):
     assert dash.map_key(keys[0], "none", None) == dash.map_key(
         dash.view_detect_key(dash.from_query({}, ch)), "none", None
     )
+
+
+@pytest.mark.parametrize("method", ["kde", "dbscan", "gistar"])
+def test_the_map_outlines_made_beside_the_detection_are_the_maps_own(police, method):
+    """A result's outlines (made on another thread while the page's tables are
+    made) are those the map would make itself: the same map, byte for byte."""
+    from hotspots import dashboard as dash
+    from hotspots import mapping
+
+    ref = dash.load_reference()
+    view = dash.from_query(
+        {"method": method, "districts": THANET, "month_from": "2023-05"},
+        dash.choices(police, ref),
+    )
+    key = dash.view_detect_key(view)
+    result = dash.detect_view(police, None, key, ref)
+    assert len(result.hotspots) > 0
+    assert len(result.outlines) == len(result.hotspots)
+    made = mapping.display_outlines(result.hotspots)
+    assert all(a.equals_exact(b, 0) for a, b in zip(result.outlines, made, strict=True))
+    tables = dash.view_tables(police, None, key[0], harm=False)
+    static = dict.fromkeys(("districts", "wards", "schools"), "")
+    given = dash.map_args(
+        dash.build_map(result, ref, tables, view, static_urls=static), key, "none", None
+    )
+    itself = dash.map_args(
+        dash.build_map(
+            replace(result, outlines=None), ref, tables, view, static_urls=static
+        ),
+        key, "none", None,
+    )  # fmt: skip
+    assert given["feature_group"] == itself["feature_group"]
+    with pytest.raises(ValueError, match="outlines"):
+        dash.build_map(
+            replace(result, outlines=result.outlines[:-1]), ref, tables, view,
+            static_urls=static,
+        )  # fmt: skip
 
 
 def test_bad_url_values_fall_back_to_defaults():
