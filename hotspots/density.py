@@ -104,6 +104,8 @@ import logging
 import math
 import threading
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1504,7 +1506,12 @@ def _surface_hotspots(
     k_mean: float | None = None,
     min_density: float | None = None,
     membership: bool = True,
-) -> tuple[gpd.GeoDataFrame, NDArray[np.int64] | None]:
+    outlines_later: bool = False,
+) -> tuple[
+    gpd.GeoDataFrame,
+    NDArray[np.int64] | None,
+    Callable[[], NDArray[np.object_]] | None,
+]:
     """`surface_hotspots`, and the hotspot of each located point in `points`.
 
     The second array has one entry per located row of `points` (in order): the
@@ -1513,8 +1520,14 @@ def _surface_hotspots(
     ``hotspots.profile.polygon_membership`` of those points, read off the
     labelled cells instead of testing polygons. A point strictly inside a cell
     is in a hotspot exactly when its cell is; the few on a cell's edge or corner
-    (which may touch two hotspots) are tested against the polygons. None with
-    ``membership=False``.
+    (which may touch two hotspots) are tested against the squares of the cells
+    around them (`_cell_membership`). None with ``membership=False``.
+
+    With ``outlines_later``, the polygons are dissolved on another thread (GEOS
+    work, which leaves Python free for the caller's next steps; nothing here
+    waits for them): the frame's
+    geometry is missing, and the third value waits for the polygons and gives
+    them, one per row of the frame in its order (None when there are none).
     """
     if not isinstance(surface, DensitySurface):
         raise TypeError(
@@ -1541,7 +1554,7 @@ def _surface_hotspots(
         empty["threshold"] = empty["threshold"].astype("object")
         empty.attrs["parameters"] = parameters
         none = np.full(int(located(points).sum()), -1, dtype=np.int64)
-        return empty, none if membership else None
+        return empty, none if membership else None, None
 
     grid = surface.grid
     has = located(points)
@@ -1578,7 +1591,11 @@ def _surface_hotspots(
     mean = np.add.reduceat(vals, starts) / cells
     area = cells * grid.cell_area_km2
 
-    polygons = _dissolve_cells(grid, rows, cols, cells)
+    if outlines_later:
+        pending = _DISSOLVE.submit(_dissolve_cells, grid, rows, cols, cells)
+        polygons = np.full(n, None, dtype=object)
+    else:
+        polygons = _dissolve_cells(grid, rows, cols, cells)
 
     out = gpd.GeoDataFrame(
         {
@@ -1602,27 +1619,41 @@ def _surface_hotspots(
     # label (1..n) -> position after ranking; 0 (no hotspot) -> -1
     position = np.full(n + 1, -1, dtype=np.int64)
     position[out.index.to_numpy() + 1] = np.arange(n)
+    ranked = out.index.to_numpy()
     out = out.reset_index(drop=True)
     out.insert(0, "hotspot_id", np.arange(1, n + 1, dtype="int64"))
     out.attrs["parameters"] = parameters
+    later = None
+    if outlines_later:
+
+        def later() -> NDArray[np.object_]:  # the polygons in the frame's order
+            return np.asarray(pending.result())[ranked]
+
     if not membership:
-        return out, None
-    return out, _cell_membership(grid, xy, position[lab], out)
+        return out, None, later
+    return out, _cell_membership(grid, xy, position[lab], labels, position), later
+
+
+#: Dissolves hotspot cells into polygons beside the caller (`outlines_later`).
+_DISSOLVE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-dissolve")
 
 
 def _cell_membership(
     grid: Grid,
     xy: NDArray[np.float64],
     which: NDArray[np.int64],
-    polygons: gpd.GeoDataFrame,
+    labels: NDArray[np.int32],
+    position: NDArray[np.int64],
 ) -> NDArray[np.int64]:
     """`which`, each point's hotspot by the cell it is in, checked at the edges.
 
-    The points on a cell's edge or corner (or near one, to rounding) are tested
-    against `polygons` instead, as ``polygon_membership`` tests every point.
+    A hotspot's polygon is the union of its cells' closed squares (as
+    `_dissolve_cells` draws them), so a point lies in or on it exactly when it
+    lies in or on one of them. The points on a cell's edge or corner (or near
+    one, to rounding) get the first hotspot (`position`, by cell `labels`) among
+    the squares of the 3 × 3 cells around them that hold them: what
+    ``polygon_membership`` gives against the polygons, without them.
     """
-    from hotspots.profile import polygon_membership
-
     if not xy.size:
         return which
     fx = (xy[:, 0] - grid.x0) / grid.cell_size
@@ -1631,9 +1662,26 @@ def _cell_membership(
     edge = (np.abs(fx - np.rint(fx)) <= tol * np.maximum(1.0, np.abs(fx))) | (
         np.abs(fy - np.rint(fy)) <= tol * np.maximum(1.0, np.abs(fy))
     )
+    edge &= np.isfinite(fx) & np.isfinite(fy)
     if edge.any():
         at = np.flatnonzero(edge)
-        on = gpd.GeoSeries(shapely.points(xy[at]), crs=polygons.crs)
+        px, py = xy[at, 0], xy[at, 1]
+        col, row = np.floor(fx[at]).astype(np.int64), np.floor(fy[at]).astype(np.int64)
+        none = np.iinfo(np.int64).max
+        first = np.full(at.size, none)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                r, c = row + dr, col + dc
+                ok = (r >= 0) & (r < grid.ny) & (c >= 0) & (c < grid.nx)
+                r, c = np.where(ok, r, 0), np.where(ok, c, 0)
+                x0 = grid.x0 + c * grid.cell_size  # the square's corners exactly
+                y0 = grid.y0 + r * grid.cell_size  # as `_dissolve_cells` has them
+                x1 = x0 + grid.cell_size
+                y1 = y0 + grid.cell_size
+                pos = position[labels[r, c]]
+                holds = ok & (pos >= 0) & (px >= x0) & (px <= x1)
+                holds &= (py >= y0) & (py <= y1)
+                first = np.where(holds, np.minimum(first, pos), first)
         which = which.copy()
-        which[at] = polygon_membership(on, polygons)
+        which[at] = np.where(first == none, -1, first)
     return which

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -158,8 +159,11 @@ def detect(
     )
     # the hotspot (position) of each located incident, if the method knows it
     which: np.ndarray | None = None
+    outlines = None  # KDE: its polygons, dissolved while the hotspots are profiled
     if method == "kde":
-        found, which = _kde(incidents, study_area, area_km2, coverage, weight, options)
+        found, which, outlines = _kde(
+            incidents, study_area, area_km2, coverage, weight, options
+        )
     elif method == "gistar":
         found = _gistar(incidents, study_area, area_km2, coverage, weight, options)
     else:
@@ -198,6 +202,9 @@ def detect(
         )
         hot = hot[~empty.to_numpy()]
     hot = hot.sort_values(["incidents", "harm"], ascending=False, kind="stable")
+    if outlines is not None:
+        polygons = outlines()[hot.index.to_numpy()]
+        hot = hot.set_geometry(gpd.GeoSeries(polygons, index=hot.index, crs=hot.crs))
     id_at = np.zeros(n_found + 1, dtype="int64")
     id_at[hot.index.to_numpy()] = np.arange(1, len(hot) + 1)
     member = np.zeros(len(incidents), dtype="int64")
@@ -259,8 +266,12 @@ def _kde(
     coverage: float | None,
     weight: str | None,
     options: dict[str, Any],
-) -> tuple[Detection, np.ndarray | None]:
-    """KDE hotspots, and each located incident's hotspot (position; -1 none)."""
+) -> tuple[Detection, np.ndarray | None, Callable[[], np.ndarray] | None]:
+    """KDE hotspots, each located incident's hotspot, and their polygons.
+
+    The hotspot is a position (-1: none); the polygons are dissolved on another
+    thread and waited for when called (`_surface_hotspots`, ``outlines_later``).
+    """
     from hotspots.density import _surface_hotspots, kde_surface
 
     thresholds: dict[str, Any] = {
@@ -276,11 +287,14 @@ def _kde(
         options["bandwidth"] = KDE_BANDWIDTH_M
     surface = kde_surface(incidents, study_area=study_area, weight=weight, **options)
     # the cells give each incident's hotspot: no polygon test per incident
-    polygons, which = _surface_hotspots(surface, incidents, **thresholds)
+    polygons, which, outlines = _surface_hotspots(
+        surface, incidents, **thresholds, outlines_later=True
+    )
     parameters: dict[str, Any] = {**surface.parameters, **thresholds}
     if "threshold" in polygons.attrs:
         parameters["threshold_kde_per_km2"] = polygons.attrs["threshold"]
-    return _finish("kde", polygons, parameters, area_km2, None, surface), which
+    found = _finish("kde", polygons, parameters, area_km2, None, surface)
+    return found, which, outlines
 
 
 def _gistar(

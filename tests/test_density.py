@@ -750,7 +750,7 @@ def test_each_incidents_hotspot_is_read_off_its_cell_as_polygons_would_place_it(
     xy = clustered_xy(800, seed=3)
     surface = kde_surface(frame(xy), bandwidth=150, cell_size=25)
     grid = surface.grid
-    hs, _ = density._surface_hotspots(surface, frame(xy), coverage=0.05)
+    hs, _, _ = density._surface_hotspots(surface, frame(xy), coverage=0.05)
     assert len(hs) >= 3
     # points on every corner and edge midpoint of the cells of some hotspots,
     # on the grid's outer edge, in empty cells, plus unlocated rows
@@ -765,7 +765,8 @@ def test_each_incidents_hotspot_is_read_off_its_cell_as_polygons_would_place_it(
     pts = np.vstack([xy, np.array(corners)])
     geoms = [*shapely.points(pts), None, shapely.Point()]
     points = gpd.GeoDataFrame(geometry=geoms, crs="EPSG:27700")
-    got_hs, which = density._surface_hotspots(surface, points, coverage=0.05)
+    got_hs, which, none = density._surface_hotspots(surface, points, coverage=0.05)
+    assert none is None  # the polygons were made at once
     # the same cells (the added points change the counts, so the ranking)
     assert len(got_hs) == len(hs)
     assert shapely.equals(got_hs.union_all(), hs.union_all())
@@ -775,6 +776,22 @@ def test_each_incidents_hotspot_is_read_off_its_cell_as_polygons_would_place_it(
     on_edge = expected[len(xy) :]
     assert (on_edge >= 0).sum() > 100
     assert (on_edge == -1).sum() > 100
+    # dissolved on another thread: the same frame but its geometry (missing until
+    # waited for), the same membership (the edge points wait for the polygons),
+    # and the same polygons in the frame's order
+    later_hs, later_which, outlines = density._surface_hotspots(
+        surface, points, coverage=0.05, outlines_later=True
+    )
+    assert outlines is not None
+    assert later_hs.geometry.isna().all()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(later_hs.drop(columns="geometry")),
+        pd.DataFrame(got_hs.drop(columns="geometry")),
+    )
+    np.testing.assert_array_equal(later_which, which)
+    polygons = outlines()
+    assert len(polygons) == len(got_hs)
+    assert all(shapely.equals_exact(polygons, got_hs.geometry.to_numpy(), 0))
 
 
 # ============================================================ real Kent data

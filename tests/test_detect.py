@@ -139,6 +139,35 @@ def test_gistar_detection_counts_are_real(thanet_violence):
     assert np.isclose(result.study_area_km2, area.area.sum() / 1e6)
 
 
+def test_kde_detection_outlines_and_counts_are_real(thanet_violence):
+    # the outlines are dissolved on another thread while the hotspots are
+    # profiled: each ranked row must get its own cells' outline
+    from hotspots.boundaries import study_area
+    from hotspots.density import kde_surface, surface_hotspots
+
+    area = study_area([THANET])
+    result = detect(thanet_violence, method="kde", study_area=area, coverage=0.02)
+    hot = result.hotspots
+    assert len(hot) > 3
+    assert hot.geometry.notna().all()
+    assert hot.geometry.is_valid.all()
+    # each hotspot's area is its cells' area, and its incidents lie inside it
+    np.testing.assert_allclose(hot.geometry.area / 1e6, hot["area_km2"], rtol=1e-9)
+    pts = thanet_violence[~thanet_violence.geometry.is_empty]
+    joined = gpd.sjoin(pts[["geometry"]], hot[["geometry", "incidents"]])
+    counted = joined.groupby("index_right").size()
+    np.testing.assert_array_equal(
+        counted.reindex(hot.index, fill_value=0).to_numpy(), hot["incidents"]
+    )
+    # the same outlines as the polygons made at once (those with incidents:
+    # detection drops the others)
+    surface = kde_surface(thanet_violence, study_area=area, bandwidth=200)
+    direct = surface_hotspots(surface, thanet_violence, coverage=0.02)
+    direct = direct[direct["incidents"] > 0]
+    assert len(direct) == len(hot)
+    assert hot.geometry.union_all().equals(direct.geometry.union_all())
+
+
 def test_cli_detect_writes_gpkg_with_parameters_and_provenance(capsys, tmp_path):
     out = tmp_path / "thanet.gpkg"
     code, stdout, err = run(
