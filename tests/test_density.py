@@ -886,3 +886,17 @@ def test_hotspot_outlines_equal_the_union_of_their_cells():
         assert shapely.to_wkb(got[i]) == shapely.to_wkb(expected)
         holes += len(getattr(expected, "interiors", []))
     assert holes > 0
+
+
+def test_location_cell_pairs_split_over_two_threads_are_the_same_arrays(monkeypatch):
+    # from _PAIRS_SPLIT locations, half the column offsets run on another thread;
+    # joined in order, the pairs (so every sum over them) are exactly the same
+    xy = clustered_xy(6_000, seed=11)
+    grid = kde_surface(frame(xy), bandwidth=200, cell_size=50).grid
+    assert xy.shape[0] >= density._PAIRS_SPLIT
+    split = density._location_cell_pairs(grid, xy, 250.0)
+    monkeypatch.setattr(density, "_PAIRS_SPLIT", 10**9)
+    whole = density._location_cell_pairs(grid, xy, 250.0)
+    assert len(split[0]) > 100_000
+    for a, b in zip(split, whole, strict=True):
+        np.testing.assert_array_equal(a, b)
