@@ -384,7 +384,7 @@ def _location_cell_pairs(
     # Python free: county-wide, 0.1 s of 0.2 s), joined in the same order
     half = len(steps) // 2
     later = (
-        _PAIRS.submit(offsets, steps[half:]) if loc.shape[0] >= _PAIRS_SPLIT else None
+        _BESIDE.submit(offsets, steps[half:]) if loc.shape[0] >= _PAIRS_SPLIT else None
     )
     parts = offsets(steps[:half] if later is not None else steps)
     if later is not None:
@@ -396,9 +396,12 @@ def _location_cell_pairs(
     )
 
 
-#: Half of `_location_cell_pairs`' column offsets run here, from this many
-#: locations (below it, handing work to a thread costs more than it saves).
-_PAIRS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-pairs")
+#: Work beside the caller that leaves Python free (numpy arrays, GEOS), one job
+#: at a time: half of `_location_cell_pairs`' column offsets, and the hotspot
+#: cells dissolved with ``outlines_later`` (`_surface_hotspots`).
+_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-density")
+#: `_location_cell_pairs` splits its offsets from this many locations (below it,
+#: handing work to a thread costs more than it saves).
 _PAIRS_SPLIT = 2_000
 
 
@@ -1552,9 +1555,9 @@ def _surface_hotspots(
 
     With ``outlines_later``, the polygons are dissolved on another thread (GEOS
     work, which leaves Python free for the caller's next steps; nothing here
-    waits for them): the frame's
-    geometry is missing, and the third value waits for the polygons and gives
-    them, one per row of the frame in its order (None when there are none).
+    waits for them): the frame's geometry is missing, and the third value waits
+    for the polygons and gives them, one per row of the frame in its order (None
+    when there are none).
     """
     if not isinstance(surface, DensitySurface):
         raise TypeError(
@@ -1619,7 +1622,7 @@ def _surface_hotspots(
     area = cells * grid.cell_area_km2
 
     if outlines_later:
-        pending = _DISSOLVE.submit(_dissolve_cells, grid, rows, cols, cells)
+        pending = _BESIDE.submit(_dissolve_cells, grid, rows, cols, cells)
         polygons = np.full(n, None, dtype=object)
     else:
         polygons = _dissolve_cells(grid, rows, cols, cells)
@@ -1644,9 +1647,9 @@ def _surface_hotspots(
         kind="stable",
     )
     # label (1..n) -> position after ranking; 0 (no hotspot) -> -1
-    position = np.full(n + 1, -1, dtype=np.int64)
-    position[out.index.to_numpy() + 1] = np.arange(n)
     ranked = out.index.to_numpy()
+    position = np.full(n + 1, -1, dtype=np.int64)
+    position[ranked + 1] = np.arange(n)
     out = out.reset_index(drop=True)
     out.insert(0, "hotspot_id", np.arange(1, n + 1, dtype="int64"))
     out.attrs["parameters"] = parameters
@@ -1659,10 +1662,6 @@ def _surface_hotspots(
     if not membership:
         return out, None, later
     return out, _cell_membership(grid, xy, position[lab], labels, position), later
-
-
-#: Dissolves hotspot cells into polygons beside the caller (`outlines_later`).
-_DISSOLVE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-dissolve")
 
 
 def _cell_membership(

@@ -1078,14 +1078,6 @@ def dashboard_map(
     """
     static = dict(static_urls or {})
     m = new_map(basemap=basemap)
-    # with the districts from a file, the wards are drawn from their display
-    # geometry made once per process (the same shapes: simplified one by one)
-    web_wards = "districts" in static
-    wards = _web_once(ref.wards) if web_wards else ref.wards
-    dists = ref.districts
-    if districts:
-        wards = wards[wards["lad_code"].isin(districts)]
-        dists = dists[dists["lad_code"].isin(districts)]
     stats = None
     if ward_stats is not None and len(ward_stats):
         cols = ["ward_code", "incidents", "rate_per_1000", "change_pct"]
@@ -1105,10 +1097,18 @@ def dashboard_map(
     if "wards" in static:  # the outlines from a file, the view's numbers inline
         _add_ward_file(m, static["wards"], stats, ward_fields, keep=districts)
     else:
+        # with the districts from a file, the wards are drawn from their display
+        # geometry made once per process (the same shapes: simplified one by one)
+        wards = _web_once(ref.wards) if "districts" in static else ref.wards
+        if districts:
+            wards = wards[wards["lad_code"].isin(districts)]
         if stats is not None:
             wards = wards.merge(stats, on="ward_code", how="left")
-        _add_wards(m, wards, ward_fields, web=web_wards)
-    if web_wards:
+        _add_wards(m, wards, ward_fields, web="districts" in static)
+    dists = ref.districts
+    if districts:
+        dists = dists[dists["lad_code"].isin(districts)]
+    if "districts" in static:
         add_static_layer(m, "districts", static["districts"], keep=districts)
     else:
         _add_districts(m, dists, None)
