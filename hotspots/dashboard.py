@@ -754,18 +754,18 @@ def _image(method: str, result: Any) -> tuple[str | None, Any, dict[str, Any]]:
             return None, None, {}
         vmax = float(np.percentile(positive, 99.5))
         image, bounds = to_web_mercator(result.grid, values)
-        rgba = colour(
+        indices, palette = colour(
             image, colours=DENSITY_COLOURS, vmin=0, vmax=vmax,
             transparent_below=0.02 * vmax,
         )  # fmt: skip
         legend = {"kind": "density", "vmax": vmax, "title": "Incidents per km² (KDE)"}
-        return WebImage(rgba, bounds).png_data_url(), bounds, legend
+        return WebImage(indices, palette, bounds).png_data_url(), bounds, legend
     if method == "gistar":
         values = np.where(result.mask, result.gi_bin.astype(float), np.nan)
         image, bounds = to_web_mercator(result.grid, values)
-        rgba = categorical(image, palette=GISTAR_COLOURS)
+        indices, palette = categorical(image, palette=GISTAR_COLOURS)
         legend = {"kind": "gistar", "title": "Getis-Ord Gi* (FDR corrected)"}
-        return WebImage(rgba, bounds).png_data_url(), bounds, legend
+        return WebImage(indices, palette, bounds).png_data_url(), bounds, legend
     return None, None, {"kind": "clusters"}
 
 

@@ -70,15 +70,24 @@ def test_web_mercator_image_takes_the_cell_under_each_pixel(monkeypatch):
     assert same.mean() > 0.999  # 0.013% differ here (centres < 2.5 cm off an edge)
 
 
+def _exact_ramp(values: np.ndarray, colours: list[str], vmin: float, vmax: float):
+    """The ramp's exact (unquantised) colours, interpolated independently."""
+    stops = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in colours])
+    at = np.linspace(vmin, vmax, len(stops))
+    return np.stack([np.interp(values, at, stops[:, k]) for k in range(3)], axis=-1)
+
+
 def test_colour_ramp_matches_a_hand_interpolation():
     # two stops, black -> (200, 100, 50): value v in [0, 10] is v/10 of the way
     image = np.array([[0.0, 2.5, 5.0], [10.0, 20.0, np.nan], [-3.0, 0.4, 7.5]])
-    rgba = raster.colour(
+    indices, palette = raster.colour(
         image, colours=["#000000", "#C86432"], vmin=0, vmax=10, alpha=0.5,
         transparent_below=0.5,
     )  # fmt: skip
-    assert rgba.dtype == np.uint8
-    assert rgba.shape == (3, 3, 4)
+    assert indices.dtype == palette.dtype == np.uint8
+    assert indices.shape == (3, 3)
+    assert palette.shape == (256, 4)
+    rgba = palette[indices]
     for (r, c), v in {
         (0, 1): 2.5,
         (0, 2): 5.0,
@@ -87,16 +96,86 @@ def test_colour_ramp_matches_a_hand_interpolation():
         (2, 2): 7.5,
     }.items():
         frac = min(v, 10.0) / 10
-        expected = [round(200 * frac), round(100 * frac), round(50 * frac), 128]
-        assert rgba[r, c].tolist() == expected, (r, c)
+        expected = np.array([200 * frac, 100 * frac, 50 * frac])
+        # 255 levels: within one unit of the exact colour
+        assert np.abs(rgba[r, c, :3] - expected).max() <= 1, (r, c, rgba[r, c])
+        assert rgba[r, c, 3] == 128
+    # the ends of the ramp are its end colours exactly
+    assert rgba[1, 0].tolist() == rgba[1, 1].tolist() == [200, 100, 50, 128]
     # NaN, under `transparent_below` (0, -3, 0.4): fully transparent
     for r, c in [(1, 2), (0, 0), (2, 0), (2, 1)]:
         assert rgba[r, c, 3] == 0, (r, c)
     # three stops: the middle stop is hit exactly at the midpoint
-    mid = raster.colour(
+    mid, mid_palette = raster.colour(
         np.array([[5.0]]), colours=["#000000", "#FF0000", "#FFFFFF"], vmin=0, vmax=10
     )
-    assert mid[0, 0].tolist() == [255, 0, 0, 191]
+    assert mid_palette[mid][0, 0].tolist() == [255, 0, 0, 191]
+
+
+def test_colour_ramp_quantisation_is_within_two_units_of_the_exact_ramp():
+    from hotspots.mapping import DENSITY_COLOURS
+
+    values = np.linspace(0, 153.0, 100_001)[None, :]
+    indices, palette = raster.colour(
+        values, colours=DENSITY_COLOURS, vmin=0, vmax=153.0, transparent_below=None
+    )
+    exact = _exact_ramp(values, DENSITY_COLOURS, 0, 153.0)
+    assert np.abs(palette[indices][..., :3] - exact).max() <= 2
+    # and the levels rise with the value (no value drawn as a lower one's colour)
+    assert (np.diff(indices[0].astype(int)) >= 0).all()
+    assert len(np.unique(indices)) == raster.RAMP_LEVELS
+
+
+def test_categorical_image_colours_each_class_and_clears_the_rest():
+    image = np.array([[3.0, -3.0, 0.0], [np.nan, 2.0, 7.0]])
+    indices, palette = raster.categorical(
+        image, palette={3: "#b2182b", 2: "#ef8a62", -3: "#2166ac"}, alpha=0.7
+    )
+    rgba = palette[indices]
+    assert rgba[0, 0].tolist() == [0xB2, 0x18, 0x2B, 178]
+    assert rgba[0, 1].tolist() == [0x21, 0x66, 0xAC, 178]
+    assert rgba[1, 1].tolist() == [0xEF, 0x8A, 0x62, 178]
+    # 0 (not significant), NaN and an unknown class: transparent
+    for r, c in [(0, 2), (1, 0), (1, 2)]:
+        assert rgba[r, c, 3] == 0, (r, c)
+
+
+@pytest.mark.parametrize("kind", ["ramp", "classes"])
+def test_png_decodes_to_the_image_pixels(kind):
+    """The indexed PNG, decoded by an independent reader (Pillow's RGBA
+    conversion of its palette and tRNS chunk), is the image's RGBA exactly."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    values = rng.random((37, 53)) * 10
+    values[rng.random(values.shape) < 0.3] = np.nan
+    if kind == "ramp":
+        indices, palette = raster.colour(
+            values, colours=["#440154", "#21918c", "#fde725"], vmin=0, vmax=10,
+            transparent_below=1.0,
+        )  # fmt: skip
+    else:
+        classes = np.where(np.isnan(values), np.nan, np.floor(values) - 5)
+        indices, palette = raster.categorical(
+            classes, palette={3: "#b2182b", 1: "#fddbc7", -2: "#67a9cf"}
+        )
+    image = raster.WebImage(indices, palette, ((51.0, 0.5), (51.5, 1.5)))
+    url = image.png_data_url()
+    assert url.startswith("data:image/png;base64,")
+    png = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert png.mode == "P"
+    decoded = np.asarray(png.convert("RGBA"))
+    assert decoded.shape == (37, 53, 4)
+    rgba = image.rgba
+    # transparent pixels may carry any colour; drawn ones must match exactly
+    np.testing.assert_array_equal(decoded[..., 3], rgba[..., 3])
+    drawn = rgba[..., 3] > 0
+    assert drawn.any()
+    assert (~drawn).any()
+    np.testing.assert_array_equal(decoded[drawn], rgba[drawn])
 
 
 def test_transforms_run_on_one_long_lived_thread():
