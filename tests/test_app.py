@@ -317,6 +317,75 @@ def test_the_map_outlines_made_beside_the_detection_are_the_maps_own(police, met
         )  # fmt: skip
 
 
+def test_detection_frame_holds_the_same_values_as_categoricals(police):
+    import pandas as pd
+
+    from hotspots import dashboard as dash
+
+    frame = dash.detection_frame(police)
+    assert list(frame.columns) == list(dash.DETECTION_COLUMNS)
+    assert frame.index.equals(police.index)
+    for column in dash.CATEGORICAL_COLUMNS:
+        assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
+        same = frame[column].astype(object).fillna("<missing>").to_numpy()
+        want = police[column].astype(object).fillna("<missing>").to_numpy()
+        assert (same == want).all(), column
+    assert frame.geometry.geom_equals_exact(police.geometry, 0).all()
+    # made once per frame; another frame gets its own
+    assert dash.detection_frame(police) is frame
+    other = police.iloc[:1000]
+    assert len(dash.detection_frame(other)) == 1000
+    assert dash.detection_frame(police) is not frame
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"themes": "drugs & county lines", "month_from": "2023-05"},
+        {"method": "gistar", "districts": THANET, "harm": "1"},
+        {"method": "hdbscan", "districts": THANET, "month_from": "2023-05"},
+    ],
+)
+def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, query):
+    """The view's detection (on `detection_frame`) against the same detection
+    on the store's own text columns: every hotspot, count, chart table and
+    map layer the same."""
+    import pandas as pd
+
+    from hotspots import dashboard as dash
+
+    ref = dash.load_reference()
+    view = dash.from_query(query, dash.choices(police, ref))
+    key = dash.view_detect_key(view)
+    selection, method, options, coverage, harm, _ = key
+    result = dash.detect_view(police, None, key, ref)
+    plain = dash.run_method(
+        dash.select(police, None, selection, columns=dash.DETECTION_COLUMNS), ref,
+        method=method, options=dict(options), coverage=coverage, harm=harm,
+        districts=dict(selection).get("districts"),
+    )  # fmt: skip
+    assert len(result.hotspots) > 0
+    pd.testing.assert_frame_equal(
+        dash.hotspot_table(result.hotspots), dash.hotspot_table(plain.hotspots)
+    )
+    pd.testing.assert_frame_equal(result.monthly, plain.monthly)
+    pd.testing.assert_frame_equal(result.mix, plain.mix)
+    pd.testing.assert_frame_equal(result.points, plain.points)
+    assert (result.incidents, result.unlocated, result.incidents_in_hotspots) == (
+        plain.incidents, plain.unlocated, plain.incidents_in_hotspots,
+    )  # fmt: skip
+    assert result.image_url == plain.image_url
+    tables = dash.view_tables(police, None, selection, harm=harm)
+    static = dict.fromkeys(("districts", "wards", "schools"), "")
+    maps = [
+        dash.map_args(
+            dash.build_map(r, ref, tables, view, static_urls=static), key, "none", None
+        )
+        for r in (result, plain)
+    ]
+    assert maps[0] == maps[1]
+
+
 def test_bad_url_values_fall_back_to_defaults():
     at = _app(
         month_from="1999-01", districts="NOPE|<script>", method="magic", bandwidth="-5"
