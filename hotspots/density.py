@@ -397,12 +397,15 @@ def _location_cell_pairs(
 
 
 #: Work beside the caller that leaves Python free (numpy arrays, GEOS), one job
-#: at a time: half of `_location_cell_pairs`' column offsets, and the hotspot
-#: cells dissolved with ``outlines_later`` (`_surface_hotspots`).
+#: at a time: half of `_location_cell_pairs`' column offsets, the exact KDE's
+#: count (`_kde_exact`), and the hotspot cells dissolved with ``outlines_later``
+#: (`_surface_hotspots`).
 _BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-density")
 #: `_location_cell_pairs` splits its offsets from this many locations (below it,
 #: handing work to a thread costs more than it saves).
 _PAIRS_SPLIT = 2_000
+#: `_kde_exact` sums the count beside the density from this many pairs.
+_SUMS_SPLIT = 200_000
 
 
 def _count_in_bandwidth(
@@ -606,8 +609,15 @@ def _kde_exact(
     weight_at[np.searchsorted(pairs.keys, _location_keys(loc))] = lw
     wk = weight_at[pairs.which]
     n = grid.nx * grid.ny
+
+    def counts() -> NDArray[Any]:
+        return np.bincount(pairs.cells, np.where(pairs.within, wk, 0.0), minlength=n)
+
+    # the count summed on the density thread while this one sums the density
+    # (numpy's array work leaves Python free): the same sums, in the same order
+    counting = _BESIDE.submit(counts) if pairs.cells.size >= _SUMS_SPLIT else None
     density = np.bincount(pairs.cells, wk * pairs.kernel, minlength=n)
-    count = np.bincount(pairs.cells, np.where(pairs.within, wk, 0.0), minlength=n)
+    count = counts() if counting is None else counting.result()
     return (
         density.reshape(grid.shape).astype(np.float64, copy=False),
         count.reshape(grid.shape).astype(np.float64, copy=False),

@@ -900,3 +900,33 @@ def test_location_cell_pairs_split_over_two_threads_are_the_same_arrays(monkeypa
     assert len(split[0]) > 100_000
     for a, b in zip(split, whole, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_exact_kde_count_summed_beside_the_density_is_the_same(monkeypatch):
+    # from _SUMS_SPLIT pairs the count is summed on the density thread: the same
+    # arrays as summed in turn, and the count still equals direct counting
+    xy = clustered_xy(6_000, seed=12)
+    weights = np.random.default_rng(12).integers(1, 4, len(xy)).astype(float)
+    grid = kde_surface(frame(xy), bandwidth=200, cell_size=50).grid
+    density._KERNEL_PAIRS.clear()
+    beside = density._kde_exact(grid, xy, weights, kernel="quartic", h=200.0)
+    assert beside is not None
+    assert density._KERNEL_PAIRS  # big enough to be split
+    pairs = next(iter(density._KERNEL_PAIRS.values()))
+    assert pairs.cells.size >= density._SUMS_SPLIT
+    monkeypatch.setattr(density, "_SUMS_SPLIT", 10**12)
+    in_turn = density._kde_exact(grid, xy, weights, kernel="quartic", h=200.0)
+    assert in_turn is not None
+    for a, b in zip(beside[:2], in_turn[:2], strict=True):
+        np.testing.assert_array_equal(a, b)
+    # against direct counting at 1,000 cells, the busiest among them
+    cx, cy = (c.ravel() for c in grid.centres())
+    cells = np.r_[
+        np.argsort(beside[1].ravel())[-200:],
+        np.random.default_rng(13).choice(cx.size, 800, replace=False),
+    ]
+    near = (cx[cells, None] - xy[None, :, 0]) ** 2 + (
+        cy[cells, None] - xy[None, :, 1]
+    ) ** 2 <= 200.0**2
+    assert (near @ weights).max() > 100
+    np.testing.assert_allclose(beside[1].ravel()[cells], near @ weights)
