@@ -7,13 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from hotspots import __version__
+from hotspots import __version__, grid
 from hotspots.crs import OSTN15, ostn15_available
 
 
 def describe_data(incidents: pd.DataFrame) -> dict[str, Any]:
     """Sources, months and counts of the incidents an output was made from."""
-    located = int((~(incidents.geometry.isna() | incidents.geometry.is_empty)).sum())
+    located = int(grid.located(incidents).sum())
     # the text of the distinct months only (astype(str) of every row is slow)
     months = sorted({str(m) for m in incidents["month"].unique()})
     return {
@@ -27,8 +27,20 @@ def describe_data(incidents: pd.DataFrame) -> dict[str, Any]:
         "months": months,
         "month_from": months[0] if months else None,
         "month_to": months[-1] if months else None,
-        "sensitivities": sorted(incidents["sensitivity"].astype(str).unique()),
+        "sensitivities": _distinct_text(incidents["sensitivity"]),
     }
+
+
+def _distinct_text(values: pd.Series) -> list[str]:
+    """The distinct values as sorted text, "missing" for missing ones.
+
+    From the distinct values only: ``astype(str)`` of every row took 0.04 s on
+    the county (and left missing values as NaN, which cannot be sorted).
+    """
+    text = {str(v) for v in values.dropna().unique()}
+    if values.isna().any():
+        text.add("missing")
+    return sorted(text)
 
 
 def provenance(

@@ -384,3 +384,33 @@ def test_empty_detection_exports(thanet: dict[str, Any], tmp_path: Path) -> None
         empty, tmp_path, fmt="gpkg", provenance=thanet["kde_prov"]
     )
     assert len(pyogrio.read_dataframe(path, layer="hotspots")) == 0
+
+
+@pytest.mark.parametrize("dtype", ["string", "category", "object"])
+def test_provenance_describes_the_data(dtype: str) -> None:
+    import geopandas as gpd
+    from shapely import Point
+
+    from hotspots.provenance import describe_data
+
+    incidents = gpd.GeoDataFrame(
+        {
+            "month": pd.PeriodIndex(
+                ["2024-02", "2024-01", "2024-02", "2024-03"], freq="M"
+            ),
+            "source": pd.Series(["police", "council", "police", "police"], dtype=dtype),
+            "sensitivity": pd.Series(
+                ["public", "safeguarding", None, "public"], dtype=dtype
+            ),
+        },
+        geometry=[Point(600_000, 150_000), Point(), None, Point(601_000, 151_000)],
+        crs=27700,
+    )
+    data = describe_data(incidents)
+    assert data["incidents"] == 4
+    assert (data["located"], data["unlocated"]) == (2, 2)
+    assert data["sources"] == {"council": 1, "police": 3}
+    assert data["months"] == ["2024-01", "2024-02", "2024-03"]
+    assert (data["month_from"], data["month_to"]) == ("2024-01", "2024-03")
+    # a missing sensitivity is named, never dropped or unsortable
+    assert data["sensitivities"] == ["missing", "public", "safeguarding"]
