@@ -930,3 +930,33 @@ def test_exact_kde_count_summed_beside_the_density_is_the_same(monkeypatch):
     ) ** 2 <= 200.0**2
     assert (near @ weights).max() > 100
     np.testing.assert_allclose(beside[1].ravel()[cells], near @ weights)
+
+
+def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
+    # the spacing check and the exact sum share one search for the distinct
+    # locations; the surface and spacing are those each finds on its own
+    xy = clustered_xy(3_000, seed=14)
+    xy = np.repeat(xy, 3, axis=0)  # snapped: three incidents per location
+    pts = frame(xy)
+    calls = []
+    real = density._distinct
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    density._KERNEL_PAIRS.clear()
+    monkeypatch.setattr(density, "_distinct", counted)
+    surface = kde_surface(pts, bandwidth=200, cell_size=50)
+    assert len(calls) == 1
+    assert surface.parameters["density_method"] == "exact"
+    spacing, n_distinct, how = density._location_spacing(xy, 200.0)
+    assert how == "exact"
+    assert n_distinct == 3_000
+    assert surface.parameters["distinct_locations"] == n_distinct
+    assert surface.parameters["median_location_spacing_m"] == pytest.approx(spacing)
+    assert surface.parameters["median_location_spacing_method"] == "exact"
+    on_its_own = density._kde_exact(surface.grid, xy, None, kernel="quartic", h=200.0)
+    np.testing.assert_array_equal(
+        np.where(surface.mask, on_its_own[0], np.nan), surface.kde_per_km2
+    )
