@@ -397,15 +397,32 @@ def _location_cell_pairs(
     )
 
 
+def _elementwise_beside(
+    func: Callable[[NDArray[np.float64]], NDArray[Any]], values: NDArray[np.float64]
+) -> NDArray[Any]:
+    """``func(values)`` for an element-wise `func`, its second half on `_BESIDE`.
+
+    From `_SUMS_SPLIT` values (numpy's array work leaves Python free); each
+    element is computed by the same operations, so the result is the same array.
+    """
+    if values.size < _SUMS_SPLIT:
+        return func(values)
+    half = values.size // 2
+    later = _BESIDE.submit(func, values[half:])
+    return np.concatenate([func(values[:half]), later.result()])
+
+
 #: Work beside the caller that leaves Python free (numpy arrays, GEOS), one job
-#: at a time: half of `_location_cell_pairs`' column offsets, the exact KDE's
-#: count (`_kde_exact`), and the hotspot cells dissolved with ``outlines_later``
+#: at a time: half of `_location_cell_pairs`' column offsets and of the new
+#: pairs' kernel values (`_elementwise_beside`), the exact KDE's count
+#: (`_kde_exact`), and the hotspot cells dissolved with ``outlines_later``
 #: (`_surface_hotspots`).
 _BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-density")
 #: `_location_cell_pairs` splits its offsets from this many locations (below it,
 #: handing work to a thread costs more than it saves).
 _PAIRS_SPLIT = 2_000
-#: `_kde_exact` sums the count beside the density from this many pairs.
+#: `_kde_exact` sums the count beside the density, and `_elementwise_beside`
+#: splits its work, from this many pairs.
 _SUMS_SPLIT = 200_000
 
 
@@ -686,7 +703,9 @@ def _kernel_pairs(
             keys=wanted,
             cells=cells,
             which=which,
-            kernel=_kernel_values(kernel, d2, h) * 1e6,
+            kernel=_elementwise_beside(
+                lambda d: _kernel_values(kernel, d, h) * 1e6, d2
+            ),
             within=d2 <= h * h,
         )
         _KERNEL_PAIRS[key] = pairs

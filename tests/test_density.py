@@ -960,3 +960,19 @@ def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
     np.testing.assert_array_equal(
         np.where(surface.mask, on_its_own[0], np.nan), surface.kde_per_km2
     )
+
+
+@pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
+def test_kernel_values_computed_in_halves_are_the_same_array(kernel):
+    d2 = np.random.default_rng(15).uniform(0, 1200.0**2, density._SUMS_SPLIT + 7)
+    whole = density._kernel_values(kernel, d2, 250.0)
+    halves = density._elementwise_beside(
+        lambda d: density._kernel_values(kernel, d, 250.0), d2
+    )
+    np.testing.assert_array_equal(halves, whole)
+    assert (whole > 0).any()
+    assert (whole == 0).any()
+    small = d2[:100]
+    np.testing.assert_array_equal(
+        density._elementwise_beside(lambda d: d * 2.0, small), small * 2.0
+    )
