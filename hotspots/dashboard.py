@@ -276,10 +276,10 @@ def view_tables(
     harm: bool,
 ) -> dict[str, Any]:
     """The ward and district tables of a selection key (`area_tables`)."""
-    chosen = select(
-        incidents, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS
-    )
-    return area_tables(chosen, incidents, dict(selection), harm=harm)
+    # the area columns are detection columns: from its categorical copy too
+    base = detection_frame(incidents) if upload is None else incidents
+    chosen = select(base, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS)
+    return area_tables(chosen, base, dict(selection), harm=harm)
 
 
 def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:

@@ -324,6 +324,7 @@ def test_detection_frame_holds_the_same_values_as_categoricals(police):
 
     frame = dash.detection_frame(police)
     assert list(frame.columns) == list(dash.DETECTION_COLUMNS)
+    assert set(dash.AREA_INPUT_COLUMNS) <= set(frame.columns)  # tables read it too
     assert frame.index.equals(police.index)
     for column in dash.CATEGORICAL_COLUMNS:
         assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
@@ -347,9 +348,9 @@ def test_detection_frame_holds_the_same_values_as_categoricals(police):
     ],
 )
 def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, query):
-    """The view's detection (on `detection_frame`) against the same detection
-    on the store's own text columns: every hotspot, count, chart table and
-    map layer the same."""
+    """The view's detection and area tables (on `detection_frame`) against the
+    same on the store's own text columns: every hotspot, count, table, chart
+    table and map layer the same."""
     import pandas as pd
 
     from hotspots import dashboard as dash
@@ -376,6 +377,18 @@ def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, 
     )  # fmt: skip
     assert result.image_url == plain.image_url
     tables = dash.view_tables(police, None, selection, harm=harm)
+    plain_tables = dash.area_tables(
+        dash.select(
+            police, None, selection, areas=True, columns=dash.AREA_INPUT_COLUMNS
+        ),
+        police, dict(selection), harm=harm,
+    )  # fmt: skip
+    assert tables.keys() == plain_tables.keys()
+    for name, table in tables.items():
+        if isinstance(table, pd.DataFrame):
+            pd.testing.assert_frame_equal(table, plain_tables[name])
+        else:
+            assert table == plain_tables[name]
     static = dict.fromkeys(("districts", "wards", "schools"), "")
     maps = [
         dash.map_args(
