@@ -26,7 +26,7 @@ from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
-from hotspots.grid import located
+from hotspots.grid import located, located_once
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
 from hotspots.io import Table, read_table, write_csv_safe
@@ -261,11 +261,12 @@ def detect_view(
     """Detection for a view's `key` (`view_detect_key`, or the page's own)."""
     selection, method, options, coverage, harm, _ = key
     base = detection_frame(incidents) if upload is None else incidents
-    return run_method(
-        select(base, upload, selection, columns=DETECTION_COLUMNS), ref,
-        method=method, options=dict(options), coverage=coverage, harm=harm,
-        districts=dict(selection).get("districts"),
-    )  # fmt: skip
+    chosen = select(base, upload, selection, columns=DETECTION_COLUMNS)
+    with located_once(chosen):  # every step asks which rows have a location
+        return run_method(
+            chosen, ref, method=method, options=dict(options), coverage=coverage,
+            harm=harm, districts=dict(selection).get("districts"),
+        )  # fmt: skip
 
 
 def view_tables(
@@ -279,7 +280,8 @@ def view_tables(
     # the area columns are detection columns: from its categorical copy too
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS)
-    return area_tables(chosen, base, dict(selection), harm=harm)
+    with located_once(chosen):
+        return area_tables(chosen, base, dict(selection), harm=harm)
 
 
 def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -257,10 +261,47 @@ def cells_frame(
 
 def located(points: gpd.GeoDataFrame) -> NDArray[np.bool_]:
     """True for rows with a point (unlocated incidents have empty geometry)."""
+    shapes = points.geometry.array
+    known = getattr(_KNOWN, "masks", None)
+    if known:
+        hit = known.get(id(shapes))
+        if hit is not None and hit[0] is shapes:
+            return hit[1].copy()
+    return _located(shapes)
+
+
+def _located(shapes: Any) -> NDArray[np.bool_]:
     # shapely on the bare array: geopandas' isna / is_empty wrappers took
     # 10 ms a call on a county selection, and every step asks
-    shapes = np.asarray(points.geometry.array)
-    return ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    bare = np.asarray(shapes)
+    return ~(shapely.is_missing(bare) | shapely.is_empty(bare))
+
+
+#: `located` masks known on this thread, by geometry array (`located_once`).
+_KNOWN = threading.local()
+
+
+@contextmanager
+def located_once(points: gpd.GeoDataFrame) -> Iterator[NDArray[np.bool_]]:
+    """Within the block, `located(points)` is found once (on this thread).
+
+    A view's detection asks about its selection five times and its area tables
+    twice (3-7 ms each, county-wide). The geometry must not change within the
+    block (the same array object is recognised; a new frame's is not). Yields
+    the mask; every call gets its own copy.
+    """
+    shapes = points.geometry.array
+    known = _KNOWN.__dict__.setdefault("masks", {})
+    mask = _located(shapes)
+    outer = known.get(id(shapes))
+    known[id(shapes)] = (shapes, mask)
+    try:
+        yield mask.copy()
+    finally:
+        if outer is None:
+            known.pop(id(shapes), None)
+        else:
+            known[id(shapes)] = outer
 
 
 def point_xy(points: gpd.GeoDataFrame) -> NDArray[np.float64]:

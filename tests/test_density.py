@@ -976,3 +976,51 @@ def test_kernel_values_computed_in_halves_are_the_same_array(kernel):
     np.testing.assert_array_equal(
         density._elementwise_beside(lambda d: d * 2.0, small), small * 2.0
     )
+
+
+def test_located_once_finds_the_mask_once_and_only_for_that_frame(monkeypatch):
+    from shapely import Point
+
+    from hotspots import grid as grid_module
+
+    pts = gpd.GeoDataFrame(
+        {"n": [1, 2, 3, 4]},
+        geometry=[Point(600_000, 150_000), Point(), None, Point(601_000, 150_500)],
+        crs=27700,
+    )
+    want = [True, False, False, True]
+    found = []
+    real = grid_module._located
+
+    def counted(shapes):
+        found.append(1)
+        return real(shapes)
+
+    monkeypatch.setattr(grid_module, "_located", counted)
+    with grid_module.located_once(pts) as mask:
+        assert mask.tolist() == want
+        for _ in range(3):
+            got = grid_module.located(pts)
+            assert got.tolist() == want
+            got[:] = False  # each call's own copy: changing it changes no other
+        assert len(found) == 1
+        # another frame (even with the same rows) is not taken for this one
+        other = pts.copy()
+        assert grid_module.located(other).tolist() == want
+        assert len(found) == 2
+        # nested blocks of the same frame restore the outer mask when they end
+        with grid_module.located_once(pts):
+            assert grid_module.located(pts).tolist() == want
+        assert grid_module.located(pts).tolist() == want
+        assert len(found) == 3
+        # another thread finds its own (the block is this thread's)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(grid_module.located, pts).result().tolist() == want
+        assert len(found) == 4
+    # outside the block: found again, and after a change, the new answer
+    assert grid_module.located(pts).tolist() == want
+    assert len(found) == 5
+    pts2 = pts.set_geometry([Point(), Point(1, 1), None, None], crs=27700)
+    assert grid_module.located(pts2).tolist() == [False, True, False, False]
