@@ -166,6 +166,20 @@ def previous_period(months: Months | Month) -> list[pd.Period]:
     return list(pd.period_range(end=current[0] - 1, periods=len(current), freq="M"))
 
 
+def _distinct_months(ordinal: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique(ordinal)``, found by counting.
+
+    Months span a few hundred ordinals; sorting every incident's took 0.01-0.02 s
+    a table county-wide.
+    """
+    if not ordinal.size:
+        return ordinal[:0]
+    lo = int(ordinal.min())
+    if int(ordinal.max()) - lo > 1_000_000:
+        return np.unique(ordinal)
+    return np.flatnonzero(np.bincount(ordinal - lo)).astype(np.int64) + lo
+
+
 def _month_ordinals(values: pd.Series) -> NDArray[np.int64]:
     """Month ordinals (``Period.ordinal``) of a month column, parsed once per value."""
     if isinstance(values.dtype, pd.PeriodDtype) and values.dtype.freq.freqstr == "M":
@@ -486,7 +500,7 @@ def area_statistics(
     chosen = _districts(districts)
     w = _weights(incidents, weight)
     ordinal = _month_ordinals(incidents["month"])
-    present = np.unique(ordinal)
+    present = _distinct_months(ordinal)
 
     if months is None:
         current = [pd.Period(ordinal=int(o), freq="M") for o in present]

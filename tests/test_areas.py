@@ -549,3 +549,19 @@ def test_study_area_is_dissolved_once_and_handed_out_as_copies() -> None:
         study_area(["E07000114", "E99999999"])
     with pytest.raises(HotspotsError, match="none given"):
         study_area([])
+
+
+def test_distinct_months_by_counting_equal_np_unique():
+    from hotspots.areas import _distinct_months
+
+    rng = np.random.default_rng(3)
+    for ordinal in (
+        rng.integers(600, 660, 50_000),
+        np.array([655, 600, 600, 655]),
+        np.array([640]),
+        np.array([], dtype=np.int64),
+        np.array([-5, 3_000_000, 7]),  # far apart: sorted instead
+    ):
+        got = _distinct_months(ordinal.astype(np.int64))
+        np.testing.assert_array_equal(got, np.unique(ordinal))
+        assert got.dtype == np.int64
