@@ -180,15 +180,18 @@ def detect(
     # every method's polygons are profiled, and ranked, by the incidents inside them;
     # the membership is kept (by position before ranking) for per-hotspot charts
     from hotspots.grid import located
-    from hotspots.profile import polygon_membership
+    from hotspots.profile import location_ids, polygon_membership
 
     hot = hot.reset_index(drop=True)
     n_found = len(hot)
     has = located(incidents)
+    places = None
     if which is None:
-        # the points only: a row selection of the whole frame copied every column
-        which = polygon_membership(incidents.geometry[has], hot)
-    hot = _describe(hot, incidents, weight, which)
+        # the positions found once, for the spatial query and the profile; the
+        # points only: a row selection of the whole frame copied every column
+        places = location_ids(incidents, np.flatnonzero(has))
+        which = polygon_membership(incidents.geometry[has], hot, ids=places)
+    hot = _describe(hot, incidents, weight, which, places)
     # a Gi* hot spot can be a group of empty cells beside busy ones: not a place
     # where harm concentrates, so it is dropped (and counted)
     empty = hot["incidents"] == 0
@@ -218,6 +221,7 @@ def _describe(
     incidents: gpd.GeoDataFrame,
     weight: str | None,
     membership: np.ndarray | None = None,
+    locations: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Every method's polygons get the same profile (mix, months, trend, areas)."""
     from hotspots.boundaries import load_boundary
@@ -232,6 +236,7 @@ def _describe(
         ward_names=wards.set_index("ward_code")["ward_name"],
         district_names=districts.set_index("lad_code")["lad_name"],
         membership=membership,
+        locations=locations,
     )
 
 

@@ -160,18 +160,25 @@ def _search(
 
 
 def polygon_membership(
-    points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame
+    points: gpd.GeoDataFrame,
+    polygons: gpd.GeoDataFrame,
+    *,
+    ids: NDArray[np.int64] | None = None,
 ) -> np.ndarray:
     """Position (0..n-1) of the first polygon each point lies in or on; -1 if none.
 
     police.uk puts many incidents on one snap point, so the spatial query runs on
     the distinct positions and is spread back to the incidents (several times
-    faster than testing every incident). Points must all be located.
+    faster than testing every incident). Points must all be located. `ids`:
+    `location_ids(points)`, if the caller has them.
     """
     out = np.full(len(points), -1, dtype="int64")
     if not len(points) or not len(polygons):
         return out
-    ids = location_ids(points)
+    if ids is None:
+        ids = location_ids(points)
+    elif len(ids) != len(points):
+        raise ValueError("`ids` must have one entry per point.")
     # codes count up from 0 in order of first appearance: a position's first
     # incident is where its code exceeds every code before it
     seen = np.maximum.accumulate(ids)
@@ -216,6 +223,7 @@ def describe_hotspots(
     ward_names: pd.Series | None = None,
     district_names: pd.Series | None = None,
     membership: NDArray[np.int64] | None = None,
+    locations: NDArray[np.int64] | None = None,
 ) -> gpd.GeoDataFrame:
     """Add statistics from the incidents inside each hotspot polygon.
 
@@ -236,6 +244,9 @@ def describe_hotspots(
     membership
         ``polygon_membership(located incidents, polygons)`` if the caller has it
         already (computed here otherwise).
+    locations
+        ``location_ids(incidents, located rows)`` if the caller has them (the
+        ``locations`` column counts distinct positions; found here otherwise).
 
     Returns
     -------
@@ -270,6 +281,8 @@ def describe_hotspots(
     )
     if len(which) != len(at):
         raise ValueError("`membership` must have one entry per located incident.")
+    if locations is not None and len(locations) != len(at):
+        raise ValueError("`locations` must have one entry per located incident.")
     rows = np.flatnonzero(which >= 0)
     # every statistic from integer codes and counts (np.bincount, np.unique): a
     # pandas groupby with Python-level aggregations took 0.4 s on the county
@@ -293,7 +306,11 @@ def describe_hotspots(
     data = {
         "incidents": n,
         "harm": harm,
-        "locations": _distinct_count(member, location_ids(incidents, at[rows]), n_poly),
+        "locations": _distinct_count(
+            member,
+            location_ids(incidents, at[rows]) if locations is None else locations[rows],
+            n_poly,
+        ),
         "share": n / total if total else np.full(n_poly, np.nan),
         "top_categories": _top_categories(
             member, incidents["category"], at[rows], n_poly

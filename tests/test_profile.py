@@ -176,3 +176,32 @@ def test_membership_is_the_first_polygon_touched():
     ]
     assert got.tolist() == expected
     assert set(expected) == {-1, 0, 1, 2}
+
+
+def test_positions_given_by_the_caller_give_the_same_profile():
+    # detect finds each located incident's position once and gives it to the
+    # spatial query and the profile: the same as each finding them itself
+    from hotspots.grid import located
+    from hotspots.profile import location_ids, polygon_membership
+
+    rng = np.random.default_rng(8)
+    xy = rng.integers(0, 15, size=(300, 2)) * 100.0 + 50
+    months = rng.choice(["2023-01", "2023-06", "2024-01"], size=300).tolist()
+    inc = _incidents(xy, months)
+    inc.loc[inc.index[:7], "geometry"] = None  # unlocated rows are skipped
+    polys = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 700, 700), box(500, 500, 1200, 900)], crs="EPSG:27700"
+    )
+    has = located(inc)
+    places = location_ids(inc, np.flatnonzero(has))
+    assert len(places) == has.sum() == 293
+    which = polygon_membership(inc.geometry[has], polys, ids=places)
+    np.testing.assert_array_equal(which, polygon_membership(inc.geometry[has], polys))
+    given = describe_hotspots(polys, inc, membership=which, locations=places)
+    itself = describe_hotspots(polys, inc)
+    pd.testing.assert_frame_equal(given, itself)
+    assert (given["locations"] > 1).all()
+    with pytest.raises(ValueError, match="locations"):
+        describe_hotspots(polys, inc, membership=which, locations=places[:-1])
+    with pytest.raises(ValueError, match="ids"):
+        polygon_membership(inc.geometry[has], polys, ids=places[:-1])
