@@ -49,6 +49,7 @@ def provenance(
     filters: dict[str, Any],
     method: str | None = None,
     parameters: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A provenance record: every output carries one (DESIGN.md, Provenance).
 
@@ -62,6 +63,8 @@ def provenance(
         The detection method, if any.
     parameters
         Every parameter used, automatic choices included and marked.
+    data
+        ``describe_data(incidents)``, if the caller has it.
 
     Returns
     -------
@@ -72,7 +75,7 @@ def provenance(
     return {
         "software": f"hotspots {__version__}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": describe_data(incidents),
+        "data": describe_data(incidents) if data is None else data,
         "filters": filters,
         "method": method,
         "parameters": parameters or {},

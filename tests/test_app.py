@@ -399,6 +399,66 @@ def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, 
     assert maps[0] == maps[1]
 
 
+def test_what_a_selection_shows_is_made_once_per_selection(police, monkeypatch):
+    """A new method or parameter on the same selection reuses its charts' tables,
+    incident points and data description (the same values as made afresh); a
+    new selection, or another frame with the same selection key, makes its own."""
+    import pandas as pd
+
+    from hotspots import dashboard as dash
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+    made = []
+    real = dash.AboutSelection.of.__func__
+
+    def counted(cls, incidents):
+        made.append(len(incidents))
+        return real(cls, incidents)
+
+    monkeypatch.setattr(dash.AboutSelection, "of", classmethod(counted))
+    dash._ABOUT.clear()
+    base = {"districts": THANET, "themes": "drugs & county lines"}
+    first = dash.detect_view(
+        police, None, dash.view_detect_key(dash.from_query(base, ch)), ref
+    )
+    query = {**base, "method": "gistar", "cell_size": "150"}
+    key = dash.view_detect_key(dash.from_query(query, ch))
+    second = dash.detect_view(police, None, key, ref)
+    assert len(made) == 1
+    assert second.monthly is first.monthly
+    assert second.points is first.points
+    selection, method, options, coverage, harm, _ = key
+    fresh = dash.run_method(
+        dash.select(police, None, selection, columns=dash.DETECTION_COLUMNS), ref,
+        method=method, options=dict(options), coverage=coverage, harm=harm,
+        districts=dict(selection).get("districts"),
+    )  # fmt: skip
+    assert len(made) == 2
+    pd.testing.assert_frame_equal(second.monthly, fresh.monthly)
+    pd.testing.assert_frame_equal(second.mix, fresh.mix)
+    pd.testing.assert_frame_equal(second.points, fresh.points)
+    # (the page's categoricals carry the whole frame's categories)
+    pd.testing.assert_frame_equal(
+        second.selected.astype(object), fresh.selected.astype(object)
+    )
+    assert second.provenance["data"] == fresh.provenance["data"]
+    assert second.provenance["parameters"] == fresh.provenance["parameters"]
+    # another selection; then the same key on another frame
+    assert ch.months[-6] != dash.from_query(base, ch).month_from
+    dash.detect_view(
+        police, None,
+        dash.view_detect_key(dash.from_query({**base, "month_from": ch.months[-6]}, ch)),
+        ref,
+    )  # fmt: skip
+    assert len(made) == 3
+    fewer = police.iloc[::2]
+    half = dash.detect_view(fewer, None, key, ref)
+    assert len(made) == 4
+    assert half.incidents < second.incidents
+    assert int(half.monthly["incidents"].sum()) < int(second.monthly["incidents"].sum())
+
+
 def test_bad_url_values_fall_back_to_defaults():
     at = _app(
         month_from="1999-01", districts="NOPE|<script>", method="magic", bandwidth="-5"
