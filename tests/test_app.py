@@ -289,9 +289,15 @@ def test_the_map_outlines_made_beside_the_detection_are_the_maps_own(police, met
 
     ref = dash.load_reference()
     view = dash.from_query(
-        {"method": method, "districts": THANET, "month_from": "2023-05"},
+        {
+            "method": method,
+            "districts": THANET,
+            "month_from": "2022-10",
+            "month_to": "2023-01",
+        },
         dash.choices(police, ref),
     )
+    assert (view.month_from, view.month_to) == ("2022-10", "2023-01")  # in the data
     key = dash.view_detect_key(view)
     result = dash.detect_view(police, None, key, ref)
     assert len(result.hotspots) > 0
@@ -342,9 +348,18 @@ def test_detection_frame_holds_the_same_values_as_categoricals(police):
 @pytest.mark.parametrize(
     "query",
     [
-        {"themes": "drugs & county lines", "month_from": "2023-05"},
+        {
+            "themes": "drugs & county lines",
+            "month_from": "2022-10",
+            "month_to": "2023-01",
+        },
         {"method": "gistar", "districts": THANET, "harm": "1"},
-        {"method": "hdbscan", "districts": THANET, "month_from": "2023-05"},
+        {
+            "method": "hdbscan",
+            "districts": THANET,
+            "month_from": "2022-10",
+            "month_to": "2023-01",
+        },
     ],
 )
 def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, query):
@@ -357,6 +372,7 @@ def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, 
 
     ref = dash.load_reference()
     view = dash.from_query(query, dash.choices(police, ref))
+    assert view.month_from == query.get("month_from", view.month_from)  # in the data
     key = dash.view_detect_key(view)
     selection, method, options, coverage, harm, _ = key
     result = dash.detect_view(police, None, key, ref)
