@@ -274,6 +274,7 @@ def detect_view(
 class AboutSelection:
     """What the page shows about a selection whatever the method finds in it."""
 
+    selected: pd.DataFrame  # `_selected`: each incident's month, theme, ...
     monthly: pd.DataFrame  # `monthly_by_theme`
     mix: pd.DataFrame  # `category_mix`
     points: pd.DataFrame  # `_points`
@@ -286,6 +287,7 @@ class AboutSelection:
 
         selected = _selected(incidents)
         return cls(
+            selected=selected,
             monthly=monthly_by_theme(selected),
             mix=category_mix(selected),
             points=_points(incidents),
@@ -958,9 +960,9 @@ def run_method(
     member = found.membership
     if member is None:
         member = np.zeros(len(incidents), dtype="int64")
-    selected = _selected(incidents).assign(hotspot=member)
     if about is None:
         about = AboutSelection.of(incidents)
+    selected = about.selected.assign(hotspot=member)
     record = provenance(
         incidents,
         filters={"districts": list(districts) if districts else "all 13"},
