@@ -87,10 +87,19 @@ def _metric(page, label):
     return box.get_by_test_id("stMetricValue").inner_text()
 
 
-def _idle(page, timeout_s=120):
-    """Wait until the script has finished rerunning (no status, no spinner)."""
+def _idle(page, timeout_s=120, *, until=None):
+    """Wait until the script has finished rerunning (no status, no spinner).
+
+    `until`: a check that holds only once the rerun has drawn its result (a
+    metric changed, say). Without one, a rerun that starts late (a slow
+    machine) could be taken for an idle page.
+    """
     page.wait_for_timeout(700)
     deadline = time.monotonic() + timeout_s
+    while until is not None and not until():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the dashboard had not updated after {timeout_s} s")
+        page.wait_for_timeout(250)
     while time.monotonic() < deadline:
         busy = (
             page.get_by_test_id("stStatusWidget").count()
@@ -141,7 +150,7 @@ def test_theme_and_method_change_the_map_and_tables(page):
     page.keyboard.press("Escape")
     page.get_by_text("Hot and cold spots (Getis-Ord Gi*)").click()
     page.get_by_role("button", name="Update the map").click()
-    _idle(page)
+    _idle(page, until=lambda: _metric(page, "Incidents selected") != before)
     after = _metric(page, "Incidents selected")
     assert after != before
     assert int(after.replace(",", "")) < int(before.replace(",", ""))
@@ -153,7 +162,7 @@ def test_theme_and_method_change_the_map_and_tables(page):
     # a second change to the same widget must stick (the URL must not undo it)
     themes.get_by_role("button", name="Clear all").click()
     page.get_by_role("button", name="Update the map").click()
-    _idle(page)
+    _idle(page, until=lambda: _metric(page, "Incidents selected") != after)
     assert _metric(page, "Incidents selected") == before
     assert "themes=" not in page.url
 
