@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import shapely
+
+from hotspots._points import first_not_point, known_facts
 
 
 class HotspotsError(ValueError):
@@ -33,14 +33,11 @@ def require_points(gdf: gpd.GeoDataFrame, *, name: str = "points") -> None:
         raise TypeError(f"`{name}` must be a GeoDataFrame, got {type(gdf).__name__}.")
     require_projected(gdf, name=name)
     geoms = gdf.geometry
-    # shapely type ids: -1 missing, 0 point; an empty point is still type 0
-    shapes = np.asarray(geoms.array)  # the bare array: 4x faster than through pandas
-    types = shapely.get_type_id(shapes)
-    wrong = (types != -1) & (types != 0)
-    if wrong.any():
-        wrong[wrong] = ~shapely.is_empty(shapes[wrong])
-    if wrong.any():
-        first = geoms.index[np.flatnonzero(wrong)[0]]
+    shapes = geoms.array
+    facts = known_facts(shapes)
+    wrong = facts.not_point if facts is not None else first_not_point(shapes)
+    if wrong >= 0:
+        first = geoms.index[wrong]
         raise HotspotsError(
             f"`{name}` must hold points; row {first!r} is a {geoms[first].geom_type}. "
             "Try sending geometry.centroid."

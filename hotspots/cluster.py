@@ -40,7 +40,7 @@ from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
 from hotspots._validate import HotspotsError, require_points, require_positive
-from hotspots.grid import located
+from hotspots.grid import located, located_xy
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,12 @@ def _sites(points: gpd.GeoDataFrame, weight: str | None) -> _Sites:
     if len(points) == 0:
         raise HotspotsError("`points` is empty: select some incidents first.")
     w = _row_weights(points, weight)
-    mask = located(points)
+    mask, xy = located_xy(points)
     if not mask.any():
         raise HotspotsError(
             f"None of the {len(points):,} incidents has a location, so there is "
             "nothing to cluster; check the geocoding of the source."
         )
-    xy = points.geometry[mask].get_coordinates().to_numpy()
     # sort=False numbers the groups in order of first appearance (see module doc).
     code = (
         pd.DataFrame(xy, columns=["x", "y"])

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots._points import PointFacts, known_facts
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
@@ -262,8 +263,10 @@ def detect_view(
     selection, method, options, coverage, harm, _ = key
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, columns=DETECTION_COLUMNS)
-    with located_once(chosen):  # every step asks which rows have a location
-        about = None if upload is not None else _about(base, selection, chosen)
+    about = None if upload is not None else _about(base, selection, chosen)
+    # every step asks which rows have a location, and where: found once per
+    # selection (the same rows again: the facts kept with the selection)
+    with located_once(chosen, None if about is None else about.facts):
         return run_method(
             chosen, ref, method=method, options=dict(options), coverage=coverage,
             harm=harm, districts=dict(selection).get("districts"), about=about,
@@ -279,20 +282,25 @@ class AboutSelection:
     mix: pd.DataFrame  # `category_mix`
     points: pd.DataFrame  # `_points`
     data: dict[str, Any]  # `describe_data` (provenance)
+    facts: PointFacts  # `located_once`: located rows, coordinates, positions
 
     @classmethod
     def of(cls, incidents: gpd.GeoDataFrame) -> AboutSelection:
         """Made from the selection's incidents (as `run_method` gets them)."""
         from hotspots.provenance import describe_data
 
-        selected = _selected(incidents)
-        return cls(
-            selected=selected,
-            monthly=monthly_by_theme(selected),
-            mix=category_mix(selected),
-            points=_points(incidents),
-            data=describe_data(incidents),
-        )
+        # in the caller's block, its facts (a block of its own starts afresh)
+        kept = known_facts(incidents.geometry.array)
+        with located_once(incidents, kept) as facts:
+            selected = _selected(incidents)
+            return cls(
+                selected=selected,
+                monthly=monthly_by_theme(selected),
+                mix=category_mix(selected),
+                points=_points(incidents),
+                data=describe_data(incidents),
+                facts=facts,
+            )
 
 
 #: `AboutSelection` of the last few selections of the page's frame: a new method

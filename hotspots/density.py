@@ -127,6 +127,7 @@ from hotspots.grid import (
     cells_frame,
     grid_for,
     located,
+    located_xy,
 )
 
 __all__ = [
@@ -1110,13 +1111,12 @@ def _located_xy_weights(
     points: gpd.GeoDataFrame, weight: str | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
     """Coordinates of located rows and their weights (checked), or None weights."""
-    has = located(points)
+    has, xy = located_xy(points)
     if not has.any():
         raise HotspotsError(
             f"`points` has no located incidents ({len(points):,} rows, all without "
             "a location); select rows with coordinates."
         )
-    xy = shapely.get_coordinates(points.geometry.to_numpy()[has])
     if not np.isfinite(xy).all():
         raise HotspotsError("`points` has non-finite coordinates; fix or drop them.")
     if weight is None:
@@ -1631,9 +1631,7 @@ def _surface_hotspots(
         return empty, none if membership else None, None
 
     grid = surface.grid
-    has = located(points)
-    # as `point_xy`, without finding the located rows a second time
-    xy = shapely.get_coordinates(np.asarray(points.geometry.array)[has])
+    has, xy = located_xy(points)
     weight = surface.parameters.get("weight")
     col = weight if weight is not None else "weight"
     if col in points.columns:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from hotspots._points import PointFacts, known_facts, located_mask, points_once
 from hotspots._validate import HotspotsError, require_positive
 from hotspots.crs import WORKING_CRS
 
@@ -262,57 +261,54 @@ def cells_frame(
 def located(points: gpd.GeoDataFrame) -> NDArray[np.bool_]:
     """True for rows with a point (unlocated incidents have empty geometry)."""
     shapes = points.geometry.array
-    known = getattr(_KNOWN, "masks", None)
-    if known:
-        hit = known.get(id(shapes))
-        if hit is not None and hit[0] is shapes:
-            return hit[1].copy()
-    return _located(shapes)
-
-
-def _located(shapes: Any) -> NDArray[np.bool_]:
-    # shapely on the bare array: geopandas' isna / is_empty wrappers took
-    # 10 ms a call on a county selection, and every step asks
-    bare = np.asarray(shapes)
-    return ~(shapely.is_missing(bare) | shapely.is_empty(bare))
-
-
-#: `located` masks known on this thread, by geometry array (`located_once`).
-_KNOWN = threading.local()
+    facts = known_facts(shapes)
+    if facts is not None:
+        return facts.located.copy()
+    return located_mask(shapes)
 
 
 @contextmanager
-def located_once(points: gpd.GeoDataFrame) -> Iterator[NDArray[np.bool_]]:
-    """Within the block, `located(points)` is found once (on this thread).
+def located_once(
+    points: gpd.GeoDataFrame, facts: PointFacts | None = None
+) -> Iterator[PointFacts]:
+    """Within the block, what the steps ask of `points` is found once (this thread).
 
-    A view's detection asks about its selection five times and its area tables
-    twice (3-7 ms each, county-wide). The geometry must not change within the
-    block (the same array object is recognised; a new frame's is not). Yields
-    the mask; every call gets its own copy.
+    Which rows are located, their coordinates, the geometry type check and the
+    distinct positions (`hotspots._points.PointFacts`): a view's detection asks
+    about its selection five times and its area tables twice (3-7 ms each,
+    county-wide; the coordinates 25 ms). The geometry must not change within
+    the block (the same array object is recognised; a new frame's is not).
+    `facts` kept from an earlier block on the same rows (same geometries, same
+    order) are used instead of finding them again. Yields the facts in use.
+    """
+    with points_once(points.geometry.array, facts) as used:
+        yield used
+
+
+def located_xy(
+    points: gpd.GeoDataFrame,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """`located(points)` and `point_xy(points)`, the located rows found once.
+
+    In a `located_once` block the coordinates are the block's (read-only).
     """
     shapes = points.geometry.array
-    known = _KNOWN.__dict__.setdefault("masks", {})
-    mask = _located(shapes)
-    outer = known.get(id(shapes))
-    known[id(shapes)] = (shapes, mask)
-    try:
-        yield mask.copy()
-    finally:
-        if outer is None:
-            known.pop(id(shapes), None)
-        else:
-            known[id(shapes)] = outer
+    facts = known_facts(shapes)
+    if facts is not None:
+        return facts.located.copy(), facts.xy
+    mask = located_mask(shapes)
+    if not mask.any():
+        return mask, np.empty((0, 2))
+    # shapely on the bare array (geopandas' get_coordinates builds a frame with
+    # an index first: 0.04 s county-wide)
+    return mask, shapely.get_coordinates(np.asarray(shapes)[mask])
 
 
 def point_xy(points: gpd.GeoDataFrame) -> NDArray[np.float64]:
     """``(n, 2)`` coordinates of the located points, in the order of `points`.
 
     Unlocated rows are dropped; use `located(points)` to align other columns
-    (e.g. ``weight``) with the result.
+    (e.g. ``weight``) with the result. In a `located_once` block, the block's
+    (read-only) array.
     """
-    mask = located(points)
-    if not mask.any():
-        return np.empty((0, 2))
-    # shapely on the bare array (geopandas' get_coordinates builds a frame with
-    # an index first: 0.04 s county-wide)
-    return shapely.get_coordinates(np.asarray(points.geometry.array)[mask])
+    return located_xy(points)[1]

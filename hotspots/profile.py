@@ -12,6 +12,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import binom, binomtest
 
+from hotspots._points import known_facts
 from hotspots._validate import HotspotsError, require_points
 from hotspots.grid import located
 
@@ -207,6 +208,13 @@ def location_ids(
 
     Of every row, or of the rows at positions `rows` only (all located).
     """
+    facts = known_facts(points.geometry.array)
+    if (
+        facts is not None
+        and rows is not None
+        and np.array_equal(rows, facts.located_rows)
+    ):
+        return facts.location_codes  # the same codes, found once in the block
     shapes = np.asarray(points.geometry.array)
     xy = shapely.get_coordinates(shapes if rows is None else shapes[rows])
     # one complex number per position hashes fast (a MultiIndex of floats does not)
@@ -281,6 +289,9 @@ def describe_hotspots(
     )
     if len(which) != len(at):
         raise ValueError("`membership` must have one entry per located incident.")
+    if locations is None:  # in a `located_once` block: found once there
+        facts = known_facts(incidents.geometry.array)
+        locations = None if facts is None else facts.location_codes
     if locations is not None and len(locations) != len(at):
         raise ValueError("`locations` must have one entry per located incident.")
     rows = np.flatnonzero(which >= 0)

@@ -419,6 +419,7 @@ def test_what_a_selection_shows_is_made_once_per_selection(police, monkeypatch):
     """A new method or parameter on the same selection reuses its charts' tables,
     incident points and data description (the same values as made afresh); a
     new selection, or another frame with the same selection key, makes its own."""
+    import geopandas.testing
     import pandas as pd
 
     from hotspots import dashboard as dash
@@ -433,15 +434,28 @@ def test_what_a_selection_shows_is_made_once_per_selection(police, monkeypatch):
         return real(cls, incidents)
 
     monkeypatch.setattr(dash.AboutSelection, "of", classmethod(counted))
+    # the located rows, coordinates and positions: kept with the selection too
+    from hotspots import _points
+
+    facts_made = []
+    real_init = _points.PointFacts.__init__
+
+    def init(self, shapes):
+        facts_made.append(len(shapes))
+        real_init(self, shapes)
+
+    monkeypatch.setattr(_points.PointFacts, "__init__", init)
     dash._ABOUT.clear()
     base = {"districts": THANET, "themes": "drugs & county lines"}
     first = dash.detect_view(
         police, None, dash.view_detect_key(dash.from_query(base, ch)), ref
     )
+    assert len(facts_made) == 1
     query = {**base, "method": "gistar", "cell_size": "150"}
     key = dash.view_detect_key(dash.from_query(query, ch))
     second = dash.detect_view(police, None, key, ref)
     assert len(made) == 1
+    assert len(facts_made) == 1
     assert second.monthly is first.monthly
     assert second.points is first.points
     selection, method, options, coverage, harm, _ = key
@@ -451,6 +465,8 @@ def test_what_a_selection_shows_is_made_once_per_selection(police, monkeypatch):
         districts=dict(selection).get("districts"),
     )  # fmt: skip
     assert len(made) == 2
+    assert len(facts_made) == 2
+    geopandas.testing.assert_geodataframe_equal(second.hotspots, fresh.hotspots)
     pd.testing.assert_frame_equal(second.monthly, fresh.monthly)
     pd.testing.assert_frame_equal(second.mix, fresh.mix)
     pd.testing.assert_frame_equal(second.points, fresh.points)

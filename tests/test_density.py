@@ -981,6 +981,7 @@ def test_kernel_values_computed_in_halves_are_the_same_array(kernel):
 def test_located_once_finds_the_mask_once_and_only_for_that_frame(monkeypatch):
     from shapely import Point
 
+    from hotspots import _points
     from hotspots import grid as grid_module
 
     pts = gpd.GeoDataFrame(
@@ -990,15 +991,16 @@ def test_located_once_finds_the_mask_once_and_only_for_that_frame(monkeypatch):
     )
     want = [True, False, False, True]
     found = []
-    real = grid_module._located
+    real = _points.located_mask
 
     def counted(shapes):
         found.append(1)
         return real(shapes)
 
-    monkeypatch.setattr(grid_module, "_located", counted)
-    with grid_module.located_once(pts) as mask:
-        assert mask.tolist() == want
+    monkeypatch.setattr(_points, "located_mask", counted)
+    monkeypatch.setattr(grid_module, "located_mask", counted)
+    with grid_module.located_once(pts) as facts:
+        assert facts.located.tolist() == want
         for _ in range(3):
             got = grid_module.located(pts)
             assert got.tolist() == want
@@ -1024,3 +1026,71 @@ def test_located_once_finds_the_mask_once_and_only_for_that_frame(monkeypatch):
     assert len(found) == 5
     pts2 = pts.set_geometry([Point(), Point(1, 1), None, None], crs=27700)
     assert grid_module.located(pts2).tolist() == [False, True, False, False]
+
+
+def test_located_once_facts_are_found_once_kept_and_handed_on(monkeypatch):
+    """Coordinates, type check and positions: once per block, reusable by a caller."""
+    import shapely
+    from shapely import LineString, Point
+
+    from hotspots import _points
+    from hotspots import grid as grid_module
+    from hotspots._validate import require_points
+    from hotspots.profile import location_ids
+
+    geoms = [Point(600_000, 150_000), Point(), None, Point(601_000, 150_500)]
+    geoms += [Point(600_000, 150_000), Point(602_000, 151_000)]
+    pts = gpd.GeoDataFrame({"n": range(6)}, geometry=geoms, crs=27700)
+    rows = np.array([0, 3, 4, 5])
+    want_xy = [[600_000, 150_000], [601_000, 150_500], [600_000, 150_000]]
+    want_xy.append([602_000, 151_000])
+    outside = location_ids(pts, rows)  # found without a block
+    assert outside.tolist() == [0, 1, 0, 2]
+    calls = {"xy": 0, "types": 0}
+    real_xy, real_types = shapely.get_coordinates, _points.first_not_point
+
+    def coordinates(*a, **k):
+        calls["xy"] += 1
+        return real_xy(*a, **k)
+
+    def types(*a, **k):
+        calls["types"] += 1
+        return real_types(*a, **k)
+
+    monkeypatch.setattr(_points.shapely, "get_coordinates", coordinates)
+    monkeypatch.setattr(_points, "first_not_point", types)
+    with grid_module.located_once(pts) as facts:
+        for _ in range(3):
+            mask, xy = grid_module.located_xy(pts)
+            assert mask.tolist() == [True, False, False, True, True, True]
+            assert xy.tolist() == want_xy
+            assert grid_module.point_xy(pts).tolist() == want_xy
+            require_points(pts)
+            np.testing.assert_array_equal(location_ids(pts, rows), outside)
+        assert calls == {"xy": 1, "types": 1}
+        # shared arrays cannot be changed by a caller
+        with pytest.raises(ValueError, match="read-only"):
+            xy[0, 0] = 0.0
+        # other rows than the located ones: found as before
+        assert location_ids(pts, np.array([3, 5])).tolist() == [0, 1]
+        assert calls == {"xy": 2, "types": 1}
+    # the facts handed to a block on another frame of the same rows: not found again
+    again = pts.copy()
+    with grid_module.located_once(again, facts):
+        assert grid_module.point_xy(again).tolist() == want_xy
+        require_points(again)
+        np.testing.assert_array_equal(location_ids(again, rows), outside)
+        assert calls == {"xy": 2, "types": 1}
+    with (
+        pytest.raises(ValueError, match="facts are of 6"),
+        grid_module.located_once(again.iloc[:3], facts),
+    ):
+        pass
+    # outside the blocks: the coordinates found again, bad geometry still refused
+    assert grid_module.point_xy(pts).tolist() == want_xy
+    bad = pts.set_geometry([*geoms[:5], LineString([(0, 0), (1, 1)])], crs=27700)
+    with (
+        grid_module.located_once(bad),
+        pytest.raises(HotspotsError, match="row 5 is a LineString"),
+    ):
+        require_points(bad)
