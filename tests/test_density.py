@@ -946,6 +946,7 @@ def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
         return real(*args, **kwargs)
 
     density._KERNEL_PAIRS.clear()
+    density._LOCATIONS.clear()
     monkeypatch.setattr(density, "_distinct", counted)
     surface = kde_surface(pts, bandwidth=200, cell_size=50)
     assert len(calls) == 1
@@ -960,6 +961,68 @@ def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
     np.testing.assert_array_equal(
         np.where(surface.mask, on_its_own[0], np.nan), surface.kde_per_km2
     )
+
+
+def test_distinct_locations_are_kept_for_the_same_incidents_on_the_same_grid(
+    monkeypatch,
+):
+    # another bandwidth on the same grid (200 -> 225 m: both 50 m cells) finds
+    # the same incidents' locations and spacing once; other incidents, other
+    # weights or another grid find their own; every surface is the one made
+    # with nothing kept
+    xy = np.repeat(clustered_xy(3_000, seed=21), 2, axis=0)
+    pts = frame(xy)
+    calls = []
+    real = density._distinct
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    def afresh(points, **kw):
+        density._LOCATIONS.clear()
+        density._KERNEL_PAIRS.clear()
+        return kde_surface(points, **kw)
+
+    def same(a, b):
+        np.testing.assert_array_equal(a.kde_per_km2, b.kde_per_km2)
+        np.testing.assert_array_equal(a.count_in_bandwidth, b.count_in_bandwidth)
+        assert a.parameters == b.parameters
+
+    fresh = {bw: afresh(pts, bandwidth=bw) for bw in (200, 225)}
+    weights = np.random.default_rng(22).integers(1, 5, len(pts)).astype(float)
+    heavy = pts.assign(weight=weights)
+    fresh_w = afresh(heavy, bandwidth=225, weight="weight")
+    moved = frame(xy + np.array([1.0, 0.0]))
+    fresh_moved = afresh(moved, bandwidth=225)
+    fresh_coarse = afresh(pts, bandwidth=310)
+    spacing = density._location_spacing(xy, 225.0)[0]
+    density._LOCATIONS.clear()
+    density._KERNEL_PAIRS.clear()
+    monkeypatch.setattr(density, "_distinct", counted)
+    first = kde_surface(pts, bandwidth=200)
+    assert len(calls) == 1
+    # a copy of the frame: the same values, another object
+    second = kde_surface(pts.copy(), bandwidth=225)
+    assert len(calls) == 1
+    assert second.grid == first.grid
+    same(first, fresh[200])
+    same(second, fresh[225])
+    assert second.parameters["median_location_spacing_m"] == pytest.approx(spacing)
+    same(kde_surface(heavy, bandwidth=225, weight="weight"), fresh_w)
+    assert len(calls) == 2
+    same(kde_surface(moved, bandwidth=225), fresh_moved)
+    assert len(calls) == 3
+    coarse = kde_surface(pts, bandwidth=310)  # 100 m cells: another grid
+    assert coarse.grid != first.grid
+    assert len(calls) == 4
+    same(coarse, fresh_coarse)
+    # only the last few are kept
+    for shift in range(density._LOCATIONS_KEPT):
+        kde_surface(frame(xy + np.array([0.0, 2.0 + shift])), bandwidth=200)
+    assert len(calls) == 4 + density._LOCATIONS_KEPT
+    kde_surface(pts, bandwidth=200)
+    assert len(calls) == 5 + density._LOCATIONS_KEPT
 
 
 @pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
