@@ -345,6 +345,25 @@ def _pair_window(cell: float, reach_m: float) -> int:
     return (2 * (math.ceil(reach_m / cell) + 1) + 1) ** 2
 
 
+def _row_steps(
+    steps: NDArray[np.int64], di: int, cell: float, reach_m: float
+) -> NDArray[np.int64]:
+    """The row offsets of `steps` that can hold a cell centre within reach.
+
+    A location lies in its own cell, so a centre `di` columns away is at least
+    ``(|di| - 1/2)`` cells away across, and one `dj` rows away at least
+    ``(|dj| - 1/2)`` cells away up or down: only ``|dj| - 1/2 <= sqrt(reach² -
+    ((|di| - 1/2) cell)²) / cell`` can be within `reach_m` (a disc of rows,
+    not the square: 40% fewer to test at 225 m / 50 m). A contiguous run of
+    `steps` in their order (with a margin for rounding), so the pairs found
+    and their order are those of every step.
+    """
+    across = max(abs(di) - 0.5, 0.0) * cell
+    up = math.sqrt(max(reach_m * reach_m - across * across, 0.0))
+    limit = math.floor(up / cell + 0.5 + 1e-6)
+    return steps[np.abs(steps) <= limit]
+
+
 def _location_cell_pairs(
     grid: Grid, loc: NDArray[np.float64], reach_m: float
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
@@ -366,11 +385,11 @@ def _location_cell_pairs(
         part: NDArray[np.int64],
     ) -> list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]]:
         out = []
-        for di in part:  # one column offset at a time: (locations × side) arrays
+        for di in part:  # one column offset at a time: (locations × rows) arrays
             cc = col + di
             dx2 = ((cc + 0.5) * cell - rel_x) ** 2
             okx = (cc >= 0) & (cc < grid.nx) & (dx2 <= r2)
-            rr = row[okx, None] + steps[None, :]
+            rr = row[okx, None] + _row_steps(steps, int(di), cell, reach_m)[None, :]
             d2 = dx2[okx, None] + ((rr + 0.5) * cell - rel_y[okx, None]) ** 2
             ok = (d2 <= r2) & (rr >= 0) & (rr < grid.ny)
             out.append(

@@ -902,6 +902,47 @@ def test_location_cell_pairs_split_over_two_threads_are_the_same_arrays(monkeypa
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize(
+    ("cell", "reach"), [(50.0, 225.0), (50.0, 100.0), (25.0, 90.0), (10.0, 37.5)]
+)
+def test_location_cell_pairs_test_a_disc_of_rows_and_find_every_pair(
+    monkeypatch, cell, reach
+):
+    # only the rows that can be within reach are tested (a disc, not the square
+    # of offsets): the same pairs in the same order as testing every row, and
+    # exactly the (location, cell) pairs within reach by brute force; locations
+    # on cell edges and centres, and reaches that are whole cells (centres at
+    # exactly the reach), included
+    rng = np.random.default_rng(31)
+    grid = grid_for([0.0, 0.0, 2_000.0, 1_500.0], cell_size=cell, margin=reach)
+    xy = np.vstack(
+        [
+            rng.uniform([0, 0], [2_000, 1_500], (400, 2)),
+            rng.integers(0, [2_000 / cell, 1_500 / cell], (100, 2)) * cell,  # edges
+            (rng.integers(0, [1_900 / cell, 1_400 / cell], (100, 2)) + 0.5) * cell,
+        ]
+    )
+    disc = density._location_cell_pairs(grid, xy, reach)
+    monkeypatch.setattr(density, "_row_steps", lambda steps, *a: steps)
+    square = density._location_cell_pairs(grid, xy, reach)
+    for a, b in zip(disc, square, strict=True):
+        np.testing.assert_array_equal(a, b)
+    cx, cy = grid.centres()
+    d2 = (cx.ravel()[None, :] - xy[:, :1]) ** 2 + (cy.ravel()[None, :] - xy[:, 1:]) ** 2
+    r2 = reach * reach
+    if reach % cell == 0:
+        assert (d2 == r2).any()  # centres at exactly the reach
+    got = set(zip(disc[1], disc[0], strict=True))
+    assert len(got) == len(disc[0])  # no pair twice
+    # every pair within reach, none beyond (at exactly the reach, either way:
+    # the distance is rounded differently from here)
+    inside = set(zip(*np.nonzero(d2 <= r2 * (1 - 1e-12)), strict=True))
+    near = set(zip(*np.nonzero(d2 <= r2 * (1 + 1e-12)), strict=True))
+    assert len(inside) > 10 * len(xy)
+    assert inside <= got <= near
+    np.testing.assert_allclose(disc[2], d2[disc[1], disc[0]], rtol=1e-12)
+
+
 def test_exact_kde_count_summed_beside_the_density_is_the_same(monkeypatch):
     # from _SUMS_SPLIT pairs the count is summed on the density thread: the same
     # arrays as summed in turn, and the count still equals direct counting
