@@ -444,10 +444,15 @@ class GiStarResult:
         lab = labels[hot]
         idx = np.arange(1, k + 1)
         cells = np.bincount(lab, minlength=k + 1)[1:]
-        incidents = ndimage.sum_labels(self.counts, labels, idx)
-        harm = ndimage.sum_labels(self.harm, labels, idx)
-        max_z = ndimage.maximum(self.gi_z, labels, idx)
-        mean_z = ndimage.mean(self.gi_z, labels, idx)
+        # per group over the hot cells only, in the grid's order: the same sums
+        # as ndimage's over the whole grid (which bincounts every cell)
+        z = self.gi_z[hot]
+        incidents = np.bincount(lab, self.counts[hot], minlength=k + 1)[1:]
+        harm = np.bincount(lab, self.harm[hot], minlength=k + 1)[1:]
+        max_z = np.full(k + 1, -np.inf)
+        np.maximum.at(max_z, lab, z)
+        max_z = max_z[1:]
+        mean_z = np.bincount(lab, z, minlength=k + 1)[1:] / cells
         rows, cols = np.nonzero(hot)
         g = self.grid
         x = g.x0 + cols * g.cell_size

@@ -387,6 +387,42 @@ def test_two_hotspots_are_separate_polygons_largest_first():
     assert hs.geometry.iloc[1].contains(shapely.Point(573_300, 151_000))
 
 
+def test_hotspot_statistics_are_scipy_labelled_statistics():
+    # several hot spots with harm weights: each one's cells, incidents, harm and
+    # z are exactly what scipy.ndimage computes over the labelled grid
+    from scipy import ndimage
+
+    rng = np.random.default_rng(5)
+    xs, ys = np.meshgrid(570_050 + 100 * np.arange(40), 150_050 + 100 * np.arange(25))
+    blobs = [rng.normal(c, 80, size=(n, 2)) for c, n in [((570_800, 151_000), 300),
+             ((573_300, 151_200), 150), ((572_000, 152_000), 90)]]  # fmt: skip
+    xy = np.vstack([np.column_stack([xs.ravel(), ys.ravel()]), *blobs])
+    weight = rng.uniform(0.5, 3.0, len(xy))
+    res = gistar_grid(points_at(xy, weight=weight), cell_size=100, weight="weight")
+    for min_bin in (1, 2, 3):
+        hs = res.hotspots(min_bin=min_bin)
+        assert len(hs) >= 2
+        labels, k = ndimage.label(res.mask & (res.gi_bin >= min_bin))
+        assert k == len(hs)
+        # each hot spot's label: the one under its first cell's centre
+        at = [labels[res.grid.index_of([p.x], [p.y])[0][0],
+                     res.grid.index_of([p.x], [p.y])[1][0]]
+              for p in hs.geometry.representative_point()]  # fmt: skip
+        idx = np.array(at)
+        assert sorted(idx.tolist()) == list(range(1, k + 1))
+        np.testing.assert_array_equal(
+            hs.incidents, ndimage.sum_labels(res.counts, labels, idx).round()
+        )
+        np.testing.assert_array_equal(
+            hs.harm, ndimage.sum_labels(res.harm, labels, idx)
+        )
+        np.testing.assert_array_equal(hs.max_z, ndimage.maximum(res.gi_z, labels, idx))
+        np.testing.assert_array_equal(hs.mean_z, ndimage.mean(res.gi_z, labels, idx))
+        np.testing.assert_array_equal(
+            hs.cells, ndimage.sum_labels(labels > 0, labels, idx)
+        )
+
+
 def test_to_cells_columns_and_values(hotspot_points):
     res = gistar_grid(hotspot_points, cell_size=100)
     cells = res.to_cells()
