@@ -156,7 +156,22 @@ def _escape(frame: _Frame) -> _Frame:
         for c in frame.columns
         if c != geometry and (is_string_dtype(frame[c]) or is_object_dtype(frame[c]))
     ]
-    return frame.assign(**{c: frame[c].astype(object).map(_escape_value) for c in text})
+    return frame.assign(**{c: _escape_column(frame[c]) for c in text})
+
+
+def _escape_column(column: pd.Series) -> pd.Series:
+    """`_escape_value` of every value (same index).
+
+    Text is escaped once per distinct value (names, months, categories repeat
+    down a column); other objects one by one.
+    """
+    values = column.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return values.map(_escape_value)
+    codes, uniques = pd.factorize(values)  # missing values: -1
+    escaped = np.array([*(html.escape(u) for u in uniques), ""], dtype=object)
+    # the dtype pandas gives the same strings from `map` (text: str)
+    return pd.Series(escaped[codes], index=column.index)
 
 
 def _escape_value(value: object) -> str:
@@ -831,7 +846,7 @@ def add_points(
         "lon": np.round(locations["lon"].to_numpy(float), digits).tolist(),
         "lat": np.round(locations["lat"].to_numpy(float), digits).tolist(),
         "n": locations["incidents"].to_numpy(int).tolist(),
-        "label": [_escape_value(v) for v in locations["label"]],
+        "label": _escape_column(locations["label"]).tolist(),
     }
     # circle markers of radius 3 + min(8, sqrt(n)), filled lightly: an unfilled
     # circle (as folium drew them) took the pointer on its outline only, so its

@@ -365,3 +365,32 @@ def test_a_script_that_does_not_make_the_map_first_is_refused(ref, monkeypatch):
     monkeypatch.setattr(mapping, "component_args", lambda fmap, key: broken)
     with pytest.raises(RuntimeError, match="does not start by making the map"):
         mapping.in_place_args(_thanet_map(ref, "x"), key="k", view="v")
+
+
+def test_text_is_escaped_once_per_distinct_value_with_the_same_result():
+    # names repeat down a column: each distinct text is escaped once; the
+    # values, index and dtype are those of escaping value by value, including
+    # missing values ("") and non-text objects (escaped one by one)
+    import numpy as np
+
+    cases = [
+        pd.Series(
+            ["a<b", None, "a<b", "&", np.nan, "", "x"], index=[5, 3, 1, 0, 9, 8, 7]
+        ),
+        pd.Series(["O'Neil & <Sons>", pd.NA, "b<"], dtype="string"),
+        pd.Series(["a", "b", "a"], dtype="category"),
+        pd.Series([1, 1.0, True, "x<"], dtype=object),  # equal as keys, not as text
+        pd.Series([None, None], dtype=object),
+        pd.Series([], dtype=object),
+        pd.Series([pd.NaT, "a"], dtype=object),
+    ]
+    for column in cases:
+        got = mapping._escape_column(column)
+        want = column.astype(object).map(mapping._escape_value)
+        pd.testing.assert_series_equal(got, want)
+    assert mapping._escape_column(cases[1]).tolist() == [
+        "O&#x27;Neil &amp; &lt;Sons&gt;",
+        "",
+        "b&lt;",
+    ]
+    assert mapping._escape_column(cases[3]).tolist() == ["1", "1.0", "True", "x&lt;"]
