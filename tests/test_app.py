@@ -491,6 +491,54 @@ def test_what_a_selection_shows_is_made_once_per_selection(police, monkeypatch):
     assert int(half.monthly["incidents"].sum()) < int(second.monthly["incidents"].sum())
 
 
+def test_a_sparse_kde_map_says_its_hotspots_are_mostly_single_locations(police):
+    """One theme county-wide: the hottest share of the area takes in nearly every
+    incident, and the page says so (with the counts); a denser selection, or
+    Gi*, is not flagged."""
+    from hotspots import dashboard as dash
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+    months = {"month_from": "2022-01", "month_to": "2024-04"}
+
+    def view(**query):
+        v = dash.from_query({**months, **query}, ch)
+        return dash.detect_view(police, None, dash.view_detect_key(v), ref)
+
+    drugs = view(themes="drugs & county lines")
+    small = int((drugs.hotspots["incidents"] <= 2).sum())
+    assert small > len(drugs.hotspots) / 2
+    (line,) = [w for w in drugs.warnings if w.startswith("Most of these hotspots")]
+    assert f"({small:,} of {len(drugs.hotspots):,})" in line
+    located = drugs.incidents - drugs.unlocated
+    assert f"of the {located:,} located" in line
+    assert f"{drugs.incidents_in_hotspots / located:.0%}" in line
+    for dense in (
+        view(themes="serious violence & weapons"),
+        view(themes="drugs & county lines", districts=THANET),
+        view(themes="drugs & county lines", method="gistar"),
+    ):
+        assert not [w for w in dense.warnings if w.startswith("Most of these")]
+    # the rule itself: more than half the hotspots with one or two incidents
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from hotspots.dashboard import SPARSE_HOTSPOT_SHARE, _sparse_warning
+
+    found = SimpleNamespace(incidents_in_hotspots=40, parameters={"coverage": 0.05})
+    half = pd.DataFrame({"incidents": [1, 2, 9, 30]})
+    assert SPARSE_HOTSPOT_SHARE == 0.5
+    assert _sparse_warning("kde", half, found, 50) == ""
+    most = pd.DataFrame({"incidents": [1, 2, 1, 30]})
+    line = _sparse_warning("kde", most, found, 50)
+    assert "(3 of 4)" in line
+    assert "hottest 5.0% of the area" in line
+    assert "80% of the 50 located" in line
+    assert _sparse_warning("gistar", most, found, 50) == ""
+    assert _sparse_warning("kde", most.iloc[:0], found, 50) == ""
+
+
 def test_bad_url_values_fall_back_to_defaults():
     at = _app(
         month_from="1999-01", districts="NOPE|<script>", method="magic", bandwidth="-5"
