@@ -973,22 +973,28 @@ def test_exact_kde_count_summed_beside_the_density_is_the_same(monkeypatch):
     np.testing.assert_allclose(beside[1].ravel()[cells], near @ weights)
 
 
-def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
-    # the spacing check and the exact sum share one search for the distinct
-    # locations; the surface and spacing are those each finds on its own
-    xy = clustered_xy(3_000, seed=14)
-    xy = np.repeat(xy, 3, axis=0)  # snapped: three incidents per location
-    pts = frame(xy)
-    calls = []
+def count_distinct(monkeypatch) -> list[int]:
+    """Count the searches for distinct locations (`density._distinct`) from now."""
+    calls: list[int] = []
     real = density._distinct
 
     def counted(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
+    monkeypatch.setattr(density, "_distinct", counted)
+    return calls
+
+
+def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
+    # the spacing check and the exact sum share one search for the distinct
+    # locations; the surface and spacing are those each finds on its own
+    xy = clustered_xy(3_000, seed=14)
+    xy = np.repeat(xy, 3, axis=0)  # snapped: three incidents per location
+    pts = frame(xy)
     density._KERNEL_PAIRS.clear()
     density._LOCATIONS.clear()
-    monkeypatch.setattr(density, "_distinct", counted)
+    calls = count_distinct(monkeypatch)
     surface = kde_surface(pts, bandwidth=200, cell_size=50)
     assert len(calls) == 1
     assert surface.parameters["density_method"] == "exact"
@@ -1013,12 +1019,6 @@ def test_distinct_locations_are_kept_for_the_same_incidents_on_the_same_grid(
     # with nothing kept
     xy = np.repeat(clustered_xy(3_000, seed=21), 2, axis=0)
     pts = frame(xy)
-    calls = []
-    real = density._distinct
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
 
     def afresh(points, **kw):
         density._LOCATIONS.clear()
@@ -1040,7 +1040,7 @@ def test_distinct_locations_are_kept_for_the_same_incidents_on_the_same_grid(
     spacing = density._location_spacing(xy, 225.0)[0]
     density._LOCATIONS.clear()
     density._KERNEL_PAIRS.clear()
-    monkeypatch.setattr(density, "_distinct", counted)
+    calls = count_distinct(monkeypatch)
     first = kde_surface(pts, bandwidth=200)
     assert len(calls) == 1
     # a copy of the frame: the same values, another object
