@@ -881,7 +881,7 @@ def _sparse_warning(method: str, hot: pd.DataFrame, found: Any, located_n: int) 
         return ""
     share = found.incidents_in_hotspots / located_n
     area = found.parameters.get("coverage")
-    hottest = f"the hottest {area:.1%} of the area" if area else "the threshold"
+    hottest = f"the hottest {area * 100:g}% of the area" if area else "the threshold"
     return (
         f"Most of these hotspots hold one or two incidents ({small:,} of "
         f"{len(hot):,}): this selection is too sparse for {hottest} to mark "

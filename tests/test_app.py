@@ -533,7 +533,7 @@ def test_a_sparse_kde_map_says_its_hotspots_are_mostly_single_locations(police):
     most = pd.DataFrame({"incidents": [1, 2, 1, 30]})
     line = _sparse_warning("kde", most, found, 50)
     assert "(3 of 4)" in line
-    assert "hottest 5.0% of the area" in line
+    assert "hottest 5% of the area" in line
     assert "80% of the 50 located" in line
     assert _sparse_warning("gistar", most, found, 50) == ""
     assert _sparse_warning("kde", most.iloc[:0], found, 50) == ""
