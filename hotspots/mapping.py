@@ -990,7 +990,10 @@ _STYLE = re.compile(r"<style>.*?</style>", re.S)
 #: Replaces the previous view's content of the map in the frame by this view's:
 #: every layer (but the canvas renderers), the controls, event handlers and data
 #: elements the previous view added are removed, then the view's script runs
-#: against the same map. The map's own zoom buttons (made with it) stay.
+#: against the same map. The map's own zoom buttons (made with it) stay, and so
+#: does the basemap's tile layer: the view's ``L.tileLayer`` of the same tiles
+#: gives the one on the map (one basemap per frame, `map_args`), whose tiles
+#: are then neither fetched nor drawn again.
 _IN_PLACE = """
 (function() {
     var map = map_div;
@@ -1001,9 +1004,17 @@ _IN_PLACE = """
         last.holder.remove();
     }
     map.closePopup();
-    // every layer but the canvas renderers, which the next layers draw on
+    // every layer but the canvas renderers, which the next layers draw on, and
+    // the basemap's tiles: a frame has one basemap, so the tile layer this view
+    // makes is the one drawn already (made anew, every tile would be fetched
+    // and drawn again, the map blank meanwhile)
+    var tiles = {};
     map.eachLayer(function(layer) {
-        if (!(layer instanceof L.Renderer)) { map.removeLayer(layer); }
+        if (layer instanceof L.TileLayer && !tiles[layer._url]) {
+            tiles[layer._url] = layer;
+        } else if (!(layer instanceof L.Renderer)) {
+            map.removeLayer(layer);
+        }
     });
     var view = {handlers: [], controls: [], holder: document.createElement('div')};
     view.holder.innerHTML = __HTML__;
@@ -1021,12 +1032,21 @@ _IN_PLACE = """
         view.controls.push(this);
         return addTo.apply(this, arguments);
     };
+    var tileLayer = L.tileLayer;
+    L.tileLayer = function(url) {
+        var kept = tiles[url];
+        if (kept) { delete tiles[url]; return kept; }
+        return tileLayer.apply(this, arguments);
+    };
     try {
 __SCRIPT__
     } finally {
         delete map.on;
         L.Control.prototype.addTo = addTo;
+        L.tileLayer = tileLayer;
     }
+    // tiles this view does not have
+    Object.keys(tiles).forEach(function(url) { map.removeLayer(tiles[url]); });
     window.__hotspotsView = view;
     map.getContainer().dataset.view = __VIEW__;
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -348,6 +349,74 @@ def test_incident_points_appear_when_zoomed_in(page, server):
         assert found["tip"].startswith("Where\t"), found
         assert "Incidents\t" in found["tip"], found
         _shot(view, "5b-incident-points")
+    finally:
+        view.close()
+
+
+#: A 1x1 PNG: every tile of the OpenStreetMap basemap in the test below (the
+#: tests have no internet; the browser is handed this instead).
+_TILE = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+#: In the map's frame: whether each tile layer on the map, and each tile drawn,
+#: carries the mark (set on every one first when `mark`).
+_TILE_LAYERS = """
+(container, mark) => {
+  const layers = [];
+  map.eachLayer(l => {
+    if (l instanceof L.TileLayer) {
+      if (mark) { l.__marked = true; }
+      layers.push(l.__marked === true);
+    }
+  });
+  const tiles = Array.from(container.querySelectorAll('.leaflet-tile-pane img'));
+  if (mark) { tiles.forEach(t => { t.dataset.marked = '1'; }); }
+  return {layers: layers, tiles: tiles.length,
+          marked: tiles.filter(t => t.dataset.marked === '1').length};
+}
+"""
+
+
+def test_the_basemap_stays_when_a_view_is_drawn_in_place(page, server):
+    # OpenStreetMap is the page's default basemap: a new view of the same area
+    # keeps the tile layer on the map, so no tile is fetched or drawn again
+    browser = page.context.browser
+    assert browser is not None
+    view = browser.new_page(viewport={"width": 1366, "height": 768})
+    fetched: list[str] = []
+
+    def tile(route):
+        fetched.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=_TILE)
+
+    view.route("https://tile.openstreetmap.org/**", tile)
+    try:
+        view.goto(server + "/?month_from=2024-01&month_to=2024-04&districts=E07000114")
+        frame = _map(view)
+        _idle(view)
+        container = frame.locator(".leaflet-container[data-view]")
+        container.wait_for(timeout=60_000)
+        first = container.get_attribute("data-view")
+        view.wait_for_timeout(1000)
+        assert fetched, "the basemap's tiles were not asked for"
+        before = len(fetched)
+        drawn = container.evaluate(_TILE_LAYERS, True)
+        assert drawn["layers"] == [True], drawn
+        assert drawn["tiles"] == drawn["marked"] > 0, drawn
+        # another bandwidth: a new view of the same district (the same bounds)
+        slider = view.get_by_test_id("stSlider").filter(has_text="Bandwidth (m)")
+        slider.get_by_role("slider").focus()
+        view.keyboard.press("ArrowRight")
+        view.get_by_role("button", name="Update the map").click()
+        _idle(view, until=lambda: container.get_attribute("data-view") != first)
+        assert "bandwidth=" in view.url
+        view.wait_for_timeout(1000)
+        # the same tile layer, alone, with the same tiles: none fetched or drawn
+        assert container.evaluate(_TILE_LAYERS, False) == drawn
+        assert len(fetched) == before, fetched[before:]
+        attribution = frame.locator(".leaflet-control-attribution").inner_text()
+        assert "OpenStreetMap" in attribution
     finally:
         view.close()
 
