@@ -407,7 +407,8 @@ with st.sidebar:
         harm = st.toggle(
             "Weight by harm",
             key="w_harm",
-            help="Count each incident by its harm weight instead of 1.",
+            help="Count each incident by its harm weight instead of 1. police.uk "
+            "incidents all weigh 1; a partner file can carry a harm weight column.",
         )
         st.subheader("Method")
         method = st.radio(

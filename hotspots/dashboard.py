@@ -21,6 +21,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from hotspots._points import PointFacts, known_facts
 from hotspots._validate import HotspotsError
@@ -63,6 +64,7 @@ ROLE_LABELS = {
     "northing": "Northing",
     "agency": "Agency",
     "sensitivity": "Sensitivity",
+    "weight": "Harm weight",
 }
 METHOD_LABELS = {
     "kde": "Kernel density (KDE)",
@@ -1006,6 +1008,8 @@ def run_method(
     sparse = _sparse_warning(method, hot, found, int(pts.sum()))
     if sparse:
         advice.append(sparse)
+    if harm and _one_weight(incidents["weight"], pts):
+        advice.append(UNWEIGHTED_HARM)
     # the hotspot of each incident, as detect counted it (no second spatial join)
     member = found.membership
     if member is None:
@@ -1042,6 +1046,21 @@ def run_method(
         provenance=record,
         outlines=outlines.result(),
     )
+
+
+#: Under the map when *Weight by harm* is on but every mapped incident weighs the
+#: same: the harm-weighted map is then the unweighted one.
+UNWEIGHTED_HARM = (
+    "Weight by harm changes nothing here: every mapped incident of this selection "
+    "has the same harm weight. police.uk incidents all weigh 1; a partner file can "
+    "give each row its own weight in a harm weight column (tab *Your data*)."
+)
+
+
+def _one_weight(weight: pd.Series, mapped: NDArray[np.bool_]) -> bool:
+    """Whether every mapped incident has the same weight."""
+    w = weight.to_numpy(dtype=np.float64)[mapped]
+    return bool(w.size) and bool((w == w[0]).all())
 
 
 def _selected(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -1288,11 +1307,18 @@ def ingest_summary(report: dict[str, Any]) -> str:
 
 
 def reasons_table(report: dict[str, Any]) -> pd.DataFrame:
-    """Every reason a row was rejected or left unlocated, with counts."""
+    """Every reason a row was rejected, left unlocated or noted, with counts."""
     rows = [("Rejected", r, n) for r, n in report["rejected_by_reason"].items()]
     rows += [
         ("Kept, not mapped", r, n) for r, n in report["unlocated_by_reason"].items()
     ]
+    noted: dict[str, int] = {}
+    for file in report.get("files", []):
+        for note in file.get("notes", []):  # "what happened: count"
+            what, _, count = str(note).rpartition(": ")
+            if what and count.isdigit():
+                noted[what] = noted.get(what, 0) + int(count)
+    rows += [("Kept, noted", r, n) for r, n in noted.items()]
     return pd.DataFrame(rows, columns=["Outcome", "Reason", "Rows"])
 
 

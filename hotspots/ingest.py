@@ -99,6 +99,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "agency": ("agency", "reportedby", "organisation", "organization", "recordedby",
                "reportingagency", "service", "hospital", "hospitalsite"),
     "sensitivity": ("sensitivity", "protectivemarking"),
+    "weight": ("harmweight", "harm", "weight", "harmscore", "harmindex",
+               "crimeharmindex", "severityscore", "crimeseverityscore"),
 }  # fmt: skip
 ROLES = tuple(SYNONYMS)
 # Partial matches we trust: "Location Postcode", "Incident Grid Ref", "Date of call".
@@ -231,7 +233,7 @@ def _postcode_table() -> pd.DataFrame:
 STAGED = [
     "incident_id", "source", "agency", "month", "occurred_at", "raw_category",
     "location_text", "x", "y", "geocode_method", "geocode_precision_m",
-    "sensitivity", "unlocated_reason", "batch",
+    "sensitivity", "weight", "unlocated_reason", "batch",
 ]  # fmt: skip
 
 
@@ -325,6 +327,7 @@ def _police(table: Table, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
             "geocode_method": np.where(why.isna(), method, "unlocated"),
             "geocode_precision_m": np.where(why.isna(), POLICE_UK_PRECISION_M, np.nan),
             "sensitivity": "public",
+            "weight": 1.0,  # police.uk gives no harm weight
             "unlocated_reason": why,
             "batch": source + "|" + agency + "|" + m.astype(str),
         },
@@ -453,6 +456,12 @@ def _partner(
         ok = p["status"] == "matched"
         take(ok, p["x"], p["y"], "postcode", p["precision_m"])
         first_reason(given, p["status"].where(~ok).astype("string"))
+    # how much: a bad harm weight does not make a row less of an incident; it
+    # counts as 1 and the report says how many did
+    weight, bad_weight = _harm_weights(col.get("weight"), f.index)
+    notes["harm weight not a number of 0 or more (counted as 1)"] += int(
+        (bad_weight & ~rejected).sum()
+    )
     located = x.notna()
     why = why.where(~located)
     why = why.fillna("no location given").where(~located)
@@ -480,6 +489,7 @@ def _partner(
             "geocode_method": method,
             "geocode_precision_m": precision.where(located),
             "sensitivity": sens,
+            "weight": weight,
             "unlocated_reason": why,
             "batch": f"{source}|{base}",
         },
@@ -488,6 +498,23 @@ def _partner(
     keep = ~rejected
     table.notes.extend(f"{k}: {v}" for k, v in notes.items() if v)
     return staged[keep.to_numpy()], _reject(table, rejected, reason)
+
+
+def _harm_weights(
+    column: pd.Series | None, index: pd.Index
+) -> tuple[pd.Series, pd.Series]:
+    """Each row's harm weight, and where the one given is bad (counted as 1).
+
+    A weight is a plain number (``2``, ``0.5``, ``1e3``), finite and 0 or more;
+    a blank or bad one (text, a negative or infinite number) is 1, the weight
+    of every police.uk incident.
+    """
+    if column is None:
+        return pd.Series(1.0, index=index), pd.Series(False, index=index)
+    text = column.fillna("")
+    value = pd.to_numeric(text, errors="coerce").astype("float64")
+    good = np.isfinite(value) & (value >= 0)
+    return value.where(good, 1.0), (text != "") & ~good
 
 
 def _sensitivity(
@@ -548,7 +575,6 @@ def _canonical(staged: pd.DataFrame, categories: pd.DataFrame) -> gpd.GeoDataFra
             category=cats["category"],
             theme=cats["theme"],
             sensitivity=sens,
-            weight=1.0,
         ),
         geometry=geometry,
         crs=WORKING_CRS,

@@ -613,6 +613,49 @@ def test_upload_partner_file_and_map_it():
     assert _metrics(at)["Incidents selected"] == f"{len(rows):,}"
 
 
+def test_harm_weighting_uses_a_partner_harm_column_and_says_when_it_cannot():
+    from hotspots import dashboard as dash
+
+    # police.uk incidents all weigh 1: weighting by harm changes nothing, and
+    # the page says so under the map
+    police_only = _app(districts=THANET, harm="1")
+    assert not police_only.exception, police_only.exception
+    assert any(w.value == dash.UNWEIGHTED_HARM for w in police_only.warning)
+    assert not any(
+        w.value == dash.UNWEIGHTED_HARM for w in _app(districts=THANET).warning
+    )
+    # an ASB log with its own harm scale (a few bad values among them)
+    rows = (
+        (SAMPLES / "council-asb-log.csv").read_text(encoding="utf-8-sig").splitlines()
+    )
+    scale = ["1", "3", "", "0.5", "10"]
+    harm = [rows[0] + ",Harm score"] + [
+        f"{r},{'high' if i == 7 else scale[i % len(scale)]}"
+        for i, r in enumerate(rows[1:])
+    ]
+    at = _open(_app(districts=THANET, harm="1"), "Your data")
+    at.file_uploader(key="partner_upload").set_value(
+        ("asb-harm.csv", "\n".join(harm).encode(), "text/csv")
+    )
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="role-weight").value == "Harm score"  # detected
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    (reasons,) = [d.value for d in at.dataframe if "Outcome" in d.value]
+    noted = reasons[reasons["Outcome"] == "Kept, noted"].set_index("Reason")["Rows"]
+    assert noted["harm weight not a number of 0 or more (counted as 1)"] == 1
+    assert noted["lat/lon swapped in the source (fixed)"] > 0  # the sample's own
+    at.radio(key="map_upload").set_value("alone")
+    at.run()
+    assert not at.exception, at.exception
+    assert not any(w.value == dash.UNWEIGHTED_HARM for w in at.warning)
+    table = at.dataframe[0].value  # the ranked hotspots, with their harm
+    assert "Harm" in table.columns
+    assert (table["Harm"] != table["Incidents"]).any()
+
+
 def test_bad_upload_is_a_clear_message():
     at = _open(_app(), "Your data")
     at.file_uploader(key="partner_upload").set_value(("empty.csv", b"", "text/csv"))

@@ -281,6 +281,43 @@ def test_sensitivity_column_and_flag(write):
         ingest([write("t.csv", text.replace("public", "secret"))])
 
 
+def test_harm_weight_column(write):
+    # a partner's own harm scale becomes each incident's weight; a blank or bad
+    # one counts as 1 (the weight of a police.uk incident), and is reported, but
+    # does not reject the row: it is still an incident
+    text = (
+        "Month,Postcode,Type,Harm score\n"
+        "2024-01,ME1 1AA,Noise,2.5\n"
+        "2024-01,ME1 1AA,Noise,0\n"
+        "2024-01,ME1 1AA,Noise,\n"
+        "2024-01,ME1 1AA,Noise,1e2\n"
+        "2024-01,ME1 1AA,Noise,high\n"
+        "2024-01,ME1 1AA,Noise,-1\n"
+        "2024-01,ME1 1AA,Noise,inf\n"
+        ",ME1 1AA,Noise,oops\n"
+    )
+    r = ingest([write("harm.csv", text)])
+    assert r.incidents["weight"].tolist() == [2.5, 0.0, 1.0, 100.0, 1.0, 1.0, 1.0]
+    assert r.incidents["weight"].dtype == "float64"
+    assert r.report["rows_kept"] == 7
+    assert r.report["rows_rejected"] == 1  # no month: rejected for that alone
+    (file,) = r.report["files"]
+    assert file["columns"]["weight"] == "Harm score"
+    assert "harm weight not a number of 0 or more (counted as 1): 3" in file["notes"]
+    # a column of text given as the weight: every row kept, weighing 1, reported
+    wrong = ingest(
+        [write("h.csv", text)],
+        mapping={"month": "Month", "postcode": "Postcode", "weight": "Type"},
+    )
+    assert wrong.incidents["weight"].eq(1.0).all()
+    assert wrong.report["rows_kept"] == 7
+    notes = wrong.report["files"][0]["notes"]
+    assert "harm weight not a number of 0 or more (counted as 1): 7" in notes
+    # without the column every partner incident weighs 1
+    plain = ingest([write("p.csv", "Month,Postcode\n2024-01,ME1 1AA\n")])
+    assert plain.incidents["weight"].tolist() == [1.0]
+
+
 def test_month_only_rows(write):
     text = "Month,Postcode,Concern Category\nJan-2024,ME1 1AA,Missing episode\n2024-02,ME1 1AA,Missing episode\n,ME1 1AA,Missing episode\n"
     r = ingest([write("sg.csv", text)])
@@ -337,6 +374,9 @@ def test_mapping_files(write):
         ("Date of Incident", "date"),
         ("Weapon / Body Part Used", "category"),
         ("Assault Location", "location"),
+        ("Harm", "weight"),
+        ("Harm Score", "weight"),
+        ("Crime Severity Score", "weight"),
     ],
 )
 def test_detect_columns(header, role):
