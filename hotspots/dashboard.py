@@ -101,7 +101,7 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
     "Trend": {
         "help": "Recent third of the months against the earlier two thirds, "
         "exact binomial test at 5%",
-        "width": 64,
+        "width": 92,  # "too few to tell"
     },
     "Wards": {"width": "medium"},
     "Share": {"help": "Share of the selection's located incidents"},
@@ -845,7 +845,9 @@ class MapResult:
         return self.incidents_in_hotspots / located_n if located_n else 0.0
 
 
-def _image(method: str, result: Any) -> tuple[str | None, Any, dict[str, Any]]:
+def _image(
+    method: str, result: Any, *, harm: bool = False
+) -> tuple[str | None, Any, dict[str, Any]]:
     from hotspots.mapping import DENSITY_COLOURS, GISTAR_COLOURS
     from hotspots.raster import WebImage, categorical, colour, to_web_mercator
 
@@ -860,7 +862,9 @@ def _image(method: str, result: Any) -> tuple[str | None, Any, dict[str, Any]]:
             image, colours=DENSITY_COLOURS, vmin=0, vmax=vmax,
             transparent_below=0.02 * vmax,
         )  # fmt: skip
-        legend = {"kind": "density", "vmax": vmax, "title": "Incidents per km² (KDE)"}
+        # weighted by harm, the surface sums weights: harm, not incidents, per km²
+        title = "Harm per km² (KDE, weighted)" if harm else "Incidents per km² (KDE)"
+        legend = {"kind": "density", "vmax": vmax, "title": title}
         return WebImage(indices, palette, bounds).png_data_url(), bounds, legend
     if method == "gistar":
         values = np.where(result.mask, result.gi_bin.astype(float), np.nan)
@@ -999,7 +1003,7 @@ def run_method(
         hot = hot.rename(columns={"hotspot": "hotspot_id"})
     # the map's outlines (GEOS work, which leaves Python free) beside the rest
     outlines = _OUTLINES.submit(_display_outlines, hot)
-    url, bounds, legend = _image(method, found.result)
+    url, bounds, legend = _image(method, found.result, harm=harm)
     explanations = [
         str(v) for k, v in found.parameters.items() if k.endswith("_explanation") and v
     ]

@@ -143,6 +143,8 @@ EXPORT_CRSS = ("EPSG:27700", "EPSG:4326")
 NODATA = -9999.0
 #: Units of the KDE surface.
 KDE_UNITS = "incidents per km2"
+#: The surface's units when its incidents were weighted (by harm, say).
+WEIGHTED_KDE_UNITS = "weight per km2 (incidents weighted by column {column!r})"
 
 #: Shapefile field names (10 characters at most): full name -> short name.
 #: Names not listed are cut to 10 characters and numbered if they clash.
@@ -659,8 +661,9 @@ def write_surface_tiff(
     """Write the KDE surface as a GeoTIFF (float32, EPSG:27700, north up).
 
     The geotransform is `Grid.affine` exactly; cells outside the study area (and
-    NaN cells) hold `NODATA`; band 1 is ``kde_per_km2`` in incidents per km²;
-    dataset tags hold ``PROVENANCE`` (the JSON record) and ``UNITS``.
+    NaN cells) hold `NODATA`; band 1 is ``kde_per_km2`` in incidents per km²
+    (weighted by harm: the weight per km², `WEIGHTED_KDE_UNITS`); dataset tags
+    hold ``PROVENANCE`` (the JSON record) and ``UNITS``.
 
     Raises
     ------
@@ -680,6 +683,8 @@ def write_surface_tiff(
             "format (gpkg, geojson, shapefile, kml, csv)."
         )
     grid = surface.grid
+    weight = surface.parameters.get("weight")
+    units = KDE_UNITS if weight is None else WEIGHTED_KDE_UNITS.format(column=weight)
     values = np.where(surface.mask, surface.kde_per_km2, np.nan)
     values = np.where(np.isfinite(values), values, NODATA)
     data = np.flipud(values).astype("float32")
@@ -701,12 +706,12 @@ def write_surface_tiff(
         dst.write(data, 1)
         dst.update_tags(
             PROVENANCE=json.dumps(record, default=str),
-            UNITS=KDE_UNITS,
+            UNITS=units,
             DISCLOSURE=json.dumps(record.get("disclosure"), default=str),
         )
-        dst.update_tags(1, UNITS=KDE_UNITS, NAME="kde_per_km2")
+        dst.update_tags(1, UNITS=units, NAME="kde_per_km2")
         dst.set_band_description(1, "kde_per_km2")
-        dst.units = (KDE_UNITS,)
+        dst.units = (units,)
     return path
 
 

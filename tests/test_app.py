@@ -656,6 +656,21 @@ def test_harm_weighting_uses_a_partner_harm_column_and_says_when_it_cannot():
     assert (table["Harm"] != table["Incidents"]).any()
 
 
+def test_the_density_legend_says_harm_when_weighted_by_harm(police):
+    from hotspots import dashboard as dash
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+
+    def legend(**query):
+        v = dash.from_query({"districts": THANET, **query}, ch)
+        return dash.detect_view(police, None, dash.view_detect_key(v), ref).legend
+
+    assert legend()["title"] == "Incidents per km² (KDE)"
+    assert legend(harm="1")["title"] == "Harm per km² (KDE, weighted)"
+    assert legend(harm="1", method="gistar")["title"].startswith("Getis-Ord Gi*")
+
+
 def test_bad_upload_is_a_clear_message():
     at = _open(_app(), "Your data")
     at.file_uploader(key="partner_upload").set_value(("empty.csv", b"", "text/csv"))

@@ -322,6 +322,33 @@ def test_geotiff_matches_grid(thanet: dict[str, Any], tmp_path: Path) -> None:
     assert (r, c) == (grid.ny - 1, 5)
 
 
+def test_geotiff_of_a_weighted_surface_says_its_units(
+    thanet: dict[str, Any], tmp_path: Path
+) -> None:
+    sel = thanet["incidents"]
+    weighted = sel.assign(
+        weight=np.where(sel["category"] == "Violence and sexual offences", 5.0, 1.0)
+    )
+    d = detect(
+        weighted, method="kde", study_area=study_area(["E07000114"]), weight="weight"
+    )
+    (path,) = export_detection(
+        d, tmp_path, fmt="geotiff", provenance=thanet["kde_prov"],
+        area_tables=thanet["areas"],
+    )  # fmt: skip
+    with rasterio.open(path) as src:
+        units = "weight per km2 (incidents weighted by column 'weight')"
+        assert src.tags()["UNITS"] == src.tags(1)["UNITS"] == units
+        assert src.units == (units,)
+        # the weighted surface integrates to the total weight, not the count
+        data = src.read(1)
+        cell_km2 = (d.result.grid.cell_size / 1000) ** 2
+        total = float(data[data != NODATA].sum()) * cell_km2
+    located = weighted[~weighted.geometry.is_empty]
+    assert total == pytest.approx(located["weight"].sum(), rel=0.02)
+    assert total > 1.1 * len(located)
+
+
 def test_export_bytes_same_content(thanet: dict[str, Any], tmp_path: Path) -> None:
     name, data, mime = export_bytes(
         thanet["gistar"],
