@@ -108,6 +108,7 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
     "Area (km²)": {"help": "Area of the hotspot polygon"},
 }
 AREA_COLUMNS: dict[str, Any] = {
+    "Harm": {"help": "Sum of the incidents' harm weights"},
     "Per 1,000 residents": {"help": "Incidents per 1,000 residents (Census 2021)"},
     "Share %": {"help": "Share of the selection's incidents in the areas shown"},
     "LQ": {
@@ -1168,6 +1169,9 @@ def _area_view(stats: pd.DataFrame, level: str) -> pd.DataFrame:
         view["Ward"] = stats["ward_name"].array
     view["District"] = stats["lad_name"].array
     view["Incidents"] = stats["incidents"].to_numpy(dtype=int)
+    harm = stats["harm"].to_numpy(dtype=float)
+    if not np.isnan(harm).all() and (harm != view["Incidents"]).any():
+        view["Harm"] = np.round(harm, 1)  # weighted by harm (else it repeats them)
     view["Residents"] = stats["residents"].array
     view["Per 1,000 residents"] = stats["rate_per_1000"].round(1).array
     view["Share %"] = (100 * stats["share"]).round(1).array

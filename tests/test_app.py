@@ -654,6 +654,12 @@ def test_harm_weighting_uses_a_partner_harm_column_and_says_when_it_cannot():
     table = at.dataframe[0].value  # the ranked hotspots, with their harm
     assert "Harm" in table.columns
     assert (table["Harm"] != table["Incidents"]).any()
+    at = _open(at, "Wards")
+    (wards,) = [d.value for d in at.dataframe if "Ward" in d.value]
+    assert wards["Harm"].sum() > wards["Incidents"].sum() > 0
+    police = _open(_app(districts=THANET, harm="1"), "Wards")
+    (plain,) = [d.value for d in police.dataframe if "Ward" in d.value]
+    assert "Harm" not in plain  # every weight 1: it would repeat the incidents
 
 
 def test_the_density_legend_says_harm_when_weighted_by_harm(police):
