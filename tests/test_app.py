@@ -126,6 +126,27 @@ def test_prepared_opening_view_opens_without_detecting(started, monkeypatch):
         assert _table(first, "Ward").equals(_table(started, "Ward"))
 
 
+def test_prepare_compiles_the_package_for_the_server(monkeypatch):
+    """`make run`'s preparation leaves bytecode of every module of the package,
+    current with its source, so the server imports without compiling."""
+    import importlib.util
+    import runpy
+
+    from hotspots import dashboard as dash
+
+    monkeypatch.setattr(dash, "prepare_opening", lambda app: False)
+    script = runpy.run_path(str(ROOT / "scripts" / "prepare_dashboard.py"))
+    assert script["main"]() == 0
+    for source in sorted((ROOT / "hotspots").glob("*.py")):
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.exists(), source.name
+        # the header records the source's mtime and size: current, so it is used
+        header = cached.read_bytes()[8:16]
+        stat = source.stat()
+        assert int.from_bytes(header[:4], "little") == int(stat.st_mtime) & 0xFFFFFFFF
+        assert int.from_bytes(header[4:], "little") == stat.st_size & 0xFFFFFFFF
+
+
 def test_background_warm_up_primes_the_county_view(police):
     """The warm-up's small view runs on the real data and leaves what a first
     change needs: the county grid's pixel lookup, the projection thread."""
