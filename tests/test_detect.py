@@ -168,6 +168,21 @@ def test_kde_detection_outlines_and_counts_are_real(thanet_violence):
     assert hot.geometry.union_all().equals(direct.geometry.union_all())
 
 
+def test_cli_detect_notes_when_harm_weighting_changes_nothing(capsys, tmp_path):
+    args = ["detect", "--method", "kde", "--from", "2024-01", "--to", "2024-04",
+            "--district", THANET, "--theme", "drugs & county lines",
+            "--out", tmp_path / "d.gpkg", "--json"]  # fmt: skip
+    code, stdout, err = run(capsys, *args, "--harm")
+    assert code == 0, err
+    json.loads(stdout.strip().splitlines()[-1])  # stdout keeps its one JSON object
+    (note,) = [line for line in err.splitlines() if "--harm changes nothing" in line]
+    assert note.startswith("hotspots detect: note:")
+    assert "weighs 1 " in note
+    code, _, err = run(capsys, *args)  # without --harm: nothing to say
+    assert code == 0, err
+    assert "--harm" not in err
+
+
 def test_cli_detect_writes_gpkg_with_parameters_and_provenance(capsys, tmp_path):
     out = tmp_path / "thanet.gpkg"
     code, stdout, err = run(
