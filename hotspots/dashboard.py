@@ -95,7 +95,11 @@ POINTS_MIN_ZOOM = 15
 #: screen shows each hotspot's rank, incidents, trend and the start of where it
 #: is; the rest scroll in beside the rank, which stays.
 HOTSPOT_COLUMNS: dict[str, Any] = {
-    "Rank": {"help": "1 = most incidents", "width": 44, "pinned": True},
+    "Rank": {
+        "help": "1 = most incidents (weighted by harm: most harm)",
+        "width": 44,
+        "pinned": True,
+    },
     "Incidents": {"width": 72},
     "Harm": {"help": "Sum of the incidents' harm weights", "width": 60},
     "Trend": {

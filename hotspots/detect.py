@@ -129,6 +129,8 @@ def detect(
         every hotspot found.
     weight
         Column of harm weights (``weight``), or ``None`` to count incidents.
+        Hotspots are ranked (``hotspot_id`` 1, 2, ...) by the incidents inside
+        them, ties by harm; with a `weight`, by harm, ties by incidents.
     options
         Method options, as the method's own function names them (e.g.
         ``bandwidth``, ``cell_size``, ``eps``, ``min_incidents``, ``neighbours``).
@@ -177,7 +179,8 @@ def detect(
         return replace(
             found, hotspots=hot, membership=np.zeros(len(incidents), dtype="int64")
         )
-    # every method's polygons are profiled, and ranked, by the incidents inside them;
+    # every method's polygons are profiled, and ranked, by the incidents inside them
+    # (weighted by harm: by their harm, then incidents);
     # the membership is kept (by position before ranking) for per-hotspot charts
     from hotspots.grid import located
     from hotspots.profile import location_ids, polygon_membership
@@ -204,7 +207,9 @@ def detect(
             },
         )
         hot = hot[~empty.to_numpy()]
-    hot = hot.sort_values(["incidents", "harm"], ascending=False, kind="stable")
+    # weighted, the surface, clusters or hot spots follow harm: so does the rank
+    order = ["harm", "incidents"] if weight is not None else ["incidents", "harm"]
+    hot = hot.sort_values(order, ascending=False, kind="stable")
     if outlines is not None:
         polygons = outlines()[hot.index.to_numpy()]
         hot = hot.set_geometry(gpd.GeoSeries(polygons, index=hot.index, crs=hot.crs))

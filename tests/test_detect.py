@@ -105,6 +105,33 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
     assert "No incidents match" in err
 
 
+@pytest.mark.parametrize("method", ["kde", "dbscan", "gistar"])
+def test_hotspots_are_ranked_by_harm_when_weighted(method):
+    # a partner's scale weighing violence 10 and everything else 1: weighted, the
+    # ranks follow harm (not incidents, whose order then breaks); unweighted,
+    # incidents, whatever the weight column holds
+    from hotspots.boundaries import study_area
+
+    inc = read_bundled_police()
+    month = inc["month"].astype(str)
+    keep = inc["lad_code"].eq(THANET).fillna(False) & month.between(
+        "2024-01", "2024-04"
+    )
+    sel = inc[keep.to_numpy(dtype=bool)]
+    violence = sel["category"] == "Violence and sexual offences"
+    sel = sel.assign(weight=np.where(violence, 10.0, 1.0))
+    area = study_area([THANET])
+    hot = detect(sel, method=method, study_area=area, weight="weight").hotspots
+    assert hot["hotspot_id"].tolist() == list(range(1, len(hot) + 1))
+    harm, incidents = hot["harm"].to_numpy(), hot["incidents"].to_numpy()
+    assert (np.diff(harm) <= 0).all()
+    ties = np.diff(harm) == 0
+    assert (np.diff(incidents)[ties] <= 0).all()
+    assert (np.diff(incidents) > 0).any()  # not the incidents' order
+    plain = detect(sel, method=method, study_area=area).hotspots
+    assert (np.diff(plain["incidents"].to_numpy()) <= 0).all()
+
+
 # --- outputs ------------------------------------------------------------------------
 def test_limit_to_coverage_keeps_densest_within_area():
     # three squares: 1 km² with 50, 2 km² with 60 (30/km²), 0.25 km² with 20 (80/km²)
