@@ -517,7 +517,7 @@ def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
 def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
     """Detect hotspots and write them with their parameters and provenance."""
     from hotspots.boundaries import study_area
-    from hotspots.detect import detect
+    from hotspots.detect import detect, uniform_weight
     from hotspots.export import write_detection
     from hotspots.provenance import provenance
 
@@ -528,8 +528,14 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         )
     area = study_area(args.district)  # checks the district codes first
     incidents, selection = _selected(args)
-    if args.harm:
-        _note_equal_weights(incidents)
+    same = uniform_weight(incidents) if args.harm else None
+    if same is not None:  # as the dashboard says under its map
+        print(
+            f"hotspots detect: note: --harm changes nothing here: every located "
+            f"incident selected weighs {same:g} (police.uk incidents all weigh 1; "
+            "a partner file can give each row a weight in a harm weight column).",
+            file=sys.stderr,
+        )
     options = _method_options(args)
     result = detect(
         incidents,
@@ -547,24 +553,6 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
     )
     write_detection(result, out, record)
     return {**result.summary(), "out": str(out), "data": record["data"]}
-
-
-def _note_equal_weights(incidents: Any) -> None:
-    """Say on stderr when --harm cannot change anything.
-
-    That is when every located incident of the selection weighs the same
-    (police.uk incidents all weigh 1).
-    """
-    from hotspots.grid import located
-
-    weight = incidents["weight"].to_numpy(dtype=float)[located(incidents)]
-    if weight.size and (weight == weight[0]).all():
-        print(
-            f"hotspots detect: note: --harm changes nothing here: every located "
-            f"incident selected weighs {weight[0]:g} (police.uk incidents all weigh "
-            "1; a partner file can give each row a weight in a harm weight column).",
-            file=sys.stderr,
-        )
 
 
 def _method_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from hotspots._points import PointFacts, known_facts
 from hotspots._validate import HotspotsError
@@ -91,6 +90,7 @@ MAX_POINTS = 5_000
 #: Incident locations appear from this zoom level (a few streets across).
 POINTS_MIN_ZOOM = 15
 #: Help text of the table columns (st.dataframe column_config accepts dicts).
+_HARM_HELP = {"help": "Sum of the incidents' harm weights"}
 #: Narrow number columns first, then the wards: the table's third of a 1366 px
 #: screen shows each hotspot's rank, incidents, trend and the start of where it
 #: is; the rest scroll in beside the rank, which stays.
@@ -101,7 +101,7 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
         "pinned": True,
     },
     "Incidents": {"width": 72},
-    "Harm": {"help": "Sum of the incidents' harm weights", "width": 60},
+    "Harm": {**_HARM_HELP, "width": 60},
     "Trend": {
         "help": "Recent third of the months against the earlier two thirds, "
         "exact binomial test at 5%",
@@ -112,7 +112,7 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
     "Area (km²)": {"help": "Area of the hotspot polygon"},
 }
 AREA_COLUMNS: dict[str, Any] = {
-    "Harm": {"help": "Sum of the incidents' harm weights"},
+    "Harm": _HARM_HELP,
     "Per 1,000 residents": {"help": "Incidents per 1,000 residents (Census 2021)"},
     "Share %": {"help": "Share of the selection's incidents in the areas shown"},
     "LQ": {
@@ -985,7 +985,7 @@ def run_method(
 
     `about`: `AboutSelection.of(incidents)`, if the caller has it.
     """
-    from hotspots.detect import detect
+    from hotspots.detect import detect, uniform_weight
 
     if incidents.empty:
         raise HotspotsError(
@@ -1017,7 +1017,7 @@ def run_method(
     sparse = _sparse_warning(method, hot, found, int(pts.sum()))
     if sparse:
         advice.append(sparse)
-    if harm and _one_weight(incidents["weight"], pts):
+    if harm and uniform_weight(incidents) is not None:
         advice.append(UNWEIGHTED_HARM)
     # the hotspot of each incident, as detect counted it (no second spatial join)
     member = found.membership
@@ -1064,12 +1064,6 @@ UNWEIGHTED_HARM = (
     "has the same harm weight. police.uk incidents all weigh 1; a partner file can "
     "give each row its own weight in a harm weight column (tab *Your data*)."
 )
-
-
-def _one_weight(weight: pd.Series, mapped: NDArray[np.bool_]) -> bool:
-    """Whether every mapped incident has the same weight."""
-    w = weight.to_numpy(dtype=np.float64)[mapped]
-    return bool(w.size) and bool((w == w[0]).all())
 
 
 def _selected(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -1324,13 +1318,7 @@ def reasons_table(report: dict[str, Any]) -> pd.DataFrame:
     rows += [
         ("Kept, not mapped", r, n) for r, n in report["unlocated_by_reason"].items()
     ]
-    noted: dict[str, int] = {}
-    for file in report.get("files", []):
-        for note in file.get("notes", []):  # "what happened: count"
-            what, _, count = str(note).rpartition(": ")
-            if what and count.isdigit():
-                noted[what] = noted.get(what, 0) + int(count)
-    rows += [("Kept, noted", r, n) for r, n in noted.items()]
+    rows += [("Kept, noted", r, n) for r, n in report["noted_by_reason"].items()]
     return pd.DataFrame(rows, columns=["Outcome", "Reason", "Rows"])
 
 

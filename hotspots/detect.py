@@ -221,6 +221,18 @@ def detect(
     return replace(found, hotspots=hot, membership=member)
 
 
+def uniform_weight(incidents: gpd.GeoDataFrame, weight: str = "weight") -> float | None:
+    """The weight every located incident has, or None when they differ or none is located.
+
+    Weighting by it changes nothing: a surface, clusters or hot spots weighted by
+    one constant are the unweighted ones (police.uk incidents all weigh 1).
+    """
+    from hotspots.grid import located
+
+    w = incidents[weight].to_numpy(dtype=np.float64)[located(incidents)]
+    return float(w[0]) if w.size and bool((w == w[0]).all()) else None
+
+
 def _describe(
     polygons: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,

@@ -496,7 +496,8 @@ def _partner(
         index=f.index,
     )
     keep = ~rejected
-    table.notes.extend(f"{k}: {v}" for k, v in notes.items() if v)
+    table.noted.update({k: v for k, v in notes.items() if v})
+    table.notes.extend(f"{k}: {v}" for k, v in table.noted.items())
     return staged[keep.to_numpy()], _reject(table, rejected, reason)
 
 
@@ -686,6 +687,7 @@ def ingest(
                 "rows_unlocated": int(staged["x"].isna().sum()),
                 "rows_rejected": len(rejects),
                 "notes": table.notes,
+                "noted": table.noted,
             }
         )
     if not staged_parts:
@@ -712,6 +714,11 @@ def ingest(
         },
         "rejected_by_reason": {str(k): int(v) for k, v in rejected.items()},
         "unlocated_by_reason": {str(k): int(v) for k, v in unlocated.items()},
+        # kept rows changed or counted otherwise (swapped lat/lon fixed, a bad
+        # harm weight counted as 1), by what happened
+        "noted_by_reason": dict(
+            sum((Counter(f.get("noted", {})) for f in files), Counter())
+        ),
         "months": {
             str(k): int(v)
             for k, v in incidents["month"]

@@ -46,6 +46,8 @@ class Table:
     frame: pd.DataFrame
     rows: pd.Series
     notes: list[str] = field(default_factory=list)
+    # rows kept but changed or counted otherwise, by what happened (also in notes)
+    noted: dict[str, int] = field(default_factory=dict)
 
 
 def iter_files(paths: list[str | Path]) -> Iterator[tuple[str, bytes]]:

@@ -304,6 +304,9 @@ def test_harm_weight_column(write):
     (file,) = r.report["files"]
     assert file["columns"]["weight"] == "Harm score"
     assert "harm weight not a number of 0 or more (counted as 1): 3" in file["notes"]
+    assert r.report["noted_by_reason"] == {
+        "harm weight not a number of 0 or more (counted as 1)": 3
+    }
     # a column of text given as the weight: every row kept, weighing 1, reported
     wrong = ingest(
         [write("h.csv", text)],
