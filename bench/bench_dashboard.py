@@ -41,6 +41,11 @@ the st_folium component's arguments: its HTML and script).
 "Server" is the seconds of the script run a change started, as app.py logs them
 (``HOTSPOTS_RUN_LOG``, `hotspots.dashboard.log_run`); the rest of a change is the
 WebSocket's and the browser's (Streamlit redrawing the page, Leaflet the map).
+"Chromium CPU" is what every Chromium process used from the click to the update
+(/proc, both cores together). Browser and server share this machine's 2 cores,
+so the browser's work during the script run (React redrawing the page,
+Streamlit's fading of stale elements, the compositor drawing frames) slows the
+run; a user's browser on their own computer would not.
 
 Each change starts from a freshly loaded page (a new Streamlit session), so every
 change is timed from the same starting view. (The sidebar widgets of app.py have
@@ -327,6 +332,7 @@ def _change(
         page, idle=True, fresh=True, metric=metric, notMetric=before_metric,
         table=metric,
     )  # fmt: skip
+    browser_cpu = _browser_cpu() - _CPU_AT_CLICK
     clicked = page.evaluate("window.__benchClick")
     page.wait_for_timeout(300)
     new_runs = _runs()[runs:]
@@ -336,6 +342,8 @@ def _change(
         "metric": page.evaluate(METRIC_JS) if metric else None,
         # the script run the click started (the last): the server's part
         "server": new_runs[-1] if new_runs else float("nan"),
+        # Chromium's CPU seconds from the click to the update (both cores)
+        "browser_cpu": browser_cpu,
     }
 
 
@@ -352,7 +360,35 @@ def _runs() -> list[float]:
 
 
 def _submit(page: Any) -> None:
+    global _CPU_AT_CLICK
+    _CPU_AT_CLICK = _browser_cpu()
     page.get_by_role("button", name="Update the map").click()
+
+
+#: `_browser_cpu` when "Update the map" was last clicked (`_submit`).
+_CPU_AT_CLICK = float("nan")
+
+
+def _browser_cpu() -> float:
+    """CPU seconds used so far by every Chromium process on this machine (Linux
+    /proc; NaN elsewhere). The browser shares the server's 2 cores: what it uses
+    during a change (React redrawing the page, Leaflet the map, the compositor
+    drawing frames) is CPU the server's script run does not get."""
+    total, seen = 0.0, False
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")].lower()
+        if "chrom" in name or "headless" in name:
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            seen = True
+    return total if seen else float("nan")
 
 
 def _add_theme(page: Any, theme: str) -> Callable[[], None]:
@@ -580,7 +616,7 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
                 r["seconds"],
                 f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; "
                 f"{r['metric']} incidents; {_mb(r['bytes'])} sent; "
-                f"server {r['server']:.2f} s",
+                f"server {r['server']:.2f} s; Chromium CPU {r['browser_cpu']:.2f} s",
             )
         cached: list[float] = []
         cached_server: list[float] = []
@@ -631,7 +667,7 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
                 f"first-time: KDE bandwidth 200 -> {bw} m",
                 r["seconds"],
                 f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; "
-                f"server {r['server']:.2f} s"
+                f"server {r['server']:.2f} s; Chromium CPU {r['browser_cpu']:.2f} s"
                 + ("; CHANGE LOST (URL unchanged)" if r["lost"] else ""),
             )
         r = _from(
@@ -644,7 +680,7 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
             "first-time: method KDE -> Gi* (100 m cells)",
             r["seconds"],
             f"{r['seconds'] / base['rerun']:.0f}x baseline rerun; {_mb(r['bytes'])} sent; "
-            f"server {r['server']:.2f} s"
+            f"server {r['server']:.2f} s; Chromium CPU {r['browser_cpu']:.2f} s"
             + ("; CHANGE LOST (URL unchanged)" if r["lost"] else ""),
         )
         for _ in range(n):
