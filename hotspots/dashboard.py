@@ -1304,12 +1304,28 @@ def detected_columns(table: Table) -> dict[str, str]:
 
 
 def ingest_summary(report: dict[str, Any]) -> str:
-    """The ingest report in one paragraph."""
-    return (
+    """The ingest report in one paragraph.
+
+    With how each file was read when that was not the plain case (another
+    encoding or delimiter, a chosen sheet).
+    """
+    text = (
         f"**Read {report['rows_read']:,} rows:** kept {report['rows_kept']:,} "
         f"({report['rows_unlocated']:,} without a usable location: counted, not "
         f"mapped), rejected {report['rows_rejected']:,}."
     )
+    for f in report.get("files", []):
+        # the file's own notes; the noted rows' counts are in the reasons table
+        counted = {f"{k}: {v}" for k, v in f.get("noted", {}).items()}
+        read = [n for n in f.get("notes", []) if n not in counted]
+        if read:
+            text += f" {f['file']} was read with: {'; '.join(read)}."
+        if any("Windows-1252" in n for n in read):
+            text += (
+                " Check that names with accents, £ or other special characters "
+                "look right; if not, save the file from Excel as CSV UTF-8."
+            )
+    return text
 
 
 def reasons_table(report: dict[str, Any]) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """The dashboard's logic through Streamlit's AppTest: start-up, methods, filters, uploads."""
 
+import io
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -632,6 +634,42 @@ def test_upload_partner_file_and_map_it():
     ]
     assert 0 < len(rows) < 3003
     assert _metrics(at)["Incidents selected"] == f"{len(rows):,}"
+
+
+def test_upload_says_how_an_excel_style_file_was_read():
+    # an export from an old Excel: Windows-1252 text, semicolons, a £ sign
+    text = (SAMPLES / "council-asb-log.csv").read_text(encoding="utf-8-sig")
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame.loc[0, "Location Description"] = "Café £1 shop, Northdown Road"
+    data = frame.to_csv(sep=";", index=False).encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    at = _open(_app(districts=THANET), "Your data")
+    at.file_uploader(key="partner_upload").set_value(
+        ("asb-excel.csv", data, "text/csv")
+    )
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    assert "asb-excel.csv was read with: not UTF-8: read as Windows-1252" in summary
+    assert "delimiter ';'" in summary
+    assert "save the file from Excel as CSV UTF-8" in summary
+    # the rows' own notes stay in the reasons table, not in this sentence
+    assert "swapped" not in summary
+    ingested = next(iter(at.session_state["uploads"].values()))
+    assert "Café £1 shop, Northdown Road" in set(ingested["location_text"])
+    # the plain UTF-8, comma file: no sentence about how it was read
+    at = _open(_app(districts=THANET), "Your data")
+    at.file_uploader(key="partner_upload").set_value(
+        ("plain.csv", text.encode("utf-8"), "text/csv")
+    )
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    assert "was read with" not in summary
 
 
 def test_harm_weighting_uses_a_partner_harm_column_and_says_when_it_cannot():
