@@ -320,8 +320,15 @@ def _pspo_parser(sub: Any, common: Any) -> None:
         "--hotspot",
         type=int,
         metavar="RANK",
-        help="a hotspot of the selection (rank 1 = most incidents), found with "
-        "--method over --district",
+        help="a hotspot of the selection (rank 1 = most incidents; with --harm, "
+        "most harm), found with --method over --district",
+    )
+    where.add_argument(
+        "--harm",
+        action="store_true",
+        help="with --hotspot: find and rank the hotspots weighted by harm, as "
+        "`detect --harm` and the dashboard's toggle do (the report still counts "
+        "incidents)",
     )
     where.add_argument(
         "--method",
@@ -517,7 +524,7 @@ def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
 def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
     """Detect hotspots and write them with their parameters and provenance."""
     from hotspots.boundaries import study_area
-    from hotspots.detect import detect, uniform_weight
+    from hotspots.detect import detect
     from hotspots.export import write_detection
     from hotspots.provenance import provenance
 
@@ -528,14 +535,8 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         )
     area = study_area(args.district)  # checks the district codes first
     incidents, selection = _selected(args)
-    same = uniform_weight(incidents) if args.harm else None
-    if same is not None:  # as the dashboard says under its map
-        print(
-            f"hotspots detect: note: --harm changes nothing here: every located "
-            f"incident selected weighs {same:g} (police.uk incidents all weigh 1; "
-            "a partner file can give each row a weight in a harm weight column).",
-            file=sys.stderr,
-        )
+    if args.harm:
+        _note_uniform_weight("detect", incidents)
     options = _method_options(args)
     result = detect(
         incidents,
@@ -553,6 +554,23 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
     )
     write_detection(result, out, record)
     return {**result.summary(), "out": str(out), "data": record["data"]}
+
+
+def _note_uniform_weight(command: str, incidents: Any) -> None:
+    """Note on stderr when --harm changes nothing (one weight for every incident).
+
+    As the dashboard says under its map.
+    """
+    from hotspots.detect import uniform_weight
+
+    same = uniform_weight(incidents)
+    if same is not None:
+        print(
+            f"hotspots {command}: note: --harm changes nothing here: every located "
+            f"incident selected weighs {same:g} (police.uk incidents all weigh 1; "
+            "a partner file can give each row a weight in a harm weight column).",
+            file=sys.stderr,
+        )
 
 
 def _method_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -690,6 +708,11 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
             "Give the area with exactly one of --area FILE, --ward CODE or "
             f"--hotspot RANK (got {', '.join(given) or 'none'})."
         )
+    if args.harm and args.hotspot is None:
+        raise HotspotsError(
+            "--harm chooses which hotspot --hotspot RANK means; the report counts "
+            "incidents. Give it with --hotspot, or leave it out."
+        )
     if args.area is not None:
         kind = "order" if args.what == "evaluate" else "uploaded"
         return pspo.read_area(*_file_bytes(args.area), kind=kind, area_name=args.name)
@@ -705,14 +728,20 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
                 "--from and --to."
             )
         chosen = Selection(month_from=args.month_from, month_to=args.month_to)
+        located = chosen.apply(incidents[_located(incidents)])
+        if args.harm:
+            _note_uniform_weight("pspo", located)
         found = detect(
-            chosen.apply(incidents[_located(incidents)]),
+            located,
             method=args.method,
             study_area=study_area(args.district),
             coverage=0.05 if args.method == "kde" else None,
+            weight="weight" if args.harm else None,
         )
+        by = ", weighted by harm" if args.harm else ""
         label = (
-            f"{args.method} hotspot {args.hotspot} ({args.month_from}..{args.month_to})"
+            f"{args.method} hotspot {args.hotspot}{by} "
+            f"({args.month_from}..{args.month_to})"
         )
         area = pspo.area_from_hotspot(found.hotspots, args.hotspot, label=label)
     if args.name:
@@ -794,6 +823,7 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
         row = result.comparison
         summary: dict[str, Any] = {
             "area": area.name,
+            "area_source": area.source,
             "area_km2": round(area.area_km2, 4),
             "district": result.district_name,
             "months": result.months,
@@ -821,6 +851,7 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
         counts = result.counts
         summary = {
             "area": area.name,
+            "area_source": area.source,
             "area_km2": round(area.area_km2, 4),
             "start": result.start,
             "buffer_m": result.buffer_m,

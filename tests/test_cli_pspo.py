@@ -12,7 +12,8 @@ from hotspots.cli import main
 from hotspots.store import read_bundled_police
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ROOT / "data" / "samples" / "margate-town-centre-pspo.geojson"
+SAMPLES = ROOT / "data" / "samples"
+ORDER = SAMPLES / "margate-town-centre-pspo.geojson"
 THANET = "E07000114"
 
 
@@ -125,6 +126,61 @@ def test_profile_of_a_ward_and_of_a_hotspot(capsys, tmp_path):
     assert np.isfinite(hot["concentration"])
 
 
+def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path):
+    """--harm picks --hotspot RANK among hotspots found and ranked by harm."""
+    from hotspots.boundaries import study_area
+    from hotspots.detect import detect
+    from hotspots.ingest import ingest
+    from hotspots.store import Selection
+
+    rows = (
+        (SAMPLES / "council-asb-log.csv").read_text(encoding="utf-8-sig").splitlines()
+    )
+    scale = ["1", "3", "0.5", "10", "1"]  # a partner's own harm score
+    log = tmp_path / "asb-harm.csv"
+    log.write_text(
+        "\n".join(
+            [rows[0] + ",Harm score"]
+            + [f"{r},{scale[i % len(scale)]}" for i, r in enumerate(rows[1:])]
+        ),
+        encoding="utf-8",
+    )
+    months = ("2024-01", "2024-04")
+    args = ["pspo", "profile", "--input", log, "--hotspot", "1", "--district",
+            THANET, "--from", *months[:1], "--to", months[1], "--json"]  # fmt: skip
+    code, stdout, err = run(capsys, *args, "--out", tmp_path / "n.html")
+    assert code == 0, err
+    by_count = last_json(stdout)
+    code, stdout, err = run(capsys, *args, "--harm", "--out", tmp_path / "h.html")
+    assert code == 0, err
+    by_harm = last_json(stdout)
+    assert "weighted by harm" in by_harm["area_source"]
+    assert "harm" not in by_count["area_source"]
+    assert "--harm changes nothing" not in err  # the weights differ
+    # independently: the hotspots found and ranked by harm, and by incidents
+    incidents = ingest([log]).incidents
+    from hotspots.grid import located as has_point
+
+    located = Selection(month_from=months[0], month_to=months[1]).apply(
+        incidents[has_point(incidents)]
+    )
+    area = study_area([THANET])
+    harm = detect(located, method="kde", study_area=area, coverage=0.05,
+                  weight="weight").hotspots  # fmt: skip
+    plain = detect(located, method="kde", study_area=area, coverage=0.05).hotspots
+    assert harm["harm"].iloc[0] == harm["harm"].max()
+    assert by_harm["area_km2"] == round(harm.geometry.iloc[0].area / 1e6, 4)
+    assert by_count["area_km2"] == round(plain.geometry.iloc[0].area / 1e6, 4)
+    assert by_harm["area_km2"] != by_count["area_km2"]
+    # police.uk incidents all weigh 1: it says --harm changes nothing
+    code, _, err = run(
+        capsys, "pspo", "profile", "--hotspot", "1", "--district", THANET, "--harm",
+        "--from", "2024-01", "--to", "2024-04", "--out", tmp_path / "p.html",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "hotspots pspo: note: --harm changes nothing" in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -141,6 +197,10 @@ def test_profile_of_a_ward_and_of_a_hotspot(capsys, tmp_path):
         ),
         (["profile", "--area", "missing.geojson", "--out", "r.pdf"], "cannot read"),
         (["profile", "--hotspot", "1", "--out", "r.pdf"], "--from and --to"),
+        (
+            ["profile", "--ward", "E05005093", "--harm", "--out", "r.pdf"],
+            "--harm chooses which hotspot",
+        ),
         (["profile", "--ward", "E99999999", "--out", "r.pdf"], "E99999999"),
     ],
 )
