@@ -1319,7 +1319,8 @@ def ingest_summary(report: dict[str, Any]) -> str:
         counted = {f"{k}: {v}" for k, v in f.get("noted", {}).items()}
         read = [n for n in f.get("notes", []) if n not in counted]
         if read:
-            text += f" {f['file']} was read with: {'; '.join(read)}."
+            name = Path(str(f["file"])).name  # the page reads a temporary copy
+            text += f" {name} was read with: {'; '.join(read)}."
         if any("Windows-1252" in n for n in read):
             text += (
                 " Check that names with accents, £ or other special characters "

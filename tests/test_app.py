@@ -653,7 +653,11 @@ def test_upload_says_how_an_excel_style_file_was_read():
     at.run()
     assert not at.exception, at.exception
     (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
-    assert "asb-excel.csv was read with: not UTF-8: read as Windows-1252" in summary
+    # the name as uploaded, not the temporary copy the page reads
+    assert (
+        "rejected 9. asb-excel.csv was read with: not UTF-8: read as Windows-1252"
+        in (summary)
+    )
     assert "delimiter ';'" in summary
     assert "save the file from Excel as CSV UTF-8" in summary
     # the rows' own notes stay in the reasons table, not in this sentence
