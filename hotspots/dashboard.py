@@ -1156,7 +1156,7 @@ def area_tables(
             stats = stats[stats["ward_code"].isin(selection["wards"])]
         out[f"{level}_stats"] = stats
         out[level] = _area_view(stats, level)
-        out["note"] = _area_note(stats)
+        out["note"] = _area_note(stats, county=districts is None)
     return out
 
 
@@ -1186,7 +1186,8 @@ def _area_view(stats: pd.DataFrame, level: str) -> pd.DataFrame:
     return pd.DataFrame(view)
 
 
-def _area_note(stats: pd.DataFrame) -> str:
+def _area_note(stats: pd.DataFrame, *, county: bool = False) -> str:
+    """What the table covers; `county`: every district analysed (none chosen)."""
     a = stats.attrs
     prev = a.get("previous_months") or []
     note = (
@@ -1202,8 +1203,15 @@ def _area_note(stats: pd.DataFrame) -> str:
         f". {a.get('unlocated', 0):,} incidents of this selection across Kent & Medway"
         " have no location, so they are in no ward or district (police.uk gives them"
         " no area either)."
-        " Ward populations are Census 2021 estimates (see data/README.md)."
     )
+    if county and a.get("outside"):
+        # with districts chosen, "outside" is every other district's: not news
+        note += (
+            f" {a['outside']:,} located incidents lie just outside Kent & Medway's"
+            " wards (e.g. Kent Police records that police.uk places over the county"
+            " border), so they are in no row either."
+        )
+    note += " Ward populations are Census 2021 estimates (see data/README.md)."
     return note
 
 

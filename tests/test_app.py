@@ -725,6 +725,36 @@ def test_harm_weighting_uses_a_partner_harm_column_and_says_when_it_cannot():
     assert "Harm" not in plain  # every weight 1: it would repeat the incidents
 
 
+def test_the_area_note_counts_incidents_located_outside_every_ward(police):
+    import shapely
+
+    from hotspots import dashboard as dash
+    from hotspots.boundaries import COAST_SNAP_M, load_boundary
+    from hotspots.grid import located
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+
+    def note(**query):
+        v = dash.from_query({"month_from": ch.months[0], **query}, ch)
+        return dash.view_tables(police, None, dash.view_detect_key(v)[0], harm=False)
+
+    tables = note()
+    # independently: located points farther than the coast snap from every
+    # ward (ingest gives a point on a beach or pier, in no ward, the nearest)
+    points = police.geometry[located(police)]
+    wards = load_boundary("wards").to_crs(points.crs).geometry.union_all()
+    near = shapely.dwithin(points.to_numpy(), wards, COAST_SNAP_M)
+    outside = int((~near).sum())
+    assert 0 < outside < 200  # the few Kent Police records over the border
+    assert f" {outside:,} located incidents lie just outside" in tables["note"]
+    assert len(police) - tables["ward"]["Incidents"].sum() == (
+        outside + (~located(police)).sum()
+    )
+    # with districts chosen, the other districts' incidents are not news
+    assert "lie just outside" not in note(districts=THANET)["note"]
+
+
 def test_the_density_legend_says_harm_when_weighted_by_harm(police):
     from hotspots import dashboard as dash
 
