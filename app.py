@@ -879,7 +879,11 @@ with tab_pspo:
                     format_func=lambda r: f"Hotspot {r}: {wards_by_rank[r]}",
                     key="pspo_hotspot",
                 )
-                spec = ("hotspot", int(rank), f"{result.method_label}, hotspot {rank}")
+                by = ", weighted by harm" if view.harm else ""
+                spec = (
+                    "hotspot", int(rank),
+                    f"{result.method_label}, {view.month_from}..{view.month_to}{by}",
+                )  # fmt: skip
             else:
                 st.info("This view has no hotspots; choose another way.")
         elif source == "upload":

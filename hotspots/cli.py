@@ -739,10 +739,7 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
             weight="weight" if args.harm else None,
         )
         by = ", weighted by harm" if args.harm else ""
-        label = (
-            f"{args.method} hotspot {args.hotspot}{by} "
-            f"({args.month_from}..{args.month_to})"
-        )
+        label = f"{args.method}, {args.month_from}..{args.month_to}{by}"
         area = pspo.area_from_hotspot(found.hotspots, args.hotspot, label=label)
     if args.name:
         from dataclasses import replace

@@ -658,7 +658,7 @@ def area_from_hotspot(hotspots: gpd.GeoDataFrame, rank: int, *, label: str) -> A
     Returns
     -------
     Area
-        Kind ``"hotspot"``, named "Hotspot <rank>", source "<label> hotspot
+        Kind ``"hotspot"``, named "Hotspot <rank>", source "<label>, hotspot
         <rank>".
 
     Raises
@@ -684,7 +684,9 @@ def area_from_hotspot(hotspots: gpd.GeoDataFrame, rank: int, *, label: str) -> A
     geometry = polygon_union(rows.geometry.to_numpy())
     if geometry is None:
         raise HotspotsError(f"Hotspot {rank} has no polygon; choose another one.")
-    return _make_area(f"Hotspot {rank}", "hotspot", geometry, f"{label} hotspot {rank}")
+    return _make_area(
+        f"Hotspot {rank}", "hotspot", geometry, f"{label}, hotspot {rank}"
+    )
 
 
 # ---------------------------------------------------------------------------

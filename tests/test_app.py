@@ -918,6 +918,19 @@ def test_pspo_ward_profile_and_bad_boundary():
     assert any("order.geojson" in e.value for e in at.error)
 
 
+def test_pspo_profile_of_a_hotspot_names_where_it_came_from():
+    at = _pspo(_app(districts=THANET, harm="1"), source="hotspot")
+    at.selectbox(key="pspo_hotspot").set_value(2)
+    _make_evidence(at.run())
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    area = at.session_state["pspo_evidence"][1].area
+    assert area.name == "Hotspot 2"
+    assert area.source == (
+        "Kernel density (KDE), 2024-01..2024-04, weighted by harm, hotspot 2"
+    )
+
+
 def test_pspo_profile_with_a_partner_log_shows_days_and_hours():
     at = _open(_app(), "Your data")
     data = (SAMPLES / "council-asb-log.csv").read_bytes()

@@ -154,8 +154,10 @@ def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path)
     code, stdout, err = run(capsys, *args, "--harm", "--out", tmp_path / "h.html")
     assert code == 0, err
     by_harm = last_json(stdout)
-    assert "weighted by harm" in by_harm["area_source"]
-    assert "harm" not in by_count["area_source"]
+    assert (
+        by_harm["area_source"] == "kde, 2024-01..2024-04, weighted by harm, hotspot 1"
+    )
+    assert by_count["area_source"] == "kde, 2024-01..2024-04, hotspot 1"
     assert "--harm changes nothing" not in err  # the weights differ
     # independently: the hotspots found and ranked by harm, and by incidents
     incidents = ingest([log]).incidents

@@ -893,7 +893,7 @@ def test_area_from_hotspot(margate):
     )
     area = area_from_hotspot(hot, 2, label="KDE (bandwidth 200 m)")
     assert (area.name, area.kind) == ("Hotspot 2", "hotspot")
-    assert area.source == "KDE (bandwidth 200 m) hotspot 2"
+    assert area.source == "KDE (bandwidth 200 m), hotspot 2"
     assert area.area_km2 == pytest.approx(margate.geometry.buffer(-100).area / 1e6)
     with pytest.raises(HotspotsError, match="no hotspot ranked 3"):
         area_from_hotspot(hot, 3, label="KDE")
