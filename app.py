@@ -862,10 +862,17 @@ with tab_pspo:
         )
         spec: tuple[Any, ...] | None = None
         if source == "ward":
+            # the view's wards first, busiest first (as its ward table), then the rest
+            in_view = tables["ward_stats"]["ward_code"].tolist()
+            shown = set(in_view)
             ward_pick = st.selectbox(
-                "Ward", list(choices.wards), format_func=choices.wards.get,
+                "Ward",
+                in_view + [c for c in choices.wards if c not in shown],
+                format_func=choices.wards.get,
                 key="pspo_ward",
-            )  # fmt: skip
+                help="The wards of this view first, the busiest first; then every "
+                "other Kent & Medway ward. Type to search.",
+            )
             spec = ("ward", ward_pick)
         elif source == "hotspot":
             if len(result.hotspots):

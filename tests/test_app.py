@@ -931,6 +931,18 @@ def test_pspo_profile_of_a_hotspot_names_where_it_came_from():
     )
 
 
+def test_pspo_ward_choice_starts_with_the_views_busiest_ward():
+    at = _pspo(_app(districts=THANET), source="ward")
+    assert not at.exception, at.exception
+    wards = _table(_open(_app(districts=THANET), "Wards"), "Ward")
+    pick = at.selectbox(key="pspo_ward")
+    # Thanet's wards as its ward table ranks them, then every other ward
+    thanet = [f"{w} (Thanet)" for w in wards["Ward"]]
+    assert pick.options[: len(thanet)] == thanet
+    assert len(set(pick.options)) == len(pick.options) == 279
+    assert pick.options.index("Aylesford & East Stour (Ashford)") == len(thanet)
+
+
 def test_pspo_profile_with_a_partner_log_shows_days_and_hours():
     at = _open(_app(), "Your data")
     data = (SAMPLES / "council-asb-log.csv").read_bytes()
