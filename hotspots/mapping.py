@@ -79,10 +79,67 @@ def new_map(*, basemap: str = "OpenStreetMap") -> folium.Map:
         prefer_canvas=True,
         zoom_snap=0.25,
         zoom_delta=0.5,
+        scroll_wheel_zoom=False,  # until the map is clicked: see `_WheelGate`
     )
     m.default_js = list(LEAFLET_JS)
     m.default_css = list(LEAFLET_CSS)
+    _WheelGate().add_to(m)
     return m
+
+
+#: What the map says when the mouse wheel turns over it before it was clicked.
+WHEEL_HINT = "Click the map to zoom with the mouse wheel, or use + and −"
+
+
+class _WheelGate(MacroElement):
+    """The mouse wheel zooms the map once it is clicked, until the mouse leaves it.
+
+    Before that, the wheel scrolls the page, and the map says how to zoom. The
+    map fills much of a page that scrolls: with Leaflet's default, a user
+    scrolling down to the tables with the mouse over the map zoomed the map out
+    instead (the "click, then scroll" of embedded web maps). The hint and the
+    listeners belong to the map's container, made once, so views drawn in place
+    (`in_place_args`) add none twice.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var box = map.getContainer();
+            map.scrollWheelZoom.disable();
+            if (box.__wheelHint) { return; }  // a view drawn in place: all set
+            var hint = L.DomUtil.create('div', 'hotspots-wheel-hint', box);
+            box.addEventListener('click', function() {
+                map.scrollWheelZoom.enable();
+                hint.style.opacity = 0;
+            });
+            box.addEventListener('mouseleave', function() {
+                map.scrollWheelZoom.disable();
+            });
+            hint.textContent = {{ this.text }};
+            hint.style.cssText = 'position:absolute;left:50%;top:50%;'
+                + 'transform:translate(-50%,-50%);z-index:1000;padding:8px 14px;'
+                + 'background:rgba(0,0,0,0.7);color:#fff;border-radius:4px;'
+                + 'font:14px/1.3 sans-serif;pointer-events:none;opacity:0;'
+                + 'transition:opacity 0.2s';
+            box.__wheelHint = hint;
+            var timer = null;
+            box.addEventListener('wheel', function() {
+                if (map.scrollWheelZoom.enabled()) { return; }
+                hint.style.opacity = 1;
+                clearTimeout(timer);
+                timer = setTimeout(function() { hint.style.opacity = 0; }, 1500);
+            }, {passive: true});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = json.dumps(WHEEL_HINT)
 
 
 #: Coordinates sent to the browser are rounded to this many degrees (about 1 m):

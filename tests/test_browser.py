@@ -421,6 +421,60 @@ def test_the_basemap_stays_when_a_view_is_drawn_in_place(page, server):
         view.close()
 
 
+_SCROLLED = """() => window.scrollY + [...document.querySelectorAll('*')]
+    .filter(e => e.scrollHeight > e.clientHeight + 1).reduce((n, e) => n + e.scrollTop, 0)"""
+
+
+def test_the_mouse_wheel_scrolls_the_page_until_the_map_is_clicked(page, server):
+    from hotspots.mapping import WHEEL_HINT
+
+    browser = page.context.browser
+    assert browser is not None
+    view = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        view.goto(server + "/?districts=E07000114&basemap=none")
+        frame = _map(view)
+        _idle(view)
+        hint = frame.locator(".hotspots-wheel-hint")
+        assert hint.inner_text() == WHEEL_HINT
+        box = view.locator('iframe[title="streamlit_folium.st_folium"]').first
+        box.evaluate("el => el.scrollIntoView({block: 'start'})")
+        view.wait_for_timeout(500)
+
+        def over_the_map():
+            b = box.bounding_box()
+            assert b is not None
+            at = (b["x"] + b["width"] * 0.3, b["y"] + b["height"] * 0.3)
+            view.mouse.move(*at)
+            return at
+
+        zoom = _zoom(view)
+        over_the_map()
+        top = view.evaluate(_SCROLLED)
+        view.mouse.wheel(0, 300)  # down, over the map: the page scrolls
+        view.wait_for_timeout(800)
+        assert _zoom(view) == zoom
+        assert view.evaluate(_SCROLLED) > top
+        assert hint.evaluate("el => getComputedStyle(el).opacity") == "1"
+        # clicked, the map takes the wheel
+        box.evaluate("el => el.scrollIntoView({block: 'start'})")
+        view.wait_for_timeout(500)
+        view.mouse.click(*over_the_map())
+        view.mouse.wheel(0, -300)  # up: zoom in
+        view.wait_for_timeout(1000)
+        zoomed = _zoom(view)
+        assert zoomed > zoom
+        # the mouse left the map: the wheel scrolls the page again
+        view.mouse.move(5, 5)
+        view.wait_for_timeout(200)
+        over_the_map()
+        view.mouse.wheel(0, 300)
+        view.wait_for_timeout(800)
+        assert _zoom(view) == zoomed
+    finally:
+        view.close()
+
+
 def test_street_week_planner_tab(page):
     page.get_by_role("tab", name="Street weeks").click()
     page.get_by_role("button", name="Plan the street weeks").click()
