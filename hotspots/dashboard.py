@@ -1322,14 +1322,15 @@ def ingest_summary(report: dict[str, Any]) -> str:
         f"({report['rows_unlocated']:,} without a usable location: counted, not "
         f"mapped), rejected {report['rows_rejected']:,}."
     )
+    from hotspots.io import CP1252_NOTE
+
     for f in report.get("files", []):
-        # the file's own notes; the noted rows' counts are in the reasons table
-        counted = {f"{k}: {v}" for k, v in f.get("noted", {}).items()}
-        read = [n for n in f.get("notes", []) if n not in counted]
+        # how the file was read; the noted rows' counts are in the reasons table
+        read = f.get("read_as", [])
         if read:
             name = Path(str(f["file"])).name  # the page reads a temporary copy
             text += f" {name} was read with: {'; '.join(read)}."
-        if any("Windows-1252" in n for n in read):
+        if CP1252_NOTE in read:
             text += (
                 " Check that names with accents, £ or other special characters "
                 "look right; if not, save the file from Excel as CSV UTF-8."

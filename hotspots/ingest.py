@@ -497,7 +497,6 @@ def _partner(
     )
     keep = ~rejected
     table.noted.update({k: v for k, v in notes.items() if v})
-    table.notes.extend(f"{k}: {v}" for k, v in table.noted.items())
     return staged[keep.to_numpy()], _reject(table, rejected, reason)
 
 
@@ -686,7 +685,9 @@ def ingest(
                 "rows_kept": len(staged),
                 "rows_unlocated": int(staged["x"].isna().sum()),
                 "rows_rejected": len(rejects),
-                "notes": table.notes,
+                # how the file was read, then what happened to kept rows
+                "notes": [*table.notes, *(f"{k}: {v}" for k, v in table.noted.items())],
+                "read_as": list(table.notes),
                 "noted": table.noted,
             }
         )

@@ -28,6 +28,8 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 READABLE_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
 DELIMITERS = (",", ";", "\t", "|")
+#: The note on a CSV file that was not UTF-8 (read as Windows-1252 instead).
+CP1252_NOTE = "not UTF-8: read as Windows-1252 (cp1252) text"
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,7 +48,8 @@ class Table:
     frame: pd.DataFrame
     rows: pd.Series
     notes: list[str] = field(default_factory=list)
-    # rows kept but changed or counted otherwise, by what happened (also in notes)
+    # rows kept but changed or counted otherwise, by what happened (`notes`
+    # says how the file was read)
     noted: dict[str, int] = field(default_factory=dict)
 
 
@@ -143,7 +146,7 @@ def read_table(name: str, data: bytes) -> Table:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-        notes.append("not UTF-8: read as Windows-1252 (cp1252) text")
+        notes.append(CP1252_NOTE)
     header_line = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=header_line.count)
     if header_line.count(delimiter) == 0:

@@ -107,8 +107,7 @@ class _WheelGate(MacroElement):
         {% macro script(this, kwargs) %}
         (function() {
             var map = {{ this._parent.get_name() }};
-            var box = map.getContainer();
-            map.scrollWheelZoom.disable();
+            var box = map.getContainer();  // made with scrollWheelZoom off
             if (box.__wheelHint) { return; }  // a view drawn in place: all set
             var hint = L.DomUtil.create('div', 'hotspots-wheel-hint', box);
             box.addEventListener('click', function() {
