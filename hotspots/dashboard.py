@@ -89,8 +89,15 @@ RULE_LABELS = {
 MAX_POINTS = 5_000
 #: Incident locations appear from this zoom level (a few streets across).
 POINTS_MIN_ZOOM = 15
-#: Help text of the table columns (st.dataframe column_config accepts dicts).
-_HARM_HELP = {"help": "Sum of the incidents' harm weights"}
+#: Help text and display format of the table columns (st.dataframe column_config
+#: accepts dicts). Counts are shown with thousands separators in the reader's
+#: locale; each decimal column keeps one number of decimals, so 10.0 lines up
+#: under 13.4 (the values themselves, as downloaded, are not rounded further).
+_HARM_HELP = {
+    "help": "Sum of the incidents' harm weights",
+    "type_config": {"type": "number", "format": "%.1f"},
+}
+_COUNT = {"type_config": {"type": "number", "format": "localized"}}
 #: Narrow number columns first, then the wards: the table's third of a 1366 px
 #: screen shows each hotspot's rank, incidents, trend and the start of where it
 #: is; the rest scroll in beside the rank, which stays.
@@ -100,7 +107,7 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
         "width": 44,
         "pinned": True,
     },
-    "Incidents": {"width": 72},
+    "Incidents": {**_COUNT, "width": 72},
     "Harm": {**_HARM_HELP, "width": 60},
     "Trend": {
         "help": "Recent third of the months against the earlier two thirds, "
@@ -108,17 +115,33 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
         "width": 92,  # "too few to tell"
     },
     "Wards": {"width": "medium"},
-    "Share": {"help": "Share of the selection's located incidents"},
-    "Area (km²)": {"help": "Area of the hotspot polygon"},
+    "Share": {
+        "help": "Share of the selection's located incidents",
+        "type_config": {"type": "number", "format": "%.1f%%"},
+    },
+    "Area (km²)": {
+        "help": "Area of the hotspot polygon",
+        "type_config": {"type": "number", "format": "%.2f"},
+    },
 }
 AREA_COLUMNS: dict[str, Any] = {
+    "Incidents": _COUNT,
     "Harm": _HARM_HELP,
-    "Per 1,000 residents": {"help": "Incidents per 1,000 residents (Census 2021)"},
-    "Share %": {"help": "Share of the selection's incidents in the areas shown"},
+    "Residents": _COUNT,
+    "Per 1,000 residents": {
+        "help": "Incidents per 1,000 residents (Census 2021)",
+        "type_config": {"type": "number", "format": "%.1f"},
+    },
+    "Share %": {
+        "help": "Share of the selection's incidents in the areas shown",
+        "type_config": {"type": "number", "format": "%.1f"},
+    },
     "LQ": {
         "help": "Location quotient: the area's rate divided by the whole study "
-        "area's (above 1 = more than its share)"
+        "area's (above 1 = more than its share)",
+        "type_config": {"type": "number", "format": "%.2f"},
     },
+    "Previous period": _COUNT,
     "Change": {
         "help": "Against the previous period of equal length",
         "type_config": {"type": "number", "format": "%+d"},
@@ -1118,7 +1141,7 @@ def hotspot_table(hot: gpd.GeoDataFrame) -> pd.DataFrame:
             "Trend": t["trend"],
             "Wards": t["wards"],
             "Districts": t["districts"],
-            "Share": (100 * t["share"]).round(1).astype(str) + "%",
+            "Share": (100 * t["share"]).round(1),  # % (a number: it sorts)
             "Top categories": t["top_categories"],
             "Months active": t["months_active"],
             "Area (km²)": t["area_km2"].round(2),

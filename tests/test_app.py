@@ -262,6 +262,36 @@ def test_ward_table_shows_change_only_where_it_was_computed(started, police):
     assert (wards["Change"] == wards["Incidents"] - wards["Previous period"]).all()
 
 
+def test_table_numbers_are_formatted_as_counts_and_fixed_decimals():
+    """Counts get thousands separators and each decimal column one number of
+    decimals (10.0 under 13.4, not 10): every float column of the hotspot, ward
+    and district tables has a display format, and the hotspots' share is a
+    number, so it sorts as one ("9.5%" sorted as text came after "12.0%")."""
+    import json
+
+    at = _app(month_from="2022-07", month_to="2022-12", districts=THANET)
+    assert not at.exception, at.exception
+    shown = {d.value.columns[0]: d for d in at.dataframe}
+    _open(at, "Districts")
+    shown.update({d.value.columns[0]: d for d in at.dataframe})
+    assert {"Rank", "Ward", "District"} <= set(shown)
+    for first, element in shown.items():
+        table, config = element.value, json.loads(element.proto.columns)
+
+        def fmt(column, config=config):
+            return config.get(column, {}).get("type_config", {}).get("format")
+
+        for column in table.columns:
+            if table[column].dtype.kind == "f":
+                assert fmt(column), f"{first} table: {column} has no format"
+        for column in {"Incidents", "Residents", "Previous period"} & set(table):
+            assert table[column].dtype.kind in "iu", (first, column)
+            assert fmt(column) == "localized", (first, column)
+    hot = shown["Rank"].value
+    assert hot["Share"].dtype.kind == "f"
+    assert 0 < hot["Share"].sum() <= 100.0001  # per cent of the located incidents
+
+
 def test_detection_key_of_a_view_is_the_pages(police):
     """`view_detect_key` (the page, the saved opening view, the warm-up) gives
     the hotspot coverage to KDE only: the other methods keep every hotspot."""
