@@ -750,10 +750,12 @@ with tab_plan:
         )
         with st.form("plan"):
             p1, p2, p3 = st.columns(3)
-            k_sites = p1.slider("Sites", 1, 12, 6)
+            k_sites = p1.slider("Sites", 1, 12, dash.PLAN_SITES)
             radius = p2.slider("Footprint radius (m)", 100, 800, 300, step=50)
+            spreads = [None, 1, 2, 3]
             per_district = p3.selectbox(
-                "At most per district", [None, 1, 2, 3], index=1,
+                "At most per district", spreads,
+                index=spreads.index(dash.plan_spread(view.districts)),
                 format_func=lambda v: "no limit" if v is None else str(v),
             )  # fmt: skip
             q1, q2, q3, q4 = st.columns(4)

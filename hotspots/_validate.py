@@ -13,6 +13,11 @@ class HotspotsError(ValueError):
     """Something the user can fix: a file, a column, the CRS or a parameter."""
 
 
+def plural(count: int, noun: str) -> str:
+    """``"1 site"``, ``"6 sites"``: a count and its noun, for messages."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def require_projected(gdf: gpd.GeoDataFrame, *, name: str = "points") -> None:
     """Raise HotspotsError unless `gdf` is in a projected CRS with metre units."""
     crs = gdf.crs

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from hotspots._points import PointFacts, known_facts
-from hotspots._validate import HotspotsError
+from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
@@ -1469,6 +1469,20 @@ def view_options(view: View) -> dict[str, Any]:
     return {"min_cluster_incidents": view.min_incidents}
 
 
+#: Street-week sites the planner suggests by default.
+PLAN_SITES = 6
+
+
+def plan_spread(districts: Sequence[str]) -> int | None:
+    """The planner's default "at most per district" for a view of `districts`.
+
+    One, to spread the sites, when the view (no districts: the county) has a
+    district for each default site; otherwise no limit (at most one per
+    district, Thanet alone could hold only one site).
+    """
+    return 1 if not districts or len(districts) >= PLAN_SITES else None
+
+
 def plan_for_view(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
@@ -1488,12 +1502,21 @@ def plan_for_view(
     """
     from hotspots.planner import plan_sites
 
+    districts = dict(key).get("districts")
+    if max_per_district is not None and districts:
+        most = len(districts) * max_per_district
+        if most < k:
+            raise HotspotsError(
+                f"At most {plural(max_per_district, 'site')} per district in "
+                f"{plural(len(districts), 'district')} gives at most "
+                f"{plural(most, 'site')}, fewer than the {k} asked for. Choose 'no "
+                "limit' (or more) under At most per district, or fewer sites."
+            )
     selected = select(incidents, upload, key, safeguarding=True)
     if selected.empty:
         raise HotspotsError(
             "No incidents match this selection. Widen the months or areas."
         )
-    districts = dict(key).get("districts")
     layer = load_boundary("districts")
     return plan_sites(
         selected,

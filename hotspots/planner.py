@@ -113,7 +113,12 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.spatial import cKDTree
 
 from hotspots import bundled
-from hotspots._validate import HotspotsError, require_points, require_projected
+from hotspots._validate import (
+    HotspotsError,
+    plural,
+    require_points,
+    require_projected,
+)
 from hotspots.categories import THEMES
 from hotspots.grid import located
 from hotspots.profile import MIN_TREND_INCIDENTS, recent_split, trend_test
@@ -1335,8 +1340,9 @@ def _feasible_or_raise(rules: _Rules, known: list[str], k: int, n_exclude: int) 
         ) + int((rules.allowed & (rules.group < 0)).sum())
         if cap < k:
             raise HotspotsError(
-                f"`max_per_district` = {rules.max_per}: the {len(groups)} districts with "
-                f"candidates can hold only {cap} sites, fewer than k = {k}; raise "
+                f"`max_per_district` = {rules.max_per}: "
+                f"{plural(len(groups), 'district')} with candidates can hold only "
+                f"{plural(cap, 'site')}, fewer than k = {k}; raise "
                 "max_per_district or lower k."
             )
 

@@ -848,6 +848,32 @@ def test_street_week_planner_tab():
     assert sites["Why"].str.startswith("Covers ").all()
 
 
+def test_street_weeks_in_one_district_plan_with_the_defaults():
+    """Thanet alone: the page's default is no limit per district (one per district
+    could hold one site of the six), so the defaults plan six Thanet sites; one per
+    district asked for there is a message in the page's own words."""
+    at = _open(_app(districts=THANET), "Street weeks")
+    per = next(s for s in at.selectbox if s.label == "At most per district")
+    assert per.value is None
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    sites = _table(at, "Site")
+    assert len(sites) == 6
+    assert set(sites["District"]) == {"Thanet"}
+
+    next(s for s in at.selectbox if s.label == "At most per district").set_value(1)
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "At most 1 site per district in 1 district gives at most 1 site" in message
+    assert "fewer than the 6 asked for" in message
+    assert "max_per_district" not in message  # the page's words, not the API's
+    assert "plan_result" not in at.session_state
+
+
 def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     import geopandas as gpd
     from shapely import Point
