@@ -811,7 +811,11 @@ with tab_plan:
                     key=f"plan-map-{hash(str(plan.parameters.get('objective')))}",
                 )
             with pt:
-                st.dataframe(dash.plan_table(plan.sites), hide_index=True, height=480)
+                sites = dash.plan_table(plan.sites)
+                # as tall as its rows (no empty grid below six sites), at most the map's
+                st.dataframe(
+                    sites, hide_index=True, height=min(480, 35 * (len(sites) + 1) + 3)
+                )
             st.caption(dash.plan_caption(plan))
             st.download_button(
                 "Download the sites and footprints (GeoPackage)",

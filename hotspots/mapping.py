@@ -991,14 +991,21 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:,.1f}"
 
 
-def fit(m: folium.Map, bounds: Sequence[float], *, crs: Any = None) -> None:
-    """Fit the view to ``(minx, miny, maxx, maxy)`` given in `crs` (default WGS84)."""
+def fit(
+    m: folium.Map, bounds: Sequence[float], *, crs: Any = None, padding: int = 0
+) -> None:
+    """Fit the view to ``(minx, miny, maxx, maxy)`` given in `crs` (default WGS84).
+
+    `padding`: pixels kept clear inside the map's edges.
+    """
     minx, miny, maxx, maxy = bounds
     if crs is not None:
         box = to_web(gpd.GeoSeries.from_xy([minx, maxx], [miny, maxy], crs=crs))
         minx, maxx = box.x.min(), box.x.max()
         miny, maxy = box.y.min(), box.y.max()
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.fit_bounds(
+        [[miny, minx], [maxy, maxx]], padding=(padding, padding) if padding else None
+    )
 
 
 def finish(m: folium.Map) -> folium.Map:
@@ -1290,8 +1297,10 @@ def plan_map(
             location=[row.geometry.y, row.geometry.x],
             icon=folium.DivIcon(
                 html=(
+                    # border inside the 24 px, so the anchor is the centre
                     "<div style='background:#7570b3;color:#fff;border-radius:50%;"
-                    "width:24px;height:24px;line-height:24px;text-align:center;"
+                    "box-sizing:border-box;width:24px;height:24px;line-height:20px;"
+                    "text-align:center;"
                     f"font:bold 13px sans-serif;border:2px solid #fff'>{int(row.rank)}</div>"
                 ),
                 icon_size=(24, 24),
@@ -1306,10 +1315,12 @@ def plan_map(
     add_category_legend(
         m, title="Street weeks", items=[("#7570b3", "site and its footprint")]
     )
+    # the numbered markers and footprints at the edge stay whole
     fit(
         m,
         footprints.total_bounds if len(footprints) else dists.total_bounds,
         crs=dists.crs,
+        padding=30,
     )
     return finish(m)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import os
 import shutil
 import socket
@@ -486,6 +487,33 @@ def test_street_week_planner_tab(page):
         timeout=60_000
     )
     assert plan_map.locator(".leaflet-marker-icon").count() == 6
+    # every numbered marker (its drawn disc) whole inside the map, centred on its site
+    placed = plan_map.locator(".leaflet-container").evaluate(
+        """box => {
+            const edge = box.getBoundingClientRect();
+            const map = box.ownerDocument.defaultView.map_div;
+            const out = [];
+            map.eachLayer(layer => {
+                if (!(layer instanceof box.ownerDocument.defaultView.L.Marker)) return;
+                const r = layer.getElement().firstElementChild.getBoundingClientRect();
+                const at = map.latLngToContainerPoint(layer.getLatLng());
+                out.push({box: [r.left, r.top, r.right, r.bottom],
+                          centre: [(r.left + r.right) / 2 - edge.left,
+                                   (r.top + r.bottom) / 2 - edge.top],
+                          site: [at.x, at.y]});
+            });
+            return {edge: [edge.left, edge.top, edge.right, edge.bottom], markers: out};
+        }"""
+    )
+    left, top, right, bottom = placed["edge"]
+    assert len(placed["markers"]) == 6
+    for marker in placed["markers"]:
+        x0, y0, x1, y1 = marker["box"]
+        assert left <= x0
+        assert x1 <= right
+        assert top <= y0
+        assert y1 <= bottom
+        assert math.dist(marker["centre"], marker["site"]) < 1.5
     page.get_by_text("Chosen by").first.scroll_into_view_if_needed()
     _shot(page, "6-street-weeks")
 
