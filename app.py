@@ -1022,7 +1022,10 @@ with tab_pspo:
                     )
                 with pt:
                     st.dataframe(
-                        dash.pspo_comparison(prof), hide_index=True, width="stretch"
+                        dash.pspo_comparison(prof),
+                        hide_index=True,
+                        width="stretch",
+                        column_config=dash.PSPO_COLUMNS,
                     )
                     st.caption(prof.trend["sentence"])
                     st.markdown("**Incidents per 1,000 residents, month by month**")
@@ -1068,11 +1071,17 @@ with tab_pspo:
                     "**Theme mix** (the area against its district and county)"
                 )
                 mix_col.dataframe(
-                    dash.pspo_themes(prof), hide_index=True, width="stretch"
+                    dash.pspo_themes(prof),
+                    hide_index=True,
+                    width="stretch",
+                    column_config=dash.PSPO_COLUMNS,
                 )
                 loc_col.markdown("**Most frequent locations** (never safeguarding)")
                 loc_col.dataframe(
-                    dash.pspo_locations(prof), hide_index=True, width="stretch"
+                    dash.pspo_locations(prof),
+                    hide_index=True,
+                    width="stretch",
+                    column_config=dash.PSPO_COLUMNS,
                 )
                 day_hour = dash.pspo_day_hour(prof)
                 if day_hour is None:
@@ -1131,7 +1140,10 @@ with tab_pspo:
                 with pt:
                     st.caption(dash.pspo_windows(ev))
                     st.dataframe(
-                        dash.pspo_evaluation(ev), hide_index=True, width="stretch"
+                        dash.pspo_evaluation(ev),
+                        hide_index=True,
+                        width="stretch",
+                        column_config=dash.PSPO_COLUMNS,
                     )
                     st.dataframe(
                         dash.pspo_relative(ev), hide_index=True, width="stretch"

@@ -156,6 +156,13 @@ AREA_COLUMNS: dict[str, Any] = {
     },
 }
 
+#: The PSPO tables' counts (the rest of their columns are labelled text).
+PSPO_COLUMNS: dict[str, Any] = {
+    "Incidents": _COUNT,
+    "Area": {**_COUNT, "help": "Incidents in the area"},
+    "Before": _COUNT,
+    "After": _COUNT,
+}
 
 # ---------------------------------------------------------------------------------
 # reference data

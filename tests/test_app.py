@@ -1,6 +1,7 @@
 """The dashboard's logic through Streamlit's AppTest: start-up, methods, filters, uploads."""
 
 import io
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -267,8 +268,6 @@ def test_table_numbers_are_formatted_as_counts_and_fixed_decimals():
     decimals (10.0 under 13.4, not 10): every float column of the hotspot, ward
     and district tables has a display format, and the hotspots' share is a
     number, so it sorts as one ("9.5%" sorted as text came after "12.0%")."""
-    import json
-
     at = _app(month_from="2022-07", month_to="2022-12", districts=THANET)
     assert not at.exception, at.exception
     shown = {d.value.columns[0]: d for d in at.dataframe}
@@ -940,6 +939,10 @@ def test_pspo_profile_of_the_sample_order(police):
     pts = pts[~shapely.is_empty(pts)]
     expected = int(shapely.intersects(order, pts).sum())
     assert comparison["Incidents"].iloc[0] == expected
+    # counts shown with thousands separators (the county's 41514 read as 41,514)
+    shown = next(d for d in at.dataframe if d.value.columns[0] == "Where")
+    formats = json.loads(shown.proto.columns)
+    assert formats["Incidents"]["type_config"]["format"] == "localized"
     statutory = _table(at, "Statutory test (s59)")
     assert len(statutory) == 4
     assert _metrics(at)["Incidents in the area"] == f"{expected:,}"
