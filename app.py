@@ -301,30 +301,55 @@ def draw_map(component: dict[str, Any], *, height: int) -> None:
     )  # fmt: skip
 
 
-def month_chart(mark: str, height: int) -> dict[str, Any]:
+def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
     """Incidents per month coloured by theme (a line or stacked bars).
+
+    `height` is the plot's; the legend of `data`'s themes (below it, two to a
+    row) is added to it, as the page fits the whole chart in the height given.
 
     The page's charts are plain Vega-Lite specifications (``st.vega_lite_chart``):
     altair, its schema validation and its imports cost about 0.5 s at a fresh
     server's first page and 0.1-0.2 s on every rerun, for four fixed charts.
+    Each theme has its colour (`THEME_COLOURS`) whichever themes are shown.
     """
+    present = set(data["theme"])
+    shown = [t for t in dash.THEME_COLOURS if t in present]
     return {
         "mark": {"type": "line", "point": True} if mark == "line" else {"type": "bar"},
         "encoding": {
-            "x": {"field": "month", "type": "temporal", "title": None},
+            # whole months, named with their year (the data spans 2022 to 2024);
+            # bars a month wide
+            "x": {
+                "field": "month", "type": "temporal", "timeUnit": "yearmonth",
+                "title": None, "axis": {"format": "%b %Y", "labelAngle": 0},
+            },
             "y": {"field": "incidents", "type": "quantitative", "title": "Incidents"},
+            # below the chart: the theme names whole, the months the full width
             "color": {
                 "field": "theme", "type": "nominal", "title": "Theme",
-                "scale": {"scheme": "tableau10"},
+                "scale": {
+                    "domain": shown, "range": [dash.THEME_COLOURS[t] for t in shown]
+                },
+                "legend": {"orient": "bottom", "labelLimit": 400, "columns": 2},
             },
             "tooltip": [
-                {"field": "month", "type": "temporal"},
+                {"field": "month", "type": "temporal", "timeUnit": "yearmonth",
+                 "format": "%B %Y"},
                 {"field": "theme", "type": "nominal"},
                 {"field": "incidents", "type": "quantitative"},
             ],
         },
-        "height": height,
+        "height": height + 30 + 20 * -(-len(shown) // 2),
     }  # fmt: skip
+
+
+def mix_chart(mix: Any) -> dict[str, Any]:
+    """The category mix (`MIX_CHART`), 26 px a category and 80 for the axis.
+
+    Every name shown: at a fixed 300 px, a county's 14 categories lost every
+    other label (the page fits the whole chart, axis included, in the height).
+    """
+    return {**MIX_CHART, "height": 80 + 26 * max(3, len(mix))}
 
 
 #: The category mix: bars, the most frequent first.
@@ -332,14 +357,19 @@ MIX_CHART = {
     "mark": {"type": "bar"},
     "encoding": {
         "x": {"field": "incidents", "type": "quantitative", "title": "Incidents"},
-        "y": {"field": "category", "type": "nominal", "sort": "-x", "title": None},
+        "y": {
+            "field": "category",
+            "type": "nominal",
+            "sort": "-x",
+            "title": None,
+            "axis": {"labelLimit": 240},  # "Violence and sexual offences" whole
+        },
         "tooltip": [
             {"field": "category", "type": "nominal"},
             {"field": "incidents", "type": "quantitative"},
             {"field": "share", "type": "quantitative", "format": ".0%"},
         ],
     },
-    "height": 300,
 }
 
 
@@ -631,11 +661,13 @@ with tab_trend:
         with left:
             st.markdown("**Incidents per month by theme** (the selection)")
             monthly = result.monthly
-            st.vega_lite_chart(monthly, month_chart("line", 300), width="stretch")
+            st.vega_lite_chart(
+                monthly, month_chart("line", 260, monthly), width="stretch"
+            )
         with right:
             st.markdown("**Category mix** (the selection)")
             mix = result.mix
-            st.vega_lite_chart(mix, MIX_CHART, width="stretch")
+            st.vega_lite_chart(mix, mix_chart(mix), width="stretch")
         pick_col, ward_col = st.columns(2)
         if len(result.hotspots):
             # one lookup per option (a search of the table per option was 0.7 s)
@@ -647,7 +679,9 @@ with tab_trend:
                 format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
             )
             series = dash.hotspot_monthly(result, int(pick))
-            pick_col.vega_lite_chart(series, month_chart("bar", 220), width="stretch")
+            pick_col.vega_lite_chart(
+                series, month_chart("bar", 200, series), width="stretch"
+            )
         ward_codes = tables["ward_stats"]["ward_code"].tolist()
         if ward_codes:
             ward = ward_col.selectbox(
@@ -655,10 +689,9 @@ with tab_trend:
                 ward_codes,
                 format_func=choices.wards.get,
             )
+            ward_series = dash.ward_monthly(result, ward)
             ward_col.vega_lite_chart(
-                dash.ward_monthly(result, ward),
-                month_chart("bar", 220),
-                width="stretch",
+                ward_series, month_chart("bar", 200, ward_series), width="stretch"
             )
 with tab_data:
     if tab_data.open is not False:

@@ -156,6 +156,17 @@ AREA_COLUMNS: dict[str, Any] = {
     },
 }
 
+#: Each theme's colour in the charts: Okabe-Ito (colour-blind safe; grey for
+#: "other"), the same in every chart whichever themes it shows.
+THEME_COLOURS: dict[str, str] = {
+    "serious violence & weapons": "#D55E00",
+    "drugs & county lines": "#CC79A7",
+    "ASB & public space": "#0072B2",
+    "exploitation & safeguarding": "#009E73",
+    "acquisitive": "#E69F00",
+    "other": "#999999",
+}
+
 #: The PSPO tables' counts (the rest of their columns are labelled text).
 PSPO_COLUMNS: dict[str, Any] = {
     "Incidents": _COUNT,

@@ -291,6 +291,28 @@ def test_table_numbers_are_formatted_as_counts_and_fixed_decimals():
     assert 0 < hot["Share"].sum() <= 100.0001  # per cent of the located incidents
 
 
+def test_every_theme_has_its_own_colour_in_the_charts(started):
+    """A fixed colour per theme (colour-blind safe), so a theme keeps its colour
+    whichever themes a chart shows; a theme added to the categories without one
+    would fall outside the charts' colour scale."""
+    from hotspots import dashboard as dash
+    from hotspots.categories import THEMES
+
+    assert set(dash.THEME_COLOURS) == set(THEMES)
+    assert len(set(dash.THEME_COLOURS.values())) == len(THEMES)
+    at = _open(started, "Trends")
+    assert not at.exception, at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    scales = [
+        s["encoding"]["color"]["scale"] for s in specs if "color" in s["encoding"]
+    ]
+    assert scales
+    for scale in scales:
+        given = dict(zip(scale["domain"], scale["range"], strict=True))
+        assert given.items() <= dash.THEME_COLOURS.items()
+        assert len(given) >= 4  # the themes of the default selection
+
+
 def test_detection_key_of_a_view_is_the_pages(police):
     """`view_detect_key` (the page, the saved opening view, the warm-up) gives
     the hotspot coverage to KDE only: the other methods keep every hotspot."""
