@@ -660,10 +660,15 @@ with tab_trend:
         left, right = st.columns([3, 2])
         with left:
             st.markdown("**Incidents per month by theme** (the selection)")
-            monthly = result.monthly
+            monthly = dash.monthly_line(
+                result.monthly, choices.months, view.month_from, view.month_to
+            )
             st.vega_lite_chart(
                 monthly, month_chart("line", 260, monthly), width="stretch"
             )
+            gaps = dash.gap_note(monthly)
+            if gaps:
+                st.caption(gaps)
         with right:
             st.markdown("**Category mix** (the selection)")
             mix = result.mix

@@ -1294,6 +1294,46 @@ def monthly_by_theme(selected: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def monthly_line(
+    monthly: pd.DataFrame, data_months: Sequence[str], month_from: str, month_to: str
+) -> pd.DataFrame:
+    """`monthly_by_theme` for a line chart over every calendar month of the view.
+
+    A month of the data that the selection has no incident in counts 0; a month
+    missing from the data (police.uk's 2023-02..2023-12 here) is NaN, so the
+    line breaks there instead of joining the months on either side as if the
+    months between had been counted.
+    """
+    months = pd.period_range(month_from, month_to, freq="M")
+    themes = list(dict.fromkeys(monthly["theme"]))
+    full = pd.MultiIndex.from_product(
+        [months.to_timestamp(), pd.Index(themes, dtype=str)], names=["month", "theme"]
+    )
+    out = (
+        monthly.set_index(["month", "theme"])["incidents"]
+        .astype("float64")
+        .reindex(full, fill_value=0.0)
+        .reset_index()
+    )
+    in_data = out["month"].dt.strftime("%Y-%m").isin(set(data_months))
+    out.loc[~in_data, "incidents"] = np.nan
+    return out
+
+
+def gap_note(line: pd.DataFrame) -> str:
+    """What the breaks in a `monthly_line` chart are, or "" when it has none."""
+    from hotspots.dates import month_runs
+
+    gone = line.loc[line["incidents"].isna(), "month"].drop_duplicates().sort_values()
+    if gone.empty:
+        return ""
+    months = [pd.Period(m, freq="M") for m in gone]
+    return (
+        f"No data for {month_runs(months)} ({len(months)} months): the lines "
+        "break there."
+    )
+
+
 def category_mix(selected: pd.DataFrame, *, top: int = 12) -> pd.DataFrame:
     """The most frequent categories with their share (ties: first seen first).
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -549,3 +549,16 @@ def combine_date_time(dates: pd.Series, times: pd.Series) -> pd.Series:
     combined = (dates.dt.normalize() + times).where(times.notna(), dates)
     combined.name = dates.name
     return combined
+
+
+def month_runs(months: Sequence[pd.Period]) -> str:
+    """Months (ascending) as runs of consecutive months: '2022-01..2022-06, 2024-01'."""
+    if not months:
+        return "none"
+    runs: list[list[pd.Period]] = [[months[0]]]
+    for m in months[1:]:
+        if m.ordinal == runs[-1][-1].ordinal + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)

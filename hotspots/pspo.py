@@ -73,6 +73,7 @@ from hotspots.areas import Month, Months, _month, _month_ordinals, month_list
 from hotspots.boundaries import load_boundary
 from hotspots.categories import THEMES
 from hotspots.crs import to_working_crs
+from hotspots.dates import month_runs
 from hotspots.io import lonlat_geometries_to_bng, polygon_union, read_layer
 from hotspots.profile import location_ids, recent_split, trend_test
 from hotspots.provenance import provenance
@@ -779,19 +780,6 @@ def _span(months: Sequence[pd.Period | str]) -> str:
     return str(months[0]) if len(months) == 1 else f"{months[0]}..{months[-1]}"
 
 
-def _runs(months: Sequence[pd.Period]) -> str:
-    """Months as runs of consecutive months: '2022-01..2022-06, 2024-01'."""
-    if not months:
-        return "none"
-    runs: list[list[pd.Period]] = [[months[0]]]
-    for m in months[1:]:
-        if m.ordinal == runs[-1][-1].ordinal + 1:
-            runs[-1].append(m)
-        else:
-            runs.append([m])
-    return ", ".join(_span(r) for r in runs)
-
-
 def _zone_of(
     points: gpd.GeoDataFrame, zones: Sequence[BaseGeometry]
 ) -> NDArray[np.int64]:
@@ -1007,12 +995,12 @@ def _trend(
         second = "No recent third to compare (fewer than 3 months)."
     elif label == "too few to tell":
         second = (
-            f"Recent third ({_runs(recent_months)}): {recent} incidents, too few "
+            f"Recent third ({month_runs(recent_months)}): {recent} incidents, too few "
             "in all to test."
         )
     else:
         second = (
-            f"Recent third ({_runs(recent_months)}): {recent} incidents against "
+            f"Recent third ({month_runs(recent_months)}): {recent} incidents against "
             f"{total - recent} in the earlier {len(earlier_months)} months, "
             f"{ratio:.2f} times the earlier rate per month ({_fmt_p(p)}): {label}."
         )
@@ -1135,7 +1123,7 @@ def profile_area(
         chosen = month_list(months, name="months")
     selected = [m for m in chosen if m.ordinal in available]
     if not selected:
-        held = _runs([_period(o) for o in sorted(available)])
+        held = month_runs([_period(o) for o in sorted(available)])
         raise HotspotsError(
             f"No data for the months chosen ({_span(chosen)}); the data holds "
             f"{held}. Choose months with data."
@@ -1381,7 +1369,7 @@ def _statutory(c: _Context) -> list[dict[str, str]]:
         )
         cats = "nothing"
     p = c.persistence
-    hot = _runs([pd.Period(m, freq="M") for m in p["months_hot"]])
+    hot = month_runs([pd.Period(m, freq="M") for m in p["months_hot"]])
     persistent = (
         f"The area held significantly more than its share of {district}'s incidents "
         f"in {p['n_hot']} of {p['n_months']} months with data"
@@ -1421,7 +1409,7 @@ def _statutory(c: _Context) -> list[dict[str, str]]:
             "cannot_show": (
                 "Whether the activities will continue without an order. Months "
                 "missing from the data count neither way"
-                + (f" ({_runs(c.missing)} here)" if c.missing else "")
+                + (f" ({month_runs(c.missing)} here)" if c.missing else "")
                 + ", and recorded counts also move with reporting and patrolling; "
                 "complaint logs and patrol records over a longer period show "
                 "persistence better."
@@ -1480,7 +1468,7 @@ def _limitations(c: _Context) -> list[str]:
     ]
     if c.missing:
         out.append(
-            f"No data for {_runs(c.missing)}: those months are left out of every "
+            f"No data for {month_runs(c.missing)}: those months are left out of every "
             "count and test (a month missing from the source is not a month "
             "without incidents)."
         )
@@ -1561,11 +1549,11 @@ def _window(
     if not kept:
         raise HotspotsError(
             f"`{name}` ({_span(months)}) has no months with data; the data holds "
-            f"{_runs([_period(o) for o in sorted(available)])}."
+            f"{month_runs([_period(o) for o in sorted(available)])}."
         )
     if gone:
         notes.append(
-            f"The {name} window {_span(months)} has no data for {_runs(gone)}; "
+            f"The {name} window {_span(months)} has no data for {month_runs(gone)}; "
             "those months are left out."
         )
     return kept
@@ -1590,7 +1578,7 @@ def _default_windows(
     months = [_period(o) for o in sorted(available)]
     earlier = [m for m in months if m < start]
     later = [m for m in months if m >= start]
-    held = _runs(months)
+    held = month_runs(months)
     if not later:
         raise HotspotsError(
             f"The order starts in {start}, after the last month with data "
@@ -1610,7 +1598,7 @@ def _default_windows(
     if before[-1].ordinal != start.ordinal - 1:
         gap = list(pd.period_range(before[-1] + 1, start - 1, freq="M"))
         notes.append(
-            f"No data for {_runs(gap)}: the before window ends in {before[-1]}, "
+            f"No data for {month_runs(gap)}: the before window ends in {before[-1]}, "
             f"{len(gap)} month(s) before the order started."
         )
     if after[0] != start:
@@ -1623,7 +1611,7 @@ def _default_windows(
     ]
     if left:
         notes.append(
-            f"{_runs(left)} left out so that both windows have {k} months with data "
+            f"{month_runs(left)} left out so that both windows have {k} months with data "
             f"(before {_span(before)}, after {_span(after)})."
         )
     return before, after
@@ -1771,7 +1759,7 @@ def evaluate_order(
         ))  # fmt: skip
         if overlap:
             raise HotspotsError(
-                f"`before` and `after` overlap in {_runs(overlap)}; choose windows "
+                f"`before` and `after` overlap in {month_runs(overlap)}; choose windows "
                 "that do not share months."
             )
         if before_m[-1] > after_m[0]:

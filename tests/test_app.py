@@ -313,6 +313,36 @@ def test_every_theme_has_its_own_colour_in_the_charts(started):
         assert len(given) >= 4  # the themes of the default selection
 
 
+def test_the_monthly_line_breaks_where_the_data_has_no_month():
+    """Months missing from the data are gaps (NaN: the line breaks), months of
+    the data without an incident of the selection are 0, and the counts stay."""
+    from hotspots import dashboard as dash
+
+    monthly = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2023-01-01", "2023-01-01", "2024-02-01"]),
+            "theme": ["acquisitive", "other", "acquisitive"],
+            "incidents": [5, 2, 7],
+        }
+    )
+    data_months = ["2022-12", "2023-01", "2024-01", "2024-02"]
+    line = dash.monthly_line(monthly, data_months, "2022-12", "2024-02")
+    acq = line[line["theme"] == "acquisitive"].set_index("month")["incidents"]
+    assert len(acq) == 15  # every calendar month of the view
+    assert acq["2022-12-01"] == 0  # in the data, none selected
+    assert acq["2023-01-01"] == 5
+    assert acq["2024-01-01"] == 0
+    assert acq["2024-02-01"] == 7
+    assert acq["2023-02-01":"2023-12-01"].isna().all()  # not in the data
+    other = line[line["theme"] == "other"].set_index("month")["incidents"]
+    assert other["2023-01-01"] == 2
+    assert other["2024-02-01"] == 0
+    assert dash.gap_note(line) == (
+        "No data for 2023-02..2023-12 (11 months): the lines break there."
+    )
+    assert dash.gap_note(line[line["month"] >= "2024-01-01"]) == ""
+
+
 def test_detection_key_of_a_view_is_the_pages(police):
     """`view_detect_key` (the page, the saved opening view, the warm-up) gives
     the hotspot coverage to KDE only: the other methods keep every hotspot."""
