@@ -1252,6 +1252,10 @@ with tab_download:
 with tab_about:
     if tab_about.open is not False:
         st.markdown("**What made this view**")
+        st.markdown(
+            "\n".join(f"- {line}" for line in dash.provenance_lines(result, choices))
+        )
+        st.caption("The full record, every parameter (JSON):")
         st.json(result.provenance, expanded=False)
         st.download_button(
             "Download the provenance (JSON)",

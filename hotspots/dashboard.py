@@ -325,6 +325,7 @@ def detect_view(
         return run_method(
             chosen, ref, method=method, options=dict(options), coverage=coverage,
             harm=harm, districts=dict(selection).get("districts"), about=about,
+            filters=_filters(selection),
         )  # fmt: skip
 
 
@@ -834,6 +835,43 @@ def select(
     return base[keep]  # one copy of the rows kept (each copy of the county: 0.05 s)
 
 
+def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
+    """The provenance record of a view in plain words (the page's Provenance tab).
+
+    Data (counts, sources, months), the filters by name, the method with every
+    parameter's explanation, and the software and time; the JSON has the rest.
+    """
+    record = result.provenance
+    data = record.get("data", {})
+    sources = ", ".join(f"{k} {v:,}" for k, v in data.get("sources", {}).items())
+    months = f"{data.get('month_from')} to {data.get('month_to')}"
+    lines = [
+        f"**Data**: {data.get('incidents', 0):,} incidents ({sources}), {months}; "
+        f"{data.get('unlocated', 0):,} without a location."
+    ]
+    names: dict[str, dict[str, str]] = {"districts": ch.districts, "wards": ch.wards}
+    shown = []
+    for key, value in record.get("filters", {}).items():
+        if key in ("month_from", "month_to"):
+            continue
+        if isinstance(value, list):
+            lookup = names.get(key, {})
+            value = ", ".join(str(lookup.get(v, v)) for v in value)
+        shown.append(f"{key} {value}")
+    lines.append("**Filters**: " + ("; ".join(shown) or "none") + ".")
+    method = result.method_label + ("; weighted by harm" if record.get(
+        "parameters", {}).get("weight") else "")  # fmt: skip
+    said = [e[:1].upper() + e[1:] for e in result.explanations]
+    lines.append(f"**Method**: {method}. " + " ".join(
+        e if e.endswith(".") else e + "." for e in said))  # fmt: skip
+    lines.append(
+        f"**Made by** {record.get('software', 'hotspots')} on "
+        f"{str(record.get('created', ''))[:16].replace('T', ' ')} UTC; "
+        f"{record.get('crs', '')}."
+    )
+    return lines
+
+
 def describe_view(view: View, ch: Choices) -> str:
     """One line saying what is on the screen."""
     where = ", ".join(ch.districts[d] for d in view.districts) or "all of Kent & Medway"
@@ -1021,10 +1059,13 @@ def run_method(
     harm: bool,
     districts: tuple[str, ...] | None,
     about: AboutSelection | None = None,
+    filters: dict[str, Any] | None = None,
 ) -> MapResult:
     """Detect hotspots and prepare everything the page shows about them.
 
-    `about`: `AboutSelection.of(incidents)`, if the caller has it.
+    `about`: `AboutSelection.of(incidents)`, if the caller has it. `filters`:
+    the selection that made `incidents` (`_filters`), for the provenance
+    record; without them it names the districts only.
     """
     from hotspots.detect import detect, uniform_weight
 
@@ -1069,7 +1110,7 @@ def run_method(
     selected = about.selected.assign(hotspot=member)
     record = provenance(
         incidents,
-        filters={"districts": list(districts) if districts else "all 13"},
+        filters=filters or {"districts": list(districts) if districts else "all 13"},
         method=method,
         parameters=found.parameters,
         data=about.data,

@@ -343,6 +343,27 @@ def test_the_monthly_line_breaks_where_the_data_has_no_month():
     assert dash.gap_note(line[line["month"] >= "2024-01-01"]) == ""
 
 
+def test_provenance_names_every_filter_of_the_view():
+    """The view's provenance records its whole selection (it recorded the
+    districts only: a Thanet serious-violence view read as all themes), and the
+    Provenance tab says it in words, districts by name."""
+    at = _app(
+        themes="serious violence & weapons", districts=THANET,
+        month_from="2024-01", month_to="2024-04",
+    )  # fmt: skip
+    assert not at.exception, at.exception
+    at = _open(at, "Provenance and sources")
+    assert not at.exception, at.exception
+    record = json.loads(at.json[0].value)
+    assert record["filters"]["themes"] == ["serious violence & weapons"]
+    assert record["filters"]["districts"] == [THANET]
+    assert "categories" not in record["filters"]  # not set: every category
+    words = " ".join(m.value for m in at.markdown)
+    assert "**Filters**: themes serious violence & weapons; districts Thanet." in words
+    assert "2024-01 to 2024-04" in words
+    assert "Bandwidth 200 m" in words
+
+
 def test_detection_key_of_a_view_is_the_pages(police):
     """`view_detect_key` (the page, the saved opening view, the warm-up) gives
     the hotspot coverage to KDE only: the other methods keep every hotspot."""
