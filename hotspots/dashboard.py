@@ -89,15 +89,20 @@ RULE_LABELS = {
 MAX_POINTS = 5_000
 #: Incident locations appear from this zoom level (a few streets across).
 POINTS_MIN_ZOOM = 15
-#: Help text and display format of the table columns (st.dataframe column_config
-#: accepts dicts). Counts are shown with thousands separators in the reader's
-#: locale; each decimal column keeps one number of decimals, so 10.0 lines up
-#: under 13.4 (the values themselves, as downloaded, are not rounded further).
-_HARM_HELP = {
-    "help": "Sum of the incidents' harm weights",
-    "type_config": {"type": "number", "format": "%.1f"},
-}
-_COUNT = {"type_config": {"type": "number", "format": "localized"}}
+
+
+def _number(fmt: str, help: str | None = None) -> dict[str, Any]:
+    """A number column's config: its display format (and help text)."""
+    config: dict[str, Any] = {"type_config": {"type": "number", "format": fmt}}
+    return config if help is None else {"help": help, **config}
+
+
+# Help text and display format of the table columns (st.dataframe column_config
+# accepts dicts). Counts are shown with thousands separators in the reader's
+# locale; each decimal column keeps one number of decimals, so 10.0 lines up
+# under 13.4 (the values themselves, as downloaded, are not rounded further).
+_HARM_HELP = _number("%.1f", "Sum of the incidents' harm weights")
+_COUNT = _number("localized")
 #: Narrow number columns first, then the wards: the table's third of a 1366 px
 #: screen shows each hotspot's rank, incidents, trend and the start of where it
 #: is; the rest scroll in beside the rank, which stays.
@@ -115,41 +120,27 @@ HOTSPOT_COLUMNS: dict[str, Any] = {
         "width": 92,  # "too few to tell"
     },
     "Wards": {"width": "medium"},
-    "Share": {
-        "help": "Share of the selection's located incidents",
-        "type_config": {"type": "number", "format": "%.1f%%"},
-    },
-    "Area (km²)": {
-        "help": "Area of the hotspot polygon",
-        "type_config": {"type": "number", "format": "%.2f"},
-    },
+    "Share": _number("%.1f%%", "Share of the selection's located incidents"),
+    "Area (km²)": _number("%.2f", "Area of the hotspot polygon"),
 }
 AREA_COLUMNS: dict[str, Any] = {
     "Incidents": _COUNT,
     "Harm": _HARM_HELP,
     "Residents": _COUNT,
-    "Per 1,000 residents": {
-        "help": "Incidents per 1,000 residents (Census 2021)",
-        "type_config": {"type": "number", "format": "%.1f"},
-    },
-    "Share %": {
-        "help": "Share of the selection's incidents in the areas shown",
-        "type_config": {"type": "number", "format": "%.1f"},
-    },
-    "LQ": {
-        "help": "Location quotient: the area's rate divided by the whole study "
-        "area's (above 1 = more than its share)",
-        "type_config": {"type": "number", "format": "%.2f"},
-    },
+    "Per 1,000 residents": _number(
+        "%.1f", "Incidents per 1,000 residents (Census 2021)"
+    ),
+    "Share %": _number("%.1f", "Share of the selection's incidents in the areas shown"),
+    "LQ": _number(
+        "%.2f",
+        "Location quotient: the area's rate divided by the whole study area's "
+        "(above 1 = more than its share)",
+    ),
     "Previous period": _COUNT,
-    "Change": {
-        "help": "Against the previous period of equal length",
-        "type_config": {"type": "number", "format": "%+d"},
-    },
-    "Change %": {
-        "help": "Change as a share of the previous period (None: there were none then)",
-        "type_config": {"type": "number", "format": "%+d%%"},
-    },
+    "Change": _number("%+d", "Against the previous period of equal length"),
+    "Change %": _number(
+        "%+d%%", "Change as a share of the previous period (None: there were none then)"
+    ),
     "Significant": {
         "help": "Change unlikely to be chance: exact binomial test, false "
         "discovery rate controlled at 5% across the areas"
