@@ -1658,16 +1658,43 @@ def plan_map(plan: Any, ref: Reference, view: View) -> Any:
 
 
 def plan_caption(plan: Any) -> str:
-    """How the sites were chosen, and what the constraints cost."""
+    """What the sites cover, how they were chosen, and what the limits cost."""
     p = plan.parameters
-    text = f"Chosen by {p.get('solver', 'the planner')}"
+    sites = plural(len(plan.sites), "site")
+    verb = "covers" if len(plan.sites) == 1 else "cover"
+    text = f"The {sites} {verb} {p.get('harm_covered', 0):,.0f} of the selection's "
+    text += f"{p.get('harm_total', 0):,.0f} harm"
+    if p.get("harm_share") is not None:
+        text += f" ({p['harm_share']:.0%})"
+    text += ", each incident counted once. "
+    solver = str(p.get("solver", "the planner"))
     gap = p.get("gap")
-    if gap is not None:
-        text += f"; within {100 * gap:.1f}% of the best possible"
+    how = "integer programming" if solver.startswith("exact") else "greedy search"
+    if gap is not None and gap <= 1e-9:
+        text += f"Chosen by {how}: proven the best possible under the limits set"
+    elif gap is not None:
+        text += f"Chosen by {how}: within {100 * gap:.1f}% of the best possible"
+    else:
+        text += f"Chosen by {solver}"
+    limits = []
+    if p.get("min_separation_m"):
+        limits.append(f"sites at least {p['min_separation_m']:,.0f} m apart")
+    if p.get("max_per_district"):
+        limits.append(f"at most {p['max_per_district']} per district")
+    if p.get("exclusions"):
+        limits.append(f"{plural(p['exclusions'], 'place')} left out")
     cost = p.get("constraint_cost_harm")
-    if cost is not None:
-        text += f"; the constraints cost {cost:,.0f} of harm covered against the unconstrained best"
-    return text + "."
+    if cost is None or not limits:
+        return text + "."
+    named = f"the limits ({', '.join(limits)})"
+    if cost <= 1e-9:
+        return (
+            f"{text}; {named} cost nothing: the best sites without them cover no more."
+        )
+    return (
+        f"{text}; {named} cost {cost:,.0f} of harm covered against the best sites "
+        "without them."
+    )
 
 
 def plan_download(plan: Any) -> bytes:
