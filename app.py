@@ -542,7 +542,7 @@ selection_key = dash.selection_key(view, upload_key)
 # header
 
 st.title("Kent & Medway incident hotspots")
-st.caption(dash.describe_view(view, choices))
+st.caption(dash.describe_view(view, choices, upload_key))
 
 detect_key = dash.view_detect_key(view, upload_key)
 from_saved = saved is not None and detect_key == saved["detect_key"]

@@ -863,8 +863,18 @@ def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
     return lines
 
 
-def describe_view(view: View, ch: Choices) -> str:
-    """One line saying what is on the screen."""
+def describe_view(view: View, ch: Choices, upload: str | None = None) -> str:
+    """One line saying what is on the screen.
+
+    `upload`: the page's use of a partner file (``"alone|SOURCE:HASH"`` or
+    ``"with|..."``, as `select` takes it), named at the start of the line.
+    """
+    mode, _, rest = (upload or "").partition("|")
+    source = rest.rsplit(":", 1)[0]
+    data = {
+        "alone": f"Your file '{source}' alone: ",
+        "with": f"police.uk with your file '{source}': ",
+    }.get(mode, "")
     where = ", ".join(ch.districts[d] for d in view.districts) or "all of Kent & Medway"
     if view.wards:
         where = f"{len(view.wards)} ward(s) in " + where
@@ -873,7 +883,7 @@ def describe_view(view: View, ch: Choices) -> str:
         what += f" ({', '.join(view.categories)})"
     weight = ", weighted by harm" if view.harm else ""
     return (
-        f"{what}; {where}; {view.month_from} to {view.month_to}{weight}. "
+        f"{data}{what}; {where}; {view.month_from} to {view.month_to}{weight}. "
         f"Method: {METHOD_LABELS[view.method]}."
     )
 

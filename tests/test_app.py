@@ -726,7 +726,7 @@ def test_upload_partner_file_and_map_it():
     at.run()
     assert not at.exception, at.exception
     caption = at.caption[0].value
-    assert "Thanet" in caption or "all" in caption
+    assert caption.startswith("Your file 'council-asb-log' alone: all themes; Thanet;")
     # the file alone: its own Thanet rows of the months shown, not the police data
     ingested = at.session_state["uploads"][at.session_state["use_upload"].split("|")[1]]
     rows = ingested[
@@ -736,6 +736,12 @@ def test_upload_partner_file_and_map_it():
     ]
     assert 0 < len(rows) < 3003
     assert _metrics(at)["Incidents selected"] == f"{len(rows):,}"
+    at.radio(key="map_upload").set_value("with")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.caption[0].value.startswith(
+        "police.uk with your file 'council-asb-log': all themes; Thanet;"
+    )
 
 
 def test_upload_says_how_an_excel_style_file_was_read():
