@@ -850,11 +850,10 @@ def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
             value = ", ".join(str(lookup.get(v, v)) for v in value)
         shown.append(f"{key} {value}")
     lines.append("**Filters**: " + ("; ".join(shown) or "none") + ".")
-    method = result.method_label + ("; weighted by harm" if record.get(
-        "parameters", {}).get("weight") else "")  # fmt: skip
-    said = [e[:1].upper() + e[1:] for e in result.explanations]
-    lines.append(f"**Method**: {method}. " + " ".join(
-        e if e.endswith(".") else e + "." for e in said))  # fmt: skip
+    weighted = record.get("parameters", {}).get("weight")
+    method = result.method_label + ("; weighted by harm" if weighted else "")
+    said = [e[:1].upper() + e[1:].rstrip(".") + "." for e in result.explanations]
+    lines.append(f"**Method**: {method}. " + " ".join(said))
     lines.append(
         f"**Made by** {record.get('software', 'hotspots')} on "
         f"{str(record.get('created', ''))[:16].replace('T', ' ')} UTC; "
