@@ -377,7 +377,7 @@ def _upload(key: str | None) -> Any:
     """The uploaded incidents of a use key ``"alone|NAME:HASH"`` / ``"with|..."``."""
     if not key:
         return None
-    return st.session_state.get("uploads", {}).get(key.split("|", 1)[-1])
+    return st.session_state.get("uploads", {}).get(dash.upload_use(key)[1])
 
 
 # ---------------------------------------------------------------------------------

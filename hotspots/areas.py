@@ -49,6 +49,7 @@ from scipy import stats
 
 from hotspots._validate import HotspotsError
 from hotspots.boundaries import load_boundary
+from hotspots.dates import month_span
 from hotspots.grid import located
 from hotspots.summary import load_population
 
@@ -211,9 +212,7 @@ def _text(months: Iterable[pd.Period]) -> list[str]:
 
 
 def _span(months: Sequence[pd.Period]) -> str:
-    if not months:
-        return "(none)"
-    return str(months[0]) if len(months) == 1 else f"{months[0]}..{months[-1]}"
+    return month_span(months)
 
 
 # ---------------------------------------------------------------------------

@@ -782,6 +782,16 @@ def detection_frame(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 AREA_INPUT_COLUMNS = ("month", "ward_code", "lad_code", "weight", "geometry")
 
 
+def upload_use(key: str | None) -> tuple[str, str]:
+    """``(mode, file key)`` of the page's use of a partner file.
+
+    `key` is ``"alone|SOURCE:HASH"`` (the file alone), ``"with|SOURCE:HASH"``
+    (with the police data) or None (police data only: ``("", "")``).
+    """
+    mode, _, ident = (key or "").partition("|")
+    return mode, ident
+
+
 def select(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
@@ -801,7 +811,7 @@ def select(
     `columns`: only these columns (e.g. `DETECTION_COLUMNS`); default all.
     """
     k = dict(key)
-    mode = (k.get("upload") or "").split("|", 1)[0]
+    mode, _ = upload_use(k.get("upload"))
     base = incidents
     if upload is not None and mode == "alone":
         base = upload
@@ -868,8 +878,8 @@ def describe_view(view: View, ch: Choices, upload: str | None = None) -> str:
     `upload`: the page's use of a partner file (``"alone|SOURCE:HASH"`` or
     ``"with|..."``, as `select` takes it), named at the start of the line.
     """
-    mode, _, rest = (upload or "").partition("|")
-    source = rest.rsplit(":", 1)[0]
+    mode, ident = upload_use(upload)
+    source = ident.rsplit(":", 1)[0]
     data = {
         "alone": f"Your file '{source}' alone: ",
         "with": f"police.uk with your file '{source}': ",

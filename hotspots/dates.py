@@ -551,6 +551,13 @@ def combine_date_time(dates: pd.Series, times: pd.Series) -> pd.Series:
     return combined
 
 
+def month_span(months: Sequence[Any], empty: str = "(none)") -> str:
+    """First and last of some months (ascending): '2022-01..2022-06', '2024-01'."""
+    if not len(months):
+        return empty
+    return str(months[0]) if len(months) == 1 else f"{months[0]}..{months[-1]}"
+
+
 def month_runs(months: Sequence[pd.Period]) -> str:
     """Months (ascending) as runs of consecutive months: '2022-01..2022-06, 2024-01'."""
     if not months:
@@ -561,4 +568,4 @@ def month_runs(months: Sequence[pd.Period]) -> str:
             runs[-1].append(m)
         else:
             runs.append([m])
-    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
+    return ", ".join(month_span(r) for r in runs)

@@ -73,7 +73,7 @@ from hotspots.areas import Month, Months, _month, _month_ordinals, month_list
 from hotspots.boundaries import load_boundary
 from hotspots.categories import THEMES
 from hotspots.crs import to_working_crs
-from hotspots.dates import month_runs
+from hotspots.dates import month_runs, month_span
 from hotspots.io import lonlat_geometries_to_bng, polygon_union, read_layer
 from hotspots.profile import location_ids, recent_split, trend_test
 from hotspots.provenance import provenance
@@ -775,9 +775,7 @@ def _period(ordinal: int) -> pd.Period:
 
 
 def _span(months: Sequence[pd.Period | str]) -> str:
-    if not months:
-        return "(no months)"
-    return str(months[0]) if len(months) == 1 else f"{months[0]}..{months[-1]}"
+    return month_span(months, "(no months)")
 
 
 def _zone_of(
