@@ -312,16 +312,18 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
     server's first page and 0.1-0.2 s on every rerun, for four fixed charts.
     Each theme has its colour (`THEME_COLOURS`) whichever themes are shown.
     """
-    present = set(data["theme"])
+    present = set(data["theme"].dropna())
     shown = [t for t in dash.THEME_COLOURS if t in present]
-    return {
+    counts = {
         "mark": {"type": "line", "point": True} if mark == "line" else {"type": "bar"},
         "encoding": {
             # whole months, named with their year (the data spans 2022 to 2024);
             # bars a month wide
             "x": {
                 "field": "month", "type": "temporal", "timeUnit": "yearmonth",
-                "title": None, "axis": {"format": "%b %Y", "labelAngle": 0},
+                "title": None,
+                # the last month's label within the chart, not cut at its edge
+                "axis": {"format": "%b %Y", "labelAngle": 0, "labelFlush": True},
             },
             "y": {"field": "incidents", "type": "quantitative", "title": "Incidents"},
             # below the chart: the theme names whole, the months the full width
@@ -339,8 +341,32 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
                 {"field": "incidents", "type": "quantitative"},
             ],
         },
-        "height": height + 30 + 20 * -(-len(shown) // 2),
     }  # fmt: skip
+    return {
+        "layer": [MISSING_MONTHS, counts],
+        "height": height + 30 + 20 * -(-len(shown) // 2),
+    }
+
+
+#: Months missing from the data (NaN incidents: `dash.monthly_line`) as grey
+#: bands the chart's height, so they do not read as months without incidents.
+MISSING_MONTHS = {
+    "transform": [
+        {"filter": "!isValid(datum.incidents)"},
+        {"aggregate": [{"op": "count", "as": "rows"}], "groupby": ["month"]},
+        {"calculate": "timeOffset('month', datum.month, 1)", "as": "next"},
+        {"calculate": "'no data for this month'", "as": "note"},
+    ],
+    "mark": {"type": "rect", "color": "#bdbdbd", "opacity": 0.35},
+    "encoding": {
+        "x": {"field": "month", "type": "temporal", "title": None},
+        "x2": {"field": "next"},
+        "tooltip": [
+            {"field": "month", "type": "temporal", "format": "%B %Y", "title": "Month"},
+            {"field": "note", "type": "nominal", "title": "Data"},
+        ],
+    },
+}
 
 
 def mix_chart(mix: Any) -> dict[str, Any]:
@@ -674,6 +700,7 @@ with tab_trend:
             mix = result.mix
             st.vega_lite_chart(mix, mix_chart(mix), width="stretch")
         pick_col, ward_col = st.columns(2)
+        span = (view.month_from, view.month_to)
         if len(result.hotspots):
             # one lookup per option (a search of the table per option was 0.7 s)
             wards_of = dict(zip(table["Rank"].tolist(), table["Wards"], strict=True))
@@ -683,7 +710,7 @@ with tab_trend:
                 index=max(0, (focus or 1) - 1),
                 format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
             )
-            series = dash.hotspot_monthly(result, int(pick))
+            series = dash.hotspot_monthly(result, int(pick), choices.months, span)
             pick_col.vega_lite_chart(
                 series, month_chart("bar", 200, series), width="stretch"
             )
@@ -694,7 +721,7 @@ with tab_trend:
                 ward_codes,
                 format_func=choices.wards.get,
             )
-            ward_series = dash.ward_monthly(result, ward)
+            ward_series = dash.ward_monthly(result, ward, choices.months, span)
             ward_col.vega_lite_chart(
                 ward_series, month_chart("bar", 200, ward_series), width="stretch"
             )

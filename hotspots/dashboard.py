@@ -1380,8 +1380,8 @@ def gap_note(line: pd.DataFrame) -> str:
         return ""
     months = [pd.Period(m, freq="M") for m in gone]
     return (
-        f"No data for {month_runs(months)} ({len(months)} months): the lines "
-        "break there."
+        f"No data for {month_runs(months)} ({len(months)} months), shaded grey: "
+        "the lines break there."
     )
 
 
@@ -1406,27 +1406,40 @@ def category_mix(selected: pd.DataFrame, *, top: int = 12) -> pd.DataFrame:
     return out
 
 
-def hotspot_monthly(result: MapResult, rank: int) -> pd.DataFrame:
-    """Incidents per month and theme inside one hotspot."""
-    return _months_of(result, result.selected["hotspot"] == rank)
+def hotspot_monthly(
+    result: MapResult, rank: int, data_months: Sequence[str], months: tuple[str, str]
+) -> pd.DataFrame:
+    """Incidents per month and theme inside one hotspot, over the view's months.
+
+    `months` is the view's (from, to); the result is a `monthly_line`, so the
+    months missing from `data_months` are NaN.
+    """
+    return _months_of(result, result.selected["hotspot"] == rank, data_months, months)
 
 
-def ward_monthly(result: MapResult, ward_code: str) -> pd.DataFrame:
-    """Incidents per month and theme in one ward."""
-    return _months_of(result, result.selected["ward"] == ward_code)
+def ward_monthly(
+    result: MapResult,
+    ward_code: str,
+    data_months: Sequence[str],
+    months: tuple[str, str],
+) -> pd.DataFrame:
+    """Incidents per month and theme in one ward, as `hotspot_monthly`."""
+    return _months_of(result, result.selected["ward"] == ward_code, data_months, months)
 
 
-def _months_of(result: MapResult, keep: pd.Series) -> pd.DataFrame:
-    """Monthly counts of part of the selection, over all the selection's months."""
-    out = monthly_by_theme(result.selected[keep.fillna(False).to_numpy(bool)])
-    months = pd.to_datetime(sorted(result.selected["month"].unique()))
-    themes: list[str] = sorted(out["theme"].unique()) if len(out) else []
-    full = pd.MultiIndex.from_product([months, themes], names=["month", "theme"])
-    return (
-        out.set_index(["month", "theme"])["incidents"]
-        .reindex(full, fill_value=0)
-        .reset_index()
-    )
+def _months_of(
+    result: MapResult,
+    keep: pd.Series,
+    data_months: Sequence[str],
+    months: tuple[str, str],
+) -> pd.DataFrame:
+    """Monthly counts of part of the selection over every month of the view.
+
+    A month of the data without an incident here is 0; a month missing from the
+    data is NaN, which the charts show as a grey band, not as an empty month.
+    """
+    part = monthly_by_theme(result.selected[keep.fillna(False).to_numpy(bool)])
+    return monthly_line(part, data_months, *months)
 
 
 # ---------------------------------------------------------------------------------

@@ -303,8 +303,9 @@ def test_every_theme_has_its_own_colour_in_the_charts(started):
     at = _open(started, "Trends")
     assert not at.exception, at.exception
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    layers = [layer for s in specs for layer in s.get("layer", [s])]
     scales = [
-        s["encoding"]["color"]["scale"] for s in specs if "color" in s["encoding"]
+        s["encoding"]["color"]["scale"] for s in layers if "color" in s["encoding"]
     ]
     assert scales
     for scale in scales:
@@ -338,9 +339,42 @@ def test_the_monthly_line_breaks_where_the_data_has_no_month():
     assert other["2023-01-01"] == 2
     assert other["2024-02-01"] == 0
     assert dash.gap_note(line) == (
-        "No data for 2023-02..2023-12 (11 months): the lines break there."
+        "No data for 2023-02..2023-12 (11 months), shaded grey: the lines break there."
     )
     assert dash.gap_note(line[line["month"] >= "2024-01-01"]) == ""
+
+
+def test_one_hotspot_and_one_ward_show_missing_months_as_missing():
+    """The bar charts of one hotspot and one ward span the view's months: a
+    month missing from the data (police.uk's 2023-02..2023-12) is a grey band,
+    not an empty month like one without incidents, and the bars keep every
+    incident of the hotspot."""
+    from hotspots import dashboard as dash
+
+    at = _open(
+        _app(month_from="2022-06", month_to="2024-04", districts="E07000114"),
+        "Trends",
+    )
+    assert not at.exception, at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 4  # the selection's line, its mix, a hotspot, a ward
+    for spec in (specs[0], specs[2], specs[3]):
+        band, counts = spec["layer"]
+        assert band["mark"]["type"] == "rect"
+        assert {"filter": "!isValid(datum.incidents)"} in band["transform"]
+        assert counts["encoding"]["y"]["field"] == "incidents"
+    # the data behind the first hotspot's chart, as the page makes it
+    incidents, ref = dash.load_incidents(None), dash.load_reference()
+    ch = dash.choices(incidents, ref)
+    view = dash.from_query(dict(at.query_params), ch)
+    result = dash.detect_view(incidents, None, dash.view_detect_key(view), ref)
+    series = dash.hotspot_monthly(result, 1, ch.months, ("2022-06", "2024-04"))
+    per_month = series.groupby("month")["incidents"].sum(min_count=1)
+    assert len(per_month) == 23  # every calendar month of the view
+    assert per_month["2023-02-01":"2023-12-01"].isna().all()
+    assert per_month.drop(per_month["2023-02-01":"2023-12-01"].index).notna().all()
+    first = result.hotspots[result.hotspots["hotspot_id"] == 1].iloc[0]
+    assert per_month.sum() == first["incidents"]
 
 
 def test_provenance_names_every_filter_of_the_view():
