@@ -322,8 +322,7 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
             "x": {
                 "field": "month", "type": "temporal", "timeUnit": "yearmonth",
                 "title": None,
-                # the last month's label within the chart, not cut at its edge
-                "axis": {"format": "%b %Y", "labelAngle": 0, "labelFlush": True},
+                "axis": {"format": "%b %Y", "labelAngle": 0},
             },
             "y": {"field": "incidents", "type": "quantitative", "title": "Incidents"},
             # below the chart: the theme names whole, the months the full width
@@ -345,6 +344,8 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
     return {
         "layer": [MISSING_MONTHS, counts],
         "height": height + 30 + 20 * -(-len(shown) // 2),
+        # room on the right for the last month's label (it was cut at the edge)
+        "padding": {"left": 5, "top": 5, "bottom": 5, "right": 28},
     }
 
 
