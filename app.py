@@ -672,14 +672,14 @@ with tab_wards:
     if tab_wards.open is not False:
         st.dataframe(
             tables["ward"], hide_index=True, width="stretch", height=380,
-            column_config=dash.AREA_COLUMNS,
+            column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
         )  # fmt: skip
         st.caption(tables["note"])
 with tab_districts:
     if tab_districts.open is not False:
         st.dataframe(
             tables["district"], hide_index=True, width="stretch",
-            column_config=dash.AREA_COLUMNS,
+            column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
         )  # fmt: skip
         st.caption(tables["note"])
 with tab_trend:

@@ -91,6 +91,11 @@ MAX_POINTS = 5_000
 POINTS_MIN_ZOOM = 15
 
 
+#: What the tables show for a missing value (no previous incidents to compare
+#: with, no residents for a rate), instead of Streamlit's "None".
+MISSING = "–"
+
+
 def _number(fmt: str, help: str | None = None) -> dict[str, Any]:
     """A number column's config: its display format (and help text)."""
     config: dict[str, Any] = {"type_config": {"type": "number", "format": fmt}}
@@ -139,7 +144,8 @@ AREA_COLUMNS: dict[str, Any] = {
     "Previous period": _COUNT,
     "Change": _number("%+d", "Against the previous period of equal length"),
     "Change %": _number(
-        "%+d%%", "Change as a share of the previous period (None: there were none then)"
+        "%+d%%",
+        f"Change as a share of the previous period ({MISSING}: there were none then)",
     ),
     "Significant": {
         "help": "Change unlikely to be chance: exact binomial test, false "

@@ -267,7 +267,8 @@ def test_table_numbers_are_formatted_as_counts_and_fixed_decimals():
     """Counts get thousands separators and each decimal column one number of
     decimals (10.0 under 13.4, not 10): every float column of the hotspot, ward
     and district tables has a display format, and the hotspots' share is a
-    number, so it sorts as one ("9.5%" sorted as text came after "12.0%")."""
+    number, so it sorts as one ("9.5%" sorted as text came after "12.0%"); the
+    area tables show a dash for a missing value."""
     at = _app(month_from="2022-07", month_to="2022-12", districts=THANET)
     assert not at.exception, at.exception
     shown = {d.value.columns[0]: d for d in at.dataframe}
@@ -286,6 +287,9 @@ def test_table_numbers_are_formatted_as_counts_and_fixed_decimals():
         for column in {"Incidents", "Residents", "Previous period"} & set(table):
             assert table[column].dtype.kind in "iu", (first, column)
             assert fmt(column) == "localized", (first, column)
+    # a missing value (no previous incidents, no residents) shows as a dash,
+    # not as Streamlit's "None"
+    assert shown["Ward"].proto.placeholder == shown["District"].proto.placeholder == "–"
     hot = shown["Rank"].value
     assert hot["Share"].dtype.kind == "f"
     assert 0 < hot["Share"].sum() <= 100.0001  # per cent of the located incidents
