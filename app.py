@@ -317,13 +317,8 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
     counts = {
         "mark": {"type": "line", "point": True} if mark == "line" else {"type": "bar"},
         "encoding": {
-            # whole months, named with their year (the data spans 2022 to 2024);
-            # bars a month wide
-            "x": {
-                "field": "month", "type": "temporal", "timeUnit": "yearmonth",
-                "title": None,
-                "axis": {"format": "%b %Y", "labelAngle": 0},
-            },
+            # whole months, named with their year (the data spans 2022 to 2024)
+            "x": month_axis(mark),
             "y": {"field": "incidents", "type": "quantitative", "title": "Incidents"},
             # below the chart: the theme names whole, the months the full width
             "color": {
@@ -342,32 +337,49 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
         },
     }  # fmt: skip
     return {
-        "layer": [MISSING_MONTHS, counts],
+        "layer": [missing_months(mark), counts],
         "height": height + 30 + 20 * -(-len(shown) // 2),
         # room on the right for the last month's label (it was cut at the edge)
         "padding": {"left": 5, "top": 5, "bottom": 5, "right": 28},
     }
 
 
-#: Months missing from the data (NaN incidents: `dash.monthly_line`) as grey
-#: bands the chart's height, so they do not read as months without incidents.
-MISSING_MONTHS = {
-    "transform": [
-        {"filter": "!isValid(datum.incidents)"},
-        {"aggregate": [{"op": "count", "as": "rows"}], "groupby": ["month"]},
-        {"calculate": "timeOffset('month', datum.month, 1)", "as": "next"},
-        {"calculate": "'no data for this month'", "as": "note"},
-    ],
-    "mark": {"type": "rect", "color": "#bdbdbd", "opacity": 0.35},
-    "encoding": {
-        "x": {"field": "month", "type": "temporal", "title": None},
-        "x2": {"field": "next"},
-        "tooltip": [
-            {"field": "month", "type": "temporal", "format": "%B %Y", "title": "Month"},
-            {"field": "note", "type": "nominal", "title": "Data"},
+def month_axis(mark: str) -> dict[str, Any]:
+    """The month axis: a time line for lines; for bars one band a month (every
+    month of the view is a row of `dash.monthly_line`), labelled under its bar,
+    as a time axis also labelled the month after the last one, at its end."""
+    return {
+        "field": "month", "timeUnit": "yearmonth", "title": None,
+        "type": "temporal" if mark == "line" else "ordinal",
+        "axis": {"format": "%b %Y", "labelAngle": 0, "labelOverlap": "greedy"},
+        **({} if mark == "line" else {"scale": {"paddingInner": 0.1}}),
+    }  # fmt: skip
+
+
+def missing_months(mark: str) -> dict[str, Any]:
+    """Months missing from the data (NaN incidents: `dash.monthly_line`) as grey
+    bands the chart's height, so they do not read as months without incidents."""
+    x = month_axis(mark)
+    band = {"x": x}
+    if x["type"] == "temporal":  # a band from the month's start to the next's
+        band = {"x": {**x, "timeUnit": None}, "x2": {"field": "next"}}
+    return {
+        "transform": [
+            {"filter": "!isValid(datum.incidents)"},
+            {"aggregate": [{"op": "count", "as": "rows"}], "groupby": ["month"]},
+            {"calculate": "timeOffset('month', datum.month, 1)", "as": "next"},
+            {"calculate": "'no data for this month'", "as": "note"},
         ],
-    },
-}
+        "mark": {"type": "rect", "color": "#bdbdbd", "opacity": 0.35},
+        "encoding": {
+            **band,
+            "tooltip": [
+                {"field": "month", "type": "temporal", "format": "%B %Y",
+                 "title": "Month"},
+                {"field": "note", "type": "nominal", "title": "Data"},
+            ],
+        },
+    }  # fmt: skip
 
 
 def mix_chart(mix: Any) -> dict[str, Any]:
