@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +33,9 @@ from hotspots.ingest import detect_columns
 from hotspots.io import Table, read_table, write_csv_safe
 from hotspots.provenance import provenance
 from hotspots.store import Selection, default_store_path, open_store
+
+if TYPE_CHECKING:
+    from hotspots.planner import PlanInfeasible
 
 ATTRIBUTION = """**Data sources and attribution**
 
@@ -1628,33 +1631,72 @@ def plan_for_view(
     `weights` multiply the harm of themes (1 = as recorded); `exclude` holds
     recent street-week sites (points or areas) to leave out.
     """
-    from hotspots.planner import plan_sites
+    from hotspots.planner import PlanInfeasible, plan_sites
 
     districts = dict(key).get("districts")
-    if max_per_district is not None and districts:
-        most = len(districts) * max_per_district
-        if most < k:
-            raise HotspotsError(
-                f"At most {plural(max_per_district, 'site')} per district in "
-                f"{plural(len(districts), 'district')} gives at most "
-                f"{plural(most, 'site')}, fewer than the {k} asked for. Choose 'no "
-                "limit' (or more) under At most per district, or fewer sites."
-            )
     selected = select(incidents, upload, key, safeguarding=True)
     if selected.empty:
         raise HotspotsError(
             "No incidents match this selection. Widen the months or areas."
         )
     layer = load_boundary("districts")
-    return plan_sites(
-        selected,
-        k=k,
-        radius=radius,
-        max_per_district=max_per_district,
-        priorities={p: w for p, w in priorities.items() if w} or None,
-        weights={t: w for t, w in (weights or {}).items() if w != 1} or None,
-        exclude=exclude,
-        districts=layer[layer["lad_code"].isin(districts)] if districts else None,
+    try:
+        return plan_sites(
+            selected,
+            k=k,
+            radius=radius,
+            max_per_district=max_per_district,
+            priorities={p: w for p, w in priorities.items() if w} or None,
+            weights={t: w for t, w in (weights or {}).items() if w != 1} or None,
+            exclude=exclude,
+            districts=layer[layer["lad_code"].isin(districts)] if districts else None,
+        )
+    except PlanInfeasible as err:
+        raise HotspotsError(plan_infeasible_message(err)) from err
+
+
+def plan_infeasible_message(err: PlanInfeasible) -> str:
+    """Why no plan fits, in the words of the page's controls.
+
+    Sites, Footprint radius, At most per district and the recent sites left
+    out, rather than the planner's parameters (`err.limit` names the one).
+    """
+    k = err.k
+    asked = f"fewer than the {k} asked for"
+    if err.limit == "sites":
+        n = err.excluded
+        where = (
+            f"once the {plural(n, 'recent site')} {'is' if n == 1 else 'are'} left out"
+            if n
+            else "in this selection"
+        )
+        places = (
+            "No place can" if not err.possible
+            else f"Only {plural(err.possible, 'place')} can"
+        )  # fmt: skip
+        fewer = ", leave out fewer recent sites" if n else ""
+        return (
+            f"{places} hold a site {where}, {asked} (a place is the centre of a 100 m "
+            "square within the footprint radius of an incident). Choose fewer "
+            f"sites{fewer} or widen the months or areas."
+        )
+    if err.limit == "per_district":
+        areas = "one district" if err.districts == 1 else f"{err.districts} districts"
+        return (
+            f"At most {plural(err.max_per or 0, 'site')} per district, in the {areas} "
+            f"with incidents, gives at most {plural(err.possible, 'site')}, {asked}. "
+            "Choose 'no limit' (or more) under At most per district, or fewer sites."
+        )
+    if err.limit == "separation":
+        return (
+            f"No {k} sites fit at least {err.separation:,.0f} m apart (twice the "
+            "footprint radius, so that no two footprints overlap) among the incidents "
+            "of this selection. Choose fewer sites or a smaller footprint radius, or "
+            "widen the months or areas."
+        )
+    return (
+        f"No {k} sites fit the limits set. Choose fewer sites, or 'no limit' under "
+        "At most per district."
     )
 
 

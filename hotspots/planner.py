@@ -189,6 +189,46 @@ class PlanResult:
         return {**self.parameters, "sites": [_plain(r) for r in rows]}
 
 
+class PlanInfeasible(HotspotsError):
+    """No `k` sites satisfy the plan's limits; `limit` names the one at fault.
+
+    The message names the API's parameters; the attributes let a caller with
+    other controls (the dashboard) say it in its own words (0 or None where they
+    do not apply):
+
+    - ``"sites"``: only `possible` candidate sites, fewer than `k` (`excluded`
+      places left out by `exclude`, when it removed some);
+    - ``"required"``: a required `district` (code) has no candidate site;
+    - ``"per_district"``: `max_per` a district over `districts` districts with
+      candidates holds only `possible` sites;
+    - ``"separation"``: no `k` sites are `separation` metres apart;
+    - ``"combined"``: the district limit and the required districts together.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: Literal["sites", "required", "per_district", "separation", "combined"],
+        k: int,
+        possible: int = 0,
+        excluded: int = 0,
+        district: str | None = None,
+        max_per: int | None = None,
+        districts: int = 0,
+        separation: float = 0.0,
+    ):
+        super().__init__(message)
+        self.limit = limit
+        self.k = k
+        self.possible = possible
+        self.excluded = excluded
+        self.district = district
+        self.max_per = max_per
+        self.districts = districts
+        self.separation = separation
+
+
 def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
@@ -1160,8 +1200,11 @@ def plan_sites(
         allowed=np.ones(len(cand), dtype=bool),
     )
     if k > len(cand):
-        raise HotspotsError(
-            f"Only {len(cand)} candidate sites exist for k = {k}; lower k or the radius."
+        raise PlanInfeasible(
+            f"Only {len(cand)} candidate sites exist for k = {k}; lower k or the radius.",
+            limit="sites",
+            k=k,
+            possible=len(cand),
         )
 
     use_exact = method == "exact" or (
@@ -1321,15 +1364,22 @@ def _feasible_or_raise(rules: _Rules, known: list[str], k: int, n_exclude: int) 
             if n_exclude
             else " inside the districts"
         )
-        raise HotspotsError(
+        raise PlanInfeasible(
             f"Only {n_ok} candidate sites remain{why}, fewer than k = {k}; lower k, "
-            "enlarge the selection or exclude fewer places."
+            "enlarge the selection or exclude fewer places.",
+            limit="sites",
+            k=k,
+            possible=n_ok,
+            excluded=n_exclude,
         )
     for g in rules.required:
         if not (rules.allowed & (rules.group == g)).any():
-            raise HotspotsError(
+            raise PlanInfeasible(
                 f"`require_districts`: district {known[g]} has no candidate site "
-                "(no incident there, or all excluded); drop it from the list."
+                "(no incident there, or all excluded); drop it from the list.",
+                limit="required",
+                k=k,
+                district=known[g],
             )
     if rules.max_per is not None:
         groups = set(rules.group[rules.allowed].tolist())
@@ -1339,11 +1389,16 @@ def _feasible_or_raise(rules: _Rules, known: list[str], k: int, n_exclude: int) 
             if g >= 0
         ) + int((rules.allowed & (rules.group < 0)).sum())
         if cap < k:
-            raise HotspotsError(
+            raise PlanInfeasible(
                 f"`max_per_district` = {rules.max_per}: "
                 f"{plural(len(groups), 'district')} with candidates can hold only "
                 f"{plural(cap, 'site')}, fewer than k = {k}; raise "
-                "max_per_district or lower k."
+                "max_per_district or lower k.",
+                limit="per_district",
+                k=k,
+                possible=cap,
+                max_per=rules.max_per,
+                districts=len(groups),
             )
 
 
@@ -1368,14 +1423,20 @@ def _raise_infeasible(
         )
         _, why = _greedy(cover, h, bonus, xy, relaxed)
         if why is None:
-            raise HotspotsError(
+            raise PlanInfeasible(
                 f"No {rules.k} sites can be placed at least `min_separation` = "
                 f"{rules.separation:g} m apart under the other constraints; lower "
-                "min_separation or k."
+                "min_separation or k.",
+                limit="separation",
+                k=rules.k,
+                separation=rules.separation,
             )
-    raise HotspotsError(
+    raise PlanInfeasible(
         f"No {rules.k} sites satisfy `max_per_district` and `require_districts` "
-        "together; relax one of them or lower k."
+        "together; relax one of them or lower k.",
+        limit="combined",
+        k=rules.k,
+        max_per=rules.max_per,
     )
 
 

@@ -984,9 +984,36 @@ def test_street_weeks_in_one_district_plan_with_the_defaults():
     at.run()
     assert not at.exception, at.exception
     message = " ".join(e.value for e in at.error)
-    assert "At most 1 site per district in 1 district gives at most 1 site" in message
-    assert "fewer than the 6 asked for" in message
+    assert message.startswith(
+        "At most 1 site per district, in the one district with incidents, gives at "
+        "most 1 site, fewer than the 6 asked for. Choose 'no limit' (or more) under "
+        "At most per district"
+    )
     assert "max_per_district" not in message  # the page's words, not the API's
+    assert "plan_result" not in at.session_state
+
+
+def test_street_weeks_too_many_for_a_small_selection_say_so_in_the_pages_words():
+    """Twelve sites of 800 m in one month of drugs in one Thanet ward cannot be
+    1,600 m apart: the page says so with its own controls (the planner's
+    `min_separation` is not one of them)."""
+    at = _open(
+        _app(districts=THANET, themes="drugs & county lines", month_from="2024-04",
+             month_to="2024-04", wards="E05005086"),
+        "Street weeks",
+    )  # fmt: skip
+    next(s for s in at.slider if s.label == "Sites").set_value(12)
+    next(s for s in at.slider if s.label == "Footprint radius (m)").set_value(800)
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert message.startswith(
+        "No 12 sites fit at least 1,600 m apart (twice the footprint radius, so that "
+        "no two footprints overlap) among the incidents of this selection. Choose "
+        "fewer sites or a smaller footprint radius"
+    )
+    assert "min_separation" not in message
     assert "plan_result" not in at.session_state
 
 
@@ -1050,6 +1077,33 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     assert again.sites.geometry.distance(centre).min() >= 300 - 1e-6
     assert top_ward in set(first["Ward"])
     assert again.parameters["weights"]["drugs & county lines"] == 3.0
+
+
+def test_street_weeks_with_every_place_left_out_say_which_control_to_change():
+    """Recent sites covering the whole selection leave no place for a site: the
+    page says so, and that leaving out fewer recent sites would help."""
+    from hotspots import dashboard as dash
+
+    at = _open(
+        _app(districts=THANET, themes="drugs & county lines", month_from="2024-04",
+             month_to="2024-04"),
+        "Street weeks",
+    )  # fmt: skip
+    thanet = dash.load_boundary("districts").query("lad_code == @THANET")
+    data = thanet[["geometry"]].buffer(1_000).to_crs(4326).to_json().encode()
+    uploader = next(u for u in at.file_uploader if "Recent street-week" in u.label)
+    uploader.set_value(("recent.geojson", data, "application/geo+json"))
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert not at.exception, at.exception
+    message = " ".join(e.value for e in at.error)
+    assert message.startswith(
+        "No place can hold a site once the 1 recent site is left out, fewer than the "
+        "6 asked for (a place is the centre of a 100 m square within the footprint "
+        "radius of an incident). Choose fewer sites, leave out fewer recent sites or "
+        "widen the months or areas."
+    ), message
+    assert "`exclude`" not in message
 
 
 def _pspo(at, what="profile", source="sample"):

@@ -14,7 +14,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from hotspots import bundled
 from hotspots._validate import HotspotsError
-from hotspots.planner import plan_sites
+from hotspots.planner import PlanInfeasible, plan_sites
 
 X0, Y0 = 576_000.0, 150_000.0
 CRS = "EPSG:27700"
@@ -496,6 +496,37 @@ def test_bad_parameters(small, kw, match):
     args = {**AREAS_IMD, **kw}
     with pytest.raises(HotspotsError, match=match):
         plan_sites(small, **args)
+
+
+def test_an_impossible_plan_names_its_limit_for_callers_to_word(small):
+    """`PlanInfeasible` carries which limit made k sites impossible, with the
+    numbers a caller needs to say it with its own controls (the dashboard does)."""
+    one = {**AREAS_IMD, "districts": DISTRICTS.iloc[:1]}
+    with pytest.raises(PlanInfeasible) as err:
+        plan_sites(small, k=3, max_per_district=1, min_separation=0, radius=100, **one)
+    assert (err.value.limit, err.value.k, err.value.max_per) == ("per_district", 3, 1)
+    assert (err.value.districts, err.value.possible) == (1, 1)
+
+    with pytest.raises(PlanInfeasible) as err:
+        plan_sites(small, k=3, min_separation=100_000, **AREAS_IMD)
+    assert (err.value.limit, err.value.k, err.value.separation) == (
+        "separation", 3, 100_000.0,
+    )  # fmt: skip
+
+    with pytest.raises(PlanInfeasible) as err:
+        plan_sites(small, k=400, min_separation=0, **AREAS_IMD)
+    assert (err.value.limit, err.value.k, err.value.excluded) == ("sites", 400, 0)
+    # every 100 m cell centre within 300 m of one of the three places
+    every = err.value.possible
+    assert 0 < every < 400
+
+    around_one = gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)], crs=CRS)
+    with pytest.raises(PlanInfeasible) as err:
+        plan_sites(small, k=every, exclude=around_one, **AREAS_IMD)
+    assert err.value.limit == "sites"
+    assert err.value.possible < every
+    assert err.value.excluded == 1
+    assert isinstance(err.value, HotspotsError)  # callers catching that still do
 
 
 def test_require_districts_accepts_one_code(small):
