@@ -951,13 +951,17 @@ def test_download_refuses_geotiff_for_clusters():
     assert any("GeoTIFF" in e.value or "surface" in e.value for e in at.error)
 
 
-def test_street_week_planner_tab():
-    at = _open(_app(), "Street weeks")
-    plan_button = next(b for b in at.button if b.label == "Plan the street weeks")
-    plan_button.click()
+def _plan(at):
+    """Click "Plan the street weeks"; the page's error messages, joined ("" if none)."""
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
     at.run()
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    return " ".join(e.value for e in at.error)
+
+
+def test_street_week_planner_tab():
+    at = _open(_app(), "Street weeks")
+    assert _plan(at) == ""
     sites = _table(at, "Site")
     assert sites["Site"].tolist() == [1, 2, 3, 4, 5, 6]
     assert sites["District"].nunique() == 6  # at most one per district by default
@@ -971,19 +975,13 @@ def test_street_weeks_in_one_district_plan_with_the_defaults():
     at = _open(_app(districts=THANET), "Street weeks")
     per = next(s for s in at.selectbox if s.label == "At most per district")
     assert per.value is None
-    next(b for b in at.button if b.label == "Plan the street weeks").click()
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert _plan(at) == ""
     sites = _table(at, "Site")
     assert len(sites) == 6
     assert set(sites["District"]) == {"Thanet"}
 
     next(s for s in at.selectbox if s.label == "At most per district").set_value(1)
-    next(b for b in at.button if b.label == "Plan the street weeks").click()
-    at.run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
+    message = _plan(at)
     assert message.startswith(
         "At most 1 site per district, in the one district with incidents, gives at "
         "most 1 site, fewer than the 6 asked for. Choose 'no limit' (or more) under "
@@ -1004,10 +1002,7 @@ def test_street_weeks_too_many_for_a_small_selection_say_so_in_the_pages_words()
     )  # fmt: skip
     next(s for s in at.slider if s.label == "Sites").set_value(12)
     next(s for s in at.slider if s.label == "Footprint radius (m)").set_value(800)
-    next(b for b in at.button if b.label == "Plan the street weeks").click()
-    at.run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
+    message = _plan(at)
     assert message.startswith(
         "No 12 sites fit at least 1,600 m apart (twice the footprint radius, so that "
         "no two footprints overlap) among the incidents of this selection. Choose "
@@ -1052,8 +1047,7 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     from shapely import Point
 
     at = _open(_app(), "Street weeks")
-    next(b for b in at.button if b.label == "Plan the street weeks").click()
-    at.run()
+    assert _plan(at) == ""
     first = _table(at, "Site")
     top_ward = first["Ward"].iloc[0]
     # leave out the first site (a point at its centre), then plan again
@@ -1068,10 +1062,7 @@ def test_street_weeks_leave_out_recent_sites_and_weight_themes(tmp_path):
     next(
         n for n in at.number_input if n.label == "Weight of drugs & county lines"
     ).set_value(3.0)
-    next(b for b in at.button if b.label == "Plan the street weeks").click()
-    at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert _plan(at) == ""
     again = at.session_state["plan_result"][1]
     # no site within the footprint radius of the recent one
     assert again.sites.geometry.distance(centre).min() >= 300 - 1e-6
@@ -1093,10 +1084,7 @@ def test_street_weeks_with_every_place_left_out_say_which_control_to_change():
     data = thanet[["geometry"]].buffer(1_000).to_crs(4326).to_json().encode()
     uploader = next(u for u in at.file_uploader if "Recent street-week" in u.label)
     uploader.set_value(("recent.geojson", data, "application/geo+json"))
-    next(b for b in at.button if b.label == "Plan the street weeks").click()
-    at.run()
-    assert not at.exception, at.exception
-    message = " ".join(e.value for e in at.error)
+    message = _plan(at)
     assert message.startswith(
         "No place can hold a site once the 1 recent site is left out, fewer than the "
         "6 asked for (a place is the centre of a 100 m square within the footprint "
