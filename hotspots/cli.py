@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -1076,16 +1077,52 @@ COMMANDS = {
 }
 
 
+#: Parameters of the Python API named differently by a command-line flag.
+_FLAG_OF = {"require_districts": "require_district"}
+
+
+def _in_flags(message: str, parser: argparse.ArgumentParser, command: str) -> str:
+    """`message` with the API's parameter names as the flags of `command`.
+
+    A name in backticks that a flag of the command sets becomes the flag:
+    "`min_separation` = 1600 m" -> "--min-separation = 1600 m". Other names stay,
+    and so does a column's name ("Column `weight` must be finite" is the data's
+    column, not --weight).
+    """
+    flags: dict[str, str] = {}
+
+    def collect(p: argparse.ArgumentParser) -> None:  # the command's and its own
+        for action in p._actions:  # subcommands' flags (pspo profile / evaluate)
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    collect(sub)
+            longs = [o for o in action.option_strings if o.startswith("--")]
+            if longs:
+                flags.setdefault(action.dest, longs[0])
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            collect(action.choices[command])
+
+    def flag(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return flags.get(_FLAG_OF.get(name, name), match.group(0))
+
+    return re.sub(r"(?<!column )(?<!Column )`([a-z_]+)`", flag, message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version or a usage error (one line)
         return done.code if isinstance(done.code, int) else 0
     try:
         out = COMMANDS[args.command](args)
     except HotspotsError as err:
-        print(f"hotspots {args.command}: error: {err}", file=sys.stderr)
+        message = _in_flags(str(err), parser, args.command)
+        print(f"hotspots {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"hotspots {args.command}: interrupted", file=sys.stderr)

@@ -1201,7 +1201,8 @@ def plan_sites(
     )
     if k > len(cand):
         raise PlanInfeasible(
-            f"Only {len(cand)} candidate sites exist for k = {k}; lower k or the radius.",
+            f"Only {len(cand)} candidate sites exist for k = {k}; lower `k` or the "
+            "`radius`.",
             limit="sites",
             k=k,
             possible=len(cand),
@@ -1365,7 +1366,7 @@ def _feasible_or_raise(rules: _Rules, known: list[str], k: int, n_exclude: int) 
             else " inside the districts"
         )
         raise PlanInfeasible(
-            f"Only {n_ok} candidate sites remain{why}, fewer than k = {k}; lower k, "
+            f"Only {n_ok} candidate sites remain{why}, fewer than k = {k}; lower `k`, "
             "enlarge the selection or exclude fewer places.",
             limit="sites",
             k=k,
@@ -1393,7 +1394,7 @@ def _feasible_or_raise(rules: _Rules, known: list[str], k: int, n_exclude: int) 
                 f"`max_per_district` = {rules.max_per}: "
                 f"{plural(len(groups), 'district')} with candidates can hold only "
                 f"{plural(cap, 'site')}, fewer than k = {k}; raise "
-                "max_per_district or lower k.",
+                "`max_per_district` or lower `k`.",
                 limit="per_district",
                 k=k,
                 possible=cap,
@@ -1426,14 +1427,14 @@ def _raise_infeasible(
             raise PlanInfeasible(
                 f"No {rules.k} sites can be placed at least `min_separation` = "
                 f"{rules.separation:g} m apart under the other constraints; lower "
-                "min_separation or k.",
+                "`min_separation` or `k`.",
                 limit="separation",
                 k=rules.k,
                 separation=rules.separation,
             )
     raise PlanInfeasible(
         f"No {rules.k} sites satisfy `max_per_district` and `require_districts` "
-        "together; relax one of them or lower k.",
+        "together; relax one of them or lower `k`.",
         limit="combined",
         k=rules.k,
         max_per=rules.max_per,

@@ -106,3 +106,27 @@ def test_errors_are_one_line(capsys, monkeypatch, args, message):
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert message in err
+
+
+def test_errors_name_the_flag_that_set_a_parameter():
+    """The engine's messages name its parameters in backticks; on the command line
+    each becomes the flag of that command that sets it (pspo's subcommands
+    included), while a column's name and names no flag sets stay as they are."""
+    from hotspots.cli import _in_flags, _parser
+
+    parser = _parser()
+    assert _in_flags("lower `k` or the `radius`.", parser, "plan") == (
+        "lower --k or the --radius."
+    )
+    assert _in_flags("`require_districts` asks for 2", parser, "plan") == (
+        "--require-district asks for 2"
+    )
+    assert _in_flags("Give both `before` and `after`", parser, "pspo") == (
+        "Give both --before and --after"
+    )
+    assert _in_flags("`k_mean` or `alpha`", parser, "detect") == "--k-mean or `alpha`"
+    # the data's column, not the --weight flag; and a flag of another command
+    assert _in_flags("Column `weight` must be finite", parser, "plan") == (
+        "Column `weight` must be finite"
+    )
+    assert _in_flags("`radius` must be", parser, "detect") == "`radius` must be"

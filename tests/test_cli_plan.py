@@ -38,7 +38,30 @@ def test_six_sites_in_six_districts(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--k", "0"], "`k` must be at least 1"),
+        # the API's parameter names as the flags that set them
+        (["--k", "0"], "--k must be at least 1"),
+        (
+            [
+                "--theme",
+                "drugs & county lines",
+                "--district",
+                "E07000114",
+                "--k",
+                "12",
+                "--radius",
+                "800",
+            ],
+            "No 12 sites can be placed at least --min-separation = 1600 m apart under "
+            "the other constraints; lower --min-separation or --k.",
+        ),
+        (
+            ["--district", "E07000114", "--max-per-district", "1"],
+            "raise --max-per-district or lower --k.",
+        ),
+        (
+            ["--require-district", "E07000114", "E07000112", "--k", "1"],
+            "--require-district asks for 2 districts but k = 1",
+        ),
         (["--priority", "schools=x"], "--priority takes NAME=NUMBER"),
         (["--district", "E99999999"], "Unknown district code"),
         (["--out", "sites.shp"], "plan writes .gpkg or .csv"),

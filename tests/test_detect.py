@@ -103,6 +103,13 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
     )
     assert code == 2
     assert "No incidents match" in err
+    # a parameter the engine refuses is named by the flag that set it
+    code, _, err = run(
+        capsys, "detect", "--method", "kde", "--bandwidth", "0", "--from", "2024-04",
+        "--to", "2024-04", "--out", tmp_path / "x.gpkg",
+    )  # fmt: skip
+    assert code == 2
+    assert "error: --bandwidth must be greater than 0" in err
 
 
 @pytest.mark.parametrize("method", ["kde", "dbscan", "gistar"])
