@@ -1010,13 +1010,16 @@ with tab_pspo:
             control_file = None
             if what == "evaluate":
                 e1, e2 = st.columns(2)
-                months_all = choices.months
+                # the first month of data has no month before it to compare with
+                starts = choices.months[1:] or choices.months
                 start = e1.selectbox(
                     "The order's first month",
-                    months_all,
-                    index=months_all.index("2022-07") if "2022-07" in months_all
-                    else len(months_all) // 2,
+                    starts,
+                    index=starts.index("2022-07") if "2022-07" in starts
+                    else len(starts) // 2,
                     key="pspo_start",
+                    help="Any month of the data but the first: the evaluation "
+                    "compares the months before it with as many from it on.",
                 )  # fmt: skip
                 buffer_m = float(
                     e2.slider(

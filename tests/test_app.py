@@ -1148,6 +1148,11 @@ def test_pspo_evaluation_of_the_sample_order():
     counts = _table(at, "Where")
     assert len(counts) == 3  # area, buffer, control
     assert counts["Before"].iloc[0] > 0
+    # an order starting in the first month of data would have no before period
+    starts = at.selectbox(key="pspo_start").options
+    assert "2022-01" not in starts
+    assert starts[0] == "2022-02"
+    assert starts[-1] == "2024-04"
 
 
 def test_pspo_ward_profile_and_bad_boundary():
