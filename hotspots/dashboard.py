@@ -1661,6 +1661,8 @@ def plan_infeasible_message(err: PlanInfeasible) -> str:
     Sites, Footprint radius, At most per district and the recent sites left
     out, rather than the planner's parameters (`err.limit` names the one).
     """
+    from hotspots.planner import CELL_SIZE_M  # the page's plans use the default
+
     k = err.k
     asked = f"fewer than the {k} asked for"
     if err.limit == "sites":
@@ -1676,9 +1678,9 @@ def plan_infeasible_message(err: PlanInfeasible) -> str:
         )  # fmt: skip
         fewer = ", leave out fewer recent sites" if n else ""
         return (
-            f"{places} hold a site {where}, {asked} (a place is the centre of a 100 m "
-            "square within the footprint radius of an incident). Choose fewer "
-            f"sites{fewer} or widen the months or areas."
+            f"{places} hold a site {where}, {asked} (a place is the centre of a "
+            f"{CELL_SIZE_M:g} m square within the footprint radius of an incident). "
+            f"Choose fewer sites{fewer} or widen the months or areas."
         )
     if err.limit == "per_district":
         areas = "one district" if err.districts == 1 else f"{err.districts} districts"

@@ -125,6 +125,8 @@ from hotspots.profile import MIN_TREND_INCIDENTS, recent_split, trend_test
 
 log = logging.getLogger(__name__)
 
+#: Default spacing (metres) of the grid whose cell centres are the candidate sites.
+CELL_SIZE_M = 100.0
 #: Schools within this distance (metres) of a site count for the schools priority.
 SCHOOL_RADIUS_M = 400.0
 #: schools + PRUs at which the schools term reaches 1.
@@ -1026,7 +1028,7 @@ def plan_sites(
     priorities: Mapping[str, float] | None = None,
     method: Literal["auto", "greedy", "exact"] = "auto",
     time_limit: float = 10.0,
-    cell_size: float = 100.0,
+    cell_size: float = CELL_SIZE_M,
     districts: gpd.GeoDataFrame | None = None,
     wards: gpd.GeoDataFrame | None = None,
     schools: gpd.GeoDataFrame | None = None,
@@ -1199,15 +1201,6 @@ def plan_sites(
         required=(),
         allowed=np.ones(len(cand), dtype=bool),
     )
-    if k > len(cand):
-        raise PlanInfeasible(
-            f"Only {len(cand)} candidate sites exist for k = {k}; lower `k` or the "
-            "`radius`.",
-            limit="sites",
-            k=k,
-            possible=len(cand),
-        )
-
     use_exact = method == "exact" or (
         method == "auto" and cover.nnz <= MAX_PRICING_NONZEROS
     )
