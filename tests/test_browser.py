@@ -143,6 +143,19 @@ def test_map_with_boundaries_hotspots_and_legend(page):
     _shot(page, "1-start-kde")
 
 
+def test_no_deploy_button_nor_developer_menu(page):
+    # the page is for council officers: Streamlit's "Deploy" (publish the app
+    # and its data on Streamlit's cloud) and its developer options are hidden
+    _map(page)
+    _idle(page)
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    page.get_by_test_id("stMainMenu").click()
+    menu = page.get_by_test_id("stMainMenuPopover")
+    menu.get_by_text("Print").wait_for(timeout=10_000)
+    assert menu.get_by_text("Clear cache").count() == 0
+    page.keyboard.press("Escape")
+
+
 def test_theme_and_method_change_the_map_and_tables(page):
     before = _metric(page, "Incidents selected")
     themes = page.get_by_test_id("stMultiSelect").filter(has_text="Themes")
