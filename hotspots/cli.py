@@ -17,7 +17,12 @@ import pandas as pd
 
 from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
-from hotspots.ingest import SENSITIVITIES, ingest, read_mapping_file
+from hotspots.ingest import (
+    SENSITIVITIES,
+    ingest,
+    ingest_positions,
+    read_mapping_file,
+)
 from hotspots.io import write_csv_safe
 from hotspots.store import Selection, default_store_path, open_store
 
@@ -991,11 +996,15 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         for label, key in (
             ("Rejected", "rejected_by_reason"),
             ("Unlocated", "unlocated_by_reason"),
+            ("Kept, noted", "noted_by_reason"),
         ):
             for reason, n in out[key].items():
                 print(f"  {label}: {n:,} {reason}")
-        print(f"Rejected rows written to {out['rejects_file']}")
-        print(f"Positions from longitude/latitude by {out['transformation']}.")
+        if out["rows_rejected"]:
+            print(f"Rejected rows written to {out['rejects_file']}")
+        positions = ingest_positions(out)
+        if positions:
+            print(f"Positions: {positions}.")
         if "store" in out:
             print(
                 f"Store {out['store']} now holds {out['store_incidents']:,} incidents."

@@ -1476,7 +1476,12 @@ def ingest_summary(report: dict[str, Any]) -> str:
         f"({report['rows_unlocated']:,} without a usable location: counted, not "
         f"mapped), rejected {report['rows_rejected']:,}."
     )
+    from hotspots.ingest import ingest_positions
     from hotspots.io import CP1252_NOTE
+
+    positions = ingest_positions(report)
+    if positions:
+        text += f" Positions: {positions}."
 
     for f in report.get("files", []):
         # how the file was read; the noted rows' counts are in the reasons table

@@ -96,7 +96,7 @@ def _compact_upper(values: pd.Series) -> pd.Series:
     return text.str.replace(_NOT_WORD, "", regex=True)
 
 
-def _is_blank(values: pd.Series) -> pd.Series:
+def is_blank(values: pd.Series) -> pd.Series:
     """Flag cells that hold nothing: missing, blank, punctuation or a placeholder."""
     compact = _by_unique(values, lambda u: _compact_upper(u).isin(PLACEHOLDERS))
     return compact.fillna(True).astype(bool)
@@ -213,7 +213,7 @@ def lookup_postcodes(values: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
     not_postcode = postcode.isna().to_numpy()
     blank = np.zeros(len(values), dtype=bool)
     if not_postcode.any():
-        blank[not_postcode] = _is_blank(values[not_postcode]).to_numpy()
+        blank[not_postcode] = is_blank(values[not_postcode]).to_numpy()
     status = np.select(
         [found, blank, not_postcode],
         [MATCHED, NO_LOCATION, "invalid postcode"],
@@ -311,7 +311,7 @@ def parse_gridref(values: pd.Series) -> pd.DataFrame:
     ok = ~np.isnan(x)
     blank = np.zeros(n_rows, dtype=bool)
     if not ok.all():
-        blank[~ok] = _is_blank(values[~ok]).to_numpy()
+        blank[~ok] = is_blank(values[~ok]).to_numpy()
     status = np.select(
         [ok, blank], [MATCHED, NO_LOCATION], default="invalid grid reference"
     )

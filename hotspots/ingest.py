@@ -24,6 +24,7 @@ from hotspots.geocode import (
     classify_bng,
     classify_lonlat,
     fix_swapped_lonlat,
+    is_blank,
     lookup_postcodes,
     parse_coordinate,
     parse_gridref,
@@ -361,6 +362,28 @@ def _from_bng(
     )
 
 
+def _pair_reason(
+    texts: tuple[pd.Series, pd.Series],
+    values: tuple[pd.Series, pd.Series],
+    pair: str,
+    unreadable: str,
+) -> pd.Series:
+    """Why a coordinate pair that was typed in could not be used; <NA> elsewhere.
+
+    `texts`: the two columns as typed; `values`: the same read as numbers (NaN
+    where no number could be read). A row gives `unreadable` when a cell holds
+    text that is not a number ("51°22'N", "abc"), "only one of `pair` given"
+    when the other cell is blank. Blank cells and placeholders ("N/A",
+    "unknown") count as not typed in: a row with neither keeps the geocoder's
+    "no location given".
+    """
+    first, second = (~is_blank(t) for t in texts)
+    why = pd.Series(pd.NA, index=texts[0].index, dtype="string")
+    why[first ^ second] = f"only one of {pair} given"
+    why[(first & values[0].isna()) | (second & values[1].isna())] = unreadable
+    return why
+
+
 def _decimals(values: pd.Series) -> pd.Series:
     """Digits after the decimal point of numbers written as text (0 when none)."""
     frac = values.str.extract(r"[.,](\d+)", expand=False)
@@ -423,9 +446,14 @@ def _partner(
     if "lat" in col and "lon" in col:
         lon = parse_coordinate(col["lon"])
         lat = parse_coordinate(col["lat"])
+        typed = _pair_reason(
+            (col["lat"], col["lon"]), (lat, lon), "latitude and longitude",
+            "latitude/longitude not in decimal degrees",
+        )  # fmt: skip
         lon, lat, swapped = fix_swapped_lonlat(lon, lat)
         notes["lat/lon swapped in the source (fixed)"] += int(swapped.sum())
         lx, ly, lwhy, _ = _from_lonlat(lon, lat)
+        lwhy = typed.where(typed.notna(), lwhy)
         given = (col["lat"].fillna("") != "") | (col["lon"].fillna("") != "")
         d = np.minimum(
             _decimals(col["lat"].fillna("")).to_numpy(dtype=float),
@@ -440,7 +468,12 @@ def _partner(
     if "easting" in col and "northing" in col:
         ex = pd.to_numeric(col["easting"].str.replace(",", ""), errors="coerce")
         ny = pd.to_numeric(col["northing"].str.replace(",", ""), errors="coerce")
+        typed = _pair_reason(
+            (col["easting"], col["northing"]), (ex, ny), "easting and northing",
+            "easting/northing not a number of metres",
+        )  # fmt: skip
         bx, by, bwhy, _ = _from_bng(ex, ny)
+        bwhy = typed.where(typed.notna(), bwhy)
         given = (col["easting"].fillna("") != "") | (col["northing"].fillna("") != "")
         take(bwhy.isna() & given, bx, by, "bng", 1.0)
         first_reason(given, bwhy)
@@ -720,6 +753,12 @@ def ingest(
         "noted_by_reason": dict(
             sum((Counter(f.get("noted", {})) for f in files), Counter())
         ),
+        # how the kept rows were placed (GEOCODE_METHODS' order), unlocated apart
+        "positions_by_method": {
+            m: n
+            for m in GEOCODE_METHODS[:-1]
+            if (n := int((incidents["geocode_method"] == m).sum()))
+        },
         "months": {
             str(k): int(v)
             for k, v in incidents["month"]
@@ -733,6 +772,31 @@ def ingest(
     }
     assert report["rows_read"] == report["rows_kept"] + report["rows_rejected"]
     return IngestResult(incidents=incidents, rejects=rejects, report=report)
+
+
+#: How each geocode method is said in a report.
+_POSITIONS_FROM = {
+    "coordinates": "from longitude/latitude",
+    "bng": "from eastings/northings",
+    "gridref": "from OS grid references",
+    "postcode": "from postcodes (the postcode's position)",
+}
+
+
+def ingest_positions(report: dict[str, Any]) -> str:
+    """How the kept rows were placed, in words ("" when none was).
+
+    From an ingest report: e.g. "2 from longitude/latitude (by OSTN15), 1 from
+    postcodes (the postcode's position)". The transformation is named only when
+    longitudes and latitudes were transformed.
+    """
+    parts = []
+    for method, n in report.get("positions_by_method", {}).items():
+        part = f"{n:,} {_POSITIONS_FROM.get(method, 'by ' + method)}"
+        if method == "coordinates":
+            part += f" (by {report['transformation']})"
+        parts.append(part)
+    return ", ".join(parts)
 
 
 def _is_police_outcomes_or_stops(name: str) -> bool:

@@ -760,6 +760,9 @@ def test_upload_partner_file_and_map_it():
     report = " ".join(m.value for m in at.markdown)
     assert "Read 3,003 rows" in report
     assert "rejected 9" in report
+    # how the rows were placed, so a postcode's position is not taken for an address's
+    assert "Positions: 852 from longitude/latitude (by " in report
+    assert "1,486 from postcodes (the postcode's position)." in report
     at.radio(key="map_upload").set_value("alone")
     at.run()
     assert not at.exception, at.exception

@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import pyogrio
@@ -85,6 +86,29 @@ def test_human_output(capsys, tmp_path, police_slice):
     assert code == 0
     assert "Read 248 rows: kept 248" in out
     assert "far outside the area of the data" in out
+    # 20 of the 248 have no usable location; the rest came as longitude/latitude
+    assert re.search(
+        r"^Positions: 228 from longitude/latitude \(by (OSTN15|Helmert)\)\.$", out, re.M
+    )
+    assert "Rejected rows written" not in out  # none was rejected
+
+
+def test_human_output_of_a_partner_file(capsys, tmp_path):
+    rejects = tmp_path / "r.csv"
+    code, out, _ = run(
+        capsys, "ingest", ROOT / "data" / "samples" / "council-asb-log.csv",
+        "--dry-run", "--rejects", rejects,
+    )  # fmt: skip
+    assert code == 0
+    assert "rejected 9." in out
+    assert f"Rejected rows written to {rejects}" in out
+    assert "  Kept, noted: 10 lat/lon swapped in the source (fixed)" in out
+    assert re.search(
+        r"^Positions: 852 from longitude/latitude \(by \w+\), 608 from OS grid "
+        r"references, 1,486 from postcodes \(the postcode's position\)\.$",
+        out,
+        re.M,
+    )
 
 
 @pytest.mark.parametrize(

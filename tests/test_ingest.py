@@ -10,6 +10,7 @@ from hotspots.ingest import (
     CANONICAL_COLUMNS,
     detect_columns,
     ingest,
+    ingest_positions,
     read_mapping_file,
 )
 
@@ -195,6 +196,61 @@ def test_partner_accounting(partner):
         "invalid postcode": 1,
         "no location given": 1,
     }
+
+
+def test_coordinates_typed_but_unreadable_say_so(write):
+    # "no location given" is for blanks and placeholders; a location typed in
+    # that cannot be read says what is wrong with it
+    log = write(
+        "typed.csv",
+        "Date,Lat,Long,Easting,Northing,Postcode\n"
+        "2024-01-05,51°22'48\"N,0.52,,,\n"  # degrees and minutes
+        "2024-01-05,51.38,,,,\n"  # half a pair
+        "2024-01-05,N/A,unknown,,,\n"  # placeholders: nothing given
+        "2024-01-05,,,abc,168000,\n"
+        "2024-01-05,,,575000,,\n"
+        "2024-01-05,51°22'48\"N,0.52,,,ME4 4QU\n"  # the postcode places it
+        "2024-01-05,51.38,0.52,,,\n"
+        "2024-01-05,,,575000,168000,\n",
+    )
+    r = ingest([log])
+    assert r.report["unlocated_by_reason"] == {
+        "latitude/longitude not in decimal degrees": 1,
+        "only one of latitude and longitude given": 1,
+        "no location given": 1,
+        "easting/northing not a number of metres": 1,
+        "only one of easting and northing given": 1,
+    }
+    assert r.report["positions_by_method"] == {
+        "coordinates": 1,
+        "bng": 1,
+        "postcode": 1,
+    }
+    assert r.incidents["geocode_method"].tolist()[5:] == [
+        "postcode",
+        "coordinates",
+        "bng",
+    ]
+    assert r.report["rows_kept"] == 8
+
+
+def test_ingest_positions_in_words():
+    report = {
+        "positions_by_method": {"coordinates": 1200, "gridref": 3, "postcode": 41},
+        "transformation": "OSTN15",
+    }
+    assert ingest_positions(report) == (
+        "1,200 from longitude/latitude (by OSTN15), 3 from OS grid references, "
+        "41 from postcodes (the postcode's position)"
+    )
+    # eastings and northings need no transformation: none is named
+    assert (
+        ingest_positions(
+            {"positions_by_method": {"bng": 2}, "transformation": "OSTN15"}
+        )
+        == "2 from eastings/northings"
+    )
+    assert ingest_positions({"positions_by_method": {}, "transformation": "x"}) == ""
 
 
 def test_partner_rejects_keep_every_cell(partner):
