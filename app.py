@@ -745,7 +745,11 @@ with tab_data:
             "safeguarding concerns. It stays on this computer."
         )
         upload = st.file_uploader(
-            "Partner file", type=["csv", "xlsx"], key="partner_upload"
+            "Partner file",
+            type=["csv", "txt", "tsv", "xlsx", "xlsm"],
+            key="partner_upload",
+            help="CSV in UTF-8, UTF-16 (Excel's Unicode Text) or Windows-1252, "
+            "separated by commas, semicolons or tabs; or an Excel workbook.",
         )
         if upload is not None:
             try:

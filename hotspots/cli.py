@@ -993,6 +993,9 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             f"({out['rows_unlocated']:,} without a usable location, counted but not "
             f"mapped), rejected {out['rows_rejected']:,}."
         )
+        for f in out.get("files", []):
+            if f.get("read_as"):
+                print(f"  {f['file']} was read with: {'; '.join(f['read_as'])}.")
         for label, key in (
             ("Rejected", "rejected_by_reason"),
             ("Unlocated", "unlocated_by_reason"),

@@ -28,8 +28,11 @@ TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 READABLE_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
 DELIMITERS = (",", ";", "\t", "|")
+#: A delimiter other than the comma, as the ingest report says it.
+_SEPARATED_BY = {";": "semicolons", "\t": "tabs", "|": "vertical bars (|)"}
 #: The note on a CSV file that was not UTF-8 (read as Windows-1252 instead).
 CP1252_NOTE = "not UTF-8: read as Windows-1252 (cp1252) text"
+UTF16_NOTE = "UTF-16 text"
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -123,9 +126,10 @@ def _wrong_type(name: str) -> str:
 def read_table(name: str, data: bytes) -> Table:
     """Read one CSV or XLSX file's bytes as a text table.
 
-    CSV: UTF-8 (with or without a byte-order mark) or, failing that, Windows-1252;
-    comma, semicolon, tab or pipe delimited (chosen from the header line). Every
-    cell is kept as text, exactly as written: nothing is evaluated.
+    CSV: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
+    (Excel's "Unicode Text", some case-management exports) or, failing those,
+    Windows-1252; comma, semicolon, tab or pipe delimited (chosen from the header
+    line). Every cell is kept as text, exactly as written: nothing is evaluated.
     """
     suffix = Path(name).suffix.lower()
     if not data.strip():
@@ -136,12 +140,21 @@ def read_table(name: str, data: bytes) -> Table:
         return _read_excel(name, data)
     if suffix not in TEXT_SUFFIXES:
         raise HotspotsError(_wrong_type(name))
+    notes: list[str] = []
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16's byte-order marks
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise HotspotsError(
+                f"{name}: the file starts as UTF-16 text but is not. Save it from "
+                "Excel as CSV UTF-8."
+            ) from None
+        notes.append(UTF16_NOTE)
     if data[:4] == b"PK\x03\x04" or b"\x00" in data[:4096]:
         raise HotspotsError(
             f"{name}: this is not a text CSV file (it looks like a spreadsheet or a "
             "binary file renamed to .csv). Save it from Excel as CSV UTF-8."
         )
-    notes: list[str] = []
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -156,7 +169,7 @@ def read_table(name: str, data: bytes) -> Table:
             "names on line 1."
         )
     if delimiter != ",":
-        notes.append(f"delimiter {delimiter!r}")
+        notes.append(f"separated by {_SEPARATED_BY[delimiter]}")
     try:
         frame = pd.read_csv(
             io.StringIO(text),

@@ -803,11 +803,8 @@ def test_upload_says_how_an_excel_style_file_was_read():
     assert not at.exception, at.exception
     (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
     # the name as uploaded, not the temporary copy the page reads
-    assert (
-        "rejected 9. asb-excel.csv was read with: not UTF-8: read as Windows-1252"
-        in (summary)
-    )
-    assert "delimiter ';'" in summary
+    assert "asb-excel.csv was read with: not UTF-8: read as Windows-1252" in summary
+    assert "separated by semicolons" in summary
     assert "save the file from Excel as CSV UTF-8" in summary
     # the rows' own notes stay in the reasons table, not in this sentence
     assert "swapped" not in summary
@@ -823,6 +820,19 @@ def test_upload_says_how_an_excel_style_file_was_read():
     at.run()
     (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
     assert "was read with" not in summary
+    # Excel's "Unicode Text" (.txt): UTF-16, tab separated
+    at = _open(_app(districts=THANET), "Your data")
+    at.file_uploader(key="partner_upload").set_value(
+        ("asb-unicode.txt", frame.to_csv(sep="\t", index=False).encode("utf-16"), "")
+    )
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    assert "asb-unicode.txt was read with: UTF-16 text; separated by tabs." in summary
+    ingested = next(iter(at.session_state["uploads"].values()))
+    assert "Café £1 shop, Northdown Road" in set(ingested["location_text"])
 
 
 def test_harm_weighting_uses_a_partner_harm_column_and_says_when_it_cannot():

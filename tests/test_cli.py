@@ -93,6 +93,18 @@ def test_human_output(capsys, tmp_path, police_slice):
     assert "Rejected rows written" not in out  # none was rejected
 
 
+def test_human_output_says_how_a_file_was_read(capsys, tmp_path):
+    # Excel's "Unicode Text" export: UTF-16, tab separated
+    log = tmp_path / "asb.txt"
+    log.write_text("Date\tPostcode\tType\n05/01/2024\tME4 4QU\tASB\n", "utf-16")
+    code, out, _ = run(
+        capsys, "ingest", log, "--dry-run", "--rejects", tmp_path / "r.csv"
+    )  # fmt: skip
+    assert code == 0
+    assert f"  {log} was read with: UTF-16 text; separated by tabs." in out
+    assert "Positions: 1 from postcodes" in out
+
+
 def test_human_output_of_a_partner_file(capsys, tmp_path):
     rejects = tmp_path / "r.csv"
     code, out, _ = run(

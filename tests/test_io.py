@@ -51,6 +51,25 @@ def test_spreadsheet_renamed_to_csv(write):
         _read(write("log.csv", b"PK\x03\x04" + b"\x00" * 100))
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_with_a_byte_order_mark(write, encoding):
+    # Excel's "Unicode Text": UTF-16 with a byte-order mark, tab separated
+    text = "Date\tPostcode\tLocation\n05/01/2024\tME4 4QU\tCafé £1 shop\n"
+    data = text.encode(encoding)
+    if encoding != "utf-16":  # Python's "utf-16" writes the mark itself
+        data = "\ufeff".encode(encoding) + data
+    table = _read(write("unicode.txt", data))
+    assert table.frame.to_dict("records") == [
+        {"Date": "05/01/2024", "Postcode": "ME4 4QU", "Location": "Café £1 shop"}
+    ]
+    assert table.notes == ["UTF-16 text", "separated by tabs"]
+
+
+def test_broken_utf16_is_a_clear_error(write):
+    with pytest.raises(HotspotsError, match="starts as UTF-16 text but is not"):
+        _read(write("u.csv", b"\xff\xfe" + "Date,Type\n".encode("utf-16-le") + b"\x00"))
+
+
 def test_no_delimiter(write):
     with pytest.raises(HotspotsError, match="no comma, semicolon or tab"):
         _read(write("one.csv", "justonecolumn\nvalue\n"))
