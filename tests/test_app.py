@@ -785,6 +785,21 @@ def test_upload_partner_file_and_map_it():
     )
 
 
+def _read_upload(name, data):
+    """Upload a partner file on the Your data tab and read it.
+
+    Returns the page and the ingest report's sentence ("Read 3,003 rows ...").
+    """
+    at = _open(_app(districts=THANET), "Your data")
+    at.file_uploader(key="partner_upload").set_value((name, data, ""))
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    return at, summary
+
+
 def test_upload_says_how_an_excel_style_file_was_read():
     # an export from an old Excel: Windows-1252 text, semicolons, a £ sign
     text = (SAMPLES / "council-asb-log.csv").read_text(encoding="utf-8-sig")
@@ -793,15 +808,7 @@ def test_upload_says_how_an_excel_style_file_was_read():
     data = frame.to_csv(sep=";", index=False).encode("cp1252")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
-    at = _open(_app(districts=THANET), "Your data")
-    at.file_uploader(key="partner_upload").set_value(
-        ("asb-excel.csv", data, "text/csv")
-    )
-    at.run()
-    next(b for b in at.button if b.label == "Read the file").click()
-    at.run()
-    assert not at.exception, at.exception
-    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    at, summary = _read_upload("asb-excel.csv", data)
     # the name as uploaded, not the temporary copy the page reads
     assert "asb-excel.csv was read with: not UTF-8: read as Windows-1252" in summary
     assert "separated by semicolons" in summary
@@ -811,25 +818,11 @@ def test_upload_says_how_an_excel_style_file_was_read():
     ingested = next(iter(at.session_state["uploads"].values()))
     assert "Café £1 shop, Northdown Road" in set(ingested["location_text"])
     # the plain UTF-8, comma file: no sentence about how it was read
-    at = _open(_app(districts=THANET), "Your data")
-    at.file_uploader(key="partner_upload").set_value(
-        ("plain.csv", text.encode("utf-8"), "text/csv")
-    )
-    at.run()
-    next(b for b in at.button if b.label == "Read the file").click()
-    at.run()
-    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    _, summary = _read_upload("plain.csv", text.encode("utf-8"))
     assert "was read with" not in summary
     # Excel's "Unicode Text" (.txt): UTF-16, tab separated
-    at = _open(_app(districts=THANET), "Your data")
-    at.file_uploader(key="partner_upload").set_value(
-        ("asb-unicode.txt", frame.to_csv(sep="\t", index=False).encode("utf-16"), "")
-    )
-    at.run()
-    next(b for b in at.button if b.label == "Read the file").click()
-    at.run()
-    assert not at.exception, at.exception
-    (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
+    unicode_text = frame.to_csv(sep="\t", index=False).encode("utf-16")
+    at, summary = _read_upload("asb-unicode.txt", unicode_text)
     assert "asb-unicode.txt was read with: UTF-16 text; separated by tabs." in summary
     ingested = next(iter(at.session_state["uploads"].values()))
     assert "Café £1 shop, Northdown Road" in set(ingested["location_text"])
