@@ -45,6 +45,38 @@ def load_boundary(name: str) -> gpd.GeoDataFrame:
     return _read(paths[name])
 
 
+def _name_key(name: str) -> str:
+    """A district's name for matching: case, "&"/"and", spaces and dots ignored."""
+    text = name.casefold().replace("&", " and ").replace(".", " ")
+    return " ".join(text.split())
+
+
+def district_codes(names_or_codes: Sequence[str]) -> list[str]:
+    """ONS codes of Kent & Medway districts given by code or by name.
+
+    A name matches whatever its case, "&" for "and" and its spacing
+    ("thanet", "Folkestone & Hythe", "tunbridge  wells"). Anything else is a
+    HotspotsError that lists the districts.
+    """
+    layer = load_boundary("districts")
+    codes = list(layer["lad_code"])
+    by_name = {_name_key(n): c for c, n in zip(codes, layer["lad_name"], strict=True)}
+    out: list[str] = []
+    for given in names_or_codes:
+        text = str(given).strip()
+        code = text.upper() if text.upper() in codes else by_name.get(_name_key(text))
+        if code is None:
+            known = ", ".join(
+                f"{c} {n}" for c, n in zip(codes, layer["lad_name"], strict=True)
+            )
+            raise HotspotsError(
+                f"Unknown district {text!r}; give a Kent & Medway district by name or "
+                f"code: {known}."
+            )
+        out.append(code)
+    return out
+
+
 def assign_areas(points: gpd.GeoDataFrame) -> pd.DataFrame:
     """Ward and district codes for each point, by point-in-polygon.
 

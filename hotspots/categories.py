@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +56,50 @@ def load_categories(path: str | Path | None = None) -> pd.DataFrame:
         )
     table = table.assign(key=_key(table["raw_category"]))
     return table.drop_duplicates("key", keep="last").reset_index(drop=True)
+
+
+def resolve_themes(names: Sequence[str]) -> list[str]:
+    """The product's themes named by `names`, whatever their case.
+
+    A name may also be the start of exactly one theme ("ASB" for "ASB & public
+    space", "serious violence"). Anything else is a HotspotsError listing them.
+    """
+    out: list[str] = []
+    for given in names:
+        key = " ".join(str(given).casefold().split())
+        exact = [t for t in THEMES if t.casefold() == key]
+        starts = [t for t in THEMES if key and t.casefold().startswith(key)]
+        found = exact or starts
+        if len(found) != 1:
+            why = "matches more than one theme" if found else "is not a theme"
+            raise HotspotsError(
+                f"{given!r} {why}; the themes are: {'; '.join(THEMES)}."
+            )
+        out.append(found[0])
+    return out
+
+
+def resolve_categories(
+    names: Sequence[str], table: pd.DataFrame | None = None
+) -> list[str]:
+    """The categories (of `table`, default `load_categories()`) named by `names`.
+
+    Matched whatever their case and spacing; ``Other (unmapped)`` is one too.
+    Anything else is a HotspotsError listing the categories.
+    """
+    table = load_categories() if table is None else table
+    known = sorted({*table["category"], UNMAPPED_CATEGORY})
+    by_key = {" ".join(c.casefold().split()): c for c in known}
+    out: list[str] = []
+    for given in names:
+        found = by_key.get(" ".join(str(given).casefold().split()))
+        if found is None:
+            raise HotspotsError(
+                f"{given!r} is not a category; the categories are: "
+                f"{'; '.join(known)} (a theme groups several: use the theme)."
+            )
+        out.append(found)
+    return out
 
 
 def map_categories(raw: pd.Series, table: pd.DataFrame) -> pd.DataFrame:

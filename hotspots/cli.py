@@ -17,6 +17,7 @@ import pandas as pd
 
 from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
+from hotspots.categories import THEMES
 from hotspots.ingest import (
     SENSITIVITIES,
     ingest,
@@ -24,7 +25,13 @@ from hotspots.ingest import (
     read_mapping_file,
 )
 from hotspots.io import write_csv_safe
-from hotspots.store import Selection, default_store_path, open_store
+from hotspots.store import Selection, default_store_path, open_store, parse_month
+
+#: Help of every --theme.
+THEME_HELP = (
+    "themes to keep, by name or its start, any case: "
+    f"{', '.join(repr(t) for t in THEMES)} (e.g. --theme ASB 'serious violence')"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,15 +136,17 @@ def _selection_args(sp: argparse.ArgumentParser) -> None:
     )
     sp.add_argument("--from", dest="month_from", metavar="YYYY-MM", help="first month")
     sp.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month")
-    sp.add_argument("--category", nargs="+", metavar="NAME", help="categories to keep")
-    sp.add_argument("--theme", nargs="+", metavar="NAME", help="themes to keep")
+    sp.add_argument(
+        "--category", nargs="+", metavar="NAME", help="categories to keep (any case)"
+    )
+    sp.add_argument("--theme", nargs="+", metavar="NAME", help=THEME_HELP)
     sp.add_argument("--source", nargs="+", metavar="NAME", help="sources to keep")
     sp.add_argument(
         "--district",
         nargs="+",
-        metavar="CODE",
-        help="district (LAD) codes, e.g. E07000114 for Thanet; also the study area "
-        "(default: all 13 Kent & Medway districts)",
+        metavar="NAME",
+        help="districts by name or ONS code (Thanet or E07000114); also the study "
+        "area (default: all 13 Kent & Medway districts)",
     )
     sp.add_argument(
         "--include-safeguarding",
@@ -243,7 +252,7 @@ def _plan_parser(sub: Any, common: Any) -> None:
     )
     for flag in ("--from", "--to"):
         pl.add_argument(flag, dest=f"month_{flag[2:]}", metavar="YYYY-MM")
-    pl.add_argument("--theme", nargs="+", metavar="NAME", help="themes to keep")
+    pl.add_argument("--theme", nargs="+", metavar="NAME", help=THEME_HELP)
     pl.add_argument("--source", nargs="+", metavar="NAME", help="sources to keep")
     pl.add_argument(
         "--input", nargs="+", metavar="PATH", help="files instead of the store"
@@ -257,13 +266,16 @@ def _plan_parser(sub: Any, common: Any) -> None:
     )
     pl.add_argument("--max-per-district", type=int, metavar="N")
     pl.add_argument(
-        "--district", nargs="+", metavar="CODE", help="only sites in these districts"
+        "--district",
+        nargs="+",
+        metavar="NAME",
+        help="only sites in these districts (names or codes)",
     )
     pl.add_argument(
         "--require-district",
         nargs="+",
-        metavar="CODE",
-        help="at least one site in each",
+        metavar="NAME",
+        help="at least one site in each (names or codes)",
     )
     pl.add_argument(
         "--weight",
@@ -425,9 +437,12 @@ def _evaluate_parser(sub: Any, common: Any) -> None:
         help="shares of the study area flagged (default 0.005 0.01 0.02 0.05)",
     )
     ev.add_argument("--eval-cell-size", type=float, default=100.0, metavar="M")
-    ev.add_argument("--theme", nargs="+", metavar="NAME", help="themes to keep")
+    ev.add_argument("--theme", nargs="+", metavar="NAME", help=THEME_HELP)
     ev.add_argument(
-        "--district", nargs="+", metavar="CODE", help="study area districts"
+        "--district",
+        nargs="+",
+        metavar="NAME",
+        help="study area districts (names or codes)",
     )
     ev.add_argument(
         "--input", nargs="+", metavar="PATH", help="files instead of the store"
@@ -520,11 +535,48 @@ def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
     )
     incidents = _read(args, selection)
     if incidents.empty:
-        raise HotspotsError(
-            f"No incidents match the selection {selection.as_dict()}. Check the months "
-            "(`hotspots info` lists them), categories, themes and district codes."
-        )
+        raise _nothing_selected(selection, _held(args))
     return incidents, selection
+
+
+def _held(args: argparse.Namespace) -> dict[str, list[str]]:
+    """What the data holds: its months (YYYY-MM) and sources.
+
+    Of the files given with --input, or else of the store.
+    """
+    if args.input:
+        everything = _ingested(tuple(args.input))
+        return {
+            "months": sorted({str(m)[:7] for m in everything["month"].dropna()}),
+            "sources": sorted(everything["source"].astype(str).unique()),
+        }
+    info = open_store(args.store).info()
+    return {"months": list(info["months"]), "sources": list(info["sources"])}
+
+
+def _nothing_selected(
+    selection: Selection, held: dict[str, list[str]]
+) -> HotspotsError:
+    """The error for a selection without incidents: what was asked, what is held."""
+    from hotspots.dates import month_runs
+
+    asked = selection.as_dict()
+    first, last = asked.get("month_from"), asked.get("month_to")
+    words = []
+    if first or last:
+        words.append(
+            f"months {first} to {last}" if first and last
+            else f"months from {first}" if first else f"months up to {last}"
+        )  # fmt: skip
+    for key in ("themes", "categories", "sources", "districts", "wards"):
+        if asked.get(key):
+            words.append(f"{key} {', '.join(map(str, asked[key]))}")
+    months = month_runs([pd.Period(m, freq="M") for m in held["months"]])
+    sources = "; ".join(held["sources"]) or "none"
+    return HotspotsError(
+        f"No incidents match {'; '.join(words) or 'the selection'}. The data holds "
+        f"the months {months} and the sources {sources} (`hotspots info`)."
+    )
 
 
 def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
@@ -658,17 +710,12 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
     )
     incidents = _read(args, selection)
     if incidents.empty:
-        raise HotspotsError(f"No incidents match the selection {selection.as_dict()}.")
+        raise _nothing_selected(selection, _held(args))
     districts = None
     if args.district:
         from hotspots.boundaries import load_boundary
 
-        layer = load_boundary("districts")
-        unknown = sorted(set(args.district) - set(layer["lad_code"]))
-        if unknown:
-            raise HotspotsError(
-                f"Unknown district code(s) {unknown}; see `hotspots --help`."
-            )
+        layer = load_boundary("districts")  # codes: checked by `_resolve_names`
         districts = layer[layer["lad_code"].isin(args.district)]
     exclude = None
     if args.exclude:
@@ -799,17 +846,13 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
         if args.store:
             raise HotspotsError("Give --input or --store, not both.")
         everything = _ingested(tuple(args.input))
-        available = sorted({str(m)[:7] for m in everything["month"].dropna()})
         incidents = selection.apply(everything)
     else:
-        store = open_store(args.store)
-        available = list(store.info()["months"])
-        incidents = store.read(selection)
+        incidents = open_store(args.store).read(selection)
+    held = _held(args)
+    available = held["months"]
     if incidents.empty:
-        raise HotspotsError(
-            f"No incidents match the selection {selection.as_dict()}. Check the "
-            "categories, themes and sources (`hotspots info` lists the months)."
-        )
+        raise _nothing_selected(selection, held)
     area = _pspo_area(args, incidents)
     filters = {**selection.as_dict(), "from": args.month_from, "to": args.month_to}
     result: Any
@@ -1123,6 +1166,30 @@ def _in_flags(message: str, parser: argparse.ArgumentParser, command: str) -> st
     return re.sub(r"(?<!column )(?<!Column )`([a-z_]+)`", flag, message)
 
 
+def _resolve_names(args: argparse.Namespace) -> None:
+    """Districts, themes and categories as the engine takes them; months in order.
+
+    Districts may be given by name ("Thanet", "folkestone & hythe") or code,
+    themes by any case or their start ("ASB"), categories by any case; each
+    unknown one is an error that lists the known ones.
+    """
+    from hotspots.boundaries import district_codes
+    from hotspots.categories import resolve_categories, resolve_themes
+
+    for name in ("district", "require_district"):
+        if getattr(args, name, None):
+            setattr(args, name, district_codes(getattr(args, name)))
+    if getattr(args, "theme", None):
+        args.theme = resolve_themes(args.theme)
+    if getattr(args, "category", None):
+        args.category = resolve_categories(args.category)
+    first, last = getattr(args, "month_from", None), getattr(args, "month_to", None)
+    if first and last and parse_month(first) > parse_month(last):
+        raise HotspotsError(
+            f"--from {first} is after --to {last}: give the earlier month first."
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -1131,6 +1198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version or a usage error (one line)
         return done.code if isinstance(done.code, int) else 0
     try:
+        _resolve_names(args)
         out = COMMANDS[args.command](args)
     except HotspotsError as err:
         message = _in_flags(str(err), parser, args.command)

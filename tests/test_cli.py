@@ -166,3 +166,65 @@ def test_errors_name_the_flag_that_set_a_parameter():
         "Column `weight` must be finite"
     )
     assert _in_flags("`radius` must be", parser, "detect") == "`radius` must be"
+
+
+# --- names as a council analyst types them ------------------------------------------
+def _detect(capsys, tmp_path, *args):
+    return run(
+        capsys, "detect", "--method", "gistar", "--from", "2024-01", *args,
+        "--out", tmp_path / "x.gpkg", "--json",
+    )  # fmt: skip
+
+
+def test_districts_themes_and_categories_by_name(capsys, tmp_path):
+    code, out, err = _detect(
+        capsys, tmp_path, "--district", "E07000114", "--theme",
+        "serious violence & weapons", "--category", "Violence and sexual offences",
+    )  # fmt: skip
+    assert code == 0, err
+    by_code = last_json(out)
+    # the same selection typed as people say it: any case, a theme's start
+    code, out, err = _detect(
+        capsys, tmp_path, "--district", "thanet", "--theme", "Serious violence",
+        "--category", "violence AND sexual  offences",
+    )  # fmt: skip
+    assert code == 0, err
+    by_name = last_json(out)
+    assert by_name["hotspots"] == by_code["hotspots"] > 0
+    assert by_name["incidents_in_hotspots"] == by_code["incidents_in_hotspots"]
+    assert by_name["data"] == by_code["data"]  # the same incidents, months, sources
+
+
+def test_district_names_match_with_and_or_ampersand(capsys, tmp_path):
+    outs = []
+    for name in ("Folkestone and Hythe", "folkestone & hythe", "E07000112"):
+        code, out, err = _detect(capsys, tmp_path, "--district", name)
+        assert code == 0, err
+        outs.append(last_json(out)["hotspots"])
+    assert outs[0] == outs[1] == outs[2] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--district", "Thanett"], "Unknown district 'Thanett'; give a Kent & Medway"),
+        (["--theme", "violence"], "'violence' is not a theme; the themes are: serious"),
+        (["--theme", "a"], "'a' matches more than one theme"),  # ASB, acquisitive
+        (["--category", "violence"], "'violence' is not a category; the categories"),
+        (["--to", "2023-06"], "--from 2024-01 is after --to 2023-06"),
+        (
+            ["--to", "2023-06", "--from", "2023-03"],
+            "No incidents match months 2023-03 to 2023-06. The data holds the months "
+            "2022-01..2023-01, 2024-01..2024-04 and the sources police.uk",
+        ),
+        (
+            ["--source", "Thanet ASB"],
+            "No incidents match months from 2024-01; sources Thanet ASB. The data holds",
+        ),
+    ],
+)
+def test_selection_errors_say_what_is_known(capsys, tmp_path, args, message):
+    code, _out, err = _detect(capsys, tmp_path, *args)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1

@@ -63,7 +63,7 @@ def test_six_sites_in_six_districts(capsys, tmp_path):
             "--require-district asks for 2 districts but k = 1",
         ),
         (["--priority", "schools=x"], "--priority takes NAME=NUMBER"),
-        (["--district", "E99999999"], "Unknown district code"),
+        (["--district", "E99999999"], "Unknown district 'E99999999'; give a Kent"),
         (["--out", "sites.shp"], "plan writes .gpkg or .csv"),
     ],
 )

@@ -90,7 +90,8 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
         tmp_path / "x.gpkg",
     )
     assert code == 2
-    assert "Unknown district code" in err
+    assert "Unknown district" in err
+    assert "E07000114 Thanet" in err
     code, _, err = run(
         capsys,
         "detect",
@@ -102,7 +103,7 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
         tmp_path / "x.gpkg",
     )
     assert code == 2
-    assert "No incidents match" in err
+    assert "'no such theme' is not a theme; the themes are:" in err
     # a parameter the engine refuses is named by the flag that set it
     code, _, err = run(
         capsys, "detect", "--method", "kde", "--bandwidth", "0", "--from", "2024-04",
