@@ -77,6 +77,55 @@ def district_codes(names_or_codes: Sequence[str]) -> list[str]:
     return out
 
 
+def ward_code(name_or_code: str) -> str:
+    """The ONS code of a Kent & Medway ward (May 2024) given by code or by name.
+
+    A name matches whatever its case and spacing ("margate central"). Three
+    names belong to two wards each (Roman, Town, Watling): those take their
+    district too, "Town, Dartford" or "Town (Dartford)". Anything else is a
+    HotspotsError naming the nearest names.
+    """
+    import difflib
+    import re
+
+    wards = load_boundary("wards")
+    text = str(name_or_code).strip()
+    if text.upper() in set(wards["ward_code"]):
+        return text.upper()
+    names = wards["ward_name"].map(_name_key)
+    name, hit = text, wards[names == _name_key(text)]
+    # else a name with its district: "Town, Dartford", "Town (Dartford)"; the
+    # whole text first, for names with a comma of their own ("Farningham, ...")
+    parts = re.fullmatch(r"(.+),\s*([^,]+)|(.+?)\s*\((.+)\)", text)
+    if hit.empty and parts:
+        name, district = parts[1] or parts[3], parts[2] or parts[4]
+        hit = wards[
+            (names == _name_key(name))
+            & (wards["lad_name"].map(_name_key) == _name_key(district))
+        ]
+    if len(hit) == 1:
+        return str(hit["ward_code"].iloc[0])
+    if len(hit) > 1:
+        which = ", ".join(
+            f"{n} ({d}) {c}"
+            for n, d, c in zip(
+                hit["ward_name"], hit["lad_name"], hit["ward_code"], strict=True
+            )
+        )
+        first = hit.iloc[0]
+        raise HotspotsError(
+            f"{len(hit)} wards are called {first['ward_name']!r}: {which}. Give the "
+            f"code, or the name with its district ('{first['ward_name']}, "
+            f"{first['lad_name']}')."
+        )
+    near = difflib.get_close_matches(name, sorted(set(wards["ward_name"])), n=4)
+    hint = f" Nearest names: {', '.join(near)}." if near else ""
+    raise HotspotsError(
+        f"Unknown ward {text!r}: not the name or code of one of the {len(wards)} "
+        f"Kent & Medway wards (May 2024; codes look like E05005093).{hint}"
+    )
+
+
 def assign_areas(points: gpd.GeoDataFrame) -> pd.DataFrame:
     """Ward and district codes for each point, by point-in-polygon.
 

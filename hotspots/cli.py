@@ -333,7 +333,12 @@ def _pspo_parser(sub: Any, common: Any) -> None:
         metavar="FILE",
         help="the area's polygon: GeoJSON, GeoPackage, zipped shapefile or KML",
     )
-    where.add_argument("--ward", metavar="CODE", help="a ward, e.g. E05005093")
+    where.add_argument(
+        "--ward",
+        metavar="NAME",
+        help="a ward by name or code: 'Margate Central' or E05005093 ('Town, "
+        "Dartford' where two wards share a name)",
+    )
     where.add_argument(
         "--hotspot",
         type=int,
@@ -1169,16 +1174,19 @@ def _in_flags(message: str, parser: argparse.ArgumentParser, command: str) -> st
 def _resolve_names(args: argparse.Namespace) -> None:
     """Districts, themes and categories as the engine takes them; months in order.
 
-    Districts may be given by name ("Thanet", "folkestone & hythe") or code,
-    themes by any case or their start ("ASB"), categories by any case; each
-    unknown one is an error that lists the known ones.
+    Districts and wards may be given by name ("Thanet", "folkestone & hythe",
+    "Margate Central") or code, themes by any case or their start ("ASB"),
+    categories by any case; each unknown one is an error that lists the known
+    ones (for wards, the nearest names).
     """
-    from hotspots.boundaries import district_codes
+    from hotspots.boundaries import district_codes, ward_code
     from hotspots.categories import resolve_categories, resolve_themes
 
     for name in ("district", "require_district"):
         if getattr(args, name, None):
             setattr(args, name, district_codes(getattr(args, name)))
+    if getattr(args, "ward", None):
+        args.ward = ward_code(args.ward)
     if getattr(args, "theme", None):
         args.theme = resolve_themes(args.theme)
     if getattr(args, "category", None):

@@ -551,6 +551,59 @@ def test_study_area_is_dissolved_once_and_handed_out_as_copies() -> None:
         study_area([])
 
 
+def test_districts_by_name_or_code() -> None:
+    from hotspots.boundaries import district_codes
+
+    districts = load_boundary("districts")
+    # every district's own name, in other cases and with "&" for "and", finds it
+    for code, name in zip(districts["lad_code"], districts["lad_name"], strict=True):
+        assert (
+            district_codes([name, name.upper(), name.replace(" and ", " & ")])
+            == [code] * 3
+        )
+    assert district_codes(["e07000114", " Tunbridge  wells "]) == [
+        "E07000114",
+        "E07000116",
+    ]
+    with pytest.raises(
+        HotspotsError, match=r"Unknown district 'Kent'.*E07000114 Thanet"
+    ):
+        district_codes(["Thanet", "Kent"])
+
+
+def test_wards_by_name_or_code() -> None:
+    from hotspots.boundaries import ward_code
+
+    wards = load_boundary("wards")
+    shared = wards["ward_name"].duplicated(keep=False)
+    # every ward whose name is its own is found by it, in any case
+    for code, name in zip(
+        wards.loc[~shared, "ward_code"], wards.loc[~shared, "ward_name"], strict=True
+    ):
+        assert ward_code(name.lower()) == code
+    # the names two wards share (Roman, Town, Watling) take their district
+    assert sorted(set(wards.loc[shared, "ward_name"])) == ["Roman", "Town", "Watling"]
+    for code, name, district in zip(
+        wards.loc[shared, "ward_code"],
+        wards.loc[shared, "ward_name"],
+        wards.loc[shared, "lad_name"],
+        strict=True,
+    ):
+        assert ward_code(f"{name}, {district}") == code
+        assert ward_code(f"{name} ({district.lower()})") == code
+    # a name with a comma of its own is read whole first
+    assert ward_code("Farningham, Horton Kirby & South Darenth") == "E05005016"
+    assert ward_code("e05005093") == "E05005093"
+    with pytest.raises(
+        HotspotsError, match=r"2 wards are called 'Town'.*Town, Dartford"
+    ):
+        ward_code("town")
+    with pytest.raises(HotspotsError, match="Nearest names: Margate Central"):
+        ward_code("Margat Central")
+    with pytest.raises(HotspotsError, match="Unknown ward 'Town, Thanet'"):
+        ward_code("Town, Thanet")
+
+
 def test_distinct_months_by_counting_equal_np_unique():
     from hotspots.areas import _distinct_months
 

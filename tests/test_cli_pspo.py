@@ -114,6 +114,15 @@ def test_profile_of_a_ward_and_of_a_hotspot(capsys, tmp_path):
     assert code == 0, err
     ward = last_json(stdout)
     assert ward["district"] == "Thanet"
+    # the same ward by its name, as people write it
+    code, stdout, err = run(
+        capsys, "pspo", "profile", "--ward", "margate  central", "--from", "2024-01",
+        "--to", "2024-04", "--out", tmp_path / "ward.html", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    by_name = last_json(stdout)
+    assert by_name["incidents"] == ward["incidents"]
+    assert by_name["area_km2"] == ward["area_km2"]
     code, stdout, err = run(
         capsys, "pspo", "profile", "--hotspot", "1", "--district", THANET,
         "--from", "2024-01", "--to", "2024-04", "--theme",
@@ -204,6 +213,11 @@ def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path)
             "--harm chooses which hotspot",
         ),
         (["profile", "--ward", "E99999999", "--out", "r.pdf"], "E99999999"),
+        (
+            ["profile", "--ward", "Margat Central", "--out", "r.pdf"],
+            "Unknown ward 'Margat Central'",
+        ),
+        (["profile", "--ward", "Town", "--out", "r.pdf"], "2 wards are called 'Town'"),
     ],
 )
 def test_pspo_errors_are_one_line(capsys, tmp_path, monkeypatch, args, message):
