@@ -32,6 +32,7 @@ DELIMITERS = (",", ";", "\t", "|")
 _SEPARATED_BY = {";": "semicolons", "\t": "tabs", "|": "vertical bars (|)"}
 #: The note on a CSV file that was not UTF-8 (read as Windows-1252 instead).
 CP1252_NOTE = "not UTF-8: read as Windows-1252 (cp1252) text"
+#: The note on a CSV file read as UTF-16 (it began with a byte-order mark).
 UTF16_NOTE = "UTF-16 text"
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
