@@ -1120,9 +1120,15 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         )
         for s, n in out["sources"].items():
             print(f"  {s}: {n:,}")
-        months = list(out["months"])
+        months = [pd.Period(m, freq="M") for m in out["months"]]
         if months:
-            print(f"  months {months[0]} to {months[-1]} ({len(months)} months)")
+            from hotspots.dates import month_runs
+
+            held = set(months)
+            every = pd.period_range(months[0], months[-1], freq="M")
+            missing = [m for m in every if m not in held]
+            gap = f"; none for {month_runs(missing)}" if missing else ""
+            print(f"  months {month_runs(months)} ({len(months)} months{gap})")
 
 
 COMMANDS = {

@@ -228,3 +228,14 @@ def test_selection_errors_say_what_is_known(capsys, tmp_path, args, message):
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_info_says_which_months_are_missing(capsys):
+    # the bundled police.uk extract has no 2023-02..2023-12: "2022-01 to 2024-04"
+    # would pass for 28 months
+    code, out, _ = run(capsys, "info")
+    assert code == 0
+    assert (
+        "  months 2022-01..2023-01, 2024-01..2024-04 (17 months; none for "
+        "2023-02..2023-12)"
+    ) in out.splitlines()
