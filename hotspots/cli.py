@@ -1086,7 +1086,14 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
                 f"{f(r['pai'], '.1f'):>7} {f(r['pei'], '.2f'):>6} {f(r['rri'], '.2f'):>6}"
             )
     elif command == "plan":
-        print(f"{len(out['sites'])} sites ({out.get('solver', '')}):")
+        n = len(out["sites"])
+        print(f"{n} site{'s' if n != 1 else ''} ({out.get('solver', '')}):")
+        if out.get("n_candidates_outside_districts"):
+            print(
+                "  (sites in the districts given only; each share is of the "
+                f"{out['incidents_located']:,} located incidents of the selection in "
+                "every district, as a footprint counts those across a border too)"
+            )
         for site in out["sites"]:
             print(
                 f"  {site['rank']}. {site['ward_name']}, {site['lad_name']}: {site['explanation']}"

@@ -143,3 +143,26 @@ def test_plan_leaves_out_recent_sites_from_a_kml(capsys, tmp_path):
     assert code == 2
     assert "recent.geojson: cannot read it as a map layer" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_human_output_says_shares_are_of_every_district(capsys):
+    # --district limits where sites go, not which incidents count: the shares in
+    # the explanations are of the selection's incidents in every district
+    code, out, err = run(
+        capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "1",
+        "--district", "Thanet", "--theme", "drugs",
+    )  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("1 site (")
+    assert lines[1].startswith("  (sites in the districts given only; each share is of")
+    located = int(lines[1].split("share is of the ")[1].split(" ")[0].replace(",", ""))
+    assert f"of the {located:,} located in the selection" in lines[2]
+    assert ", Thanet: Covers " in lines[2]
+    # without --district there is nothing to say
+    code, out, err = run(
+        capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "1",
+        "--theme", "drugs",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "districts given only" not in out
