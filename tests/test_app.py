@@ -965,6 +965,15 @@ def _plan(at):
     return " ".join(e.value for e in at.error)
 
 
+def _plan_refused(at, words, api):
+    """Plan where no plan fits: the page's message starts with `words`, never names
+    the planner's parameter `api`, and no plan is kept."""
+    message = _plan(at)
+    assert message.startswith(words), message
+    assert api not in message  # the page's words, not the API's
+    assert "plan_result" not in at.session_state
+
+
 def test_street_week_planner_tab():
     at = _open(_app(), "Street weeks")
     assert _plan(at) == ""
@@ -987,14 +996,13 @@ def test_street_weeks_in_one_district_plan_with_the_defaults():
     assert set(sites["District"]) == {"Thanet"}
 
     next(s for s in at.selectbox if s.label == "At most per district").set_value(1)
-    message = _plan(at)
-    assert message.startswith(
+    _plan_refused(
+        at,
         "At most 1 site per district, in the one district with incidents, gives at "
         "most 1 site, fewer than the 6 asked for. Choose 'no limit' (or more) under "
-        "At most per district"
+        "At most per district",
+        "max_per_district",
     )
-    assert "max_per_district" not in message  # the page's words, not the API's
-    assert "plan_result" not in at.session_state
 
 
 def test_street_weeks_too_many_for_a_small_selection_say_so_in_the_pages_words():
@@ -1008,14 +1016,13 @@ def test_street_weeks_too_many_for_a_small_selection_say_so_in_the_pages_words()
     )  # fmt: skip
     next(s for s in at.slider if s.label == "Sites").set_value(12)
     next(s for s in at.slider if s.label == "Footprint radius (m)").set_value(800)
-    message = _plan(at)
-    assert message.startswith(
+    _plan_refused(
+        at,
         "No 12 sites fit at least 1,600 m apart (twice the footprint radius, so that "
         "no two footprints overlap) among the incidents of this selection. Choose "
-        "fewer sites or a smaller footprint radius"
+        "fewer sites or a smaller footprint radius",
+        "min_separation",
     )
-    assert "min_separation" not in message
-    assert "plan_result" not in at.session_state
 
 
 def test_the_plan_caption_says_what_the_sites_cover_and_what_the_limits_cost():
@@ -1090,14 +1097,14 @@ def test_street_weeks_with_every_place_left_out_say_which_control_to_change():
     data = thanet[["geometry"]].buffer(1_000).to_crs(4326).to_json().encode()
     uploader = next(u for u in at.file_uploader if "Recent street-week" in u.label)
     uploader.set_value(("recent.geojson", data, "application/geo+json"))
-    message = _plan(at)
-    assert message.startswith(
+    _plan_refused(
+        at,
         "No place can hold a site once the 1 recent site is left out, fewer than the "
         "6 asked for (a place is the centre of a 100 m square within the footprint "
         "radius of an incident). Choose fewer sites, leave out fewer recent sites or "
-        "widen the months or areas."
-    ), message
-    assert "`exclude`" not in message
+        "widen the months or areas.",
+        "`exclude`",
+    )
 
 
 def _pspo(at, what="profile", source="sample"):
