@@ -7,9 +7,10 @@ import json
 import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -119,7 +120,14 @@ def _parser() -> argparse.ArgumentParser:
         "historical, former). Only months present in the data count.",
     )
     _selection_args(tr)
-    tr.add_argument("--cell-size", type=float, default=200.0, metavar="M")
+    tr.add_argument(
+        "--cell-size",
+        type=float,
+        default=200.0,
+        metavar="M",
+        help="side of the grid cells in metres (default 200; 400 to 800 for a "
+        "sparse selection, such as one theme county-wide)",
+    )
     tr.add_argument(
         "--out", required=True, metavar="FILE", help="GeoPackage to write (.gpkg)"
     )
@@ -587,8 +595,9 @@ def _nothing_selected(
 def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
     """Detect hotspots and write them with their parameters and provenance."""
     from hotspots.boundaries import study_area
-    from hotspots.detect import detect
+    from hotspots.detect import detect, sparse_warning
     from hotspots.export import write_detection
+    from hotspots.grid import located
     from hotspots.provenance import provenance
 
     out = Path(args.out)
@@ -609,6 +618,11 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         weight="weight" if args.harm else None,
         options=options,
     )
+    sparse = sparse_warning(
+        args.method, result.hotspots, result, int(located(incidents).sum())
+    )
+    if sparse:
+        warnings.warn(sparse, UserWarning, stacklevel=1)
     record = provenance(
         incidents,
         filters={**selection.as_dict(), "study_area": area["lad_codes"].iloc[0]},
@@ -1002,8 +1016,13 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
         )
     area = study_area(args.district)
     incidents, selection = _selected(args)
+    # the time steps: every month of the data in the range, so a month without
+    # an incident of this selection counts as one with none (not left out)
+    first = str(parse_month(args.month_from)) if args.month_from else "0000-01"
+    last = str(parse_month(args.month_to)) if args.month_to else "9999-12"
+    months = [m for m in _held(args)["months"] if first <= m <= last]
     cells = classify_hotspot_trends(
-        incidents, cell_size=args.cell_size, study_area=area
+        incidents, cell_size=args.cell_size, study_area=area, months=months
     )
     params = dict(cells.attrs.get("parameters", {}))
     record = provenance(
@@ -1024,7 +1043,8 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "cells": len(cells),
         "patterns": {str(k): int(v) for k, v in patterns.items()},
-        "months": record["data"]["months"],
+        "months": params["months"],
+        "cell_size_m": params["cell_size_m"],
         "out": str(out),
     }
 
@@ -1104,11 +1124,19 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             f"written to {', '.join(out['files'])}"
         )
     elif command == "trends":
+        from hotspots.dates import month_runs
+        from hotspots.trends import PATTERN_MEANINGS
+
+        months = [pd.Period(m, freq="M") for m in out["months"]]
         print(
-            f"{out['cells']:,} cells were significant hot spots in some month; {out['out']}"
+            f"Gi* each month on {out['cell_size_m']:g} m cells over {len(months)} "
+            f"months ({month_runs(months)}), then a Mann-Kendall test of each cell's "
+            f"monthly counts. {out['cells']:,} cells were significant hot spots in "
+            f"some month; written to {out['out']}"
         )
-        for name, n in out["patterns"].items():
-            print(f"  {name}: {n:,}")
+        for name, meaning in PATTERN_MEANINGS.items():
+            if out["patterns"].get(name):
+                print(f"  {name:<13}{out['patterns'][name]:>7,}  {meaning}")
     elif command == "pspo":
         if "verdict" in out:
             print(f"{out['area']}: {out['verdict']}. {out['sentence']}")
@@ -1211,6 +1239,24 @@ def _resolve_names(args: argparse.Namespace) -> None:
         )
 
 
+def _note(
+    command: str, message: Warning | str, category: type[Warning], *_: Any
+) -> None:
+    """A warning from the engine as one line on stderr: `hotspots CMD: note: ...`.
+
+    A user warning is advice about the data or a parameter (a bandwidth under the
+    spacing of the locations, too few months for a trend); Python's own format
+    names a source file and line of the tool, which mean nothing to its user.
+    Other warnings keep Python's format.
+    """
+    if issubclass(category, UserWarning):
+        print(f"hotspots {command}: note: {message}", file=sys.stderr)
+    else:
+        print(
+            warnings.formatwarning(message, category, *_[:2]), end="", file=sys.stderr
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -1220,7 +1266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     try:
         _resolve_names(args)
-        out = COMMANDS[args.command](args)
+        with warnings.catch_warnings():  # the engine's advice, as notes
+            warnings.simplefilter("default", UserWarning)
+            warnings.showwarning = partial(_note, args.command)
+            out = COMMANDS[args.command](args)
     except HotspotsError as err:
         message = _in_flags(str(err), parser, args.command)
         print(f"hotspots {args.command}: error: {message}", file=sys.stderr)

@@ -978,37 +978,6 @@ def _image(
     return None, None, {"kind": "clusters"}
 
 
-#: A KDE map is flagged as too sparse when more than this share of its
-#: hotspots hold one or two incidents (`_sparse_warning`).
-SPARSE_HOTSPOT_SHARE = 0.5
-
-
-def _sparse_warning(method: str, hot: pd.DataFrame, found: Any, located_n: int) -> str:
-    """Why a KDE map of a sparse selection does not show concentrations, or "".
-
-    The hottest share of the area is a relative threshold: with few incidents
-    spread over a large area (one theme county-wide), it takes in the bump
-    around almost every incident, and most "hotspots" are single locations.
-    """
-    if method != "kde" or hot.empty or not located_n:
-        return ""
-    small = int((hot["incidents"] <= 2).sum())
-    if small <= SPARSE_HOTSPOT_SHARE * len(hot):
-        return ""
-    share = found.incidents_in_hotspots / located_n
-    area = found.parameters.get("coverage")
-    hottest = f"the hottest {area * 100:g}% of the area" if area else "the threshold"
-    return (
-        f"Most of these hotspots hold one or two incidents ({small:,} of "
-        f"{len(hot):,}): this selection is too sparse for {hottest} to mark "
-        f"concentrations. It takes in the surroundings of almost every incident "
-        f"({share:.0%} of the {located_n:,} located), so the outlines are mostly "
-        "single locations. Read the ranked table from the top, choose fewer "
-        "districts or more months, or use Gi*, which tests whether a cluster is "
-        "more than chance."
-    )
-
-
 def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Distinct incident locations (never safeguarding rows) in WGS84.
 
@@ -1086,7 +1055,7 @@ def run_method(
     the selection that made `incidents` (`_filters`), for the provenance
     record; without them it names the districts only.
     """
-    from hotspots.detect import detect, uniform_weight
+    from hotspots.detect import detect, sparse_warning, uniform_weight
 
     if incidents.empty:
         raise HotspotsError(
@@ -1115,7 +1084,7 @@ def run_method(
     ]
     if "threshold" in found.parameters:
         explanations.append(f"Hotspots: {found.parameters['threshold']}.")
-    sparse = _sparse_warning(method, hot, found, int(pts.sum()))
+    sparse = sparse_warning(method, hot, found, int(pts.sum()))
     if sparse:
         advice.append(sparse)
     if harm and uniform_weight(incidents) is not None:

@@ -221,6 +221,53 @@ def detect(
     return replace(found, hotspots=hot, membership=member)
 
 
+#: A map is flagged as too sparse when more than this share of its hotspots
+#: hold one or two incidents (`sparse_warning`).
+SPARSE_HOTSPOT_SHARE = 0.5
+
+
+def sparse_warning(method: str, hot: Any, found: Detection, located_n: int) -> str:
+    """Why the hotspots of a sparse selection are mostly lone incidents, or "".
+
+    For KDE and Gi*, when more than `SPARSE_HOTSPOT_SHARE` of the hotspots `hot`
+    (a table with ``incidents``) hold one or two incidents. KDE: the hottest share
+    of the area is a relative threshold; with few incidents spread over a large
+    area (one theme county-wide) it takes in the bump around almost every
+    incident. Gi*: its p-values come from the normal distribution, and in a grid
+    of mostly empty cells one incident gives its neighbourhood a large z-score,
+    so it is "significant" however often a lone incident happens by chance.
+    Clusters need `min_incidents` by construction, so they are never flagged.
+    """
+    if method not in ("kde", "gistar") or len(hot) == 0 or not located_n:
+        return ""
+    small = int((hot["incidents"] <= 2).sum())
+    if small <= SPARSE_HOTSPOT_SHARE * len(hot):
+        return ""
+    share = found.incidents_in_hotspots / located_n
+    if method == "gistar":
+        cell = found.parameters.get("cell_size_m")
+        at = f" at {cell:g} m cells" if cell else ""
+        return (
+            f"Most of these hot spots hold one or two incidents ({small:,} of "
+            f"{len(hot):,}): this selection is too sparse for Gi*{at}. Its "
+            "p-values assume a normal distribution, and among mostly empty cells a "
+            "single incident makes its neighbourhood 'significant', however often "
+            "that happens by chance. Use larger cells, more months or more themes, "
+            "or read the hot spots from the top of the ranking."
+        )
+    area = found.parameters.get("coverage")
+    hottest = f"the hottest {area * 100:g}% of the area" if area else "the threshold"
+    return (
+        f"Most of these hotspots hold one or two incidents ({small:,} of "
+        f"{len(hot):,}): this selection is too sparse for {hottest} to mark "
+        f"concentrations. It takes in the surroundings of almost every incident "
+        f"({share:.0%} of the {located_n:,} located), so the outlines are mostly "
+        "single locations. Read the hotspots from the top of the ranking, choose "
+        "fewer districts or more months, or use Gi*, which tests whether a cluster "
+        "is more than chance (and says when the data is too sparse for that too)."
+    )
+
+
 def uniform_weight(incidents: gpd.GeoDataFrame, weight: str = "weight") -> float | None:
     """The weight every located incident has, or None when they differ or none is located.
 

@@ -46,6 +46,7 @@ from hotspots.gistar import (
     benjamini_hochberg,
     gi_star,
     window,
+    window_sum,
     xy_bounds,
 )
 from hotspots.grid import area_mask, cells_frame, grid_for, located, point_xy
@@ -66,12 +67,49 @@ PATTERNS = (
     "former",
 )
 
+#: Each pattern in a few words (the default trend: of the monthly counts), for
+#: people reading a summary; `classify_patterns` has the exact rules.
+PATTERN_MEANINGS = {
+    "new": "hot in the last month only",
+    "consecutive": "hot in an unbroken run of months up to the last, never before",
+    "intensifying": "hot in 90% of the months or more, the last too; rising",
+    "persistent": "hot in 90% of the months or more, the last too; no trend",
+    "diminishing": "hot in 90% of the months or more, the last too; falling",
+    "oscillating": "hot in the last month, on and off before, cold in some month",
+    "sporadic": "hot in the last month, on and off before, never cold",
+    "historical": "hot in 90% of the months or more, but not in the last",
+    "former": "hot in some months, not in the last",
+}
+
 #: Share of months a cell must be hot to be intensifying, diminishing,
 #: persistent or historical (ArcGIS: 90 %).
 PERSISTENT_SHARE = 0.9
 
 #: Fewer months than this draw a warning (ArcGIS needs 10 time steps).
 FEW_MONTHS = 10
+
+#: More than this share of hot cell-months holding one or two incidents in their
+#: window draws a warning (`sparse_note`), as a KDE map whose hotspots are mostly
+#: one or two incidents does in the dashboard.
+SPARSE_SHARE = 0.5
+
+
+def sparse_note(thin: int, hot: int, cell_size: float) -> str:
+    """Why monthly hot spots of a sparse selection are mostly lone incidents.
+
+    Gi*'s p-values come from the normal distribution. In a month where almost
+    every cell is empty, one incident makes its window's z-score large (about
+    the square root of the cells over the window's), so it is "significant"
+    however often such a lone incident happens by chance.
+    """
+    return (
+        f"{thin:,} of the {hot:,} hot cell-months ({thin / hot:.0%}) hold only one or "
+        f"two incidents in their window: at {cell_size:g} m cells this selection is "
+        "too sparse for monthly Gi*, which then marks lone incidents among empty "
+        "cells as significant. Use larger cells (400 to 800 m), more themes or "
+        "categories, or read the patterns as where incidents happened, not where "
+        "they concentrate."
+    )
 
 
 @dataclass(frozen=True)
@@ -373,13 +411,19 @@ def classify_hotspot_trends(
     hot = np.zeros((n_in, t), dtype=bool)
     cold = np.zeros((n_in, t), dtype=bool)
     zs = np.zeros((n_in, t))
+    thin = 0  # hot cell-months whose window holds one or two incidents
     for k in range(t):
-        z, p = gi_star(cube[k].astype("float64"), mask, footprint=fp)
+        month = cube[k].astype("float64")
+        z, p = gi_star(month, mask, footprint=fp)
         p_use = benjamini_hochberg(p) if fdr else p
         zk, pk = z[mask], p_use[mask]
         zs[:, k] = zk
         hot[:, k] = (zk > 0) & (pk <= alpha)
         cold[:, k] = (zk < 0) & (pk <= alpha)
+        thin += int((hot[:, k] & (window_sum(month, fp)[mask] <= 2)).sum())
+    n_hot = int(hot.sum())
+    if n_hot and thin > SPARSE_SHARE * n_hot:
+        warnings.warn(sparse_note(thin, n_hot, cell_size), UserWarning, stacklevel=2)
     counts = cube[:, mask].T.astype("float64")  # (cells, months)
     mk = mann_kendall(counts if trend_on == "counts" else zs)
     patterns = classify_patterns(hot, cold, mk.z, mk.p, alpha=alpha)
@@ -425,5 +469,7 @@ def classify_hotspot_trends(
         "incidents_other_months": int((keep & (step_of < 0)).sum()),
         "incidents_in_area": int(inside.sum()),
         "patterns": {name: int((patterns == name).sum()) for name in PATTERNS},
+        "hot_cell_months": n_hot,
+        "hot_cell_months_one_or_two_incidents": thin,
     }
     return frame

@@ -657,7 +657,8 @@ def test_what_a_selection_shows_is_made_once_per_selection(police, monkeypatch):
 def test_a_sparse_kde_map_says_its_hotspots_are_mostly_single_locations(police):
     """One theme county-wide: the hottest share of the area takes in nearly every
     incident, and the page says so (with the counts); a denser selection, or
-    Gi*, is not flagged."""
+    Gi* over the 17 months, is not flagged; Gi* on one month of that theme is,
+    in its own words (lone incidents come out significant)."""
     from hotspots import dashboard as dash
 
     ref = dash.load_reference()
@@ -682,24 +683,41 @@ def test_a_sparse_kde_map_says_its_hotspots_are_mostly_single_locations(police):
         view(themes="drugs & county lines", method="gistar"),
     ):
         assert not [w for w in dense.warnings if w.startswith("Most of these")]
+    month = view(
+        themes="drugs & county lines", method="gistar",
+        month_from="2024-04", month_to="2024-04",
+    )  # fmt: skip
+    small = int((month.hotspots["incidents"] <= 2).sum())
+    assert small > len(month.hotspots) / 2
+    (line,) = [w for w in month.warnings if w.startswith("Most of these hot spots")]
+    assert f"({small:,} of {len(month.hotspots):,})" in line
+    assert "too sparse for Gi* at 100 m cells" in line
     # the rule itself: more than half the hotspots with one or two incidents
     from types import SimpleNamespace
 
     import pandas as pd
 
-    from hotspots.dashboard import SPARSE_HOTSPOT_SHARE, _sparse_warning
+    from hotspots.detect import SPARSE_HOTSPOT_SHARE, sparse_warning
 
-    found = SimpleNamespace(incidents_in_hotspots=40, parameters={"coverage": 0.05})
+    found = SimpleNamespace(
+        incidents_in_hotspots=40, parameters={"coverage": 0.05, "cell_size_m": 250.0}
+    )
     half = pd.DataFrame({"incidents": [1, 2, 9, 30]})
     assert SPARSE_HOTSPOT_SHARE == 0.5
-    assert _sparse_warning("kde", half, found, 50) == ""
+    assert sparse_warning("kde", half, found, 50) == ""
+    assert sparse_warning("gistar", half, found, 50) == ""
     most = pd.DataFrame({"incidents": [1, 2, 1, 30]})
-    line = _sparse_warning("kde", most, found, 50)
+    line = sparse_warning("kde", most, found, 50)
     assert "(3 of 4)" in line
     assert "hottest 5% of the area" in line
     assert "80% of the 50 located" in line
-    assert _sparse_warning("gistar", most, found, 50) == ""
-    assert _sparse_warning("kde", most.iloc[:0], found, 50) == ""
+    line = sparse_warning("gistar", most, found, 50)
+    assert "(3 of 4)" in line
+    assert "Gi* at 250 m cells" in line
+    for method in ("dbscan", "hdbscan"):  # a cluster needs its minimum by construction
+        assert sparse_warning(method, most, found, 50) == ""
+    assert sparse_warning("kde", most.iloc[:0], found, 50) == ""
+    assert sparse_warning("gistar", most, found, 0) == ""
 
 
 def test_bad_url_values_fall_back_to_defaults():

@@ -308,6 +308,8 @@ def test_cli_trends_writes_patterns(capsys, tmp_path):
     assert summary["cells"] > 0
     assert summary["months"][0] == "2022-01"
     assert "2023-06" not in summary["months"]  # the gap is not counted as months
+    assert len(summary["months"]) == 17
+    assert summary["cell_size_m"] == 200
     cells = gpd.read_file(out, layer="trend_cells")
     assert cells.crs.to_epsg() == 27700
     assert len(cells) == summary["cells"]
@@ -316,6 +318,74 @@ def test_cli_trends_writes_patterns(capsys, tmp_path):
         "new", "consecutive", "intensifying", "persistent", "diminishing",
         "sporadic", "oscillating", "historical", "former",
     }  # fmt: skip
+
+
+def test_cli_trends_steps_every_month_of_the_data_and_says_when_too_sparse(
+    capsys, tmp_path
+):
+    # Sevenoaks had no bicycle theft in 2022-03, 2022-04 or 2023-01: those are
+    # months with none, not months left out (the last month stays the last)
+    inc = read_bundled_police()
+    theft = inc[inc["lad_code"].eq("E07000111") & inc["category"].eq("Bicycle theft")]
+    with_theft = set(theft["month"].astype(str))
+    assert {"2022-03", "2022-04", "2023-01"}.isdisjoint(with_theft)
+    out = tmp_path / "theft.gpkg"
+    code, stdout, err = run(
+        capsys, "trends", "--district", "Sevenoaks", "--category", "bicycle theft",
+        "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    lines = stdout.strip().splitlines()
+    assert lines[0].startswith(
+        "Gi* each month on 200 m cells over 17 months (2022-01..2023-01, "
+        "2024-01..2024-04)"
+    )
+    cells = gpd.read_file(out, layer="trend_cells")
+    assert (cells["months"] == 17).all()
+    counts = cells["pattern"].value_counts()
+    for name, n in counts.items():  # each pattern with its count and meaning
+        (line,) = [x for x in lines[1:] if x.split()[0] == name]
+        assert int(line.split()[1].replace(",", "")) == n
+        assert len(line.split()) > 3
+    # 36 thefts in 17 months: the hot spots are lone incidents, and it says so
+    # on stderr as a note, without Python's file and line
+    (note,) = err.strip().splitlines()
+    assert note.startswith("hotspots trends: note: ")
+    assert "too sparse for monthly Gi*" in note
+    assert "Use larger cells" in note
+    assert "UserWarning" not in err
+    assert ".py" not in err
+
+
+def test_cli_notes_are_one_line_each_without_python_details(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "detect", "--method", "kde", "--bandwidth", "60", "--district",
+        "Thanet", "--from", "2024-01", "--to", "2024-04", "--out", tmp_path / "k.gpkg",
+    )  # fmt: skip
+    assert code == 0, err
+    (note,) = err.strip().splitlines()
+    assert note.startswith("hotspots detect: note: The bandwidth (60 m) is under")
+    # a Gi* map of one sparse month: most hot spots are one or two incidents
+    code, _, err = run(
+        capsys, "detect", "--method", "gistar", "--theme", "drugs", "--from",
+        "2024-04", "--to", "2024-04", "--out", tmp_path / "g.gpkg",
+    )  # fmt: skip
+    assert code == 0, err
+    hot = gpd.read_file(tmp_path / "g.gpkg", layer="hotspots")
+    small = int((hot["incidents"] <= 2).sum())
+    (note,) = err.strip().splitlines()
+    assert note.startswith(
+        f"hotspots detect: note: Most of these hot spots hold one or two incidents "
+        f"({small:,} of {len(hot):,}): this selection is too sparse for Gi* at "
+        "100 m cells."
+    )
+    # the whole county over 17 months is not
+    code, _, err = run(
+        capsys, "detect", "--method", "gistar", "--theme", "drugs",
+        "--out", tmp_path / "g17.gpkg",
+    )  # fmt: skip
+    assert code == 0
+    assert err == ""
 
 
 def test_dashboard_points_equal_a_direct_count_per_location():

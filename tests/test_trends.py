@@ -344,6 +344,37 @@ def test_few_months_warn(twelve_months):
     assert pattern_at(cells, 5, 4) == "persistent"
 
 
+def test_lone_incidents_in_sparse_months_are_counted_and_warned(twelve_months):
+    """Gi*'s normal p-values make one incident among empty cells significant;
+    the count of such hot cell-months is kept, and past half it is a warning."""
+    months = pd.period_range("2024-01", periods=12, freq="M")
+    rng = np.random.default_rng(3)
+    cells_hit = rng.choice(800, size=(12, 3), replace=False)  # 3 lone incidents a month
+    rows, cols = np.divmod(cells_hit.ravel(), 40)
+    sparse = gpd.GeoDataFrame(
+        {"month": np.repeat(months, 3)},
+        geometry=gpd.points_from_xy(X0 + 100 * cols + 50, Y0 + 100 * rows + 50),
+        crs=CRS,
+    )
+    with pytest.warns(UserWarning, match=r"too sparse for monthly Gi\*") as caught:
+        cells = classify_hotspot_trends(sparse, cell_size=100, study_area=AREA)
+    params = cells.attrs["parameters"]
+    # a lone incident is significant in its own cell and its neighbours'; each
+    # such hot cell-month's window holds that one incident (or two, when near)
+    assert params["hot_cell_months"] == int(cells["months_hot"].sum()) > 0
+    assert params["hot_cell_months_one_or_two_incidents"] == params["hot_cell_months"]
+    (note,) = [str(w.message) for w in caught if "sparse" in str(w.message)]
+    n = params["hot_cell_months"]
+    assert note.startswith(f"{n:,} of the {n:,} hot cell-months (100%)")
+    assert "at 100 m cells" in note
+    # the crafted dense blocks: no hot cell-month is that thin, and no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dense = classify_hotspot_trends(twelve_months, cell_size=100, study_area=AREA)
+    assert dense.attrs["parameters"]["hot_cell_months"] == dense["months_hot"].sum()
+    assert dense.attrs["parameters"]["hot_cell_months_one_or_two_incidents"] == 0
+
+
 def test_empty_and_unlocated_only():
     empty = gpd.GeoDataFrame(
         {"month": pd.PeriodIndex([], freq="M")},
