@@ -173,6 +173,17 @@ def area_tables(
     return dash.view_tables(all_incidents(), _upload(upload_key), selection, harm=harm)
 
 
+@st.cache_data(show_spinner="Classifying the cells month by month…", max_entries=16)
+def trend_cells(
+    selection: tuple[tuple[str, Any], ...], upload_key: str | None, cell_size: int
+) -> dash.TrendCells:
+    """The selection's emerging hot spot patterns (the Trends tab)."""
+    return dash.trend_cells(
+        all_incidents(), _upload(upload_key), selection, reference(),
+        cell_size=cell_size,
+    )  # fmt: skip
+
+
 @st.cache_data(show_spinner="Choosing the sites…", max_entries=16)
 def plan_sites_cached(plan_key: tuple[Any, ...]) -> Any:
     """Street-week sites; `plan_key` = (selection, k, radius, max per district,
@@ -738,6 +749,35 @@ with tab_trend:
             ward_col.vega_lite_chart(
                 ward_series, month_chart("bar", 200, ward_series), width="stretch"
             )
+        st.markdown("**Where hot spots are emerging, persisting or fading**")
+        if st.toggle(
+            "Classify the grid cells month by month (emerging hot spot analysis)",
+            key="w_emerging",
+            help="Gi* hot spots in each month of the selection, then a trend test "
+            "in each cell: new, intensifying, persistent, diminishing, former, and "
+            "so on. Best over 10 months or more; a second or two county-wide.",
+        ):
+            cell_m = st.columns([1, 2])[0].select_slider(
+                "Cell size (m)", dash.TREND_CELL_SIZES, value=200, key="w_emerging_cell"
+            )
+            try:
+                trend = trend_cells(selection_key, upload_key, int(cell_m))
+            except hs.HotspotsError as err:
+                st.warning(str(err))
+            else:
+                for note in trend.notes:
+                    st.warning(note, icon="⚠️")
+                st.caption(dash.trend_cells_caption(trend))
+                st_folium(
+                    dash.trends_map(
+                        ref, trend, basemap=basemap, districts=view.districts
+                    ),
+                    returned_objects=[],
+                    width="stretch",
+                    height=460,
+                    key=f"trends-{basemap}",
+                )
+                st.dataframe(trend.summary, hide_index=True, width="stretch")
 with tab_data:
     if tab_data.open is not False:
         st.markdown(

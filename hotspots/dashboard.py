@@ -978,6 +978,149 @@ def _image(
     return None, None, {"kind": "clusters"}
 
 
+#: The emerging hot spot analysis' cell sizes offered on the page (metres).
+TREND_CELL_SIZES = (100, 200, 400, 800)
+
+
+@dataclass(frozen=True)
+class TrendCells:
+    """A selection's grid cells classified month by month, as the page shows them.
+
+    `summary`: one row per pattern found (the order of
+    `hotspots.trends.PATTERN_MEANINGS`) with its cells, their incidents over
+    the months, its meaning and the wards with most of its cells; `image_url`
+    and `bounds`: the cells coloured by pattern (`mapping.TREND_COLOURS`) as a
+    Web Mercator image; `notes`: the analysis' own warnings (few months, too
+    sparse).
+    """
+
+    summary: pd.DataFrame
+    image_url: str | None
+    bounds: Any
+    months: list[str]
+    cell_size: float
+    notes: list[str]
+
+
+def trend_cells(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    selection: tuple[tuple[str, Any], ...],
+    ref: Reference,
+    *,
+    cell_size: float,
+) -> TrendCells:
+    """Emerging hot spot patterns of the selection (`classify_hotspot_trends`).
+
+    The incidents the map's hotspots are found in (no safeguarding rows), over
+    the view's districts. The time steps are every month of the data in use
+    within the selection's months, so a month without an incident of the
+    selection counts as none; months missing from the data are not steps.
+    """
+    from hotspots.grid import grid_for
+    from hotspots.mapping import TREND_COLOURS
+    from hotspots.raster import WebImage, categorical, to_web_mercator
+    from hotspots.trends import PATTERN_MEANINGS, classify_hotspot_trends
+
+    k = dict(selection)
+    chosen = select(incidents, upload, selection, columns=DETECTION_COLUMNS)
+    if chosen.empty:
+        raise HotspotsError(
+            "No incidents match this selection. Widen the months, themes or areas."
+        )
+    mode, _ = upload_use(k.get("upload"))
+    data = [] if upload is not None and mode == "alone" else [incidents]
+    data += [upload] if upload is not None and mode in ("alone", "with") else []
+    held = {str(m)[:7] for frame in data for m in pd.unique(frame["month"])}
+    months = sorted(m for m in held if k["month_from"] <= m <= k["month_to"])
+    districts = k.get("districts")
+    area = study_area(list(districts) if districts else None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        cells = classify_hotspot_trends(
+            chosen, cell_size=float(cell_size), study_area=area, months=months
+        )
+    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    # each cell's ward: the one holding its centre
+    centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
+    wards = ref.wards[["ward_name", "lad_name", "geometry"]]
+    joined = gpd.sjoin(centres, wards, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    shared = set(wards["ward_name"][wards["ward_name"].duplicated()])
+    name = joined["ward_name"].where(
+        ~joined["ward_name"].isin(shared),
+        joined["ward_name"] + " (" + joined["lad_name"] + ")",
+    )
+    cells = cells.assign(ward=name.reindex(cells.index))
+    rows = []
+    for pattern, meaning in PATTERN_MEANINGS.items():
+        these = cells[cells["pattern"] == pattern]
+        if these.empty:
+            continue
+        top = these["ward"].value_counts().head(3)
+        rows.append(
+            {
+                "Pattern": pattern,
+                "Cells": len(these),
+                "Incidents (all months)": int(these["n"].sum()),
+                "Meaning": meaning,
+                "Wards (most cells)": ", ".join(f"{w} ({n})" for w, n in top.items()),
+            }
+        )
+    summary = pd.DataFrame(
+        rows,
+        columns=[
+            "Pattern", "Cells", "Incidents (all months)", "Meaning",
+            "Wards (most cells)",
+        ],
+    )  # fmt: skip
+    url = bounds = None
+    if len(cells):
+        grid = grid_for(
+            area.total_bounds, cell_size=float(cell_size), crs=chosen.crs.to_string()
+        )
+        classes = np.full(grid.shape, np.nan)
+        index = {p: i for i, p in enumerate(PATTERN_MEANINGS)}
+        classes[cells["row"], cells["col"]] = cells["pattern"].map(index)
+        image, bounds = to_web_mercator(grid, classes)
+        palette = {index[p]: TREND_COLOURS[p] for p in PATTERN_MEANINGS}
+        indices, colours = categorical(image, palette=palette, alpha=0.8)
+        url = WebImage(indices, colours, bounds).png_data_url()
+    return TrendCells(
+        summary=summary,
+        image_url=url,
+        bounds=bounds,
+        months=[str(m) for m in cells.attrs["parameters"]["months"]],
+        cell_size=float(cell_size),
+        notes=notes,
+    )
+
+
+def trend_cells_caption(trend: TrendCells) -> str:
+    """What the emerging hot spot analysis did, in one sentence."""
+    from hotspots.dates import month_runs
+
+    periods = [pd.Period(m, freq="M") for m in trend.months]
+    cells = int(trend.summary["Cells"].sum())
+    return (
+        f"Gi* each month on {trend.cell_size:g} m cells over {len(periods)} months "
+        f"({month_runs(periods)}; months missing from the data are left out, a month "
+        "without an incident of the selection counts as none), then a Mann-Kendall "
+        f"test of each cell's monthly counts. {cells:,} "
+        f"{'cell was' if cells == 1 else 'cells were'} a significant hot spot (95%, false "
+        "discovery rate corrected) in some month; the patterns follow ArcGIS's "
+        "Emerging Hot Spot Analysis."
+    )
+
+
+def trends_map(ref: Reference, trend: TrendCells, **kwargs: Any) -> Any:
+    """The emerging hot spot map (drawn by `hotspots.mapping.trends_map`)."""
+    from hotspots.mapping import trends_map as draw
+
+    return draw(ref, trend.image_url, trend.bounds, list(trend.summary["Pattern"]),
+                **kwargs)  # fmt: skip
+
+
 def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     """Distinct incident locations (never safeguarding rows) in WGS84.
 

@@ -43,6 +43,19 @@ GISTAR_LABELS = {
     -2: "Cold spot, 95% confidence",
     -3: "Cold spot, 99% confidence",
 }
+#: The emerging hot spot patterns (`hotspots.trends`): Okabe-Ito's eight colours
+#: and a grey, colour-blind safe; warm for hot now and growing, cool for fading.
+TREND_COLOURS = {
+    "new": "#D55E00",
+    "consecutive": "#E69F00",
+    "intensifying": "#CC79A7",
+    "persistent": "#000000",
+    "diminishing": "#0072B2",
+    "oscillating": "#F0E442",
+    "sporadic": "#009E73",
+    "historical": "#56B4E9",
+    "former": "#999999",
+}
 HOTSPOT_OUTLINE = "#e7298a"  # magenta outline, distinct from viridis and RdBu
 SCHOOL_COLOUR = "#1b9e77"
 PRU_COLOUR = "#d95f02"
@@ -1410,4 +1423,33 @@ def pspo_map(
             crs=crs)  # fmt: skip
     else:
         fit(m, dists.total_bounds, crs=dists.crs)
+    return finish(m)
+
+
+def trends_map(
+    ref: Any,
+    url: str | None,
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None,
+    patterns: Sequence[str],
+    *,
+    basemap: str,
+    districts: Sequence[str] | None = None,
+) -> folium.Map:
+    """The emerging hot spot map: cells coloured by pattern, boundaries, a legend.
+
+    `url` and `bounds`: the cells as a Web Mercator image
+    (`dashboard.trend_cells`); `patterns`: those found, for the legend.
+    """
+    m = new_map(basemap=basemap)
+    dists, wards = ref.districts, ref.wards
+    if districts:
+        dists = dists[dists["lad_code"].isin(districts)]
+        wards = wards[wards["lad_code"].isin(districts)]
+    if url is not None and bounds is not None:
+        add_image(m, url, bounds, name="Hot spot patterns (cells)")
+    add_boundaries(m, dists, wards)
+    if patterns:
+        items = [(TREND_COLOURS[p], p) for p in patterns]
+        add_category_legend(m, title="Hot spot pattern", items=items)
+    fit(m, dists.total_bounds, crs=dists.crs)
     return finish(m)

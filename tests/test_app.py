@@ -1247,3 +1247,126 @@ def test_pspo_profile_with_a_partner_log_shows_days_and_hours():
     assert prof.day_hour_n == int(prof.day_hour.to_numpy().sum()) > 0
     assert "police.uk" in prof.provenance["data"]["sources"]
     assert any("Day of the week and hour" in m.value for m in at.markdown)
+
+
+def test_emerging_hot_spots_of_a_view_equal_the_analysis_run_directly(police):
+    """The Trends tab's cell patterns: the engine's, on the map's incidents (no
+    safeguarding rows), over the view's district, every month of the data in the
+    range a time step; each pattern's wards counted from the cells' centres."""
+    import geopandas as gpd
+    import numpy as np
+    from PIL import Image
+
+    from hotspots import dashboard as dash
+    from hotspots.boundaries import study_area
+    from hotspots.mapping import TREND_COLOURS
+    from hotspots.trends import PATTERN_MEANINGS, classify_hotspot_trends
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+    view = dash.from_query(
+        {"month_from": "2022-01", "month_to": "2024-04", "districts": THANET,
+         "themes": "serious violence & weapons"},
+        ch,
+    )  # fmt: skip
+    trend = dash.trend_cells(police, None, dash.selection_key(view), ref, cell_size=200)
+    assert trend.months == ch.months  # all 17, the 2023 gap left out
+    assert trend.notes == []  # 17 months, dense
+    chosen = police[
+        police["lad_code"].eq(THANET)
+        & police["theme"].eq("serious violence & weapons")
+        & police["sensitivity"].ne("safeguarding")
+    ]
+    direct = classify_hotspot_trends(
+        chosen, cell_size=200, study_area=study_area([THANET]), months=ch.months
+    )
+    counts = direct["pattern"].value_counts()
+    assert list(trend.summary["Pattern"]) == [
+        p for p in PATTERN_MEANINGS if p in counts
+    ]
+    for row in trend.summary.itertuples():
+        these = direct[direct["pattern"] == row.Pattern]
+        assert row.Cells == len(these)
+        assert row._3 == these["n"].sum()  # incidents over the months
+        assert row.Meaning == PATTERN_MEANINGS[row.Pattern]
+    # the wards of the persistent cells, from a point-in-polygon count of centres
+    persistent = direct[direct["pattern"] == "persistent"]
+    centres = gpd.GeoDataFrame(geometry=persistent.centroid, crs=persistent.crs)
+    wards = ref.wards[ref.wards["lad_code"] == THANET]
+    by_ward = {
+        w.ward_name: int(centres.within(w.geometry).sum()) for w in wards.itertuples()
+    }
+    top = sorted(by_ward.items(), key=lambda kv: -kv[1])[:3]
+    shown = trend.summary.set_index("Pattern").loc["persistent", "Wards (most cells)"]
+    assert shown.startswith(f"{top[0][0]} ({top[0][1]})")
+    # the image: the patterns' colours and nothing else
+    head, data = trend.image_url.split(",", 1)
+    assert head == "data:image/png;base64"
+    import base64
+
+    image = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA")
+    pixels = np.asarray(image).reshape(-1, 4)
+    shown_rgb = {tuple(p[:3]) for p in pixels if p[3] > 0}
+    allowed = {
+        tuple(int(TREND_COLOURS[p][i : i + 2], 16) for i in (1, 3, 5))
+        for p in counts.index
+    }
+    assert shown_rgb == allowed
+
+
+def test_emerging_hot_spots_step_through_empty_months_and_warn_when_sparse(police):
+    from hotspots import dashboard as dash
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+    # Sevenoaks had no bicycle theft in 2022-03, 2022-04 or 2023-01
+    view = dash.from_query(
+        {"month_from": "2022-01", "month_to": "2024-04", "districts": "E07000111",
+         "categories": "Bicycle theft"},
+        ch,
+    )  # fmt: skip
+    trend = dash.trend_cells(police, None, dash.selection_key(view), ref, cell_size=200)
+    assert trend.months == ch.months
+    assert "2022-03" in trend.months
+    (note,) = trend.notes
+    assert "too sparse for monthly Gi*" in note
+    assert "17 months (2022-01..2023-01, 2024-01..2024-04" in dash.trend_cells_caption(
+        trend
+    )
+    # too few months, or nothing selected: the engine's words, no traceback
+    short = dash.from_query({"month_from": "2024-03", "month_to": "2024-04"}, ch)
+    with pytest.raises(dash.HotspotsError, match="at least 3 months"):
+        dash.trend_cells(police, None, dash.selection_key(short), ref, cell_size=200)
+    none = dash.from_query(
+        {"month_from": "2022-03", "month_to": "2022-04", "districts": "E07000111",
+         "categories": "Bicycle theft"},
+        ch,
+    )  # fmt: skip
+    with pytest.raises(dash.HotspotsError, match="No incidents match"):
+        dash.trend_cells(police, None, dash.selection_key(none), ref, cell_size=200)
+
+
+def test_trends_tab_classifies_cells_when_asked(started):
+    at = _open(started, "Trends")
+    assert not at.exception, at.exception
+    assert not [c for c in at.caption if c.value.startswith("Gi* each month")]
+    at.toggle(key="w_emerging").set_value(True)
+    at = at.run()
+    assert not at.exception, at.exception
+    # the default view has 4 months: the analysis says that is weak
+    assert [w for w in at.warning if w.value.startswith("Only 4 months")]
+    (caption,) = [c for c in at.caption if c.value.startswith("Gi* each month")]
+    assert caption.value.startswith("Gi* each month on 200 m cells over 4 months")
+    table = at.dataframe[-1].value
+    assert list(table.columns)[:3] == ["Pattern", "Cells", "Incidents (all months)"]
+    assert table["Cells"].gt(0).all()
+    at.select_slider(key="w_emerging_cell").set_value(800)
+    at = at.run()
+    (caption,) = [c for c in at.caption if c.value.startswith("Gi* each month")]
+    assert "on 800 m cells" in caption.value
+    assert at.dataframe[-1].value["Cells"].sum() < table["Cells"].sum()
+    # one month cannot make a trend: said in the page
+    at.select_slider(key="w_months").set_value(("2024-04", "2024-04"))
+    at = _submit(at)
+    assert not at.exception, at.exception
+    assert [w for w in at.warning if "at least 3 months" in w.value]

@@ -489,6 +489,32 @@ def test_the_mouse_wheel_scrolls_the_page_until_the_map_is_clicked(page, server)
         view.close()
 
 
+def test_trends_tab_maps_emerging_hot_spots(page):
+    page.get_by_role("tab", name="Trends").click()
+    _idle(page)
+    page.get_by_text("Classify the grid cells month by month").click()
+    _idle(page, until=lambda: page.get_by_text("Gi* each month on").count() > 0)
+    frame, index = _pspo_frame(page, legend="Hot spot pattern")
+    legend = frame.locator(".hotspots-legend", has_text="Hot spot pattern").inner_text()
+    shown = legend.splitlines()[1:]
+    assert shown
+    assert set(shown) <= {
+        "new", "consecutive", "intensifying", "persistent", "diminishing",
+        "oscillating", "sporadic", "historical", "former",
+    }  # fmt: skip
+    # the cells are drawn as one image on the map, with the boundaries
+    image = frame.locator("img.leaflet-image-layer")
+    assert image.count() == 1
+    assert image.get_attribute("src").startswith("data:image/png;base64,")
+    layers = frame.locator(".leaflet-control-layers-overlays").inner_text()
+    for name in ("Hot spot patterns (cells)", "Wards (May 2024)", "Districts"):
+        assert name in layers
+    _frame_in_view(page, index)
+    _shot(page, "5b-emerging-hot-spots")
+    page.get_by_text("Classify the grid cells month by month").click()  # off again
+    _idle(page)
+
+
 def test_street_week_planner_tab(page):
     page.get_by_role("tab", name="Street weeks").click()
     page.get_by_role("button", name="Plan the street weeks").click()
