@@ -567,6 +567,17 @@ def _held(args: argparse.Namespace) -> dict[str, list[str]]:
     return {"months": list(info["months"]), "sources": list(info["sources"])}
 
 
+def _months_in_range(args: argparse.Namespace) -> list[str]:
+    """Every month the data holds (`_held`) within --from and --to (YYYY-MM).
+
+    The time steps of a trend: a month without an incident of the selection
+    counts as none, a month missing from the data is not a step.
+    """
+    first = str(parse_month(args.month_from)) if args.month_from else "0000-01"
+    last = str(parse_month(args.month_to)) if args.month_to else "9999-12"
+    return [m for m in _held(args)["months"] if first <= m <= last]
+
+
 def _nothing_selected(
     selection: Selection, held: dict[str, list[str]]
 ) -> HotspotsError:
@@ -617,6 +628,7 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         coverage=args.coverage,
         weight="weight" if args.harm else None,
         options=options,
+        months=_months_in_range(args),
     )
     sparse = sparse_warning(
         args.method, result.hotspots, result, int(located(incidents).sum())
@@ -697,7 +709,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
         weight="weight" if args.harm else None,
         options=_method_options(args),
         area_incidents=area_incidents,
-        available_months=sorted(area_incidents["month"].astype(str).unique()),
+        available_months=_held(args)["months"],
     )
     paths = export_analysis(
         analysis,
@@ -1016,14 +1028,10 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
         )
     area = study_area(args.district)
     incidents, selection = _selected(args)
-    # the time steps: every month of the data in the range, so a month without
-    # an incident of this selection counts as one with none (not left out)
-    first = str(parse_month(args.month_from)) if args.month_from else "0000-01"
-    last = str(parse_month(args.month_to)) if args.month_to else "9999-12"
-    months = [m for m in _held(args)["months"] if first <= m <= last]
     cells = classify_hotspot_trends(
-        incidents, cell_size=args.cell_size, study_area=area, months=months
-    )
+        incidents, cell_size=args.cell_size, study_area=area,
+        months=_months_in_range(args),
+    )  # fmt: skip
     params = dict(cells.attrs.get("parameters", {}))
     record = provenance(
         incidents, filters=selection.as_dict(), method="trends", parameters=params

@@ -321,11 +321,12 @@ def detect_view(
     about = None if upload is not None else _about(base, selection, chosen)
     # every step asks which rows have a location, and where: found once per
     # selection (the same rows again: the facts kept with the selection)
+    months = data_months(incidents, upload, selection, within=True)
     with located_once(chosen, None if about is None else about.facts):
         return run_method(
             chosen, ref, method=method, options=dict(options), coverage=coverage,
             harm=harm, districts=dict(selection).get("districts"), about=about,
-            filters=_filters(selection),
+            filters=_filters(selection), months=months,
         )  # fmt: skip
 
 
@@ -395,8 +396,9 @@ def view_tables(
     # the area columns are detection columns: from its categorical copy too
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS)
+    available = data_months(incidents, upload, selection)
     with located_once(chosen):
-        return area_tables(chosen, base, dict(selection), harm=harm)
+        return area_tables(chosen, available, dict(selection), harm=harm)
 
 
 def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:
@@ -801,6 +803,56 @@ def upload_use(key: str | None) -> tuple[str, str]:
     return mode, ident
 
 
+_FRAME_MONTHS: dict[int, tuple[weakref.ref[Any], list[str]]] = {}
+_FRAME_MONTHS_LOCK = threading.Lock()
+
+
+def _frame_months(frame: pd.DataFrame) -> list[str]:
+    """The distinct months (``YYYY-MM``) of a frame, found once per frame.
+
+    Kept for the last few frames asked about (the store's and a partner
+    file's), which must not change after.
+    """
+    with _FRAME_MONTHS_LOCK:
+        kept = _FRAME_MONTHS.get(id(frame))
+        if kept is not None and kept[0]() is frame:
+            return kept[1]
+        months = sorted({str(m)[:7] for m in pd.unique(frame["month"])})
+        _FRAME_MONTHS[id(frame)] = (weakref.ref(frame), months)
+        while len(_FRAME_MONTHS) > 4:
+            del _FRAME_MONTHS[next(iter(_FRAME_MONTHS))]
+        return months
+
+
+def data_months(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[tuple[str, Any], ...],
+    *,
+    within: bool = False,
+) -> list[str]:
+    """Every month the data in use holds (``YYYY-MM``), whatever the selection.
+
+    The store's, a partner file's when it is used alone, or both together (as
+    `select` combines them). A month of these without an incident of the
+    selection counts as none; a month outside them is missing (police.uk Kent
+    has no 2023-02..2023-12), never read as zero. ``within=True``: only those
+    in the selection's months.
+    """
+    k = dict(key)
+    mode, _ = upload_use(k.get("upload"))
+    held = (
+        set()
+        if upload is not None and mode == "alone"
+        else set(_frame_months(incidents))
+    )
+    if upload is not None and mode in ("alone", "with"):
+        held |= set(_frame_months(upload))
+    if within:
+        held = {m for m in held if k["month_from"] <= m <= k["month_to"]}
+    return sorted(held)
+
+
 def select(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
@@ -1028,11 +1080,7 @@ def trend_cells(
         raise HotspotsError(
             "No incidents match this selection. Widen the months, themes or areas."
         )
-    mode, _ = upload_use(k.get("upload"))
-    data = [] if upload is not None and mode == "alone" else [incidents]
-    data += [upload] if upload is not None and mode in ("alone", "with") else []
-    held = {str(m)[:7] for frame in data for m in pd.unique(frame["month"])}
-    months = sorted(m for m in held if k["month_from"] <= m <= k["month_to"])
+    months = data_months(incidents, upload, selection, within=True)
     districts = k.get("districts")
     area = study_area(list(districts) if districts else None)
     with warnings.catch_warnings(record=True) as caught:
@@ -1191,12 +1239,14 @@ def run_method(
     districts: tuple[str, ...] | None,
     about: AboutSelection | None = None,
     filters: dict[str, Any] | None = None,
+    months: Sequence[str] | None = None,
 ) -> MapResult:
     """Detect hotspots and prepare everything the page shows about them.
 
     `about`: `AboutSelection.of(incidents)`, if the caller has it. `filters`:
     the selection that made `incidents` (`_filters`), for the provenance
-    record; without them it names the districts only.
+    record; without them it names the districts only. `months`: the data's
+    months in the selection (`data_months`), the hotspots' time steps.
     """
     from hotspots.detect import detect, sparse_warning, uniform_weight
 
@@ -1213,7 +1263,7 @@ def run_method(
         warnings.simplefilter("always", UserWarning)
         found = detect(
             incidents, method=method, study_area=area, coverage=coverage, weight=weight,
-            options=options,
+            options=options, months=months,
         )  # fmt: skip
     advice = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     hot = found.hotspots
@@ -1344,17 +1394,19 @@ def hotspot_table(hot: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def area_tables(
     selected_no_months: pd.DataFrame,
-    everything: pd.DataFrame,
+    available: list[str],
     selection: dict[str, Any],
     *,
     harm: bool,
 ) -> dict[str, Any]:
-    """Ward and district statistics (counts, rates, LQ, change) as shown."""
+    """Ward and district statistics (counts, rates, LQ, change) as shown.
+
+    `available`: the months the data holds (`data_months`).
+    """
     from hotspots.areas import area_statistics
 
     months = (selection["month_from"], selection["month_to"])
     districts = list(selection["districts"]) if selection.get("districts") else None
-    available = sorted({str(m) for m in everything["month"].unique()})
     out: dict[str, Any] = {}
     for level in ("ward", "district"):
         stats = area_statistics(
@@ -1695,7 +1747,7 @@ def analysis_for_export(
         weight="weight" if view.harm else None,
         options=view_options(view),
         area_incidents=around,
-        available_months=sorted({str(m) for m in incidents["month"].unique()}),
+        available_months=data_months(incidents, upload, key),
     )
 
 
@@ -2129,18 +2181,8 @@ def pspo_incidents(
     evaluation picks its own before and after months). Safeguarding incidents
     are kept: they are counted, never placed.
     """
-    chosen = select(incidents, upload, key, areas=True)
-    base = select(incidents, upload, _unfiltered(key), areas=True)
-    months = sorted(base["month"].astype(str).str[:7].unique())
-    return chosen, months
-
-
-def _unfiltered(key: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Any], ...]:
-    """The key with only its source (police, upload) left: every month the data has."""
-    k = dict(key)
-    return tuple(
-        (name, value if name in ("upload", "month_from", "month_to") else None)
-        for name, value in k.items()
+    return select(incidents, upload, key, areas=True), data_months(
+        incidents, upload, key
     )
 
 

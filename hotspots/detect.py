@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -110,6 +110,7 @@ def detect(
     coverage: float | None = None,
     weight: str | None = None,
     options: dict[str, Any] | None = None,
+    months: Sequence[Any] | None = None,
 ) -> Detection:
     """Find hotspots in `incidents` with one method.
 
@@ -138,6 +139,11 @@ def detect(
         `GISTAR_CELL_SIZE_M`, or the method's own). ``"auto"`` asks for the
         method's automatic rule (e.g. ``cell_size="auto"`` for Gi*; for KDE give
         ``bandwidth_rule`` instead).
+    months
+        The selection's months (``YYYY-MM``): the time steps of each hotspot's
+        months active and trend. Give every month of the data in the selection's
+        range, so that a month without an incident of the selection counts as
+        none; default the months of the located incidents.
 
     Returns
     -------
@@ -194,7 +200,7 @@ def detect(
         # points only: a row selection of the whole frame copied every column
         places = location_ids(incidents, np.flatnonzero(has))
         which = polygon_membership(incidents.geometry[has], hot, ids=places)
-    hot = _describe(hot, incidents, weight, which, places)
+    hot = _describe(hot, incidents, weight, which, places, months)
     # a Gi* hot spot can be a group of empty cells beside busy ones: not a place
     # where harm concentrates, so it is dropped (and counted)
     empty = hot["incidents"] == 0
@@ -286,8 +292,11 @@ def _describe(
     weight: str | None,
     membership: np.ndarray | None = None,
     locations: np.ndarray | None = None,
+    months: Sequence[Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """Every method's polygons get the same profile (mix, months, trend, areas)."""
+    import pandas as pd
+
     from hotspots.boundaries import load_boundary
     from hotspots.profile import describe_hotspots
 
@@ -296,6 +305,7 @@ def _describe(
     return describe_hotspots(
         polygons,
         incidents,
+        months=None if months is None else [pd.Period(str(m), "M") for m in months],
         weight=weight,
         ward_names=wards.set_index("ward_code")["ward_name"],
         district_names=districts.set_index("lad_code")["lad_name"],

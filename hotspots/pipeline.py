@@ -59,9 +59,13 @@ def analyse(
         and area filters (the tables choose the current and previous periods and
         count incidents in no area); default `incidents`.
     available_months
-        The months the data holds (so a missing month is never read as zero).
+        The months the data holds (so a missing month is never read as zero);
+        those within `months` are the hotspots' time steps (months active, trend).
     """
     area = study_area(districts)
+    steps = None
+    if available_months is not None and months is not None:
+        steps = [m for m in available_months if months[0] <= m <= months[1]]
     found = detect(
         incidents,
         method=method,
@@ -69,6 +73,7 @@ def analyse(
         coverage=coverage,
         weight=weight,
         options=options,
+        months=steps,
     )
     base = incidents if area_incidents is None else area_incidents
     tables: dict[str, pd.DataFrame] = {}

@@ -282,6 +282,12 @@ def describe_hotspots(
     out = polygons.copy()
     n_poly = len(out)
     ordinals = pd.PeriodIndex(month_column, freq="M").asi8[at]
+    outside = np.setdiff1d(ordinals, [p.ordinal for p in months])
+    if outside.size:
+        raise HotspotsError(
+            f"Incidents of {pd.Period(ordinal=int(outside[0]), freq='M')} are not in "
+            "the months given; give every month of the selection."
+        )
     which = (
         polygon_membership(incidents.iloc[at], out)
         if membership is None

@@ -560,7 +560,7 @@ def test_detection_on_categoricals_gives_the_results_of_the_store_frame(police, 
         dash.select(
             police, None, selection, areas=True, columns=dash.AREA_INPUT_COLUMNS
         ),
-        police, dict(selection), harm=harm,
+        sorted({str(m) for m in police["month"].unique()}), dict(selection), harm=harm,
     )  # fmt: skip
     assert tables.keys() == plain_tables.keys()
     for name, table in tables.items():
@@ -1370,3 +1370,57 @@ def test_trends_tab_classifies_cells_when_asked(started):
     at = _submit(at)
     assert not at.exception, at.exception
     assert [w for w in at.warning if "at least 3 months" in w.value]
+
+
+def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data(
+    police,
+):
+    """A month of the data without an incident of the selection counts as none in
+    each hotspot's trend (Sevenoaks had thefts from the person in 15 of the 17
+    months); the months the data holds follow the data in use."""
+    import numpy as np
+
+    from hotspots import dashboard as dash
+    from hotspots.ingest import ingest
+    from hotspots.profile import recent_split, trend_tests
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+    view = dash.from_query(
+        {"month_from": "2022-01", "month_to": "2024-04", "districts": "E07000111",
+         "categories": "Theft from the person"},
+        ch,
+    )  # fmt: skip
+    key = dash.selection_key(view)
+    assert dash.data_months(police, None, key) == ch.months
+    chosen = dash.select(police, None, key)
+    assert chosen["month"].nunique() == 15
+    result = dash.detect_view(police, None, dash.view_detect_key(view), ref)
+    _, recent = recent_split([pd.Period(m, "M") for m in ch.months])
+    assert [str(m) for m in recent] == ["2023-01", "2024-01", "2024-02", "2024-03",
+                                        "2024-04"]  # fmt: skip
+    sel = result.selected
+    in_hot = sel[sel["hotspot"] > 0]
+    n = in_hot.groupby("hotspot").size()
+    is_recent = in_hot["month"].astype(str).str[:7].isin([str(m) for m in recent])
+    r = in_hot[is_recent].groupby("hotspot").size().reindex(n.index, fill_value=0)
+    _, p, labels = trend_tests(
+        r.to_numpy(), n.to_numpy(), recent_months=5, all_months=17
+    )
+    hot = result.hotspots.set_index("hotspot_id").loc[n.index]
+    tested = np.isfinite(p)
+    assert tested.sum() >= 2  # the hotspots of 10 incidents or more
+    np.testing.assert_allclose(hot["trend_p"].to_numpy()[tested], p[tested])
+    assert hot["trend"].tolist() == labels
+    # a partner file alone: its own months; with the police data: both
+    asb = ingest([ROOT / "data" / "samples" / "council-asb-log.csv"]).incidents
+    alone = dash.selection_key(view, "alone|asb:1")
+    both = dash.selection_key(view, "with|asb:1")
+    own = sorted(asb["month"].astype(str).unique())
+    assert dash.data_months(police, asb, alone) == own
+    assert dash.data_months(police, asb, both) == sorted(set(own) | set(ch.months))
+    assert dash.data_months(police, asb, both, within=True) == [
+        m for m in sorted(set(own) | set(ch.months)) if "2022-01" <= m <= "2024-04"
+    ]
+    assert "2023-11" in own
+    assert "2023-11" not in dash.data_months(police, asb, key)  # police alone

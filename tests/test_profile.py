@@ -2,7 +2,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import binom
+from scipy.stats import binom, binomtest
 from shapely import box
 
 from hotspots._validate import HotspotsError
@@ -205,3 +205,24 @@ def test_positions_given_by_the_caller_give_the_same_profile():
         describe_hotspots(polys, inc, membership=which, locations=places[:-1])
     with pytest.raises(ValueError, match="ids"):
         polygon_membership(inc.geometry[has], polys, ids=places[:-1])
+
+
+def test_given_months_are_the_time_steps_of_the_trend():
+    """A month of the data without an incident of the selection is a month with
+    none: 12 incidents a month in 2024-01..04 and none in 05..06 is falling over
+    the six months, but would look stable over the four months present."""
+    months = [f"2024-{m:02d}" for m in range(1, 5) for _ in range(12)]
+    inc = _incidents([(50 + i % 7, 50 + i % 5) for i in range(48)], months)
+    polys = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs="EPSG:27700")
+    present = describe_hotspots(polys, inc).iloc[0]
+    assert present["trend"] == "stable"  # 2024-04 against 01..03: 12 of 48, 1/4
+    six = pd.period_range("2024-01", "2024-06", freq="M")
+    given = describe_hotspots(polys, inc, months=list(six)).iloc[0]
+    ratio, p, label = trend_test(0, 48, recent_months=2, all_months=6)
+    assert given["trend"] == label == "falling"
+    assert given["trend_p"] == pytest.approx(p)
+    assert p == pytest.approx(binomtest(0, 48, 2 / 6).pvalue)  # recent 2 of 6 months
+    assert given["months_active"] == 4
+    # an incident outside the months given is an error, not an earlier month
+    with pytest.raises(HotspotsError, match="2024-01 are not in the months given"):
+        describe_hotspots(polys, inc, months=list(six[1:]))
