@@ -1249,6 +1249,18 @@ def test_pspo_profile_with_a_partner_log_shows_days_and_hours():
     assert any("Day of the week and hour" in m.value for m in at.markdown)
 
 
+def _all_months(police, **query):
+    """The reference, the choices and a view of the 17 months with `query`."""
+    from hotspots import dashboard as dash
+
+    ref = dash.load_reference()
+    ch = dash.choices(police, ref)
+    view = dash.from_query(
+        {"month_from": "2022-01", "month_to": "2024-04", **query}, ch
+    )
+    return ref, ch, view
+
+
 def test_emerging_hot_spots_of_a_view_equal_the_analysis_run_directly(police):
     """The Trends tab's cell patterns: the engine's, on the map's incidents (no
     safeguarding rows), over the view's district, every month of the data in the
@@ -1262,13 +1274,9 @@ def test_emerging_hot_spots_of_a_view_equal_the_analysis_run_directly(police):
     from hotspots.mapping import TREND_COLOURS
     from hotspots.trends import PATTERN_MEANINGS, classify_hotspot_trends
 
-    ref = dash.load_reference()
-    ch = dash.choices(police, ref)
-    view = dash.from_query(
-        {"month_from": "2022-01", "month_to": "2024-04", "districts": THANET,
-         "themes": "serious violence & weapons"},
-        ch,
-    )  # fmt: skip
+    ref, ch, view = _all_months(
+        police, districts=THANET, themes="serious violence & weapons"
+    )
     trend = dash.trend_cells(police, None, dash.selection_key(view), ref, cell_size=200)
     assert trend.months == ch.months  # all 17, the 2023 gap left out
     assert trend.notes == []  # 17 months, dense
@@ -1317,14 +1325,10 @@ def test_emerging_hot_spots_of_a_view_equal_the_analysis_run_directly(police):
 def test_emerging_hot_spots_step_through_empty_months_and_warn_when_sparse(police):
     from hotspots import dashboard as dash
 
-    ref = dash.load_reference()
-    ch = dash.choices(police, ref)
     # Sevenoaks had no bicycle theft in 2022-03, 2022-04 or 2023-01
-    view = dash.from_query(
-        {"month_from": "2022-01", "month_to": "2024-04", "districts": "E07000111",
-         "categories": "Bicycle theft"},
-        ch,
-    )  # fmt: skip
+    ref, ch, view = _all_months(
+        police, districts="E07000111", categories="Bicycle theft"
+    )
     trend = dash.trend_cells(police, None, dash.selection_key(view), ref, cell_size=200)
     assert trend.months == ch.months
     assert "2022-03" in trend.months
@@ -1384,13 +1388,9 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     from hotspots.ingest import ingest
     from hotspots.profile import recent_split, trend_tests
 
-    ref = dash.load_reference()
-    ch = dash.choices(police, ref)
-    view = dash.from_query(
-        {"month_from": "2022-01", "month_to": "2024-04", "districts": "E07000111",
-         "categories": "Theft from the person"},
-        ch,
-    )  # fmt: skip
+    ref, ch, view = _all_months(
+        police, districts="E07000111", categories="Theft from the person"
+    )
     key = dash.selection_key(view)
     assert dash.data_months(police, None, key) == ch.months
     chosen = dash.select(police, None, key)

@@ -218,7 +218,7 @@ def test_given_months_are_the_time_steps_of_the_trend():
     assert present["trend"] == "stable"  # 2024-04 against 01..03: 12 of 48, 1/4
     six = pd.period_range("2024-01", "2024-06", freq="M")
     given = describe_hotspots(polys, inc, months=list(six)).iloc[0]
-    ratio, p, label = trend_test(0, 48, recent_months=2, all_months=6)
+    _, p, label = trend_test(0, 48, recent_months=2, all_months=6)
     assert given["trend"] == label == "falling"
     assert given["trend_p"] == pytest.approx(p)
     assert p == pytest.approx(binomtest(0, 48, 2 / 6).pvalue)  # recent 2 of 6 months
