@@ -396,7 +396,7 @@ def view_tables(
     # the area columns are detection columns: from its categorical copy too
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS)
-    available = data_months(incidents, upload, selection)
+    available = data_months(incidents, upload, selection, every_source=True)
     with located_once(chosen):
         return area_tables(chosen, available, dict(selection), harm=harm)
 
@@ -830,6 +830,7 @@ def data_months(
     key: tuple[tuple[str, Any], ...],
     *,
     within: bool = False,
+    every_source: bool = False,
 ) -> list[str]:
     """Every month the data in use holds (``YYYY-MM``), whatever the selection.
 
@@ -837,17 +838,19 @@ def data_months(
     `select` combines them). A month of these without an incident of the
     selection counts as none; a month outside them is missing (police.uk Kent
     has no 2023-02..2023-12), never read as zero. ``within=True``: only those
-    in the selection's months.
+    in the selection's months. ``every_source=True``: with both, only the
+    months both hold, so that a comparison of periods never reads the months
+    one of them lacks as months without incidents (a partner log from
+    2023-11 beside police data with none then would look like a rise).
     """
     k = dict(key)
     mode, _ = upload_use(k.get("upload"))
-    held = (
-        set()
-        if upload is not None and mode == "alone"
-        else set(_frame_months(incidents))
+    held = set(
+        _frame_months(incidents if upload is None or mode != "alone" else upload)
     )
-    if upload is not None and mode in ("alone", "with"):
-        held |= set(_frame_months(upload))
+    if upload is not None and mode == "with":
+        theirs = set(_frame_months(upload))
+        held = held & theirs if every_source else held | theirs
     if within:
         held = {m for m in held if k["month_from"] <= m <= k["month_to"]}
     return sorted(held)
@@ -1747,7 +1750,7 @@ def analysis_for_export(
         weight="weight" if view.harm else None,
         options=view_options(view),
         area_incidents=around,
-        available_months=data_months(incidents, upload, key),
+        available_months=data_months(incidents, upload, key, every_source=True),
     )
 
 

@@ -1424,3 +1424,18 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     ]
     assert "2023-11" in own
     assert "2023-11" not in dash.data_months(police, asb, key)  # police alone
+    # comparing periods, both together count only the months both hold: the
+    # police data has no 2023-11..12, so 2024-01..02 against them is withheld
+    # (read as zero, the partner's log alone would look like a rise); the
+    # partner's file alone holds them, so its change is computed
+    assert dash.data_months(police, asb, both, every_source=True) == [
+        m for m in own if m in ch.months
+    ]
+    early = dash.from_query({"month_from": "2024-01", "month_to": "2024-02"}, ch)
+    for use, withheld in (("with|asb:1", True), ("alone|asb:1", False)):
+        key = dash.selection_key(early, use)
+        stats = dash.view_tables(police, asb, key, harm=False)["district_stats"]
+        assert bool(stats["previous"].isna().all()) is withheld, use
+        if not withheld:
+            chosen = asb[asb["month"].astype(str).isin(["2023-11", "2023-12"])]
+            assert stats["previous"].sum() == len(chosen[chosen["lad_code"].notna()])
