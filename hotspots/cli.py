@@ -766,6 +766,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         priorities=_pairs(args.priority, "--priority") or None,
         method=args.method,
         districts=districts,
+        months=_months_in_range(args),
     )
     summary = result.summary()
     if args.out:

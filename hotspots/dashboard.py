@@ -1822,6 +1822,7 @@ def plan_for_view(
             weights={t: w for t, w in (weights or {}).items() if w != 1} or None,
             exclude=exclude,
             districts=layer[layer["lad_code"].isin(districts)] if districts else None,
+            months=data_months(incidents, upload, key, within=True),
         )
     except PlanInfeasible as err:
         raise HotspotsError(plan_infeasible_message(err)) from err

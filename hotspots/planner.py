@@ -333,7 +333,9 @@ class _Demand:
     unlocated: int
 
 
-def _demand(incidents: gpd.GeoDataFrame, harm: _Float) -> _Demand:
+def _demand(
+    incidents: gpd.GeoDataFrame, harm: _Float, months: Sequence[Any] | None = None
+) -> _Demand:
     mask = located(incidents)
     if not mask.any():
         raise HotspotsError(
@@ -356,7 +358,19 @@ def _demand(incidents: gpd.GeoDataFrame, harm: _Float) -> _Demand:
     )
     if "month" in incidents.columns:
         every = pd.PeriodIndex(incidents["month"], freq="M")
-        distinct = every.dropna().unique().sort_values()
+        distinct = (
+            every.dropna().unique().sort_values()
+            if months is None
+            else pd.PeriodIndex([str(m) for m in months], freq="M")
+            .unique()
+            .sort_values()
+        )
+        outside = every.dropna().difference(distinct)
+        if len(outside):
+            raise HotspotsError(
+                f"Incidents of {outside[0]} are not in the months given; give every "
+                "month of the selection."
+            )
         ordinals = np.asarray(distinct.asi8)
         all_months = list(distinct)
         month = pd.PeriodIndex(pts["month"], freq="M")
@@ -1034,6 +1048,7 @@ def plan_sites(
     schools: gpd.GeoDataFrame | None = None,
     deprivation: gpd.GeoDataFrame | None = None,
     keep_candidates: bool = False,
+    months: Sequence[Any] | None = None,
 ) -> PlanResult:
     """Choose `k` street-week sites covering the most weighted harm, and explain them.
 
@@ -1089,6 +1104,11 @@ def plan_sites(
         Polygons with ``imd_decile``; ``None``: the bundled 2011 LSOAs with IMD 2019.
     keep_candidates
         Also return every candidate with its terms. Default False.
+    months
+        The selection's months (``YYYY-MM``): the time steps of each site's
+        months active, trend and persistence. Give every month of the data in
+        the selection's range, so that a month without an incident of the
+        selection counts as none; default the months of the incidents.
 
     Returns
     -------
@@ -1126,7 +1146,7 @@ def plan_sites(
         )
     prio = _priorities(priorities)
     harm_rows = _harm(incidents, weights)
-    demand = _demand(incidents, harm_rows)
+    demand = _demand(incidents, harm_rows, months)
     crs = incidents.crs
 
     # boundaries

@@ -453,6 +453,26 @@ def test_persistence_and_trend_terms():
     assert a["trend_term"] == 0.0
 
 
+def test_given_months_count_a_month_without_incidents_as_none():
+    """Months of the data without an incident of the selection are months with
+    none: a site active in three months of six persists half the time, not
+    always; an incident outside the months given is an error."""
+    pts = incidents([(0, 0, 12)], months=["2024-01", "2024-02", "2024-03"])
+    present = plan_sites(pts, k=1, radius=100, **AREAS_IMD).sites.iloc[0]
+    assert present["months_active"] == 3
+    six = [f"2024-{m:02d}" for m in range(1, 7)]
+    given = plan_sites(pts, k=1, radius=100, months=six, keep_candidates=True,
+                       **AREAS_IMD)  # fmt: skip
+    site = given.sites.iloc[0]
+    assert site["months_active"] == 3
+    assert site["persistence_term"] == pytest.approx(3 / 6)
+    assert "active in 3 of 6 months" in site["explanation"]
+    assert site["trend"] == "falling"  # none in the recent two of six months
+    assert present["trend"] == "stable"  # 2024-03 against 01..02: 4 of 12
+    with pytest.raises(HotspotsError, match="2024-01 are not in the months given"):
+        plan_sites(pts, k=1, radius=100, months=six[1:], **AREAS_IMD)
+
+
 # ------------------------------------------------------------------ inputs
 
 
