@@ -184,6 +184,17 @@ def trend_cells(
     )  # fmt: skip
 
 
+@st.cache_data(show_spinner="Preparing the file…", max_entries=16)
+def trend_cells_file(
+    selection: tuple[tuple[str, Any], ...],
+    upload_key: str | None,
+    cell_size: int,
+    mode: str,
+) -> tuple[str, bytes, str]:
+    """The Trends tab's cells as a GeoPackage (public or restricted)."""
+    return dash.trend_cells_file(trend_cells(selection, upload_key, cell_size), mode)
+
+
 @st.cache_data(show_spinner="Choosing the sites…", max_entries=16)
 def plan_sites_cached(plan_key: tuple[Any, ...]) -> Any:
     """Street-week sites; `plan_key` = (selection, k, radius, max per district,
@@ -778,6 +789,22 @@ with tab_trend:
                     key=f"trends-{basemap}",
                 )
                 st.dataframe(trend.summary, hide_index=True, width="stretch")
+                d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
+                mode = d1.radio(
+                    "Disclosure of the cells",
+                    ["public", "restricted"],
+                    format_func=dash.DISCLOSURE_LABELS.get,
+                    key="w_emerging_mode",
+                    help="Public: cells under 10 incidents left out, counts rounded "
+                    "to 5. Restricted: exact, for partners with a data-sharing "
+                    "agreement.",
+                )
+                name, data, mime = trend_cells_file(
+                    selection_key, upload_key, int(cell_m), mode
+                )
+                d2.download_button(
+                    f"Download the cells ({name})", data, file_name=name, mime=mime
+                )
 with tab_data:
     if tab_data.open is not False:
         st.markdown(

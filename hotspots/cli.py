@@ -131,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--out", required=True, metavar="FILE", help="GeoPackage to write (.gpkg)"
     )
+    tr.add_argument(
+        "--mode",
+        default="restricted",
+        choices=["public", "restricted"],
+        help="restricted (default: exact counts, for analysts and data-sharing "
+        "partners) or public (cells under 10 incidents left out, counts rounded "
+        "to 5)",
+    )
     common(tr)
     return p
 
@@ -1016,9 +1024,8 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
     """Emerging-hotspot patterns of grid cells, written to a GeoPackage."""
-    import pyogrio
-
     from hotspots.boundaries import study_area
+    from hotspots.export import write_trend_cells
     from hotspots.provenance import provenance
     from hotspots.trends import classify_hotspot_trends
 
@@ -1037,23 +1044,15 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
     record = provenance(
         incidents, filters=selection.as_dict(), method="trends", parameters=params
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)
-    cells.attrs = {}
-    pyogrio.write_dataframe(cells, out, layer="trend_cells", driver="GPKG")
-    rows = [(k, json.dumps(v, default=str)) for k, v in record.items()]
-    pyogrio.write_dataframe(
-        pd.DataFrame(rows, columns=["key", "value"]),
-        out,
-        layer="provenance",
-        driver="GPKG",
-    )
+    written = write_trend_cells(cells, out, record, mode=args.mode)
     patterns = cells["pattern"].value_counts().sort_index()
     return {
         "cells": len(cells),
+        "cells_written": written,
         "patterns": {str(k): int(v) for k, v in patterns.items()},
         "months": params["months"],
         "cell_size_m": params["cell_size_m"],
+        "mode": args.mode,
         "out": str(out),
     }
 
@@ -1141,7 +1140,9 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             f"Gi* each month on {out['cell_size_m']:g} m cells over {len(months)} "
             f"months ({month_runs(months)}), then a Mann-Kendall test of each cell's "
             f"monthly counts. {out['cells']:,} cells were significant hot spots in "
-            f"some month; written to {out['out']}"
+            f"some month; {out['cells_written']:,} written ({out['mode']}"
+            + (": cells under 10 incidents left out" if out["mode"] == "public" else "")
+            + f") to {out['out']}"
         )
         for name, meaning in PATTERN_MEANINGS.items():
             if out["patterns"].get(name):

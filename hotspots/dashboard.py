@@ -1055,6 +1055,10 @@ class TrendCells:
     months: list[str]
     cell_size: float
     notes: list[str]
+    #: The classified cells (with their ``ward``) and their provenance record,
+    #: for the download (`trend_cells_file`).
+    cells: gpd.GeoDataFrame
+    record: dict[str, Any]
 
 
 def trend_cells(
@@ -1137,14 +1141,32 @@ def trend_cells(
         palette = {index[p]: TREND_COLOURS[p] for p in PATTERN_MEANINGS}
         indices, colours = categorical(image, palette=palette, alpha=0.8)
         url = WebImage(indices, colours, bounds).png_data_url()
+    parameters = dict(cells.attrs["parameters"])
+    record = provenance(
+        chosen, filters=_filters(selection), method="trends", parameters=parameters
+    )
     return TrendCells(
         summary=summary,
         image_url=url,
         bounds=bounds,
-        months=[str(m) for m in cells.attrs["parameters"]["months"]],
+        months=[str(m) for m in parameters["months"]],
         cell_size=float(cell_size),
         notes=notes,
+        cells=cells,
+        record=record,
     )
+
+
+def trend_cells_file(trend: TrendCells, mode: str) -> tuple[str, bytes, str]:
+    """The classified cells as a GeoPackage download: ``(name, bytes, mime)``.
+
+    Public (`disclosure.disclose_trend_cells`: cells under 10 incidents left
+    out, counts rounded to 5) or restricted; as ``hotspots trends --mode``.
+    """
+    from hotspots.export import trend_cells_bytes
+
+    name = f"hotspot-trends-{trend.cell_size:g}m-{mode}"
+    return trend_cells_bytes(trend.cells, trend.record, mode=mode, name=name)
 
 
 def trend_cells_caption(trend: TrendCells) -> str:

@@ -665,6 +665,62 @@ def disclose_hotspots(
     return out
 
 
+#: Emerging hot spot cell columns kept as they are in public mode: the cell's
+#: place in the grid, its months and its labels (no incident counts in them).
+_TREND_CELL_KEEP = {
+    "row", "col", "months", "months_hot", "months_cold", "hot_last", "pattern",
+    "trend", "ward",
+}  # fmt: skip
+
+
+def disclose_trend_cells(
+    cells: gpd.GeoDataFrame,
+    *,
+    mode: str,
+    threshold: int = DEFAULT_THRESHOLD,
+    base: int = ROUNDING_BASE,
+) -> gpd.GeoDataFrame:
+    """Emerging hot spot cells (`hotspots.trends`) safe to publish, or unchanged.
+
+    Public mode: cells holding fewer than `threshold` incidents over the months
+    (``n``) are dropped, as hotspots are; ``n`` is rounded to `base`; the
+    Mann-Kendall statistics (``mk_s``, ``mk_z``, ``mk_p``, computed from the
+    exact monthly counts) and any other numeric column not in
+    `_TREND_CELL_KEEP` are dropped; the pattern, months and labels are kept.
+    Cells do not overlap and their total is not published, so no secondary
+    suppression is needed.
+    """
+    check_mode(mode, threshold)
+    if mode == "restricted":
+        out = cells.copy()
+        out.attrs = {**cells.attrs, "disclosure": disclosure_record(mode)}
+        return out
+    require_columns(cells, ["n"])
+    exact = pd.to_numeric(cells["n"]).to_numpy("float64")
+    keep = exact >= threshold
+    out = cells[keep].assign(n=round_to_base(exact[keep], base).astype("int64"))
+    geom = out.geometry.name
+    drop = [
+        c
+        for c in out.columns
+        if c not in (geom, "n")
+        and c not in _TREND_CELL_KEEP
+        and (
+            pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])
+        )
+    ]
+    out = out.drop(columns=drop).reset_index(drop=True)
+    out.attrs = {
+        **cells.attrs,
+        "disclosure": {
+            **disclosure_record(mode, threshold=threshold, base=base),
+            "cells_dropped_below_threshold": int((~keep).sum()),
+            "columns_dropped": drop,
+        },
+    }
+    return out
+
+
 def _safe_categories(text: Any, incidents: float, threshold: int) -> Any:
     """Category names with at least `threshold` incidents, without percentages."""
     if text is None or text is pd.NA or (isinstance(text, float) and text != text):

@@ -29,6 +29,7 @@ from hotspots.disclosure import (
     disclose_areas,
     disclose_hotspots,
     disclose_record,
+    disclose_trend_cells,
 )
 from hotspots.io import write_csv_safe
 
@@ -96,6 +97,44 @@ def write_detection(
                 layer, path, layer=name, driver="GPKG", append=False
             )
     _write_tables(path, detection.parameters, provenance)
+
+
+def write_trend_cells(
+    cells: gpd.GeoDataFrame,
+    path: str | Path,
+    record: dict[str, Any],
+    *,
+    mode: str,
+    threshold: int = 10,
+) -> int:
+    """Emerging hot spot cells and their provenance in one GeoPackage; the cells written.
+
+    Layers: ``trend_cells`` (squares, EPSG:27700: pattern, months hot, trend,
+    incidents ``n``; `disclose_trend_cells` for `mode`), and the ``parameters``
+    and ``provenance`` tables (public mode rounds the counts in them:
+    `disclose_record`). `record`: the provenance, its ``parameters`` the
+    analysis' (``cells.attrs["parameters"]``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    layer = disclose_trend_cells(cells, mode=mode, threshold=threshold)
+    record = disclose_record(record, mode=mode, threshold=threshold)
+    record["disclosure"] = layer.attrs["disclosure"]
+    layer.attrs = {}
+    pyogrio.write_dataframe(layer, path, layer="trend_cells", driver="GPKG")
+    _write_tables(path, record.get("parameters", {}), record)
+    return len(layer)
+
+
+def trend_cells_bytes(
+    cells: gpd.GeoDataFrame, record: dict[str, Any], *, mode: str, name: str
+) -> tuple[str, bytes, str]:
+    """`write_trend_cells` as ``(filename, bytes, mime)`` for a download button."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name}.gpkg"
+        write_trend_cells(cells, path, record, mode=mode)
+        return path.name, path.read_bytes(), FORMATS["gpkg"][1]
 
 
 def _write_tables(

@@ -1322,6 +1322,38 @@ def test_emerging_hot_spots_of_a_view_equal_the_analysis_run_directly(police):
     assert shown_rgb == allowed
 
 
+def test_emerging_hot_spot_cells_download_public_or_restricted(police, tmp_path):
+    import geopandas as gpd
+    import pyogrio
+
+    from hotspots import dashboard as dash
+
+    ref, _, view = _all_months(
+        police, districts=THANET, themes="serious violence & weapons"
+    )
+    trend = dash.trend_cells(police, None, dash.selection_key(view), ref, cell_size=200)
+    layers = {}
+    for mode in ("public", "restricted"):
+        name, data, mime = dash.trend_cells_file(trend, mode)
+        assert name == f"hotspot-trends-200m-{mode}.gpkg"
+        assert mime == "application/geopackage+sqlite3"
+        path = tmp_path / name
+        path.write_bytes(data)
+        layers[mode] = gpd.read_file(path, layer="trend_cells")
+        prov = pyogrio.read_dataframe(path, layer="provenance").set_index("key")
+        assert prov.loc["disclosure.mode", "value"] == f'"{mode}"'
+        assert prov.loc["method", "value"] == '"trends"'
+    exact, public = layers["restricted"], layers["public"]
+    assert len(exact) == int(trend.summary["Cells"].sum())
+    assert (exact["n"] < 10).any()
+    assert len(public) == int((exact["n"] >= 10).sum())
+    assert (public["n"] % 5 == 0).all()
+    assert (public["n"] >= 10).all()
+    assert "mk_p" in exact
+    assert "mk_p" not in public
+    assert exact.crs.to_epsg() == 27700
+
+
 def test_emerging_hot_spots_step_through_empty_months_and_warn_when_sparse(police):
     from hotspots import dashboard as dash
 
@@ -1364,6 +1396,8 @@ def test_trends_tab_classifies_cells_when_asked(started):
     table = at.dataframe[-1].value
     assert list(table.columns)[:3] == ["Pattern", "Cells", "Incidents (all months)"]
     assert table["Cells"].gt(0).all()
+    (button,) = at.get("download_button")
+    assert "hotspot-trends-200m-public.gpkg" in button.proto.label
     at.select_slider(key="w_emerging_cell").set_value(800)
     at = at.run()
     (caption,) = [c for c in at.caption if c.value.startswith("Gi* each month")]

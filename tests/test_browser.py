@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -511,6 +512,17 @@ def test_trends_tab_maps_emerging_hot_spots(page):
         assert name in layers
     _frame_in_view(page, index)
     _shot(page, "5b-emerging-hot-spots")
+    # the cells as a public GeoPackage, as a user downloads them
+    with page.expect_download(timeout=60_000) as started:
+        page.get_by_role("button", name="Download the cells").click()
+    assert started.value.suggested_filename == "hotspot-trends-200m-public.gpkg"
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / started.value.suggested_filename
+    started.value.save_as(path)
+    cells = gpd.read_file(path, layer="trend_cells")
+    assert len(cells) > 0
+    assert (cells["n"] % 5 == 0).all()
+    assert (cells["n"] >= 10).all()
     page.get_by_text("Classify the grid cells month by month").click()  # off again
     _idle(page)
 

@@ -310,6 +310,8 @@ def test_cli_trends_writes_patterns(capsys, tmp_path):
     assert "2023-06" not in summary["months"]  # the gap is not counted as months
     assert len(summary["months"]) == 17
     assert summary["cell_size_m"] == 200
+    assert summary["mode"] == "restricted"  # the command line's default
+    assert summary["cells_written"] == summary["cells"]
     cells = gpd.read_file(out, layer="trend_cells")
     assert cells.crs.to_epsg() == 27700
     assert len(cells) == summary["cells"]
@@ -318,6 +320,19 @@ def test_cli_trends_writes_patterns(capsys, tmp_path):
         "new", "consecutive", "intensifying", "persistent", "diminishing",
         "sporadic", "oscillating", "historical", "former",
     }  # fmt: skip
+    # public: cells under 10 incidents left out, the others rounded to 5
+    public_out = tmp_path / "public.gpkg"
+    code, stdout, err = run(
+        capsys, "trends", "--district", THANET, "--theme", "serious violence & weapons",
+        "--mode", "public", "--out", public_out,
+    )  # fmt: skip
+    assert code == 0, err
+    public = gpd.read_file(public_out, layer="trend_cells")
+    assert len(public) == int((cells["n"] >= 10).sum()) < len(cells)
+    assert (public["n"] % 5 == 0).all()
+    assert f"{len(public):,} written (public: cells under 10 incidents left out)" in (
+        stdout
+    )
 
 
 def test_cli_trends_steps_every_month_of_the_data_and_says_when_too_sparse(

@@ -20,6 +20,7 @@ from hotspots.disclosure import (
     disclose_areas,
     disclose_hotspots,
     disclose_record,
+    disclose_trend_cells,
     round_to_base,
     suppression_pattern,
 )
@@ -335,3 +336,45 @@ def test_provenance_counts_rounded_in_public() -> None:
         "rounding": "nearest 5",
     }
     assert disclose_record(record, mode="restricted")["data"]["incidents"] == 5303
+
+
+def test_trend_cells_public_drop_small_cells_round_counts_and_drop_test_statistics():
+    cells = gpd.GeoDataFrame(
+        {
+            "row": [1, 2, 3, 4, 5],
+            "col": [0, 0, 0, 0, 0],
+            "n": [3, 9, 10, 12, 27],
+            "months": 17,
+            "months_hot": [1, 2, 16, 17, 5],
+            "months_cold": 0,
+            "hot_last": [True, False, True, True, False],
+            "pattern": ["new", "former", "intensifying", "persistent", "former"],
+            "mk_s": [4.0, -2.0, 60.0, 3.0, -40.0],
+            "mk_z": [0.5, -0.2, 3.1, 0.1, -2.5],
+            "mk_p": [0.6, 0.8, 0.002, 0.9, 0.01],
+            "trend": ["none", "none", "up", "none", "down"],
+            "ward": ["A", "A", "B", "B", "C"],
+        },
+        geometry=[box(i * 100, 0, i * 100 + 100, 100) for i in range(5)],
+        crs="EPSG:27700",
+    )
+    public = disclose_trend_cells(cells, mode="public")
+    assert public["row"].tolist() == [3, 4, 5]  # under 10 incidents: left out
+    assert public["n"].tolist() == [10, 10, 25]  # to the nearest 5
+    assert not {"mk_s", "mk_z", "mk_p"} & set(public.columns)
+    for kept in ("pattern", "trend", "months_hot", "hot_last", "ward", "geometry"):
+        assert public[kept].tolist() == cells[kept].iloc[2:].tolist()
+    record = public.attrs["disclosure"]
+    assert record["mode"] == "public"
+    assert record["cells_dropped_below_threshold"] == 2
+    assert sorted(record["columns_dropped"]) == ["mk_p", "mk_s", "mk_z"]
+    assert disclose_trend_cells(cells, mode="public", threshold=3)["n"].tolist() == [
+        5, 10, 10, 10, 25,
+    ]  # fmt: skip
+    restricted = disclose_trend_cells(cells, mode="restricted")
+    pd.testing.assert_frame_equal(restricted, cells)
+    assert restricted.attrs["disclosure"]["mode"] == "restricted"
+    with pytest.raises(HotspotsError, match="disclosure mode"):
+        disclose_trend_cells(cells, mode="open")
+    with pytest.raises(HotspotsError, match="n"):
+        disclose_trend_cells(cells.drop(columns="n"), mode="public")
