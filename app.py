@@ -790,7 +790,7 @@ with tab_trend:
                 )
                 st.dataframe(trend.summary, hide_index=True, width="stretch")
                 d1, d2 = st.columns([1, 2], vertical_alignment="bottom")
-                mode = d1.radio(
+                cells_mode = d1.radio(
                     "Disclosure of the cells",
                     ["public", "restricted"],
                     format_func=dash.DISCLOSURE_LABELS.get,
@@ -800,7 +800,7 @@ with tab_trend:
                     "agreement.",
                 )
                 name, data, mime = trend_cells_file(
-                    selection_key, upload_key, int(cell_m), mode
+                    selection_key, upload_key, int(cell_m), cells_mode
                 )
                 d2.download_button(
                     f"Download the cells ({name})", data, file_name=name, mime=mime

@@ -44,7 +44,8 @@ GISTAR_LABELS = {
     -3: "Cold spot, 99% confidence",
 }
 #: The emerging hot spot patterns (`hotspots.trends`): Okabe-Ito's eight colours
-#: and a grey, colour-blind safe; warm for hot now and growing, cool for fading.
+#: and a grey, colour-blind safe; vermillion and orange for the new ones, black
+#: for persistent, blues for fading, grey for former.
 TREND_COLOURS = {
     "new": "#D55E00",
     "consecutive": "#E69F00",
