@@ -778,7 +778,7 @@ with tab_trend:
             else:
                 for note in trend.notes:
                     st.warning(note, icon="⚠️")
-                st.caption(dash.trend_cells_caption(trend))
+                st.caption(dash.trend_cells_caption(trend, harm=view.harm))
                 st_folium(
                     dash.trends_map(
                         ref, trend, basemap=basemap, districts=view.districts

@@ -1169,12 +1169,17 @@ def trend_cells_file(trend: TrendCells, mode: str) -> tuple[str, bytes, str]:
     return trend_cells_bytes(trend.cells, trend.record, mode=mode, name=name)
 
 
-def trend_cells_caption(trend: TrendCells) -> str:
-    """What the emerging hot spot analysis did, in one sentence."""
+def trend_cells_caption(trend: TrendCells, *, harm: bool = False) -> str:
+    """What the emerging hot spot analysis did, in one sentence.
+
+    With `harm` (the view is weighted by harm), it adds that the analysis counts
+    incidents: the harm weights are not used.
+    """
     from hotspots.dates import month_runs
 
     periods = [pd.Period(m, freq="M") for m in trend.months]
     cells = int(trend.summary["Cells"].sum())
+    weights = " It counts incidents: the harm weights are not used." if harm else ""
     return (
         f"Gi* each month on {trend.cell_size:g} m cells over {len(periods)} months "
         f"({month_runs(periods)}; months missing from the data are left out, a month "
@@ -1182,7 +1187,7 @@ def trend_cells_caption(trend: TrendCells) -> str:
         f"test of each cell's monthly counts. {cells:,} "
         f"{'cell was' if cells == 1 else 'cells were'} a significant hot spot (95%, false "
         "discovery rate corrected) in some month; the patterns follow ArcGIS's "
-        "Emerging Hot Spot Analysis."
+        f"Emerging Hot Spot Analysis.{weights}"
     )
 
 

@@ -1369,6 +1369,10 @@ def test_emerging_hot_spots_step_through_empty_months_and_warn_when_sparse(polic
     assert "17 months (2022-01..2023-01, 2024-01..2024-04" in dash.trend_cells_caption(
         trend
     )
+    assert "harm weights are not used" not in dash.trend_cells_caption(trend)
+    assert dash.trend_cells_caption(trend, harm=True).endswith(
+        "It counts incidents: the harm weights are not used."
+    )
     # too few months, or nothing selected: the engine's words, no traceback
     short = dash.from_query({"month_from": "2024-03", "month_to": "2024-04"}, ch)
     with pytest.raises(dash.HotspotsError, match="at least 3 months"):
