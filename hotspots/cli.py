@@ -1132,14 +1132,11 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             f"written to {', '.join(out['files'])}"
         )
     elif command == "trends":
-        from hotspots.dates import month_runs
-        from hotspots.trends import PATTERN_MEANINGS
+        from hotspots.trends import PATTERN_MEANINGS, method_sentence
 
-        months = [pd.Period(m, freq="M") for m in out["months"]]
         print(
-            f"Gi* each month on {out['cell_size_m']:g} m cells over {len(months)} "
-            f"months ({month_runs(months)}), then a Mann-Kendall test of each cell's "
-            f"monthly counts. {out['cells']:,} cells were significant hot spots in "
+            f"{method_sentence(out['cell_size_m'], out['months'])} "
+            f"{out['cells']:,} cells were significant hot spots in "
             f"some month; {out['cells_written']:,} written ({out['mode']}"
             + (": cells under 10 incidents left out" if out["mode"] == "public" else "")
             + f") to {out['out']}"

@@ -1033,6 +1033,10 @@ def _image(
     return None, None, {"kind": "clusters"}
 
 
+#: What the page says when a selection holds no incident.
+NO_MATCH = "No incidents match this selection. Widen the months, themes or areas."
+
+
 #: The emerging hot spot analysis' cell sizes offered on the page (metres).
 TREND_CELL_SIZES = (100, 200, 400, 800)
 
@@ -1084,9 +1088,7 @@ def trend_cells(
     k = dict(selection)
     chosen = select(incidents, upload, selection, columns=DETECTION_COLUMNS)
     if chosen.empty:
-        raise HotspotsError(
-            "No incidents match this selection. Widen the months, themes or areas."
-        )
+        raise HotspotsError(NO_MATCH)
     months = data_months(incidents, upload, selection, within=True)
     districts = k.get("districts")
     area = study_area(list(districts) if districts else None)
@@ -1175,19 +1177,16 @@ def trend_cells_caption(trend: TrendCells, *, harm: bool = False) -> str:
     With `harm` (the view is weighted by harm), it adds that the analysis counts
     incidents: the harm weights are not used.
     """
-    from hotspots.dates import month_runs
+    from hotspots.trends import method_sentence
 
-    periods = [pd.Period(m, freq="M") for m in trend.months]
     cells = int(trend.summary["Cells"].sum())
     weights = " It counts incidents: the harm weights are not used." if harm else ""
     return (
-        f"Gi* each month on {trend.cell_size:g} m cells over {len(periods)} months "
-        f"({month_runs(periods)}; months missing from the data are left out, a month "
-        "without an incident of the selection counts as none), then a Mann-Kendall "
-        f"test of each cell's monthly counts. {cells:,} "
-        f"{'cell was' if cells == 1 else 'cells were'} a significant hot spot (95%, false "
-        "discovery rate corrected) in some month; the patterns follow ArcGIS's "
-        f"Emerging Hot Spot Analysis.{weights}"
+        f"{method_sentence(trend.cell_size, trend.months)} Months missing from the "
+        "data are left out; a month without an incident of the selection counts as "
+        f"none. {cells:,} {'cell was' if cells == 1 else 'cells were'} a significant "
+        "hot spot (95%, false discovery rate corrected) in some month; the patterns "
+        f"follow ArcGIS's Emerging Hot Spot Analysis.{weights}"
     )
 
 
@@ -1281,9 +1280,7 @@ def run_method(
     from hotspots.detect import detect, sparse_warning, uniform_weight
 
     if incidents.empty:
-        raise HotspotsError(
-            "No incidents match this selection. Widen the months, themes or areas."
-        )
+        raise HotspotsError(NO_MATCH)
     pts = located(incidents)
     if not pts.any():
         raise HotspotsError("None of the selected incidents has a location to map.")

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import NaTType
 
+from hotspots._validate import HotspotsError
+
 #: Excel's day 0 for serial dates (the 1900 date system, after its 1900 leap bug).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 #: Only numbers in this date range are read as Excel serial dates; other numbers
@@ -569,3 +571,24 @@ def month_runs(months: Sequence[pd.Period]) -> str:
         else:
             runs.append([m])
     return ", ".join(month_span(r) for r in runs)
+
+
+def time_steps(present: pd.PeriodIndex, months: Sequence[Any] | None) -> pd.PeriodIndex:
+    """The months an analysis steps through: `months` (YYYY-MM or Periods), sorted.
+
+    ``None``: the distinct months `present` (the incidents' own). Given months
+    should be every month of the data in the selection's range, so that a month
+    without an incident counts as one with none; an incident month of `present`
+    outside them is an error (it would otherwise count as an earlier month).
+    """
+    seen = present.dropna().unique().sort_values()
+    if months is None:
+        return seen
+    steps = pd.PeriodIndex([str(m)[:7] for m in months], freq="M").unique()
+    outside = seen.difference(steps)
+    if len(outside):
+        raise HotspotsError(
+            f"Incidents of {outside[0]} are not in the months given; give every "
+            "month of the selection."
+        )
+    return steps.sort_values()

@@ -295,8 +295,6 @@ def _describe(
     months: Sequence[Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """Every method's polygons get the same profile (mix, months, trend, areas)."""
-    import pandas as pd
-
     from hotspots.boundaries import load_boundary
     from hotspots.profile import describe_hotspots
 
@@ -305,7 +303,7 @@ def _describe(
     return describe_hotspots(
         polygons,
         incidents,
-        months=None if months is None else [pd.Period(str(m), "M") for m in months],
+        months=months,
         weight=weight,
         ward_names=wards.set_index("ward_code")["ward_name"],
         district_names=districts.set_index("lad_code")["lad_name"],

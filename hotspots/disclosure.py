@@ -58,8 +58,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -615,7 +615,6 @@ def disclose_hotspots(
     out = out[keep].copy()
     exact = exact[keep]
     inc = round_to_base(exact, base)
-    geom = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     new: dict[str, Any] = {"incidents": inc.astype("int64")}
     if "harm" in out:
         new["harm"] = round_to_base(pd.to_numeric(out["harm"]).to_numpy("float64"))
@@ -641,24 +640,51 @@ def disclose_hotspots(
         if col in out:
             new[col] = np.round(pd.to_numeric(out[col]).to_numpy("float64"), places)
     out = out.assign(**new)
+    return _published(
+        out, hotspots.attrs, kept=_HOTSPOT_KEEP | set(new),
+        also={"trend_ratio", "trend_p", "locations"}, threshold=threshold, base=base,
+        hotspots_dropped_below_threshold=int((~keep).sum()),
+    )  # fmt: skip
+
+
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
+
+
+def _published(
+    frame: _Frame,
+    attrs: dict[Any, Any],
+    *,
+    kept: set[str],
+    also: Collection[str] = (),
+    threshold: int,
+    base: int,
+    **dropped: int,
+) -> _Frame:
+    """A public layer's last step: columns dropped, the disclosure recorded.
+
+    Dropped: `also`, and every numeric or boolean column not in `kept` (a safe
+    default for columns added later); the geometry and text stay. The record
+    (``attrs["disclosure"]``) names them, with the counts in `dropped` (rows
+    left out below the threshold).
+    """
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     drop = [
         c
-        for c in out.columns
+        for c in frame.columns
         if c != geom
-        and c not in new
-        and c not in _HOTSPOT_KEEP
+        and c not in kept
         and (
-            c in {"trend_ratio", "trend_p", "locations"}
-            or pd.api.types.is_numeric_dtype(out[c])
-            or pd.api.types.is_bool_dtype(out[c])
+            c in also
+            or pd.api.types.is_numeric_dtype(frame[c])
+            or pd.api.types.is_bool_dtype(frame[c])
         )
     ]
-    out = out.drop(columns=drop).reset_index(drop=True)
+    out = frame.drop(columns=drop).reset_index(drop=True)
     out.attrs = {
-        **hotspots.attrs,
+        **attrs,
         "disclosure": {
-            **disclosure_record(mode, threshold=threshold, base=base),
-            "hotspots_dropped_below_threshold": int((~keep).sum()),
+            **disclosure_record("public", threshold=threshold, base=base),
+            **dropped,
             "columns_dropped": drop,
         },
     }
@@ -699,26 +725,10 @@ def disclose_trend_cells(
     exact = pd.to_numeric(cells["n"]).to_numpy("float64")
     keep = exact >= threshold
     out = cells[keep].assign(n=round_to_base(exact[keep], base).astype("int64"))
-    geom = out.geometry.name
-    drop = [
-        c
-        for c in out.columns
-        if c not in (geom, "n")
-        and c not in _TREND_CELL_KEEP
-        and (
-            pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])
-        )
-    ]
-    out = out.drop(columns=drop).reset_index(drop=True)
-    out.attrs = {
-        **cells.attrs,
-        "disclosure": {
-            **disclosure_record(mode, threshold=threshold, base=base),
-            "cells_dropped_below_threshold": int((~keep).sum()),
-            "columns_dropped": drop,
-        },
-    }
-    return out
+    return _published(
+        out, cells.attrs, kept=_TREND_CELL_KEEP | {"n"}, threshold=threshold,
+        base=base, cells_dropped_below_threshold=int((~keep).sum()),
+    )  # fmt: skip
 
 
 def _safe_categories(text: Any, incidents: float, threshold: int) -> Any:

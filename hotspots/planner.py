@@ -120,6 +120,7 @@ from hotspots._validate import (
     require_projected,
 )
 from hotspots.categories import THEMES
+from hotspots.dates import time_steps
 from hotspots.grid import located
 from hotspots.profile import MIN_TREND_INCIDENTS, recent_split, trend_test
 
@@ -357,20 +358,7 @@ def _demand(
         else np.zeros(len(pts), dtype=bool)
     )
     if "month" in incidents.columns:
-        every = pd.PeriodIndex(incidents["month"], freq="M")
-        distinct = (
-            every.dropna().unique().sort_values()
-            if months is None
-            else pd.PeriodIndex([str(m) for m in months], freq="M")
-            .unique()
-            .sort_values()
-        )
-        outside = every.dropna().difference(distinct)
-        if len(outside):
-            raise HotspotsError(
-                f"Incidents of {outside[0]} are not in the months given; give every "
-                "month of the selection."
-            )
+        distinct = time_steps(pd.PeriodIndex(incidents["month"], freq="M"), months)
         ordinals = np.asarray(distinct.asi8)
         all_months = list(distinct)
         month = pd.PeriodIndex(pts["month"], freq="M")

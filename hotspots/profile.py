@@ -14,6 +14,7 @@ from scipy.stats import binom, binomtest
 
 from hotspots._points import known_facts
 from hotspots._validate import HotspotsError, require_points
+from hotspots.dates import time_steps
 from hotspots.grid import located
 
 #: Fewer incidents than this in a hotspot and the trend is not tested.
@@ -226,7 +227,7 @@ def describe_hotspots(
     polygons: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
     *,
-    months: Sequence[pd.Period] | None = None,
+    months: Sequence[Any] | None = None,
     weight: str | None = None,
     ward_names: pd.Series | None = None,
     district_names: pd.Series | None = None,
@@ -243,8 +244,9 @@ def describe_hotspots(
         The selection's canonical incidents; unlocated rows are ignored. An
         incident on the shared edge of two polygons counts in the first.
     months
-        The selection's months (for months active and the trend); default the
-        distinct months of `incidents`.
+        The selection's months (``YYYY-MM`` or Periods; for months active and the
+        trend), every month of the data in its range; default the distinct
+        months of the located incidents (`hotspots.dates.time_steps`).
     weight
         Harm weight column; ``None`` makes ``harm`` equal ``incidents``.
     ward_names, district_names
@@ -272,22 +274,12 @@ def describe_hotspots(
     # positions of the located incidents: columns are read through them, one at
     # a time, rather than copying every column of the frame
     at = np.flatnonzero(located(incidents))
-    month_column = incidents["month"]
-    months = (
-        sorted(set(months))
-        if months is not None
-        else sorted(month_column.iloc[at].unique())
-    )
+    located_months = pd.PeriodIndex(incidents["month"], freq="M")[at]
+    months = list(time_steps(located_months, months))
     _, recent = recent_split(months)
     out = polygons.copy()
     n_poly = len(out)
-    ordinals = pd.PeriodIndex(month_column, freq="M").asi8[at]
-    outside = np.setdiff1d(ordinals, [p.ordinal for p in months])
-    if outside.size:
-        raise HotspotsError(
-            f"Incidents of {pd.Period(ordinal=int(outside[0]), freq='M')} are not in "
-            "the months given; give every month of the selection."
-        )
+    ordinals = located_months.asi8
     which = (
         polygon_membership(incidents.iloc[at], out)
         if membership is None

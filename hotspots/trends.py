@@ -81,6 +81,23 @@ PATTERN_MEANINGS = {
     "former": "hot in some months, not in the last",
 }
 
+
+def method_sentence(cell_size: float, months: Sequence[Any]) -> str:
+    """What `classify_hotspot_trends` did, in one sentence, for people reading it.
+
+    'Gi* each month on 200 m cells over 17 months (2022-01..2023-01,
+    2024-01..2024-04), then a Mann-Kendall test of each cell's monthly counts.'
+    """
+    from hotspots.dates import month_runs
+
+    periods = [pd.Period(str(m)[:7], freq="M") for m in months]
+    return (
+        f"Gi* each month on {cell_size:g} m cells over {len(periods)} months "
+        f"({month_runs(periods)}), then a Mann-Kendall test of each cell's monthly "
+        "counts."
+    )
+
+
 #: Share of months a cell must be hot to be intensifying, diminishing,
 #: persistent or historical (ArcGIS: 90 %).
 PERSISTENT_SHARE = 0.9
