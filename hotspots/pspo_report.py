@@ -1,13 +1,9 @@
 """HTML and PDF reports of PSPO evidence: an area profile and an order's evaluation.
 
-Both reports are built once as a list of plain blocks (headings, paragraphs,
-tables, figures) from a `hotspots.pspo.AreaProfile` or a
-`hotspots.pspo.Evaluation`, with disclosure control already applied; one
-renderer turns the blocks into self-contained HTML (inline CSS, base64 PNG
-figures, every text through `html.escape`) and another flows them onto A4
-portrait PDF pages (matplotlib ``Figure`` with the Agg canvas, no pyplot,
-``parse_math=False`` on every text, tables split across pages with their
-header repeated, PDF bytes deterministic).
+Both reports are built once as a `hotspots.document.Doc` of plain blocks
+(headings, paragraphs, tables, figures) from a `hotspots.pspo.AreaProfile` or a
+`hotspots.pspo.Evaluation`, with disclosure control already applied, and
+rendered by `hotspots.document` as self-contained HTML or A4 portrait PDF.
 
 Disclosure
     ``mode="restricted"``: exact counts, and the area's non-safeguarding
@@ -39,12 +35,10 @@ uses viridis.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,31 +47,42 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from shapely.geometry.base import BaseGeometry
 
-from hotspots import __version__, pspo
+from hotspots import pspo
 from hotspots._validate import HotspotsError
 from hotspots.briefing import (
-    A4_INCHES,
-    ATTRIBUTION_LINES,
     _disclose_one,
     _draw_wards,
     _fmt,
     _frame_map,
     _load_wards,
-    _pdf_bytes,
-    _png,
 )
 from hotspots.disclosure import (
     DEFAULT_THRESHOLD,
     SHOWN_PRIMARY,
     apply_disclosure,
     check_mode,
-    disclose_record,
+)
+from hotspots.document import (
+    Block,
+    Break,
+    Bullets,
+    Doc,
+    Drawer,
+    Fig,
+    Heading,
+    Para,
+    Rect,
+    Table,
+    method_blocks,
+    plain,
+    render_html,
+    render_pdf,
+    table,
 )
 from hotspots.pspo import AreaProfile, Evaluation
 
@@ -96,74 +101,8 @@ CONTROL_COLOUR = "#009E73"
 POINT_COLOUR = "#D55E00"
 DISTRICT_COLOUR = "#E69F00"
 _WITHHELD = "withheld"
-
-Rect = tuple[float, float, float, float]
-Drawer = Callable[[Figure, Rect], None]
-
-
-# ----------------------------------------------------------------------- blocks
-
-
-@dataclass(frozen=True)
-class _Heading:
-    text: str
-
-
-@dataclass(frozen=True)
-class _Para:
-    text: str
-    kind: str = "p"  # p, banner, key, small
-
-
-@dataclass(frozen=True)
-class _Bullets:
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Table:
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    widths: tuple[float, ...]  # fractions of the text width, adding up to 1
-    right: tuple[int, ...] = ()  # right-aligned (numeric) columns
-
-
-@dataclass(frozen=True)
-class _Fig:
-    draw: Drawer
-    height_in: float
-    alt: str
-
-
-@dataclass(frozen=True)
-class _Break:
-    keep: float = 0.0  # inches: stay on the page if this much is left (0: never)
-
-
-Block = _Heading | _Para | _Bullets | _Table | _Fig | _Break
-
-
-@dataclass(frozen=True)
-class _Doc:
-    title: str
-    subtitle: str
-    mode: str
-    blocks: tuple[Block, ...]
-
-
-def _table(
-    header: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    widths: Sequence[float],
-    right: Sequence[int] = (),
-) -> _Table:
-    return _Table(
-        tuple(header),
-        tuple(tuple(str(c) for c in r) for r in rows),
-        tuple(widths),
-        tuple(right),
-    )
-
+#: On every page of a report (PDF) and at its foot (HTML).
+FOOTER = "evidence, not legal advice"
 
 # ------------------------------------------------------------------- formatting
 
@@ -530,7 +469,7 @@ def _heat_map(cells: pd.DataFrame, threshold: int, mode: str) -> Drawer:
 
 def _profile_doc(
     profile: AreaProfile, mode: str, threshold: int, wards: gpd.GeoDataFrame | None
-) -> _Doc:
+) -> Doc:
     if not isinstance(profile, AreaProfile):
         raise HotspotsError(
             f"Expected an AreaProfile from hotspots.pspo.profile_area, got "
@@ -578,9 +517,9 @@ def _profile_doc(
     district = f"{profile.district_name} ({profile.district_code})"
     names = {"area": name, "district": profile.district_name, "county": "Kent & Medway"}
 
-    blocks: list[Block] = [_Para(NOT_LEGAL_ADVICE, "banner")]
+    blocks: list[Block] = [Para(NOT_LEGAL_ADVICE, "banner")]
     blocks.append(
-        _Para(
+        Para(
             f"{_fmt(shown.get('area', 0))} incidents were recorded in the area over "
             f"{_span(months)}: {_num(area_r.get('per_km2'))} "
             f"per km² and {_num(area_r.get('per_1000'), 2)} per 1,000 residents over "
@@ -597,10 +536,10 @@ def _profile_doc(
         if public or profile.points is None
         else np.asarray(profile.points, dtype=float).reshape(-1, 2)
     )
-    blocks.append(_Fig(_profile_map(profile, points, wards), 3.5, "Map of the area"))
-    blocks.append(_Heading("How the area compares"))
+    blocks.append(Fig(_profile_map(profile, points, wards), 3.5, "Map of the area"))
+    blocks.append(Heading("How the area compares"))
     blocks.append(
-        _table(
+        table(
             [
                 "Level",
                 "Incidents",
@@ -641,7 +580,7 @@ def _profile_doc(
             "in the totals, never mapped or listed by place)."
         )
     blocks.append(
-        _Para(
+        Para(
             f"Rates are over the {n_months} selected months, not annualised. The "
             "area's residents are estimated from Census 2021 ward populations, "
             "apportioned by the share of each ward's postcodes inside the area. "
@@ -653,10 +592,10 @@ def _profile_doc(
     blocks.extend(_trend_blocks(profile, shown, rates, mode, threshold))
 
     # ---- the statutory test, the mix, places and persistence
-    blocks.append(_Break())
-    blocks.append(_Heading("The statutory test (s59), point by point"))
+    blocks.append(Break())
+    blocks.append(Heading("The statutory test (s59), point by point"))
     blocks.append(
-        _Para(
+        Para(
             "What the recorded incidents can and cannot show for each condition. "
             "The council must be satisfied on reasonable grounds of each.",
             "small",
@@ -668,7 +607,7 @@ def _profile_doc(
         else [(s["test"], s["shows"], s["cannot_show"]) for s in profile.statutory]
     )
     blocks.append(
-        _table(
+        table(
             [
                 "Test",
                 "What the data shows",
@@ -683,9 +622,9 @@ def _profile_doc(
     top = [
         (t, _disclose_one(int(c), mode, threshold)) for t, c in profile.top_locations
     ]
-    blocks.append(_Heading("Most frequent locations (not safeguarding)"))
+    blocks.append(Heading("Most frequent locations (not safeguarding)"))
     blocks.append(
-        _table(
+        table(
             ["Location as recorded", "Incidents"],
             [[t, _fmt(c)] for t, c in top] or [["None", ""]],
             [0.8, 0.2],
@@ -695,13 +634,13 @@ def _profile_doc(
     blocks.extend(_persistence_blocks(profile, mode, threshold))
 
     # ---- appendix
-    blocks.append(_Break(keep=5.0))
-    blocks.append(_Heading("Limitations: what this data can and cannot show"))
-    blocks.append(_Bullets(tuple(profile.limitations) or ("None recorded.",)))
-    blocks.append(_Heading("Consultation and notification (s72)"))
-    blocks.append(_Bullets(tuple(profile.consultees) or ("None recorded.",)))
+    blocks.append(Break(keep=5.0))
+    blocks.append(Heading("Limitations: what this data can and cannot show"))
+    blocks.append(Bullets(tuple(profile.limitations) or ("None recorded.",)))
+    blocks.append(Heading("Consultation and notification (s72)"))
+    blocks.append(Bullets(tuple(profile.consultees) or ("None recorded.",)))
     blocks.extend(
-        _method_blocks(
+        method_blocks(
             profile.provenance,
             mode,
             threshold,
@@ -713,7 +652,7 @@ def _profile_doc(
                 ("Area source", profile.area.source),
                 ("Comparator district", district),
                 ("Months", _span(months)),
-                ("Filters", _plain(profile.filters)),
+                ("Filters", plain(profile.filters)),
                 (
                     "Incidents with a time of day",
                     _fmt(_disclose_one(profile.day_hour_n, mode, threshold)),
@@ -725,7 +664,7 @@ def _profile_doc(
         f"{district} · {profile.area.area_km2:.2f} km² · {_span(months)} · "
         f"{mode} version"
     )
-    return _Doc(f"PSPO area profile: {name}", subtitle, mode, tuple(blocks))
+    return Doc(f"PSPO area profile: {name}", subtitle, mode, tuple(blocks), FOOTER)
 
 
 def _public_statutory(
@@ -808,9 +747,9 @@ def _trend_blocks(
     if mode == "restricted" and "area_per_1000" in mon.columns:
         area_rate = list(pd.to_numeric(mon["area_per_1000"]))
     month_labels = [str(m) for m in mon["month"]]
-    out: list[Block] = [_Heading("Incidents over time")]
+    out: list[Block] = [Heading("Incidents over time")]
     out.append(
-        _Fig(
+        Fig(
             _monthly_chart(
                 month_labels,
                 list(counts["area"]),
@@ -843,7 +782,7 @@ def _trend_blocks(
             f"(rate ratio {_num(ratio, 2)} from the rounded counts): "
             f"{t.get('label', 'n/a')}."
         )
-    out.append(_Para(sentence))
+    out.append(Para(sentence))
     return out
 
 
@@ -853,7 +792,7 @@ def _mix_table(
     totals: Mapping[str, int | str],
     mode: str,
     threshold: int,
-) -> _Table:
+) -> Table:
     levels = [c for c in ("area", "district", "county") if c in frame.columns]
     counts = _counts(frame, levels, mode, threshold)
     shares = {
@@ -874,7 +813,7 @@ def _mix_table(
             row += [_fmt(counts[lvl][i]), _pct(shares[lvl][i])]
         rows.append(row)
     w = 0.31
-    return _table(
+    return table(
         header,
         rows,
         [w] + [(1 - w) / (2 * len(levels))] * (2 * len(levels)),
@@ -886,14 +825,14 @@ def _mix_blocks(
     profile: AreaProfile, totals: Mapping[str, int | str], mode: str, threshold: int
 ) -> list[Block]:
     out: list[Block] = [
-        _Heading("Incidents by theme: area, district and county"),
+        Heading("Incidents by theme: area, district and county"),
         _mix_table(profile.themes, "Theme", totals, mode, threshold),
-        _Heading("Incidents by category (the 12 most frequent in the area)"),
+        Heading("Incidents by category (the 12 most frequent in the area)"),
         _mix_table(profile.categories, "Category", totals, mode, threshold),
     ]
     if mode == "public":
         out.append(
-            _Para(
+            Para(
                 f"Counts under {threshold} are shown as 'fewer than {threshold}', "
                 "others rounded to the nearest 5; 'withheld' protects a small count "
                 "from being worked out from the totals. Shares are of the published "
@@ -905,11 +844,11 @@ def _mix_blocks(
 
 
 def _day_hour_blocks(profile: AreaProfile, mode: str, threshold: int) -> list[Block]:
-    out: list[Block] = [_Heading("Day of the week and hour")]
+    out: list[Block] = [Heading("Day of the week and hour")]
     dh = profile.day_hour
     if dh is None or not profile.day_hour_n:
         out.append(
-            _Para(
+            Para(
                 "No incident in the area has a time of day (police.uk records give "
                 "the month only), so no day × hour pattern can be shown."
             )
@@ -918,13 +857,9 @@ def _day_hour_blocks(profile: AreaProfile, mode: str, threshold: int) -> list[Bl
     flat = pd.DataFrame({"n": dh.to_numpy().ravel()})
     shown = np.array(_counts(flat, ["n"], mode, threshold)["n"], dtype=object)
     cells = pd.DataFrame(shown.reshape(dh.shape), index=dh.index, columns=dh.columns)
-    out.append(
-        _Fig(_heat_map(cells, threshold, mode), 2.6, "Incidents by day and hour")
-    )
+    out.append(Fig(_heat_map(cells, threshold, mode), 2.6, "Incidents by day and hour"))
     n = _fmt(_disclose_one(profile.day_hour_n, mode, threshold))
-    out.append(
-        _Para(f"From the {n} incidents in the area with a time of day.", "small")
-    )
+    out.append(Para(f"From the {n} incidents in the area with a time of day.", "small"))
     return out
 
 
@@ -932,8 +867,8 @@ def _persistence_blocks(profile: AreaProfile, mode: str, threshold: int) -> list
     p = profile.persistence
     hot = list(p.get("months_hot") or [])
     out: list[Block] = [
-        _Heading("Persistence"),
-        _Para(
+        Heading("Persistence"),
+        Para(
             f"{p.get('n_hot', len(hot))} of {p.get('n_months', 'n/a')} months tested "
             f"were 'hot': {', '.join(hot) if hot else 'none'}. "
             f"{p.get('definition', '')}"
@@ -947,11 +882,9 @@ def _persistence_blocks(profile: AreaProfile, mode: str, threshold: int) -> list
                 [str(m), _fmt(c), "yes" if bool(h) else "no"]
                 for m, c, h in zip(by["month"], counts, by["hot"], strict=True)
             ]
+            out.append(table(["Month", "Incidents", "Hot"], rows, [0.4, 0.3, 0.3], [1]))
             out.append(
-                _table(["Month", "Incidents", "Hot"], rows, [0.4, 0.3, 0.3], [1])
-            )
-            out.append(
-                _Para(
+                Para(
                     "Expected counts and p-values are not published in the "
                     "public version (they would reveal exact counts).",
                     "small",
@@ -969,7 +902,7 @@ def _persistence_blocks(profile: AreaProfile, mode: str, threshold: int) -> list
                 for _, r in by.iterrows()
             ]
             out.append(
-                _table(
+                table(
                     ["Month", "Incidents", "Expected", "p", "Hot"],
                     rows,
                     [0.24, 0.19, 0.19, 0.19, 0.19],
@@ -984,7 +917,7 @@ def _persistence_blocks(profile: AreaProfile, mode: str, threshold: int) -> list
 
 def _evaluation_doc(
     evaluation: Evaluation, mode: str, threshold: int, wards: gpd.GeoDataFrame | None
-) -> _Doc:
+) -> Doc:
     if not isinstance(evaluation, Evaluation):
         raise HotspotsError(
             f"Expected an Evaluation from hotspots.pspo.evaluate_order, got "
@@ -997,9 +930,9 @@ def _evaluation_doc(
     nb, na = len(ev.before_months), len(ev.after_months)
     c = ev.counts
     zones = [z for z in ("area", "buffer", "control") if z in c.index]
-    table = _counts(c.loc[zones], ["before", "after"], mode, threshold)
+    shown = _counts(c.loc[zones], ["before", "after"], mode, threshold)
     pub = {
-        z: {"before": table["before"][i], "after": table["after"][i]}
+        z: {"before": shown["before"][i], "after": shown["after"][i]}
         for i, z in enumerate(zones)
     }
     labels = {
@@ -1040,17 +973,17 @@ def _evaluation_doc(
             ]
         )
 
-    blocks: list[Block] = [_Para(NOT_LEGAL_ADVICE, "banner")]
+    blocks: list[Block] = [Para(NOT_LEGAL_ADVICE, "banner")]
     sentence = ev.sentence if not public else _public_verdict(ev, pub)
-    blocks.append(_Para(f"Verdict: {ev.verdict}. {sentence}", "key"))
+    blocks.append(Para(f"Verdict: {ev.verdict}. {sentence}", "key"))
     blocks.append(
-        _Fig(
+        Fig(
             _evaluation_map(ev, wards), 4.0, "Map of the order area, buffer and control"
         )
     )
-    blocks.append(_Heading("Incidents before and after the order"))
+    blocks.append(Heading("Incidents before and after the order"))
     blocks.append(
-        _table(
+        table(
             [
                 "Zone",
                 "Area (km²)",
@@ -1068,7 +1001,7 @@ def _evaluation_doc(
         )
     )
     blocks.append(
-        _Para(
+        Para(
             f"Before: {_span(ev.before_months)}; after: {_span(ev.after_months)}; the "
             f"order started in {ev.start}. p: exact conditional binomial test of the "
             "change in counts, adjusted for the lengths of the periods."
@@ -1093,12 +1026,12 @@ def _evaluation_doc(
             )
         notes = kept
     if notes:
-        blocks.append(_Heading("Notes"))
-        blocks.append(_Bullets(tuple(notes)))
-    blocks.append(_Break(keep=5.0))
-    blocks.append(_Heading("Limitations"))
+        blocks.append(Heading("Notes"))
+        blocks.append(Bullets(tuple(notes)))
+    blocks.append(Break(keep=5.0))
+    blocks.append(Heading("Limitations"))
     blocks.append(
-        _Bullets(
+        Bullets(
             (
                 "A before/after comparison with a control cannot prove that the "
                 "order caused a change: other initiatives, policing and reporting "
@@ -1113,7 +1046,7 @@ def _evaluation_doc(
         )
     )
     blocks.extend(
-        _method_blocks(
+        method_blocks(
             ev.provenance,
             mode,
             threshold,
@@ -1138,7 +1071,7 @@ def _evaluation_doc(
         f"Order from {ev.start} · before {_span(ev.before_months)} · after "
         f"{_span(ev.after_months)} · buffer {ev.buffer_m:.0f} m · {mode} version"
     )
-    return _Doc(f"PSPO evaluation: {name}", subtitle, mode, tuple(blocks))
+    return Doc(f"PSPO evaluation: {name}", subtitle, mode, tuple(blocks), FOOTER)
 
 
 def _has_figures(text: str) -> bool:
@@ -1204,14 +1137,14 @@ def _relative_blocks(
             ]
         )
     return [
-        _Heading("Relative effects against the control (odds ratios)"),
-        _table(
+        Heading("Relative effects against the control (odds ratios)"),
+        table(
             ["Comparison", "Odds ratio", "95% CI", "z", "p", "0.5 added"],
             rows,
             [0.28, 0.13, 0.2, 0.12, 0.13, 0.14],
             [1, 2, 3, 4],
         ),
-        _Para(
+        Para(
             "Odds ratio = (Xb·Ca)/(Xa·Cb): above 1, the zone fell relative to the "
             "control; below 1, it rose relative to the control. 95% confidence "
             "interval and two-sided p from the log odds ratio (variance 1/Xb + 1/Xa "
@@ -1273,21 +1206,21 @@ def _wdq_blocks(
         ],
     ]
     return [
-        _Heading("Displacement: weighted displacement quotient and total net effect"),
-        _Para(
+        Heading("Displacement: weighted displacement quotient and total net effect"),
+        Para(
             "R = order area, B = buffer, C = control; b = before, a = after "
             "(Bowers & Johnson 2003)."
             + (" Recomputed from the published (rounded) counts." if public else ""),
             "small",
         ),
-        _table(
+        table(
             ["Measure", "Formula", "Value", "Meaning"],
             rows,
             [0.24, 0.28, 0.1, 0.38],
             [2],
         ),
-        _Heading("How to read the WDQ"),
-        _Bullets(
+        Heading("How to read the WDQ"),
+        Bullets(
             (
                 "WDQ > 0: diffusion of benefit: the buffer improved too.",
                 "WDQ < 0: displacement: incidents moved into the buffer.",
@@ -1300,378 +1233,6 @@ def _wdq_blocks(
 
 
 # --------------------------------------------------------- method, provenance
-
-
-def _plain(value: Any) -> str:
-    """A value of a provenance record in plain text."""
-    if isinstance(value, Mapping):
-        if not value:
-            return "none"
-        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
-    if isinstance(value, list | tuple | set):
-        if not value:
-            return "none"
-        items = [str(v) for v in value]
-        if len(items) > 6 and all(re.fullmatch(r"\d{4}-\d{2}", s) for s in items):
-            return f"{items[0]} to {items[-1]} ({len(items)} months)"
-        return ", ".join(items)
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,g}"
-    return str(value)
-
-
-def _label(key: Any) -> str:
-    text = str(key).replace("_", " ")
-    return "CRS" if text.lower() == "crs" else text[:1].upper() + text[1:]
-
-
-def _method_blocks(
-    provenance: Mapping[str, Any],
-    mode: str,
-    threshold: int,
-    first: Sequence[tuple[str, str]],
-) -> list[Block]:
-    """Method and provenance table (every entry of the record) and attribution.
-
-    Public mode passes the record through `disclose_record` (its incident
-    counts rounded). The record's ``area`` entry is left out: `first` shows it.
-    """
-    record = disclose_record(dict(provenance), mode=mode, threshold=threshold)
-    record.setdefault("software", f"hotspots {__version__}")
-    rows = [list(r) for r in first]
-    nested = {"data": "Data", "filters": "Filter", "parameters": "Parameter"}
-    for key, value in record.items():
-        if key in ("area", "disclosure"):
-            continue
-        if key in nested and isinstance(value, Mapping):
-            rows += [[f"{nested[key]}: {k}", _plain(v)] for k, v in value.items()]
-        else:
-            rows.append([_label(key), _plain(value)])
-    rows.append(["Disclosure", _plain(record["disclosure"])])
-    return [
-        _Heading("Method and provenance"),
-        _table(["Item", "Value"], rows, [0.26, 0.74]),
-        _Heading("Open data attribution"),
-        _Bullets(tuple(ATTRIBUTION_LINES)),
-    ]
-
-
-# ------------------------------------------------------------------------- HTML
-
-_CSS = """
-body{font-family:Helvetica,Arial,sans-serif;font-size:12px;color:#222;margin:0}
-.page{max-width:190mm;margin:6mm auto}
-h1{font-size:19px;margin:0 0 2px}
-.sub{color:#555;margin:0 0 8px}
-h2{font-size:14px;margin:12px 0 4px;border-bottom:1px solid #ccc}
-.banner{background:#fff4d6;border-left:5px solid #E69F00;padding:6px 10px;margin:6px 0;
-font-weight:bold}
-.key{background:#e8f1f8;border-left:5px solid #0072B2;padding:6px 10px;margin:6px 0}
-.small{font-size:10.5px;color:#444}
-table{border-collapse:collapse;width:100%;margin:2px 0 6px}
-th{background:#eeeeee;text-align:left;vertical-align:bottom}
-th,td{border-bottom:1px solid #ddd;padding:2px 5px;vertical-align:top}
-td.n,th.n{text-align:right}
-img{max-width:100%}
-.break{break-before:page}
-footer{font-size:9.5px;color:#555;border-top:1px solid #ccc;margin-top:10px}
-@page{size:A4;margin:10mm}
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _html_block(block: Block, width_in: float) -> str:
-    if isinstance(block, _Heading):
-        return f"<h2>{_e(block.text)}</h2>"
-    if isinstance(block, _Para):
-        return f"<p class='{block.kind}'>{_e(block.text)}</p>"
-    if isinstance(block, _Bullets):
-        return "<ul>" + "".join(f"<li>{_e(x)}</li>" for x in block.items) + "</ul>"
-    if isinstance(block, _Table):
-
-        def cell(tag: str, j: int, text: str) -> str:
-            cls = " class='n'" if j in block.right else ""
-            return f"<{tag}{cls}>{_e(text)}</{tag}>"
-
-        head = "".join(cell("th", j, h) for j, h in enumerate(block.header))
-        body = "".join(
-            "<tr>" + "".join(cell("td", j, t) for j, t in enumerate(r)) + "</tr>"
-            for r in block.rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    if isinstance(block, _Fig):
-        fig = Figure(figsize=(width_in, block.height_in))
-        FigureCanvasAgg(fig)
-        block.draw(fig, (0.01, 0.01, 0.98, 0.98))
-        return f"<img alt='{_e(block.alt)}' src='data:image/png;base64,{_png(fig)}'>"
-    return "<div class='break'></div>"
-
-
-def _html(doc: _Doc) -> str:
-    body = "\n".join(_html_block(b, _TEXT_W) for b in doc.blocks)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{_e(doc.title)}</title><style>{_CSS}</style></head>
-<body><div class="page">
-<h1>{_e(doc.title)}</h1>
-<p class="sub">{_e(doc.subtitle)}</p>
-{body}
-<footer>{_e(doc.title)} · {_e(doc.mode)} version · {_e(NOT_LEGAL_ADVICE[:36])}</footer>
-</div></body></html>
-"""
-
-
-# -------------------------------------------------------------------------- PDF
-
-_PAGE_W, _PAGE_H = A4_INCHES
-_MARGIN_X, _TOP, _BOTTOM = 0.6, 0.55, 0.65  # inches
-_TEXT_W = _PAGE_W - 2 * _MARGIN_X
-_CHAR_EM = 0.53  # average DejaVu Sans character width, in ems
-_STYLES = {  # kind: (font size, colour, background, weight)
-    "p": (8.0, "#222222", None, "normal"),
-    "small": (6.8, "#444444", None, "normal"),
-    "key": (8.0, "#111111", "#e8f1f8", "normal"),
-    "banner": (7.6, "#111111", "#fff4d6", "bold"),
-}
-
-
-def _wrap(text: str, width_in: float, size: float, *, bold: bool = False) -> list[str]:
-    em = _CHAR_EM * (1.12 if bold else 1.0)
-    chars = max(8, int(width_in * 72 / (size * em)))
-    lines: list[str] = []
-    for para in str(text).split("\n"):
-        lines += textwrap.wrap(para, chars, break_long_words=True) or [""]
-    return lines
-
-
-class _Pages:
-    """Flows blocks down A4 pages; `y` is inches from the top of the page."""
-
-    def __init__(self, doc: _Doc) -> None:
-        self.doc = doc
-        self.figs: list[Figure] = []
-        self.y = _TOP
-        self._new()
-        self.text(doc.title, 14.0, "#000000", weight="bold")
-        self.text(doc.subtitle, 7.5, "#444444")
-
-    def _new(self) -> None:
-        fig = Figure(figsize=A4_INCHES)
-        FigureCanvasAgg(fig)
-        self.figs.append(fig)
-        self.y = _TOP
-
-    @property
-    def left(self) -> float:
-        return _PAGE_H - _BOTTOM - self.y
-
-    def room(self, height: float) -> None:
-        """Start a new page unless `height` inches are left on this one."""
-        if height > self.left and self.y > _TOP + 0.01:
-            self._new()
-
-    def rect(self, x: float, top: float, w: float, h: float, **style: Any) -> None:
-        """A rectangle in inches from the page's top left corner."""
-        fig = self.figs[-1]
-        fig.add_artist(
-            Rectangle(
-                (x / _PAGE_W, 1 - (top + h) / _PAGE_H),
-                w / _PAGE_W,
-                h / _PAGE_H,
-                transform=fig.transFigure,
-                **style,
-            )
-        )
-
-    def lines(
-        self, x: float, top: float, lines: Sequence[str], size: float, **style: Any
-    ) -> None:
-        """Each line on its own baseline, so every cell of a row lines up."""
-        fig = self.figs[-1]
-        for i, line in enumerate(lines):
-            base = top + (i * 1.3 + 1.0) * size / 72
-            fig.text(
-                x / _PAGE_W,
-                1 - base / _PAGE_H,
-                line,
-                fontsize=size,
-                va="baseline",
-                parse_math=False,
-                **style,
-            )
-
-    def text(
-        self,
-        text: str,
-        size: float,
-        colour: str = "#222222",
-        *,
-        x: float = _MARGIN_X,
-        width: float = _TEXT_W,
-        weight: str = "normal",
-        background: str | None = None,
-    ) -> None:
-        pad = 0.07 if background else 0.0
-        lines = _wrap(text, width - 3 * pad, size, bold=weight == "bold")
-        line_h = size * 1.3 / 72
-        while lines:
-            fit = int((self.left - 2 * pad) // line_h)
-            if fit < min(2, len(lines)):
-                self._new()
-                continue
-            chunk, lines = lines[:fit], lines[fit:]
-            height = len(chunk) * line_h + 2 * pad
-            if background:
-                self.rect(
-                    x,
-                    self.y,
-                    width,
-                    height,
-                    facecolor=background,
-                    edgecolor="none",
-                    zorder=0,
-                )
-            self.lines(
-                x + 1.5 * pad,
-                self.y + pad,
-                chunk,
-                size,
-                color=colour,
-                fontweight=weight,
-            )
-            self.y += height + 0.06
-            if lines:
-                self._new()
-
-    def table(self, t: _Table) -> None:
-        size = 6.6 if len(t.header) <= 6 else 6.0
-        line_h = size * 1.3 / 72
-        widths = [w * _TEXT_W for w in t.widths]
-
-        def wrapped(row: Sequence[str], bold: bool = False) -> list[list[str]]:
-            return [
-                _wrap(c, w - 0.1, size, bold=bold)
-                for c, w in zip(row, widths, strict=True)
-            ]
-
-        def draw_row(cells: list[list[str]], fill: str | None, weight: str) -> None:
-            h = max(len(c) for c in cells) * line_h + 0.06
-            if fill:
-                self.rect(
-                    _MARGIN_X,
-                    self.y,
-                    _TEXT_W,
-                    h,
-                    facecolor=fill,
-                    edgecolor="none",
-                    zorder=0,
-                )
-            x = _MARGIN_X
-            for j, (lines, w) in enumerate(zip(cells, widths, strict=True)):
-                right = j in t.right
-                self.lines(
-                    x + (w - 0.05 if right else 0.05),
-                    self.y + 0.03,
-                    lines,
-                    size,
-                    ha="right" if right else "left",
-                    fontweight=weight,
-                )
-                x += w
-            self.rect(
-                _MARGIN_X,
-                self.y + h,
-                _TEXT_W,
-                0.0,
-                fill=False,
-                edgecolor="#bbbbbb",
-                lw=0.4,
-            )
-            self.y += h
-
-        head = wrapped(t.header, bold=True)
-        head_h = max(len(c) for c in head) * line_h + 0.06
-        rows = [wrapped(r) for r in t.rows]
-        first = max(len(c) for c in head) + max((len(c) for c in rows[0]), default=0)
-        self.room((first + 1) * line_h + 0.2)
-        draw_row(head, "#e6e6e6", "bold")
-        full_page = _PAGE_H - _TOP - _BOTTOM - head_h
-        for i, cells in enumerate(rows):
-            fill = "#f4f4f4" if i % 2 else None
-            while cells:
-                n = max(len(c) for c in cells)
-                fit = int((self.left - 0.06) // line_h)
-                if n > fit and (n * line_h + 0.06 <= full_page or fit < 3):
-                    # a row that fits on a page moves to the next one whole
-                    self._new()
-                    draw_row(head, "#e6e6e6", "bold")
-                    continue
-                # a row taller than a page is split between pages
-                draw_row([c[:fit] for c in cells], fill, "normal")
-                cells = [c[fit:] for c in cells] if n > fit else []
-        self.y += 0.12
-
-    def block(self, block: Block, after: Block | None) -> None:
-        if isinstance(block, _Heading):
-            # keep a heading with the start of what follows it
-            follow = after.height_in if isinstance(after, _Fig) else 0.45
-            self.room(0.4 + follow)
-            self.y += 0.08
-            self.text(block.text, 10.5, "#111111", weight="bold")
-        elif isinstance(block, _Para):
-            size, colour, background, weight = _STYLES.get(block.kind, _STYLES["p"])
-            self.text(block.text, size, colour, weight=weight, background=background)
-        elif isinstance(block, _Bullets):
-            for item in block.items:
-                self.room(0.3)
-                self.lines(_MARGIN_X + 0.08, self.y, ["•"], 8.0)
-                self.text(item, 8.0, x=_MARGIN_X + 0.25, width=_TEXT_W - 0.25)
-        elif isinstance(block, _Table):
-            self.table(block)
-        elif isinstance(block, _Fig):
-            self.room(block.height_in)
-            rect = (
-                _MARGIN_X / _PAGE_W,
-                1 - (self.y + block.height_in) / _PAGE_H,
-                _TEXT_W / _PAGE_W,
-                block.height_in / _PAGE_H,
-            )
-            block.draw(self.figs[-1], rect)
-            self.y += block.height_in + 0.1
-        elif self.y > _TOP + 1.5 and not (block.keep and self.left >= block.keep):
-            # a page holding only the end of the last section takes the next too
-            self._new()
-
-    def finish(self) -> list[Figure]:
-        n = len(self.figs)
-        for i, fig in enumerate(self.figs, start=1):
-            fig.text(
-                0.5,
-                0.025,
-                f"{self.doc.title} · {self.doc.mode} version · "
-                f"evidence, not legal advice · page {i} of {n}",
-                ha="center",
-                fontsize=6.5,
-                color="#666666",
-                parse_math=False,
-            )
-        return self.figs
-
-
-def _pdf(doc: _Doc) -> bytes:
-    pages = _Pages(doc)
-    for block, after in zip(doc.blocks, [*doc.blocks[1:], None], strict=True):
-        pages.block(block, after)
-    return _pdf_bytes(pages.finish())
 
 
 # ------------------------------------------------------------------- public API
@@ -1719,7 +1280,7 @@ def profile_html(
     HotspotsError
         Not an `AreaProfile`, unknown `mode` or a bad `threshold`.
     """
-    return _html(_profile_doc(profile, mode, threshold, _load_wards(wards)))
+    return render_html(_profile_doc(profile, mode, threshold, _load_wards(wards)))
 
 
 def profile_pdf(
@@ -1742,7 +1303,7 @@ def profile_pdf(
     bytes
         A PDF document.
     """
-    return _pdf(_profile_doc(profile, mode, threshold, _load_wards(wards)))
+    return render_pdf(_profile_doc(profile, mode, threshold, _load_wards(wards)))
 
 
 def evaluation_html(
@@ -1779,7 +1340,7 @@ def evaluation_html(
     HotspotsError
         Not an `Evaluation`, unknown `mode` or a bad `threshold`.
     """
-    return _html(_evaluation_doc(evaluation, mode, threshold, _load_wards(wards)))
+    return render_html(_evaluation_doc(evaluation, mode, threshold, _load_wards(wards)))
 
 
 def evaluation_pdf(
@@ -1798,7 +1359,7 @@ def evaluation_pdf(
     bytes
         A PDF document.
     """
-    return _pdf(_evaluation_doc(evaluation, mode, threshold, _load_wards(wards)))
+    return render_pdf(_evaluation_doc(evaluation, mode, threshold, _load_wards(wards)))
 
 
 def write_report(
