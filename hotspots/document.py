@@ -20,9 +20,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from shapely.geometry.base import BaseGeometry
 
 from hotspots import __version__
 from hotspots.briefing import A4_INCHES, ATTRIBUTION_LINES, _pdf_bytes, _png
@@ -176,6 +180,53 @@ def method_blocks(
         Heading("Open data attribution"),
         Bullets(tuple(ATTRIBUTION_LINES)),
     ]
+
+
+# ---------------------------------------------------------------- map figures
+
+
+def patch(geom: BaseGeometry, **style: Any) -> PathPatch:
+    """A (Multi)Polygon as one matplotlib patch, holes kept."""
+    paths = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        for ring in [poly.exterior, *poly.interiors]:
+            paths.append(MplPath(np.asarray(ring.coords)[:, :2], closed=True))
+    path = MplPath.make_compound_path(*paths) if paths else MplPath(np.zeros((0, 2)))
+    return PathPatch(path, **style)
+
+
+def fit_box(
+    bounds: Sequence[float], ax: Axes, *, pad: float = 0.15, min_span: float = 600.0
+) -> Rect:
+    """`bounds` padded and widened to the shape of `ax` (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w = max((x1 - x0) * (1 + 2 * pad), min_span)
+    h = max((y1 - y0) * (1 + 2 * pad), min_span)
+    pos = ax.get_position()
+    fig: Any = ax.figure
+    fw, fh = fig.get_size_inches()
+    shape = (pos.height * fh) / (pos.width * fw)
+    if h / w < shape:
+        h = w * shape
+    else:
+        w = h / shape
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+def inner(rect: Rect, left: float, bottom: float, width: float, height: float) -> Rect:
+    """A sub-rectangle of `rect` given in fractions of it."""
+    x, y, w, h = rect
+    return x + left * w, y + bottom * h, width * w, height * h
+
+
+def legend(ax: Axes, handles: list[Any], loc: Any = "lower right") -> None:
+    """A small legend of `handles` whose labels are plain text (no mathtext)."""
+    leg = ax.legend(handles=handles, loc=loc, fontsize=6, framealpha=0.85)
+    for text in leg.get_texts():
+        text.set_parse_math(False)
 
 
 # ------------------------------------------------------------------------- HTML

@@ -48,9 +48,7 @@ import pandas as pd
 import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
-from shapely.geometry.base import BaseGeometry
+from matplotlib.patches import Patch, Rectangle
 
 from hotspots import pspo
 from hotspots._validate import HotspotsError
@@ -78,7 +76,11 @@ from hotspots.document import (
     Para,
     Rect,
     Table,
+    fit_box,
+    inner,
+    legend,
     method_blocks,
+    patch,
     plain,
     render_html,
     render_pdf,
@@ -215,49 +217,6 @@ def _shares(values: Sequence[Any], total: int | str | None) -> list[float | str]
 # ---------------------------------------------------------------------- drawing
 
 
-def _patch(geom: BaseGeometry, **style: Any) -> PathPatch:
-    """A (Multi)Polygon as one matplotlib patch, holes kept."""
-    paths = []
-    for poly in getattr(geom, "geoms", [geom]):
-        if poly.is_empty or poly.geom_type != "Polygon":
-            continue
-        for ring in [poly.exterior, *poly.interiors]:
-            paths.append(MplPath(np.asarray(ring.coords)[:, :2], closed=True))
-    path = MplPath.make_compound_path(*paths) if paths else MplPath(np.zeros((0, 2)))
-    return PathPatch(path, **style)
-
-
-def _box(
-    bounds: Sequence[float], ax: Axes, *, pad: float = 0.15, min_span: float = 600.0
-) -> Rect:
-    """`bounds` padded and widened to the shape of `ax` (x0, y0, x1, y1)."""
-    x0, y0, x1, y1 = (float(b) for b in bounds)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    w = max((x1 - x0) * (1 + 2 * pad), min_span)
-    h = max((y1 - y0) * (1 + 2 * pad), min_span)
-    pos = ax.get_position()
-    fig: Any = ax.figure
-    fw, fh = fig.get_size_inches()
-    shape = (pos.height * fh) / (pos.width * fw)
-    if h / w < shape:
-        h = w * shape
-    else:
-        w = h / shape
-    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
-
-
-def _inner(rect: Rect, left: float, bottom: float, width: float, height: float) -> Rect:
-    """A sub-rectangle of `rect` given in fractions of it."""
-    x, y, w, h = rect
-    return x + left * w, y + bottom * h, width * w, height * h
-
-
-def _legend(ax: Axes, handles: list[Any], loc: Any = "lower right") -> None:
-    leg = ax.legend(handles=handles, loc=loc, fontsize=6, framealpha=0.85)
-    for text in leg.get_texts():
-        text.set_parse_math(False)
-
-
 def _area_style() -> dict[str, Any]:
     return {"facecolor": AREA_COLOUR, "edgecolor": AREA_COLOUR, "alpha": 0.3, "lw": 1.5}
 
@@ -266,12 +225,12 @@ def _profile_map(
     profile: AreaProfile, points: np.ndarray, wards: gpd.GeoDataFrame | None
 ) -> Drawer:
     def draw(fig: Figure, rect: Rect) -> None:
-        ax = fig.add_axes(_inner(rect, 0.0, 0.0, 1.0, 0.93))
+        ax = fig.add_axes(inner(rect, 0.0, 0.0, 1.0, 0.93))
         geom = profile.area.geometry
-        box = _box(geom.bounds, ax)
+        box = fit_box(geom.bounds, ax)
         _draw_wards(ax, wards, box)
-        ax.add_patch(_patch(geom, **_area_style()))
-        ax.add_patch(_patch(geom, facecolor="none", edgecolor=AREA_COLOUR, lw=1.5))
+        ax.add_patch(patch(geom, **_area_style()))
+        ax.add_patch(patch(geom, facecolor="none", edgecolor=AREA_COLOUR, lw=1.5))
         handles: list[Any] = [
             Patch(facecolor=AREA_COLOUR, alpha=0.4, label=profile.area.name[:60])
         ]
@@ -288,7 +247,7 @@ def _profile_map(
                 )
             )
         _frame_map(ax, box)
-        _legend(ax, handles)
+        legend(ax, handles)
         note = (
             f"{profile.area.name}: {profile.area.area_km2:.2f} km². Dashed: ward "
             "boundaries. British National Grid."
@@ -306,7 +265,7 @@ def _profile_map(
 def _evaluation_map(evaluation: Evaluation, wards: gpd.GeoDataFrame | None) -> Drawer:
     def layers(ax: Axes, lw: float) -> None:
         ax.add_patch(
-            _patch(
+            patch(
                 evaluation.control,
                 facecolor=CONTROL_COLOUR,
                 edgecolor=CONTROL_COLOUR,
@@ -315,7 +274,7 @@ def _evaluation_map(evaluation: Evaluation, wards: gpd.GeoDataFrame | None) -> D
             )
         )
         ax.add_patch(
-            _patch(
+            patch(
                 evaluation.buffer,
                 facecolor=BUFFER_COLOUR,
                 alpha=0.45,
@@ -324,21 +283,21 @@ def _evaluation_map(evaluation: Evaluation, wards: gpd.GeoDataFrame | None) -> D
                 lw=lw,
             )
         )
-        ax.add_patch(_patch(evaluation.area.geometry, **_area_style()))
+        ax.add_patch(patch(evaluation.area.geometry, **_area_style()))
         ax.add_patch(
-            _patch(
+            patch(
                 evaluation.area.geometry, facecolor="none", edgecolor=AREA_COLOUR, lw=lw
             )
         )
 
     def draw(fig: Figure, rect: Rect) -> None:
-        zoom = fig.add_axes(_inner(rect, 0.0, 0.0, 0.56, 0.9))
+        zoom = fig.add_axes(inner(rect, 0.0, 0.0, 0.56, 0.9))
         whole = shapely.union(evaluation.area.geometry, evaluation.buffer)
-        zbox = _box(whole.bounds, zoom, pad=0.08)
+        zbox = fit_box(whole.bounds, zoom, pad=0.08)
         _draw_wards(zoom, wards, zbox)
         layers(zoom, 1.5)
         _frame_map(zoom, zbox)
-        _legend(
+        legend(
             zoom,
             [
                 Patch(facecolor=AREA_COLOUR, alpha=0.5, label="order area (R)"),
@@ -352,9 +311,9 @@ def _evaluation_map(evaluation: Evaluation, wards: gpd.GeoDataFrame | None) -> D
             ],
         )
         zoom.set_title("Order area and buffer", fontsize=8)
-        over = fig.add_axes(_inner(rect, 0.6, 0.0, 0.4, 0.9))
+        over = fig.add_axes(inner(rect, 0.6, 0.0, 0.4, 0.9))
         everything = shapely.union(whole, evaluation.control)
-        obox = _box(everything.bounds, over, pad=0.04)
+        obox = fit_box(everything.bounds, over, pad=0.04)
         layers(over, 0.6)
         over.add_patch(
             Rectangle(
@@ -386,7 +345,7 @@ def _monthly_chart(
 ) -> Drawer:
     def draw(fig: Figure, rect: Rect) -> None:
         pos = np.arange(len(months))
-        ax = fig.add_axes(_inner(rect, 0.07, 0.3, 0.4, 0.6))
+        ax = fig.add_axes(inner(rect, 0.07, 0.3, 0.4, 0.6))
         heights = [v if isinstance(v, int) else 0 for v in area]
         ax.bar(pos, heights, color=AREA_COLOUR)
         top = max([*heights, 1])
@@ -416,7 +375,7 @@ def _monthly_chart(
                 )
         ax.set_title("Incidents per month in the area", fontsize=8)
         ax.set_ylabel("incidents", fontsize=7)
-        ax2 = fig.add_axes(_inner(rect, 0.58, 0.3, 0.4, 0.6))
+        ax2 = fig.add_axes(inner(rect, 0.58, 0.3, 0.4, 0.6))
         for values, colour, label in (
             (area_rate, AREA_COLOUR, "area"),
             (district_rate, DISTRICT_COLOUR, district_name),
@@ -426,7 +385,7 @@ def _monthly_chart(
         ax2.set_ylim(bottom=0)
         ax2.set_title("Incidents per 1,000 residents per month", fontsize=8)
         ax2.set_ylabel("per 1,000 residents", fontsize=7)
-        _legend(ax2, ax2.get_legend_handles_labels()[0], loc="best")
+        legend(ax2, ax2.get_legend_handles_labels()[0], loc="best")
         for a in (ax, ax2):
             a.set_xticks(pos)
             a.set_xticklabels(months, rotation=90, fontsize=6)
@@ -437,7 +396,7 @@ def _monthly_chart(
 
 def _heat_map(cells: pd.DataFrame, threshold: int, mode: str) -> Drawer:
     def draw(fig: Figure, rect: Rect) -> None:
-        ax = fig.add_axes(_inner(rect, 0.1, 0.2, 0.78, 0.68))
+        ax = fig.add_axes(inner(rect, 0.1, 0.2, 0.78, 0.68))
         grid = np.array(
             [
                 [v if isinstance(v, int) else np.nan for v in row]
@@ -453,7 +412,7 @@ def _heat_map(cells: pd.DataFrame, threshold: int, mode: str) -> Drawer:
         ax.set_xticks(range(len(cells.columns)))
         ax.set_xticklabels([f"{int(h):02d}" for h in cells.columns], fontsize=6)
         ax.set_xlabel("hour of the day (00 = midnight to 1 am)", fontsize=7)
-        bar = fig.colorbar(im, cax=fig.add_axes(_inner(rect, 0.9, 0.2, 0.02, 0.68)))
+        bar = fig.colorbar(im, cax=fig.add_axes(inner(rect, 0.9, 0.2, 0.02, 0.68)))
         bar.set_label("incidents", fontsize=7)
         bar.ax.tick_params(labelsize=6)
         title = "Incidents by day of the week and hour"
