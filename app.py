@@ -21,6 +21,7 @@ from streamlit_folium import st_folium
 import hotspots as hs
 from hotspots import dashboard as dash
 from hotspots.categories import THEMES
+from hotspots.detect import METHOD_MEANINGS
 
 _RUN_STARTED = time.perf_counter()  # this run's server time (`dash.log_run`)
 st.set_page_config(
@@ -35,18 +36,6 @@ METHODS = {
     "dbscan": "Clusters (DBSCAN)",
     "hdbscan": "Clusters (HDBSCAN)",
     "gistar": "Hot and cold spots (Getis-Ord Gi*)",
-}
-METHOD_HELP = {
-    "kde": "Spreads each incident over a circle of the bandwidth and adds them up: "
-    "a smooth surface of incidents per km². The hottest cells covering the chosen "
-    "share of the area are outlined as hotspots.",
-    "dbscan": "Groups incidents that lie close together: a cluster is a run of "
-    "places each with at least the minimum number of incidents within the radius.",
-    "hdbscan": "Like DBSCAN but finds the radius itself, place by place: clusters "
-    "of different densities (town centre and estate) in one go.",
-    "gistar": "Counts incidents in grid cells and tests each cell with its "
-    "neighbours against the whole area: red cells are statistically significant "
-    "hot spots, blue cold spots (false discovery rate corrected).",
 }
 
 
@@ -509,7 +498,7 @@ with st.sidebar:
             label_visibility="collapsed",
             key="method",
         )
-        st.caption(METHOD_HELP[method])
+        st.caption(METHOD_MEANINGS[method])
         auto = st.toggle(
             "Choose the parameters automatically",
             key="w_auto",
@@ -1326,8 +1315,10 @@ with tab_download:
     if tab_download.open is not False:
         st.markdown(
             "Download the hotspots of this view with the ward and district tables, for "
-            "QGIS, ArcGIS, reports or publishing. Every file carries what made it "
-            "(data, filters, method, parameters, version)."
+            "QGIS, ArcGIS, reports or publishing; or a summary report (PDF: the map, "
+            "the ranked hotspots, the wards with the highest rates, the method) for a "
+            "partnership meeting. Every file carries what made it (data, filters, "
+            "method, parameters, version)."
         )
         f1, f2, f3 = st.columns(3)
         fmt = f1.selectbox(
@@ -1345,8 +1336,9 @@ with tab_download:
                 "EPSG:27700": "British National Grid (EPSG:27700)",
                 "EPSG:4326": "Longitude/latitude (EPSG:4326)",
             }.get,
-            disabled=fmt in ("geojson", "kml", "geotiff"),
-            help="GeoJSON and KML are always longitude/latitude; GeoTIFF is always BNG.",
+            disabled=fmt in ("geojson", "kml", "geotiff", "pdf"),
+            help="GeoJSON and KML are always longitude/latitude; GeoTIFF and the "
+            "PDF map are always British National Grid.",
         )
         if st.button("Prepare the file", key="prepare_export"):
             try:

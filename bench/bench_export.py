@@ -45,7 +45,7 @@ def run(repeat: int) -> None:
             repeat,
         )
         row("baseline: bare hotspot layer to GPKG", base)
-        for fmt in ("gpkg", "geojson", "shapefile", "kml", "csv", "geotiff"):
+        for fmt in ("gpkg", "geojson", "shapefile", "kml", "csv", "geotiff", "pdf"):
             t, _ = timed(
                 lambda fmt=fmt: export_detection(
                     d, folder / fmt, fmt=fmt, provenance=rec

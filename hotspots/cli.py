@@ -192,7 +192,17 @@ def _detect_parser(sub: Any, common: Any) -> None:
             det.add_argument(
                 "--format",
                 default="gpkg",
-                choices=["gpkg", "geojson", "shapefile", "kml", "geotiff", "csv"],
+                choices=[
+                    "gpkg",
+                    "geojson",
+                    "shapefile",
+                    "kml",
+                    "geotiff",
+                    "csv",
+                    "pdf",
+                ],
+                help="pdf: a summary report for meetings (map, ranked hotspots, "
+                "wards by rate, method and provenance)",
             )
             det.add_argument(
                 "--mode", default="public", choices=["public", "restricted"]

@@ -378,10 +378,11 @@ def dbscan_clusters(
         require_positive(eps=eps)
     sites = _sites(points, weight)
     automatic = eps is None
-    explanation = ""
     if eps is None:
         eps, explanation = _suggest(sites, k=min_incidents, weight=weight)
         log.info("DBSCAN: %s", explanation)
+    else:
+        explanation = f"eps {float(eps):g} m, as given"
     site_labels = _cluster_positive(
         sites, lambda xy, w: _weighted_dbscan(xy, w, float(eps), min_incidents)
     )

@@ -27,6 +27,7 @@ from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
+from hotspots.detect import METHOD_LABELS
 from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
@@ -68,12 +69,6 @@ ROLE_LABELS = {
     "sensitivity": "Sensitivity",
     "weight": "Harm weight",
 }
-METHOD_LABELS = {
-    "kde": "Kernel density (KDE)",
-    "dbscan": "Clusters (DBSCAN)",
-    "hdbscan": "Clusters (HDBSCAN)",
-    "gistar": "Getis-Ord Gi*",
-}
 EXPORT_FORMATS = {
     "gpkg": "GeoPackage (QGIS, ArcGIS)",
     "shapefile": "Shapefile (zipped, for older GIS)",
@@ -81,6 +76,7 @@ EXPORT_FORMATS = {
     "kml": "KML (Google Earth)",
     "geotiff": "GeoTIFF of the density surface (KDE only)",
     "csv": "CSV tables (Excel)",
+    "pdf": "Summary report (PDF, for meetings)",
 }
 RULE_LABELS = {
     "knn": "k-nearest-neighbour distance",

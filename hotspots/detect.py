@@ -12,6 +12,26 @@ import numpy as np
 from hotspots._validate import HotspotsError, require_points
 
 METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+#: Each method's name in the dashboard and the reports.
+METHOD_LABELS = {
+    "kde": "Kernel density (KDE)",
+    "dbscan": "Clusters (DBSCAN)",
+    "hdbscan": "Clusters (HDBSCAN)",
+    "gistar": "Getis-Ord Gi*",
+}
+#: What each method does, in one or two plain sentences (sidebar, reports).
+METHOD_MEANINGS = {
+    "kde": "Spreads each incident over a circle of the bandwidth and adds them up: "
+    "a smooth surface of incidents per km². The hottest cells covering the chosen "
+    "share of the area are outlined as hotspots.",
+    "dbscan": "Groups incidents that lie close together: a cluster is a run of "
+    "places each with at least the minimum number of incidents within the radius.",
+    "hdbscan": "Like DBSCAN but finds the radius itself, place by place: clusters "
+    "of different densities (town centre and estate) in one go.",
+    "gistar": "Counts incidents in grid cells and tests each cell with its "
+    "neighbours against the whole area: red cells are statistically significant "
+    "hot spots, blue cold spots (false discovery rate corrected).",
+}
 
 #: Defaults chosen with the back-test on the bundled Kent data (train 2022, test
 #: 2024-01..04; docs/backtest.md). The automatic (Silverman) KDE bandwidth,

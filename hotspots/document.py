@@ -491,7 +491,13 @@ class _Pages:
     def block(self, block: Block, after: Block | None) -> None:
         if isinstance(block, Heading):
             # keep a heading with the start of what follows it
-            follow = after.height_in if isinstance(after, Fig) else 0.45
+            follow = (
+                after.height_in
+                if isinstance(after, Fig)
+                else 0.8
+                if isinstance(after, Table)  # its header and first rows
+                else 0.45
+            )
             self.room(0.4 + follow)
             self.y += 0.08
             self.text(block.text, 10.5, "#111111", weight="bold")

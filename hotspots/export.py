@@ -174,6 +174,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "kml": (".kml", "application/vnd.google-earth.kml+xml"),
     "geotiff": (".tif", "image/tiff"),
     "csv": (".csv", "text/csv"),
+    "pdf": (".pdf", "application/pdf"),
 }
 #: CRSs a user may choose where the format allows (GeoJSON and KML: WGS84 only;
 #: GeoTIFF: British National Grid only, since reprojecting resamples the surface).
@@ -457,7 +458,9 @@ def export_detection(
         ``.provenance.json``), ``geotiff`` (the KDE surface, float32, EPSG:27700,
         nodata outside the study area, provenance and units in tags) or ``csv``
         (hotspot and area tables without geometry, centroid coordinates in
-        `crs`, formula-safe UTF-8 with BOM, sidecar ``.provenance.json``).
+        `crs`, formula-safe UTF-8 with BOM, sidecar ``.provenance.json``) or
+        ``pdf`` (a summary report for meetings: map, ranked hotspots, wards by
+        rate, districts, method and provenance; `hotspots.view_report`).
     provenance
         The record of `hotspots.provenance.provenance`; the ``disclosure`` entry
         is added (and public mode rounds its counts: `disclose_record`).
@@ -465,7 +468,7 @@ def export_detection(
         ``"public"`` (default) or ``"restricted"``; see `hotspots.disclosure`.
     crs
         ``EPSG:27700`` (default) or ``EPSG:4326`` for GeoPackage, Shapefile and
-        CSV; GeoJSON and KML are always EPSG:4326 and GeoTIFF EPSG:27700.
+        CSV; GeoJSON and KML are always EPSG:4326, GeoTIFF and PDF EPSG:27700.
     threshold
         Smallest published count in public mode (default 10).
     incidents, area_tables, safeguarding_excluded
@@ -481,7 +484,7 @@ def export_detection(
     record = disclose_record(provenance, mode=mode, threshold=threshold)
     record["export"] = {
         "format": fmt,
-        "crs": crs if fmt not in ("geojson", "kml") else WEB_CRS,
+        "crs": {"geojson": WEB_CRS, "kml": WEB_CRS, "pdf": WORKING_CRS}.get(fmt, crs),
     }
     target = _target(path_or_dir, fmt, detection)
     if fmt == "geotiff":
@@ -504,6 +507,14 @@ def export_detection(
         area_tables=area_tables,
         safeguarding_excluded=safeguarding_excluded,
     )
+    if fmt == "pdf":
+        from hotspots.view_report import write_summary
+
+        return [
+            write_summary(
+                detection, layers, provenance, target, mode=mode, threshold=threshold
+            )
+        ]
     if fmt == "gpkg":
         points = None
         if mode == "restricted" and incidents is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pdf_text import pdf_text
 from streamlit.testing.v1 import AppTest
 
 from hotspots.store import read_bundled_police
@@ -962,6 +963,24 @@ def test_download_public_geopackage(tmp_path):
     hot = pyogrio.read_dataframe(path, layer="hotspots")
     assert len(hot) > 0
     assert (hot["incidents"] % 5 == 0).all()  # public mode: rounded to 5
+
+
+def test_download_summary_report_pdf():
+    """The Download tab's summary report: a PDF of the view, British National Grid
+    only (the coordinates choice is switched off)."""
+    at = _open(_app(districts=THANET, themes="serious violence & weapons"), "Download")
+    next(s for s in at.selectbox if s.label == "Format").set_value("pdf")
+    at.run()
+    assert next(r for r in at.radio if r.label == "Coordinates").disabled
+    next(b for b in at.button if b.label == "Prepare the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    name, data, mime = at.session_state["export"]
+    assert (name, mime) == ("hotspots-kde.pdf", "application/pdf")
+    text = pdf_text(data)
+    assert "Hotspots: serious violence & weapons, Thanet" in text
+    assert "public version" in text
 
 
 def test_download_refuses_geotiff_for_clusters():

@@ -645,3 +645,40 @@ def test_pspo_area_drawn_on_the_map(page):
     _, index = _pspo_frame(page, legend="PSPO")
     _frame_in_view(page, index)
     _shot(page, "9-pspo-drawn")
+
+
+def test_download_tab_gives_the_summary_report(page):
+    """The Download tab's summary report (PDF) of the view on screen, downloaded as
+    a user does; its first page saved as an image beside the screenshots."""
+    pdfium = pytest.importorskip("pypdfium2")
+    page.get_by_role("tab", name="Download").click()
+    prepare = page.get_by_role("button", name="Prepare the file")
+    _idle(page, until=lambda: prepare.count() > 0)
+    fmt = page.get_by_test_id("stSelectbox").filter(has_text="Format")
+    fmt.scroll_into_view_if_needed()
+    page.mouse.wheel(0, 300)  # room below it for the list
+    fmt.click()
+    page.keyboard.type("Summary report")
+    page.keyboard.press("Enter")
+    coordinates = page.get_by_test_id("stRadio").filter(has_text="Coordinates")
+    # the PDF map is always British National Grid: the choice is switched off
+    _idle(page, until=lambda: coordinates.locator("input[disabled]").count() > 0)
+    prepare.click()
+    button = page.get_by_role("button", name="Download hotspots-")
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as started:
+        button.click()
+    name = started.value.suggested_filename
+    assert name.endswith(".pdf")
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"summary-report-{name}"
+    started.value.save_as(path)
+    doc = pdfium.PdfDocument(path.read_bytes())
+    try:
+        text = " ".join(doc[0].get_textpage().get_text_range().split())
+        doc[0].render(scale=1.2).to_pil().save(ARTIFACTS / "10-summary-report.png")
+    finally:
+        doc.close()
+    assert "Hotspots:" in text
+    assert "public version" in text
+    assert "Hotspots, ranked" in text

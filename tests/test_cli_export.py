@@ -7,6 +7,7 @@ import zipfile
 import geopandas as gpd
 import pyogrio
 import pytest
+from pdf_text import pdf_text
 
 from hotspots import dashboard as dash
 from hotspots.cli import main
@@ -117,3 +118,28 @@ def test_dashboard_download_zips_several_files(dashboard_analysis):
         names = z.namelist()
     assert any(n.endswith(".provenance.json") for n in names)
     assert sum(n.endswith(".csv") for n in names) == 3
+
+
+def test_cli_summary_report_equals_dashboard_download(
+    capsys, tmp_path, dashboard_analysis
+):
+    """`export --format pdf` and the dashboard's "Summary report": the same figures."""
+    code, stdout, err = run(
+        capsys, "export", "--method", "kde", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--theme", VIOLENCE, "--coverage", "0.02",
+        "--format", "pdf", "--out", tmp_path / "summary.pdf", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    files = json.loads(stdout.strip().splitlines()[-1])["files"]
+    assert files == [str(tmp_path / "summary.pdf")]
+    cli = pdf_text((tmp_path / "summary.pdf").read_bytes())
+    name, data, mime = export_analysis(dashboard_analysis, None, fmt="pdf")
+    assert (name, mime) == ("hotspots-kde.pdf", "application/pdf")
+    web = pdf_text(data)
+
+    def section(text: str) -> str:
+        return text[text.index("Hotspots, ranked") : text.index("How to read this")]
+
+    assert "public version" in cli
+    assert section(cli) == section(web)
+    assert f"Hotspots: {VIOLENCE}, Thanet" in cli

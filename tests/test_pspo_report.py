@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from pdf_text import page_texts
 
 from hotspots import bundled, pspo
 from hotspots._validate import HotspotsError
@@ -338,18 +339,6 @@ def render(pdf: bytes, name: str, scale: float = 1.5) -> list[np.ndarray]:
     finally:
         doc.close()
     return pages
-
-
-def page_texts(pdf: bytes) -> list[str]:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        # whitespace collapsed: table cells wrap onto several lines
-        return [
-            " ".join(doc[i].get_textpage().get_text_range().split())
-            for i in range(len(doc))
-        ]
-    finally:
-        doc.close()
 
 
 def _hue_sat(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
