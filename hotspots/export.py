@@ -519,7 +519,12 @@ def export_detection(
         points = None
         if mode == "restricted" and incidents is not None:
             points = incidents
-        return [_write_gpkg(layers, target, record, detection.parameters, crs, points)]
+        # public mode rounds the parameters' incident counts as it does the
+        # record's (exact ones would let the rounded figures be differenced)
+        params = disclose_record(
+            {"parameters": detection.parameters}, mode=mode, threshold=threshold
+        )["parameters"]
+        return [_write_gpkg(layers, target, record, params, crs, points)]
     if fmt == "geojson":
         return _write_geojson(layers, target, record)
     if fmt == "shapefile":

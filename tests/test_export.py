@@ -161,10 +161,23 @@ def test_gpkg_layers_crs_and_provenance(
     assert json.loads(rec["disclosure.mode"]) == "public"
     assert json.loads(rec["software"]).startswith("hotspots ")
     assert "created" in rec
+    # the parameters table's incident counts are rounded as the record's are (the
+    # exact selection total would let the rounded figures be differenced)
+    params = pyogrio.read_dataframe(path, layer="parameters")
+    value = dict(zip(params["name"], params["value"].map(json.loads), strict=True))
+    exact = thanet["gistar"].parameters["incidents"]
+    assert exact % 5  # the premise: the exact total is not a multiple of 5
+    assert value["incidents"] == json.loads(rec["parameters.incidents"])
+    assert value["incidents"] % 5 == 0
+    assert value["incidents"] != exact
+    assert value["cell_size_m"] == thanet["gistar"].parameters["cell_size_m"]
 
 
 def test_gpkg_restricted_full_detail(thanet: dict[str, Any], tmp_path: Path) -> None:
     (path,) = _export(thanet, tmp_path, "gpkg", method="gistar", mode="restricted")
+    params = pyogrio.read_dataframe(path, layer="parameters")
+    value = dict(zip(params["name"], params["value"].map(json.loads), strict=True))
+    assert value["incidents"] == thanet["gistar"].parameters["incidents"]
     hot = pyogrio.read_dataframe(path, layer="hotspots")
     assert len(hot) == len(thanet["gistar"].hotspots)
     assert hot["incidents"].tolist() == thanet["gistar"].hotspots["incidents"].tolist()
