@@ -39,6 +39,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from hotspots._validate import plural
 from hotspots.boundaries import load_boundary
 from hotspots.briefing import _frame_map
 from hotspots.detect import METHOD_LABELS, METHOD_MEANINGS, sparse_warning
@@ -113,10 +114,6 @@ def _few(names: Any, most: int) -> str:
     if len(parts) <= most:
         return ", ".join(parts)
     return f"{', '.join(parts[:most])} and {len(parts) - most} more"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 # ----------------------------------------------------------------------- inputs
@@ -329,7 +326,7 @@ def _headline(
     )
     if mode == "public":
         text += (
-            f"{_plural(len(hot), 'hotspot')} of at least {threshold} incidents "
+            f"{plural(len(hot), 'hotspot')} of at least {threshold} incidents "
             f"shown, covering {area:,.2f} km²{of_area}. Public version: counts "
             f"under {threshold} are not shown and the others are rounded to the "
             "nearest 5."
@@ -339,7 +336,7 @@ def _headline(
     located = data.get("located")
     share = f" ({inside / located:.0%})" if isinstance(located, int) and located else ""
     return text + (
-        f"{_plural(len(hot), 'hotspot')} hold {inside:,} of the located incidents"
+        f"{plural(len(hot), 'hotspot')} hold {inside:,} of the located incidents"
         f"{share} in {area:,.2f} km²{of_area}."
     )
 
@@ -574,7 +571,7 @@ def summary_doc(
     span = f"{first} to {last}" if first and last else "no months"
     title = f"Hotspots: {_what(filters)}, {_where(filters)}"
     subtitle = (
-        f"{span} ({_plural(len(held), 'month')} of data) · "
+        f"{span} ({plural(len(held), 'month')} of data) · "
         f"{METHOD_LABELS[detection.method]} · {mode} version · made "
         f"{str(record.get('created', ''))[:16].replace('T', ' ')} UTC with "
         f"{record.get('software', 'hotspots')}"
