@@ -852,6 +852,45 @@ def data_months(
     return sorted(held)
 
 
+def months_note(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[tuple[str, Any], ...],
+) -> str:
+    """The months of the selection only one source holds, beside the police data.
+
+    "" when there are none, or no partner file is used beside the police data.
+    Said under the map, with what it does to the page's figures. Time steps (each hotspot's trend, the Trends tab) take every month either
+    holds, so a month only one covers counts the other's incidents as none
+    there; comparisons of periods (the ward and district tables) use only the
+    months both hold (`data_months`).
+    """
+    k = dict(key)
+    mode, _ = upload_use(k.get("upload"))
+    if upload is None or mode != "with":
+        return ""
+    lo, hi = k["month_from"], k["month_to"]
+    police = {m for m in _frame_months(incidents) if lo <= m <= hi}
+    theirs = {m for m in _frame_months(upload) if lo <= m <= hi}
+    parts = []
+    if theirs - police:
+        parts.append(
+            f"only the partner file holds {_months_text(sorted(theirs - police))}"
+        )
+    if police - theirs:
+        parts.append(
+            f"only the police data holds {_months_text(sorted(police - theirs))}"
+        )
+    if not parts:
+        return ""
+    return (
+        "The partner file and the police data cover different months of this "
+        f"selection: {'; '.join(parts)}. The hotspots' trends and the Trends tab "
+        "count those months as months without the other source's incidents; the "
+        "ward and district tables compare periods only over months both hold."
+    )
+
+
 def select(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,

@@ -802,6 +802,17 @@ def test_upload_partner_file_and_map_it():
     assert at.caption[0].value.startswith(
         "police.uk with your file 'council-asb-log': all themes; Thanet;"
     )
+    # both hold every month shown (2024-01..04): no note on the months
+    assert not any("cover different months" in w.value for w in at.warning)
+    # from 2023-01 the partner file holds two months the police data lacks (and
+    # the police one the file lacks): said under the map
+    at.select_slider(key="w_months").set_value(("2023-01", "2024-04"))
+    _submit(at)
+    assert not at.exception, at.exception
+    notes = [w.value for w in at.warning if "cover different months" in w.value]
+    assert len(notes) == 1
+    assert "only the partner file holds 2023-11, 2023-12" in notes[0]
+    assert "only the police data holds 2023-01." in notes[0]
 
 
 def _read_upload(name, data):
@@ -1488,7 +1499,14 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     assert dash.data_months(police, asb, both, every_source=True) == [
         m for m in own if m in ch.months
     ]
+    # the page says which months only one source holds, and what that does
+    note = dash.months_note(police, asb, both)
+    assert "only the partner file holds 2023-11, 2023-12" in note
+    assert "only the police data holds 2022-01 to 2023-01 (13 months)" in note
+    assert dash.months_note(police, asb, alone) == ""
+    assert dash.months_note(police, None, key) == ""
     early = dash.from_query({"month_from": "2024-01", "month_to": "2024-02"}, ch)
+    assert dash.months_note(police, asb, dash.selection_key(early, "with|asb:1")) == ""
     for use, withheld in (("with|asb:1", True), ("alone|asb:1", False)):
         key = dash.selection_key(early, use)
         stats = dash.view_tables(police, asb, key, harm=False)["district_stats"]
