@@ -1128,6 +1128,20 @@ class DensitySurface:
         )
 
 
+def count_in_bandwidth(
+    points: gpd.GeoDataFrame, grid: Grid, bandwidth: float
+) -> NDArray[np.float64]:
+    """Incidents (unweighted) within `bandwidth` metres of each cell centre of `grid`.
+
+    The same count as a `DensitySurface`'s ``count_in_bandwidth`` made without a
+    weight (`_count_in_bandwidth`): for public surfaces of harm-weighted
+    densities, whose own count is weighted (`hotspots.export`).
+    """
+    xy, _ = _located_xy_weights(points, None)
+    count, _ = _count_in_bandwidth(grid, xy, None, float(bandwidth))
+    return count
+
+
 def _located_xy_weights(
     points: gpd.GeoDataFrame, weight: str | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:

@@ -52,6 +52,9 @@ Rules of the public mode (``t`` = `threshold`, default 10; ``b`` = rounding base
    finer scale than ward (enforced by `hotspots.export`).
 5. **Derived fields** that could undo 1-3 are recomputed from the published
    (rounded) counts or dropped: see `disclose_areas` and `disclose_hotspots`.
+6. **Density surfaces** (the KDE GeoTIFF, the summary report's map) show only
+   cells with at least ``t`` incidents within the bandwidth of their centre
+   (`disclose_surface`): elsewhere a lone incident's bump would give its place.
 """
 
 from __future__ import annotations
@@ -729,6 +732,29 @@ def disclose_trend_cells(
         out, cells.attrs, kept=_TREND_CELL_KEEP | {"n"}, threshold=threshold,
         base=base, cells_dropped_below_threshold=int((~keep).sum()),
     )  # fmt: skip
+
+
+def disclose_surface(
+    values: NDArray[np.float64],
+    counts: NDArray[np.float64],
+    *,
+    mode: str,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> NDArray[np.float64]:
+    """A density surface safe to publish (public), or unchanged (restricted).
+
+    Public mode withholds (NaN) every cell with fewer than `threshold`
+    incidents within the bandwidth of its centre (`counts`: unweighted). A lone
+    incident's kernel is a bump centred on its position, so a surface published
+    whole would show, to the cell, where each lone incident happened: for partner
+    data (exact addresses, not police.uk's snap points) that places individuals.
+    What is left is the density where at least `threshold` incidents make it.
+    """
+    check_mode(mode, threshold)
+    if mode == "restricted":
+        return values
+    with np.errstate(invalid="ignore"):
+        return np.where(counts >= threshold, values, np.nan)
 
 
 def _safe_categories(text: Any, incidents: float, threshold: int) -> Any:

@@ -29,6 +29,7 @@ from hotspots.disclosure import (
     disclose_areas,
     disclose_hotspots,
     disclose_record,
+    disclose_surface,
     disclose_trend_cells,
 )
 from hotspots.io import write_csv_safe
@@ -487,6 +488,12 @@ def export_detection(
         "crs": {"geojson": WEB_CRS, "kml": WEB_CRS, "pdf": WORKING_CRS}.get(fmt, crs),
     }
     target = _target(path_or_dir, fmt, detection)
+    if mode == "public" and detection.method == "kde" and fmt in ("geotiff", "pdf"):
+        record["disclosure"] = {
+            **record.get("disclosure", {}),
+            "surface": f"cells with fewer than {threshold} incidents within the "
+            "bandwidth of their centre withheld",
+        }
     if fmt == "geotiff":
         if mode == "public":  # the same safeguarding check as the vector layers
             export_layers(
@@ -497,7 +504,10 @@ def export_detection(
                 incidents=incidents,
                 safeguarding_excluded=safeguarding_excluded,
             )
-        return [write_surface_tiff(detection, target, record)]
+        values = surface_values(
+            detection, mode=mode, threshold=threshold, incidents=incidents
+        )
+        return [write_surface_tiff(detection, target, record, values=values)]
     layers = export_layers(
         detection,
         provenance=provenance,
@@ -510,9 +520,20 @@ def export_detection(
     if fmt == "pdf":
         from hotspots.view_report import write_summary
 
+        surface = None
+        if detection.method == "kde":
+            surface = surface_values(
+                detection, mode=mode, threshold=threshold, incidents=incidents
+            )
         return [
             write_summary(
-                detection, layers, provenance, target, mode=mode, threshold=threshold
+                detection,
+                layers,
+                provenance,
+                target,
+                mode=mode,
+                threshold=threshold,
+                surface=surface,
             )
         ]
     if fmt == "gpkg":
@@ -710,15 +731,65 @@ def csv_table(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(**changes).drop(columns=drop)
 
 
+def surface_values(
+    detection: Detection,
+    *,
+    mode: str,
+    threshold: int = 10,
+    incidents: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """The KDE surface's densities as `mode` may publish them (NaN: not shown).
+
+    NaN outside the study area; public mode also withholds the cells with fewer
+    than `threshold` incidents within the bandwidth
+    (`hotspots.disclosure.disclose_surface`). Their count is the surface's own,
+    or, for a harm-weighted surface (whose own count is weighted), counted again
+    unweighted from `incidents`.
+
+    Raises
+    ------
+    HotspotsError
+        Not a KDE detection; or a public weighted surface without `incidents`.
+    """
+    from hotspots.density import DensitySurface, count_in_bandwidth
+
+    surface = detection.result
+    if not isinstance(surface, DensitySurface):
+        raise HotspotsError(
+            f"A GeoTIFF holds the KDE surface; this detection used "
+            f"{detection.method!r}. Detect with method 'kde', or choose a vector "
+            "format (gpkg, geojson, shapefile, kml, csv)."
+        )
+    values = np.where(surface.mask, surface.kde_per_km2, np.nan)
+    if mode == "restricted":
+        return values
+    counts = surface.count_in_bandwidth
+    if surface.parameters.get("weight") is not None:
+        if incidents is None:
+            raise HotspotsError(
+                "A public surface weighted by harm needs the incidents it was made "
+                "from, to count them unweighted (pass incidents=...)."
+            )
+        counts = count_in_bandwidth(
+            incidents, surface.grid, surface.parameters["bandwidth_m"]
+        )
+    return disclose_surface(values, counts, mode=mode, threshold=threshold)
+
+
 def write_surface_tiff(
-    detection: Detection, path: str | Path, record: dict[str, Any]
+    detection: Detection,
+    path: str | Path,
+    record: dict[str, Any],
+    *,
+    values: np.ndarray | None = None,
 ) -> Path:
     """Write the KDE surface as a GeoTIFF (float32, EPSG:27700, north up).
 
     The geotransform is `Grid.affine` exactly; cells outside the study area (and
     NaN cells) hold `NODATA`; band 1 is ``kde_per_km2`` in incidents per km²
     (weighted by harm: the weight per km², `WEIGHTED_KDE_UNITS`); dataset tags
-    hold ``PROVENANCE`` (the JSON record) and ``UNITS``.
+    hold ``PROVENANCE`` (the JSON record) and ``UNITS``. `values`: the densities
+    to write (`surface_values`; default the whole surface, restricted).
 
     Raises
     ------
@@ -728,19 +799,12 @@ def write_surface_tiff(
     import rasterio
     from rasterio.transform import Affine
 
-    from hotspots.density import DensitySurface
-
+    if values is None:
+        values = surface_values(detection, mode="restricted")
     surface = detection.result
-    if not isinstance(surface, DensitySurface):
-        raise HotspotsError(
-            f"A GeoTIFF holds the KDE surface; this detection used "
-            f"{detection.method!r}. Detect with method 'kde', or choose a vector "
-            "format (gpkg, geojson, shapefile, kml, csv)."
-        )
     grid = surface.grid
     weight = surface.parameters.get("weight")
     units = KDE_UNITS if weight is None else WEIGHTED_KDE_UNITS.format(column=weight)
-    values = np.where(surface.mask, surface.kde_per_km2, np.nan)
     values = np.where(np.isfinite(values), values, NODATA)
     data = np.flipud(values).astype("float32")
     path = Path(path)

@@ -12,7 +12,9 @@ and nothing finer:
   threshold show as "fewer than 10"; the provenance's counts are rounded
   (`hotspots.disclosure.disclose_record`); no total over the hotspots is printed
   (it could be differenced against the published tables); the sparse-data note
-  (which counts hotspots of one or two incidents) is left out.
+  (which counts hotspots of one or two incidents) is left out; the map shows
+  the density only where at least `threshold` incidents lie within the
+  bandwidth (`hotspots.disclosure.disclose_surface`).
 - ``mode="restricted"``: the exact figures, for partners with a data-sharing
   agreement. Neither version draws incident points.
 
@@ -179,8 +181,11 @@ def _explanations(parameters: Mapping[str, Any], hot: pd.DataFrame) -> list[str]
 # -------------------------------------------------------------------------- map
 
 
-def _surface(ax: Any, detection: Detection) -> Any:
-    """The KDE surface or Gi* cells as an image on `ax`; the image, or None."""
+def _surface(ax: Any, detection: Detection, surface: Any) -> Any:
+    """The KDE surface or the Gi* cells as an image on `ax`; the image, or None.
+
+    `surface`: the KDE densities to show (NaN: hidden).
+    """
     result = detection.result
     grid = getattr(result, "grid", None)
     if grid is None:
@@ -192,8 +197,10 @@ def _surface(ax: Any, detection: Detection) -> Any:
         grid.y0 + grid.ny * grid.cell_size,
     )
     if detection.method == "kde":
-        values = np.where(result.mask, result.kde_per_km2, np.nan)
-        values = np.where(values > 0, values, np.nan)
+        if surface is None:
+            return None
+        with np.errstate(invalid="ignore"):
+            values = np.where(surface > 0, surface, np.nan)
         return ax.imshow(
             values, origin="lower", extent=extent, cmap="viridis",
             interpolation="nearest", alpha=0.85, zorder=1,
@@ -234,7 +241,11 @@ def _shapes(
 
 
 def _map(
-    detection: Detection, hot: gpd.GeoDataFrame, filters: Mapping[str, Any]
+    detection: Detection,
+    hot: gpd.GeoDataFrame,
+    filters: Mapping[str, Any],
+    surface: Any,
+    note: str = "",
 ) -> Any:
     def draw(fig: Figure, rect: Rect) -> None:
         kde = detection.method == "kde"
@@ -242,7 +253,7 @@ def _map(
         area = _extent(filters)
         box = fit_box(area.total_bounds, ax, pad=0.03, min_span=2000.0)
         x0, y0, x1, y1 = box
-        image = _surface(ax, detection)
+        image = _surface(ax, detection, surface)
         handles: list[Any] = []
         districts = load_boundary("districts").cx[x0:x1, y0:y1]
         if x1 - x0 < WARDS_BELOW_M:
@@ -297,7 +308,7 @@ def _map(
             bar.ax.tick_params(labelsize=6)
         ax.set_title(
             f"{METHOD_LABELS[detection.method]}. British National Grid; no incident "
-            "points are drawn.",
+            f"points are drawn.{note}",
             fontsize=7,
             parse_math=False,
         )
@@ -542,6 +553,7 @@ def summary_doc(
     *,
     mode: str = "public",
     threshold: int = DEFAULT_THRESHOLD,
+    surface: Any = None,
 ) -> Doc:
     """The summary report of one analysis as a `hotspots.document.Doc`.
 
@@ -558,6 +570,11 @@ def summary_doc(
         public mode rounds its counts here.
     mode, threshold
         ``"public"`` (default) or ``"restricted"``; smallest published count.
+    surface
+        KDE: the densities the map shows, as `mode` may publish them
+        (`hotspots.export.surface_values`: public withholds cells with fewer
+        than `threshold` incidents within the bandwidth). None: restricted
+        shows the whole surface; public shows none.
     """
     check_mode(mode, threshold)
     record = disclose_record(dict(provenance), mode=mode, threshold=threshold)
@@ -593,7 +610,18 @@ def summary_doc(
         )
         if warning:
             blocks.append(Para(warning, "banner"))
-    blocks.append(Fig(_map(detection, hot, filters), 4.6, "Map of the hotspots"))
+    if surface is None and mode == "restricted" and detection.method == "kde":
+        result = detection.result
+        surface = np.where(result.mask, result.kde_per_km2, np.nan)
+    note = ""
+    if mode == "public" and detection.method == "kde":
+        note = (
+            f" Density shown where at least {threshold} incidents lie within the "
+            "bandwidth."
+        )
+    blocks.append(
+        Fig(_map(detection, hot, filters, surface, note), 4.6, "Map of the hotspots")
+    )
     blocks.append(Heading("Hotspots, ranked"))
     weighted = bool(detection.parameters.get("weight")) and "harm" in hot
     blocks += _hotspot_table(hot, weighted)
@@ -613,10 +641,13 @@ def write_summary(
     *,
     mode: str = "public",
     threshold: int = DEFAULT_THRESHOLD,
+    surface: Any = None,
 ) -> Path:
     """Write the summary as PDF (``.pdf``) or HTML (``.html``) to `path`."""
     out = Path(path)
-    doc = summary_doc(detection, layers, provenance, mode=mode, threshold=threshold)
+    doc = summary_doc(
+        detection, layers, provenance, mode=mode, threshold=threshold, surface=surface
+    )
     if out.suffix.lower() == ".html":
         out.write_text(render_html(doc), encoding="utf-8")
     else:

@@ -20,6 +20,7 @@ from hotspots.disclosure import (
     disclose_areas,
     disclose_hotspots,
     disclose_record,
+    disclose_surface,
     disclose_trend_cells,
     round_to_base,
     suppression_pattern,
@@ -378,3 +379,19 @@ def test_trend_cells_public_drop_small_cells_round_counts_and_drop_test_statisti
         disclose_trend_cells(cells, mode="open")
     with pytest.raises(HotspotsError, match="n"):
         disclose_trend_cells(cells.drop(columns="n"), mode="public")
+
+
+def test_disclose_surface_withholds_cells_of_few_incidents():
+    values = np.array([[0.0, 5.0, 50.0], [np.nan, 120.0, 7.5]])
+    counts = np.array([[0.0, 1.0, 9.0], [np.nan, 10.0, 31.0]])
+    public = disclose_surface(values, counts, mode="public")
+    expected = np.array([[np.nan, np.nan, np.nan], [np.nan, 120.0, 7.5]])
+    np.testing.assert_array_equal(public, expected)
+    # the threshold is the user's; restricted is the surface itself
+    shown = disclose_surface(values, counts, mode="public", threshold=1)
+    np.testing.assert_array_equal(
+        np.isnan(shown), [[True, False, False], [True, False, False]]
+    )
+    assert disclose_surface(values, counts, mode="restricted") is values
+    with pytest.raises(HotspotsError):
+        disclose_surface(values, counts, mode="open")

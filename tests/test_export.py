@@ -325,10 +325,24 @@ def test_geotiff_matches_grid(thanet: dict[str, Any], tmp_path: Path) -> None:
         assert "incidents per km2" in tags["UNITS"]
         assert json.loads(tags["PROVENANCE"])["disclosure"]["mode"] == "public"
         assert src.descriptions[0] == "kde_per_km2"
+        assert "withheld" in json.loads(tags["PROVENANCE"])["disclosure"]["surface"]
     north_up = np.flipud(surface.mask)
     assert (data[~north_up] == NODATA).all()
     expected = np.flipud(surface.kde_per_km2).astype("float32")
-    np.testing.assert_array_equal(data[north_up], expected[north_up])
+    # public: the density only where 10 or more incidents lie within the bandwidth
+    # (a lone incident's bump would give its place away)
+    count = np.flipud(surface.count_in_bandwidth)
+    shown = north_up & (count >= 10)
+    withheld = north_up & (count < 10) & (expected > 0)
+    assert shown.sum() > 1000
+    assert withheld.sum() > 1000
+    np.testing.assert_array_equal(data[shown], expected[shown])
+    assert (data[north_up & (count < 10)] == NODATA).all()
+    # restricted: the whole surface
+    (whole,) = _export(thanet, tmp_path / "r", "geotiff", mode="restricted")
+    with rasterio.open(whole) as src:
+        full = src.read(1)
+    np.testing.assert_array_equal(full[north_up], expected[north_up])
     # a cell centre maps back to the same cell: (row 0 of the array = south)
     x, y = grid.centres()
     r, c = rasterio.transform.rowcol(src.transform, x[0, 5], y[0, 5])
@@ -347,7 +361,7 @@ def test_geotiff_of_a_weighted_surface_says_its_units(
     )
     (path,) = export_detection(
         d, tmp_path, fmt="geotiff", provenance=thanet["kde_prov"],
-        area_tables=thanet["areas"],
+        area_tables=thanet["areas"], mode="restricted",
     )  # fmt: skip
     with rasterio.open(path) as src:
         units = "weight per km2 (incidents weighted by column 'weight')"
@@ -360,6 +374,23 @@ def test_geotiff_of_a_weighted_surface_says_its_units(
     located = weighted[~weighted.geometry.is_empty]
     assert total == pytest.approx(located["weight"].sum(), rel=0.02)
     assert total > 1.1 * len(located)
+    # public: cells withheld by the unweighted count (a weight of 5 would let a
+    # lone incident's cells pass for 5 incidents), which needs the incidents
+    with pytest.raises(HotspotsError, match="incidents"):
+        export_detection(
+            d, tmp_path / "p", fmt="geotiff", provenance=thanet["kde_prov"]
+        )
+    (public,) = export_detection(
+        d, tmp_path / "p", fmt="geotiff", provenance=thanet["kde_prov"],
+        incidents=weighted,
+    )  # fmt: skip
+    unweighted = detect(sel, method="kde", study_area=study_area(["E07000114"]))
+    count = np.flipud(unweighted.result.count_in_bandwidth)
+    inside = np.flipud(d.result.mask)
+    with rasterio.open(public) as src:
+        shown = src.read(1) != NODATA
+    np.testing.assert_array_equal(shown, inside & (count >= 10))
+    assert (np.flipud(d.result.count_in_bandwidth)[inside & ~shown] >= 10).any()
 
 
 def test_export_bytes_same_content(thanet: dict[str, Any], tmp_path: Path) -> None:

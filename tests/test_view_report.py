@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from pdf_text import page_texts
+from pdf_text import page_texts, pdf_text
 
 from hotspots._validate import HotspotsError
 from hotspots.detect import Detection
@@ -75,9 +75,11 @@ def _layers(a: Analysis, mode: str) -> dict[str, Any]:
 
 
 def _pdf(a: Analysis, mode: str, name: str | None = None) -> bytes:
-    data = render_pdf(
-        summary_doc(a.detection, _layers(a, mode), a.provenance, mode=mode)
-    )
+    """The report as `export --format pdf` makes it (its surface disclosed)."""
+    _, data, _ = export_bytes(
+        a.detection, fmt="pdf", provenance=a.provenance, mode=mode,
+        incidents=a.incidents, area_tables=a.area_tables,
+    )  # fmt: skip
     if name:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / name).write_bytes(data)
@@ -197,22 +199,38 @@ def test_same_inputs_give_the_same_pdf(kde: Analysis):
     assert _pdf(kde, "public") == _pdf(kde, "public")
 
 
-def test_map_draws_the_surface_and_outlines(kde: Analysis):
-    """The rendered first page holds the viridis surface and the magenta outlines."""
-    data = _pdf(kde, "restricted")
+def _first_page(data: bytes) -> np.ndarray:
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(data)
     try:
-        image = np.asarray(doc[0].render(scale=1.5).to_pil().convert("RGB"), float)
+        return np.asarray(doc[0].render(scale=1.5).to_pil().convert("RGB"), float)
     finally:
         doc.close()
+
+
+def _surface_pixels(image: np.ndarray) -> int:
+    """Pixels of viridis' low end (#440154) at the surface's 85% opacity on white."""
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    return int(((abs(r - 96) < 20) & (g < 70) & (abs(b - 110) < 20)).sum())
+
+
+def test_map_draws_the_surface_and_outlines(kde: Analysis):
+    """The rendered first page holds the viridis surface and the magenta outlines;
+    the public one only where 10 or more incidents lie within the bandwidth."""
+    image = _first_page(_pdf(kde, "restricted"))
     r, g, b = image[..., 0], image[..., 1], image[..., 2]
     magenta = (r > 200) & (g < 90) & (b > 100)  # #e7298a
-    # viridis' low end #440154 at the surface's 85% opacity over white
-    low = (abs(r - 96) < 20) & (g < 70) & (abs(b - 110) < 20)
     assert magenta.sum() > 200
-    assert low.sum() > 2000
+    whole = _surface_pixels(image)
+    assert whole > 2000
+    public = _pdf(kde, "public")
+    shown = _surface_pixels(_first_page(public))
+    # the lone incidents' bumps (most of the low end) are withheld
+    assert 0 < shown < 0.7 * whole
+    assert "Density shown where at least 10 incidents lie within the bandwidth" in (
+        pdf_text(public)
+    )
 
 
 def test_public_pdf_refuses_safeguarding_rows(kde: Analysis):
