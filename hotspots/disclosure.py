@@ -55,6 +55,8 @@ Rules of the public mode (``t`` = `threshold`, default 10; ``b`` = rounding base
 6. **Density surfaces** (the KDE GeoTIFF, the summary report's map) show only
    cells with at least ``t`` incidents within the bandwidth of their centre
    (`disclose_surface`): elsewhere a lone incident's bump would give its place.
+   Likewise Gi* cells are published only where their window holds at least
+   ``t`` incidents (`disclose_gistar_bins`).
 """
 
 from __future__ import annotations
@@ -755,6 +757,27 @@ def disclose_surface(
         return values
     with np.errstate(invalid="ignore"):
         return np.where(counts >= threshold, values, np.nan)
+
+
+def disclose_gistar_bins(
+    bins: NDArray[np.int8],
+    window_counts: NDArray[np.float64],
+    *,
+    mode: str,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> NDArray[np.bool_]:
+    """Which Gi* cells `mode` may publish (their bin), as a boolean array.
+
+    Public mode: only the cells whose window (the cell and its neighbours, as
+    the statistic used them) holds at least `threshold` incidents. Among mostly
+    empty cells a lone incident makes its window "significant", so its hot cells
+    would show where it happened; a cold window of few incidents is a small
+    count too (rule 1 withholds zeros as well). Restricted: every cell.
+    """
+    check_mode(mode, threshold)
+    if mode == "restricted":
+        return np.ones(np.shape(bins), dtype=bool)
+    return np.asarray(window_counts) >= threshold
 
 
 def _safe_categories(text: Any, incidents: float, threshold: int) -> Any:

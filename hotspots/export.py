@@ -27,6 +27,7 @@ from hotspots.crs import WEB_CRS, WORKING_CRS
 from hotspots.disclosure import (
     check_mode,
     disclose_areas,
+    disclose_gistar_bins,
     disclose_hotspots,
     disclose_record,
     disclose_surface,
@@ -364,7 +365,16 @@ def export_layers(
     for name, layer in detection.layers().items():
         if mode == "public":
             # cell counts and exact statistics of 100 m cells could be inverted to
-            # counts: only the classification is published
+            # counts: only the classification is published, and only of cells
+            # whose window holds `threshold` incidents or more
+            if name == "gistar_cells":
+                result = detection.result
+                shown = disclose_gistar_bins(
+                    result.gi_bin, result.window_counts(), mode=mode,
+                    threshold=threshold,
+                )  # fmt: skip
+                rows, cols = layer["row"].to_numpy(), layer["col"].to_numpy()
+                layer = layer[shown[rows, cols]]
             layer = layer[
                 [c for c in ("row", "col", "gi_bin") if c in layer]
                 + [layer.geometry.name]

@@ -376,6 +376,20 @@ class GiStarResult:
     mask: NDArray[np.bool_]
     parameters: dict[str, Any] = field(default_factory=dict)
 
+    def window_counts(self) -> NDArray[np.float64]:
+        """Incidents (unweighted, in-area cells only) in each cell's window.
+
+        The window of the statistic (`window`: ``neighbours`` or ``distance_m``
+        from `parameters`); what public outputs test against the smallest
+        published count (`hotspots.disclosure.disclose_gistar_bins`).
+        """
+        p = self.parameters
+        if p.get("distance_m") is not None:
+            fp = window(distance=p["distance_m"], cell_size=self.grid.cell_size)
+        else:
+            fp = window(int(p.get("neighbours") or 1))
+        return np.asarray(window_sum(np.where(self.mask, self.counts, 0.0), fp))
+
     def to_cells(self) -> gpd.GeoDataFrame:
         """In-area cells as square polygons with their statistics.
 

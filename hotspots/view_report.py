@@ -45,7 +45,12 @@ from hotspots._validate import plural
 from hotspots.boundaries import load_boundary
 from hotspots.briefing import _frame_map
 from hotspots.detect import METHOD_LABELS, METHOD_MEANINGS, sparse_warning
-from hotspots.disclosure import DEFAULT_THRESHOLD, check_mode, disclose_record
+from hotspots.disclosure import (
+    DEFAULT_THRESHOLD,
+    check_mode,
+    disclose_gistar_bins,
+    disclose_record,
+)
 from hotspots.document import (
     Block,
     Bullets,
@@ -207,7 +212,9 @@ def _surface(ax: Any, detection: Detection, surface: Any) -> Any:
         )  # fmt: skip
     if detection.method == "gistar":
         bins = (-3, -2, -1, 1, 2, 3)
-        values = np.where(result.mask & (result.gi_bin != 0), result.gi_bin, np.nan)
+        # `surface`: the cells that may be shown (public: windows of 10 or more)
+        shown = result.mask if surface is None else surface
+        values = np.where(shown & (result.gi_bin != 0), result.gi_bin, np.nan)
         cmap = ListedColormap([GISTAR_COLOURS[b] for b in bins])
         norm = BoundaryNorm([-3.5, -2.5, -1.5, 0, 1.5, 2.5, 3.5], cmap.N)
         return ax.imshow(
@@ -290,7 +297,8 @@ def _map(
             ),
         )
         if detection.method == "gistar":
-            present = set(np.unique(detection.result.gi_bin[detection.result.mask]))
+            shown = detection.result.mask if surface is None else surface
+            present = set(np.unique(detection.result.gi_bin[shown]))
             handles += [
                 Patch(facecolor=GISTAR_COLOURS[b], label=GISTAR_LABELS[b])
                 for b in (3, 2, 1, -1, -2, -3)
@@ -613,12 +621,19 @@ def summary_doc(
     if surface is None and mode == "restricted" and detection.method == "kde":
         result = detection.result
         surface = np.where(result.mask, result.kde_per_km2, np.nan)
+    if detection.method == "gistar":
+        result = detection.result
+        surface = result.mask & disclose_gistar_bins(
+            result.gi_bin, result.window_counts(), mode=mode, threshold=threshold
+        )
     note = ""
     if mode == "public" and detection.method == "kde":
         note = (
             f" Density shown where at least {threshold} incidents lie within the "
             "bandwidth."
         )
+    if mode == "public" and detection.method == "gistar":
+        note = f" Cells shown where their window holds at least {threshold} incidents."
     blocks.append(
         Fig(_map(detection, hot, filters, surface, note), 4.6, "Map of the hotspots")
     )

@@ -18,6 +18,7 @@ from hotspots.disclosure import (
     audit_suppression,
     check_mode,
     disclose_areas,
+    disclose_gistar_bins,
     disclose_hotspots,
     disclose_record,
     disclose_surface,
@@ -395,3 +396,13 @@ def test_disclose_surface_withholds_cells_of_few_incidents():
     assert disclose_surface(values, counts, mode="restricted") is values
     with pytest.raises(HotspotsError):
         disclose_surface(values, counts, mode="open")
+
+
+def test_disclose_gistar_bins_needs_a_window_of_threshold_incidents():
+    bins = np.array([[3, 2, 0], [-1, 1, -3]], dtype=np.int8)
+    windows = np.array([[1.0, 10.0, 0.0], [4.0, 25.0, 9.0]])
+    public = disclose_gistar_bins(bins, windows, mode="public")
+    np.testing.assert_array_equal(public, [[False, True, False], [False, True, False]])
+    assert disclose_gistar_bins(bins, windows, mode="restricted").all()
+    with pytest.raises(HotspotsError):
+        disclose_gistar_bins(bins, windows, mode="public", threshold=0)

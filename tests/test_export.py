@@ -152,7 +152,19 @@ def test_gpkg_layers_crs_and_provenance(
         "gi_bin",
         "geometry",
     }  # public: no counts
-    assert len(cells) == int(thanet["gistar"].result.mask.sum())
+    # public: only the cells whose 3 x 3 window holds 10 incidents or more (a lone
+    # incident's window is "significant" among empty cells); the window counted
+    # here independently of the module (scipy.signal on the in-area counts)
+    from scipy.signal import convolve2d
+
+    result = thanet["gistar"].result
+    in_area = np.where(result.mask, result.counts, 0.0)
+    windows = convolve2d(in_area, np.ones((3, 3)), mode="same")
+    shown = result.mask & (windows >= 10)
+    assert 0 < shown.sum() < result.mask.sum()
+    assert len(cells) == int(shown.sum())
+    assert shown[cells["row"].to_numpy(), cells["col"].to_numpy()].all()
+    assert (cells["gi_bin"] != 0).any()
     wards = pyogrio.read_dataframe(path, layer="ward_statistics")
     assert len(wards) == len(thanet["areas"]["ward"])
     assert wards.geometry.notna().all()
@@ -485,3 +497,32 @@ def test_provenance_describes_the_data(dtype: str) -> None:
     assert (data["month_from"], data["month_to"]) == ("2024-01", "2024-03")
     # a missing sensitivity is named, never dropped or unsortable
     assert data["sensitivities"] == ["missing", "public", "safeguarding"]
+
+
+def test_public_gistar_cells_leave_out_lone_incidents(
+    thanet: dict[str, Any], tmp_path: Path
+) -> None:
+    """Drugs in Thanet in one month: sparse, so single incidents make "hot" cells;
+    the public layer and the summary report's map leave those windows out."""
+    sel = thanet["incidents"]
+    drugs = sel[
+        (sel["theme"] == "drugs & county lines")
+        & (sel["month"].astype(str) == "2024-04")
+    ]
+    d = detect(drugs, method="gistar", study_area=study_area(["E07000114"]))
+    result = d.result
+    windows = result.window_counts()
+    lone = result.mask & (windows < 10) & (result.gi_bin > 0)
+    assert lone.any()  # the premise: hot cells of fewer than 10 incidents
+    rec = provenance(drugs, filters={}, method="gistar", parameters=d.parameters)
+    (path,) = export_detection(d, tmp_path, fmt="gpkg", provenance=rec, incidents=drugs)
+    cells = pyogrio.read_dataframe(path, layer="gistar_cells")
+    rows, cols = cells["row"].to_numpy(), cells["col"].to_numpy()
+    assert not lone[rows, cols].any()
+    assert (windows[rows, cols] >= 10).all()
+    (whole,) = export_detection(
+        d, tmp_path / "r", fmt="gpkg", provenance=rec, incidents=drugs,
+        mode="restricted",
+    )  # fmt: skip
+    full = pyogrio.read_dataframe(whole, layer="gistar_cells")
+    assert len(full) == int(result.mask.sum())

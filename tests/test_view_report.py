@@ -159,6 +159,8 @@ def test_report_of_gistar_and_clusters_over_two_districts(police: pd.DataFrame):
         in (text)
     )
     assert "Hot spot, 99% confidence" in text
+    public = pdf_text(_pdf(gi, "public"))
+    assert "Cells shown where their window holds at least 10 incidents." in public
     assert "Districts" in text
     db = _analysis(police, "dbscan", [THANET], eps=150.0, min_incidents=20)
     text = " ".join(page_texts(_pdf(db, "public")))
