@@ -1313,6 +1313,7 @@ def run_method(
     months in the selection (`data_months`), the hotspots' time steps.
     """
     from hotspots.detect import detect, sparse_warning, uniform_weight
+    from hotspots.detect import explanations as explain
 
     if incidents.empty:
         raise HotspotsError(NO_MATCH)
@@ -1334,11 +1335,7 @@ def run_method(
     # the map's outlines (GEOS work, which leaves Python free) beside the rest
     outlines = _OUTLINES.submit(_display_outlines, hot)
     url, bounds, legend = _image(method, found.result, harm=harm)
-    explanations = [
-        str(v) for k, v in found.parameters.items() if k.endswith("_explanation") and v
-    ]
-    if "threshold" in found.parameters:
-        explanations.append(f"Hotspots: {found.parameters['threshold']}.")
+    explanations = explain(found.parameters)
     sparse = sparse_warning(method, hot, found, int(pts.sum()))
     if sparse:
         advice.append(sparse)

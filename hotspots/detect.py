@@ -252,6 +252,19 @@ def detect(
 SPARSE_HOTSPOT_SHARE = 0.5
 
 
+def explanations(parameters: dict[str, Any]) -> list[str]:
+    """The method's sentences on its parameters, as the page shows them.
+
+    Each ``*_explanation`` ("bandwidth 310 m, chosen by ...") and, where the
+    method cut its hotspots at a threshold (KDE), "Hotspots: hottest 5% of the
+    study area ...".
+    """
+    said = [str(v) for k, v in parameters.items() if k.endswith("_explanation") and v]
+    if parameters.get("threshold"):
+        said.append(f"Hotspots: {parameters['threshold']}.")
+    return said
+
+
 def sparse_warning(method: str, hot: Any, found: Detection, located_n: int) -> str:
     """Why the hotspots of a sparse selection are mostly lone incidents, or "".
 
@@ -388,8 +401,11 @@ def _kde(
         surface, incidents, **thresholds, outlines_later=True
     )
     parameters: dict[str, Any] = {**surface.parameters, **thresholds}
-    if "threshold" in polygons.attrs:
-        parameters["threshold_kde_per_km2"] = polygons.attrs["threshold"]
+    # the threshold the hotspots were cut at, in words and in incidents per km²
+    found_at = polygons.attrs.get("parameters", {})
+    for key in ("threshold", "threshold_kde_per_km2"):
+        if key in found_at:
+            parameters[key] = found_at[key]
     found = _finish("kde", polygons, parameters, area_km2, None, surface)
     return found, which, outlines
 

@@ -44,7 +44,12 @@ from matplotlib.patches import Patch
 from hotspots._validate import plural
 from hotspots.boundaries import load_boundary
 from hotspots.briefing import _frame_map
-from hotspots.detect import METHOD_LABELS, METHOD_MEANINGS, sparse_warning
+from hotspots.detect import (
+    METHOD_LABELS,
+    METHOD_MEANINGS,
+    explanations,
+    sparse_warning,
+)
 from hotspots.disclosure import (
     DEFAULT_THRESHOLD,
     check_mode,
@@ -168,21 +173,6 @@ def _extent(filters: Mapping[str, Any]) -> gpd.GeoSeries:
     return districts.geometry
 
 
-def _explanations(parameters: Mapping[str, Any], hot: pd.DataFrame) -> list[str]:
-    """The method's sentences on its parameters, and the hotspots' threshold.
-
-    E.g. "Bandwidth 310 m, chosen by ..." and (KDE) "Hotspots: hottest 5% of the
-    study area ...".
-    """
-    said = [str(v) for k, v in parameters.items() if k.endswith("_explanation") and v]
-    threshold = parameters.get("threshold")
-    if not threshold and "threshold" in hot and len(hot):
-        threshold = hot["threshold"].iloc[0]
-    if isinstance(threshold, str) and threshold:
-        said.append(f"hotspots: {threshold}")
-    return [s[:1].upper() + s[1:].rstrip(".") + "." for s in said]
-
-
 # -------------------------------------------------------------------------- map
 
 
@@ -213,8 +203,7 @@ def _surface(ax: Any, detection: Detection, surface: Any) -> Any:
     if detection.method == "gistar":
         bins = (-3, -2, -1, 1, 2, 3)
         # `surface`: the cells that may be shown (public: windows of 10 or more)
-        shown = result.mask if surface is None else surface
-        values = np.where(shown & (result.gi_bin != 0), result.gi_bin, np.nan)
+        values = np.where(surface & (result.gi_bin != 0), result.gi_bin, np.nan)
         cmap = ListedColormap([GISTAR_COLOURS[b] for b in bins])
         norm = BoundaryNorm([-3.5, -2.5, -1.5, 0, 1.5, 2.5, 3.5], cmap.N)
         return ax.imshow(
@@ -297,8 +286,7 @@ def _map(
             ),
         )
         if detection.method == "gistar":
-            shown = detection.result.mask if surface is None else surface
-            present = set(np.unique(detection.result.gi_bin[shown]))
+            present = set(np.unique(detection.result.gi_bin[surface]))
             handles += [
                 Patch(facecolor=GISTAR_COLOURS[b], label=GISTAR_LABELS[b])
                 for b in (3, 2, 1, -1, -2, -3)
@@ -532,7 +520,10 @@ def _area_blocks(layers: Mapping[str, gpd.GeoDataFrame]) -> list[Block]:
 def _reading(detection: Detection, mode: str, threshold: int) -> list[Block]:
     items = [
         f"{METHOD_LABELS[detection.method]}: {METHOD_MEANINGS[detection.method]}",
-        *_explanations(detection.parameters, detection.hotspots),
+        *(
+            e[:1].upper() + e[1:].rstrip(".") + "."
+            for e in explanations(detection.parameters)
+        ),
         "Rank: hotspots are numbered by the incidents they hold, most first. "
         "Share: of the selection's located incidents.",
         "Trend: the incidents of the recent third of the months against the earlier "
