@@ -661,10 +661,6 @@ with map_col:
         st.caption(line)
     for line in result.warnings:
         st.warning(line, icon="⚠️")
-    if upload_key:
-        note = dash.months_note(all_incidents(), _upload(upload_key), selection_key)
-        if note:
-            st.warning(note, icon="⚠️")
 
 # ---------------------------------------------------------------------------------
 # districts and wards, charts

@@ -570,19 +570,41 @@ def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
     return incidents, selection
 
 
-def _held(args: argparse.Namespace) -> dict[str, list[str]]:
-    """What the data holds: its months (YYYY-MM) and sources.
+def _held(args: argparse.Namespace) -> dict[str, Any]:
+    """What the data holds: its months (YYYY-MM), sources and each one's months.
 
-    Of the files given with --input, or else of the store.
+    Of the files given with --input, or else of the store (``source_months``:
+    the months each source holds).
     """
+    from hotspots.dates import source_months
+
     if args.input:
         everything = _ingested(tuple(args.input))
         return {
             "months": sorted({str(m)[:7] for m in everything["month"].dropna()}),
             "sources": sorted(everything["source"].astype(str).unique()),
+            "source_months": source_months(everything),
         }
     info = open_store(args.store).info()
-    return {"months": list(info["months"]), "sources": list(info["sources"])}
+    return {
+        "months": list(info["months"]),
+        "sources": list(info["sources"]),
+        "source_months": info["source_months"],
+    }
+
+
+def _over_time(
+    args: argparse.Namespace, incidents: pd.DataFrame
+) -> tuple[list[str], list[str]]:
+    """The time steps of the selection `incidents` and the months it compares.
+
+    Within --from and --to (`hotspots.dates.selection_months`).
+    """
+    from hotspots.dates import selection_months
+
+    return selection_months(
+        incidents, _held(args)["source_months"], args.month_from, args.month_to
+    )
 
 
 def _months_in_range(args: argparse.Namespace) -> list[str]:
@@ -639,6 +661,7 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
     if args.harm:
         _note_uniform_weight("detect", incidents)
     options = _method_options(args)
+    steps, compared = _over_time(args, incidents)
     result = detect(
         incidents,
         method=args.method,
@@ -646,7 +669,8 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         coverage=args.coverage,
         weight="weight" if args.harm else None,
         options=options,
-        months=_months_in_range(args),
+        months=steps,
+        trend_months=None if compared == steps else compared,
     )
     sparse = sparse_warning(
         args.method, result.hotspots, result, int(located(incidents).sum())
@@ -727,7 +751,7 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
         weight="weight" if args.harm else None,
         options=_method_options(args),
         area_incidents=area_incidents,
-        available_months=_held(args)["months"],
+        source_months=_held(args)["source_months"],
     )
     paths = export_analysis(
         analysis,
@@ -868,6 +892,7 @@ def _located(incidents: Any) -> Any:
 def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
     """An area profile or an order's before/after evaluation, as a report."""
     from hotspots import pspo
+    from hotspots.dates import month_runs, selection_months
     from hotspots.disclosure import check_mode
     from hotspots.pspo_report import write_report
 
@@ -900,9 +925,20 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
     else:
         incidents = open_store(args.store).read(selection)
     held = _held(args)
-    available = held["months"]
     if incidents.empty:
         raise _nothing_selected(selection, held)
+    # comparisons of months: only those every source of the incidents holds
+    every, available = selection_months(incidents, held["source_months"])
+    if every != available:
+        periods = [pd.Period(m, freq="M") for m in available]
+        warnings.warn(
+            "The sources of this selection cover different months: the report "
+            f"compares only the months all of them hold ({month_runs(periods)}), so "
+            "that a month one source lacks is not read as a month without its "
+            "incidents. Choose one source (--source) to use all of its months.",
+            UserWarning,
+            stacklevel=1,
+        )
     area = _pspo_area(args, incidents)
     filters = {**selection.as_dict(), "from": args.month_from, "to": args.month_to}
     result: Any
@@ -1037,7 +1073,7 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
     from hotspots.boundaries import study_area
     from hotspots.export import write_trend_cells
     from hotspots.provenance import provenance
-    from hotspots.trends import classify_hotspot_trends
+    from hotspots.trends import classify_hotspot_trends, over_shared_months
 
     out = Path(args.out)
     if out.suffix.lower() != ".gpkg":
@@ -1046,10 +1082,14 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
         )
     area = study_area(args.district)
     incidents, selection = _selected(args)
+    incidents, steps, note = over_shared_months(incidents, *_over_time(args, incidents))
+    if note:
+        if incidents.empty:
+            raise HotspotsError(note)
+        warnings.warn(note, UserWarning, stacklevel=1)
     cells = classify_hotspot_trends(
-        incidents, cell_size=args.cell_size, study_area=area,
-        months=_months_in_range(args),
-    )  # fmt: skip
+        incidents, cell_size=args.cell_size, study_area=area, months=steps
+    )
     params = dict(cells.attrs.get("parameters", {}))
     record = provenance(
         incidents, filters=selection.as_dict(), method="trends", parameters=params
@@ -1170,12 +1210,13 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         print(
             f"{out['store']}: {out['incidents']:,} incidents ({out['unlocated']:,} unlocated)"
         )
+        from hotspots.dates import month_runs
+
         for s, n in out["sources"].items():
-            print(f"  {s}: {n:,}")
+            own = [pd.Period(m, freq="M") for m in out["source_months"].get(s, [])]
+            print(f"  {s}: {n:,} ({month_runs(own)})")
         months = [pd.Period(m, freq="M") for m in out["months"]]
         if months:
-            from hotspots.dates import month_runs
-
             held = set(months)
             every = pd.period_range(months[0], months[-1], freq="M")
             missing = [m for m in every if m not in held]

@@ -27,6 +27,7 @@ from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
+from hotspots.dates import selection_months, sources_of
 from hotspots.detect import METHOD_LABELS
 from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
@@ -317,13 +318,18 @@ def detect_view(
     about = None if upload is not None else _about(base, selection, chosen)
     # every step asks which rows have a location, and where: found once per
     # selection (the same rows again: the facts kept with the selection)
-    months = data_months(incidents, upload, selection, within=True)
+    k = dict(selection)
+    held = held_months(incidents, upload, selection)
+    months, compared = selection_months(chosen, held, k["month_from"], k["month_to"])
     with located_once(chosen, None if about is None else about.facts):
-        return run_method(
+        result = run_method(
             chosen, ref, method=method, options=dict(options), coverage=coverage,
             harm=harm, districts=dict(selection).get("districts"), about=about,
             filters=_filters(selection), months=months,
+            trend_months=None if compared == months else compared,
         )  # fmt: skip
+    note = months_note(incidents, upload, selection, sources_of(chosen))
+    return replace(result, warnings=[*result.warnings, note]) if note else result
 
 
 @dataclass(frozen=True)
@@ -392,7 +398,9 @@ def view_tables(
     # the area columns are detection columns: from its categorical copy too
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS)
-    available = data_months(incidents, upload, selection, every_source=True)
+    available = data_months(
+        incidents, upload, selection, sources=sources_of(chosen), shared=True
+    )
     with located_once(chosen):
         return area_tables(chosen, available, dict(selection), harm=harm)
 
@@ -785,8 +793,9 @@ def detection_frame(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return frame
 
 
-#: The columns the ward and district tables read (`area_tables`).
-AREA_INPUT_COLUMNS = ("month", "ward_code", "lad_code", "weight", "geometry")
+#: The columns the ward and district tables read (`area_tables`; the source:
+#: which months they can compare, `data_months`).
+AREA_INPUT_COLUMNS = ("month", "ward_code", "lad_code", "weight", "source", "geometry")
 
 
 def upload_use(key: str | None) -> tuple[str, str]:
@@ -799,25 +808,54 @@ def upload_use(key: str | None) -> tuple[str, str]:
     return mode, ident
 
 
-_FRAME_MONTHS: dict[int, tuple[weakref.ref[Any], list[str]]] = {}
+_FRAME_MONTHS: dict[int, tuple[weakref.ref[Any], dict[str, list[str]]]] = {}
 _FRAME_MONTHS_LOCK = threading.Lock()
 
 
-def _frame_months(frame: pd.DataFrame) -> list[str]:
-    """The distinct months (``YYYY-MM``) of a frame, found once per frame.
+def _frame_months(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The months (``YYYY-MM``) each source of a frame holds (`source_months`).
 
-    Kept for the last few frames asked about (the store's and a partner
-    file's), which must not change after.
+    Found once per frame, and kept for the last few frames asked about (the
+    store's and a partner file's), which must not change after.
     """
+    from hotspots.dates import source_months
+
     with _FRAME_MONTHS_LOCK:
         kept = _FRAME_MONTHS.get(id(frame))
         if kept is not None and kept[0]() is frame:
             return kept[1]
-        months = sorted({str(m)[:7] for m in pd.unique(frame["month"])})
+        months = source_months(frame)
         _FRAME_MONTHS[id(frame)] = (weakref.ref(frame), months)
         while len(_FRAME_MONTHS) > 4:
             del _FRAME_MONTHS[next(iter(_FRAME_MONTHS))]
         return months
+
+
+def held_months(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    key: tuple[tuple[str, Any], ...],
+) -> dict[str, list[str]]:
+    """The months (``YYYY-MM``) each source of the data in use holds.
+
+    The store's sources, a partner file's when it is used alone, or both
+    together (as `select` combines them); only the sources the selection
+    names, if it names any.
+    """
+    k = dict(key)
+    mode, _ = upload_use(k.get("upload"))
+    if upload is not None and mode == "alone":
+        frames = [upload]
+    elif upload is not None and mode == "with":
+        frames = [incidents, upload]
+    else:
+        frames = [incidents]
+    held: dict[str, set[str]] = {}
+    for frame in frames:
+        for source, months in _frame_months(frame).items():
+            held.setdefault(source, set()).update(months)
+    named = k.get("sources")
+    return {s: sorted(m) for s, m in sorted(held.items()) if not named or s in named}
 
 
 def data_months(
@@ -826,68 +864,83 @@ def data_months(
     key: tuple[tuple[str, Any], ...],
     *,
     within: bool = False,
-    every_source: bool = False,
+    sources: Sequence[str] | None = None,
+    shared: bool = False,
 ) -> list[str]:
     """Every month the data in use holds (``YYYY-MM``), whatever the selection.
 
-    The store's, a partner file's when it is used alone, or both together (as
-    `select` combines them). A month of these without an incident of the
-    selection counts as none; a month outside them is missing (police.uk Kent
-    has no 2023-02..2023-12), never read as zero. ``within=True``: only those
-    in the selection's months. ``every_source=True``: with both, only the
-    months both hold, so that a comparison of periods never reads the months
-    one of them lacks as months without incidents (a partner log from
-    2023-11 beside police data with none then would look like a rise).
+    Of its sources (`held_months`), or only `sources` (those the incidents in
+    question come from, `sources_of`). A month of these without an incident of
+    the selection counts as none; a month outside them is missing (police.uk
+    Kent has no 2023-02..2023-12), never read as zero. ``within=True``: only
+    those in the selection's months. ``shared=True``: only the months every
+    one of the sources holds (`hotspots.dates.shared_months`), for comparisons
+    over time, which must never read a month one source lacks as a month
+    without its incidents (a partner log from 2023-11 beside police data with
+    none then would look like a rise).
     """
+    from hotspots.dates import shared_months
+
     k = dict(key)
-    mode, _ = upload_use(k.get("upload"))
-    held = set(
-        _frame_months(incidents if upload is None or mode != "alone" else upload)
+    cover = held_months(incidents, upload, key)
+    if sources is not None:
+        cover = {s: m for s, m in cover.items() if s in set(sources)}
+    held = (
+        shared_months(cover)
+        if shared
+        else sorted({m for months in cover.values() for m in months})
     )
-    if upload is not None and mode == "with":
-        theirs = set(_frame_months(upload))
-        held = held & theirs if every_source else held | theirs
     if within:
-        held = {m for m in held if k["month_from"] <= m <= k["month_to"]}
-    return sorted(held)
+        held = [m for m in held if k["month_from"] <= m <= k["month_to"]]
+    return held
 
 
 def months_note(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
     key: tuple[tuple[str, Any], ...],
+    sources: Sequence[str] | None = None,
 ) -> str:
-    """The months of the selection only one source holds, beside the police data.
+    """The months of the selection that not every one of its sources holds.
 
-    "" when there are none, or no partner file is used beside the police data.
-    Said under the map, with what it does to the page's figures. Time steps (each hotspot's trend, the Trends tab) take every month either
-    holds, so a month only one covers counts the other's incidents as none
-    there; comparisons of periods (the ward and district tables) use only the
-    months both hold (`data_months`).
+    "" when there are none (or one source). `sources`: those the selection's
+    incidents come from (`sources_of`), default every source of the data in
+    use. Said under the map, with what it does to the page's figures: time
+    steps (months active, the charts) take every month any source holds, but
+    comparisons over time (the hotspots' trends, the Trends tab's cells, the
+    change in the ward and district tables) only the months all hold.
     """
     k = dict(key)
-    mode, _ = upload_use(k.get("upload"))
-    if upload is None or mode != "with":
-        return ""
     lo, hi = k["month_from"], k["month_to"]
-    police = {m for m in _frame_months(incidents) if lo <= m <= hi}
-    theirs = {m for m in _frame_months(upload) if lo <= m <= hi}
-    parts = []
-    if theirs - police:
-        parts.append(
-            f"only the partner file holds {_months_text(sorted(theirs - police))}"
-        )
-    if police - theirs:
-        parts.append(
-            f"only the police data holds {_months_text(sorted(police - theirs))}"
-        )
+    cover = held_months(incidents, upload, key)
+    if sources is not None:
+        cover = {s: m for s, m in cover.items() if s in set(sources)}
+    if len(cover) < 2:
+        return ""
+    within = {s: {m for m in ms if lo <= m <= hi} for s, ms in cover.items()}
+    every = set().union(*within.values())
+    parts = [
+        f"{name} holds no data for {_months_text(sorted(every - held))}"
+        for name, held in within.items()
+        if every - held
+    ]
     if not parts:
         return ""
+    both = data_months(
+        incidents, upload, key, within=True, sources=list(cover), shared=True
+    )
+    kept = (
+        f"the months all hold: {_months_text(both)}"
+        if both
+        else "months all hold, and there are none in this selection"
+    )
     return (
-        "The partner file and the police data cover different months of this "
-        f"selection: {'; '.join(parts)}. The hotspots' trends and the Trends tab "
-        "count those months as months without the other source's incidents; the "
-        "ward and district tables compare periods only over months both hold."
+        "The sources of this selection cover different months: "
+        f"{'; '.join(parts)}. The map counts every incident, but the hotspots' "
+        f"trends and the Trends tab's hot spot cells compare only {kept}, and the "
+        "ward and district tables show a change only when all hold every month of "
+        "both periods, so that a month one source lacks is "
+        "not read as a month without its incidents."
     )
 
 
@@ -1114,17 +1167,29 @@ def trend_cells(
     the view's districts. The time steps are every month of the data in use
     within the selection's months, so a month without an incident of the
     selection counts as none; months missing from the data are not steps.
+    With sources that cover different months, only the months every source of
+    the selection holds are steps (`data_months(..., shared=True)`): the
+    incidents of the others are left out, and a note says so.
     """
     from hotspots.grid import grid_for
     from hotspots.mapping import TREND_COLOURS
     from hotspots.raster import WebImage, categorical, to_web_mercator
-    from hotspots.trends import PATTERN_MEANINGS, classify_hotspot_trends
+    from hotspots.trends import (
+        PATTERN_MEANINGS,
+        classify_hotspot_trends,
+        over_shared_months,
+    )
 
     k = dict(selection)
     chosen = select(incidents, upload, selection, columns=DETECTION_COLUMNS)
     if chosen.empty:
         raise HotspotsError(NO_MATCH)
-    months = data_months(incidents, upload, selection, within=True)
+    held = held_months(incidents, upload, selection)
+    steps, common = selection_months(chosen, held, k["month_from"], k["month_to"])
+    chosen, months, note = over_shared_months(chosen, steps, common)
+    if chosen.empty:
+        raise HotspotsError(note)
+    notes = [note] if note else []
     districts = k.get("districts")
     area = study_area(list(districts) if districts else None)
     with warnings.catch_warnings(record=True) as caught:
@@ -1132,7 +1197,7 @@ def trend_cells(
         cells = classify_hotspot_trends(
             chosen, cell_size=float(cell_size), study_area=area, months=months
         )
-    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    notes += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     # each cell's ward: the one holding its centre
     centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
     wards = ref.wards[["ward_name", "lad_name", "geometry"]]
@@ -1304,13 +1369,16 @@ def run_method(
     about: AboutSelection | None = None,
     filters: dict[str, Any] | None = None,
     months: Sequence[str] | None = None,
+    trend_months: Sequence[str] | None = None,
 ) -> MapResult:
     """Detect hotspots and prepare everything the page shows about them.
 
     `about`: `AboutSelection.of(incidents)`, if the caller has it. `filters`:
     the selection that made `incidents` (`_filters`), for the provenance
     record; without them it names the districts only. `months`: the data's
-    months in the selection (`data_months`), the hotspots' time steps.
+    months in the selection (`data_months`), the hotspots' time steps;
+    `trend_months`: the months their trends compare, if not all of them (those
+    every source holds: ``data_months(..., shared=True)``).
     """
     from hotspots.detect import detect, sparse_warning, uniform_weight
     from hotspots.detect import explanations as explain
@@ -1326,7 +1394,7 @@ def run_method(
         warnings.simplefilter("always", UserWarning)
         found = detect(
             incidents, method=method, study_area=area, coverage=coverage, weight=weight,
-            options=options, months=months,
+            options=options, months=months, trend_months=trend_months,
         )  # fmt: skip
     advice = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     hot = found.hotspots
@@ -1806,7 +1874,7 @@ def analysis_for_export(
         weight="weight" if view.harm else None,
         options=view_options(view),
         area_incidents=around,
-        available_months=data_months(incidents, upload, key, every_source=True),
+        source_months=held_months(incidents, upload, key),
     )
 
 
@@ -2234,15 +2302,18 @@ def pspo_incidents(
     upload: gpd.GeoDataFrame | None,
     key: tuple[tuple[str, Any], ...],
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """The incidents a PSPO profile or evaluation reads, and the months of the data.
+    """The incidents a PSPO profile or evaluation reads, and their months.
 
-    The selection's themes, categories and sources apply; its months and areas do
+    The months are those every source of the incidents holds: the profile and
+    the evaluation compare months, which must not read a month one source lacks
+    as a month without its incidents. The selection's themes, categories and sources apply; its months and areas do
     not (the profile compares the area with its district and county, and an
     evaluation picks its own before and after months). Safeguarding incidents
     are kept: they are counted, never placed.
     """
-    return select(incidents, upload, key, areas=True), data_months(
-        incidents, upload, key
+    chosen = select(incidents, upload, key, areas=True)
+    return chosen, data_months(
+        incidents, upload, key, sources=sources_of(chosen), shared=True
     )
 
 

@@ -592,3 +592,80 @@ def time_steps(present: pd.PeriodIndex, months: Sequence[Any] | None) -> pd.Peri
             "month of the selection."
         )
     return steps.sort_values()
+
+
+def sources_of(incidents: pd.DataFrame) -> list[str]:
+    """The sources (names) the rows of `incidents` come from, sorted."""
+    return sorted({str(s) for s in pd.unique(incidents["source"].dropna())})
+
+
+def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
+    """The months (``YYYY-MM``) each source of `incidents` holds, by source name.
+
+    A source holds a month when it has at least one incident in it: police.uk
+    comes a month at a time, and a partner log's first and last incident bound
+    what it covers. Rows without a month are left out.
+    """
+    for col in ("source", "month"):
+        if col not in incidents:
+            raise HotspotsError(f"`incidents` has no {col!r} column.")
+    pairs = incidents[["source", "month"]].dropna()
+    if pairs.empty:
+        return {}
+    distinct = pairs.groupby(["source", "month"], observed=True, sort=False).size()
+    out: dict[str, set[str]] = {}
+    for source, month in distinct.index:
+        out.setdefault(str(source), set()).add(str(month)[:7])
+    return {s: sorted(ms) for s, ms in sorted(out.items())}
+
+
+def shared_months(
+    coverage: dict[str, list[str]], sources: Sequence[str] | None = None
+) -> list[str]:
+    """The months (``YYYY-MM``) every one of `sources` holds (`source_months`).
+
+    Comparisons over time (a trend, this period against the last) use only
+    these when sources cover different months: a month that one source lacks
+    is not a month without its incidents (a partner log from 2023-11 beside
+    police data with none then would read as a rise). `sources`: default every
+    source of `coverage`; one not in it is an error. No sources: every month
+    of `coverage` (nothing is compared across sources).
+    """
+    names = list(coverage) if sources is None else list(dict.fromkeys(sources))
+    unknown = [s for s in names if s not in coverage]
+    if unknown:
+        raise HotspotsError(
+            f"No months are known for source {unknown[0]!r}; the data holds "
+            f"{', '.join(map(repr, coverage)) or 'no sources'}."
+        )
+    if not names:
+        return sorted({m for months in coverage.values() for m in months})
+    held = set(coverage[names[0]])
+    for name in names[1:]:
+        held &= set(coverage[name])
+    return sorted(held)
+
+
+def selection_months(
+    incidents: pd.DataFrame,
+    held: dict[str, list[str]],
+    first: str | None = None,
+    last: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """The months of a selection's analysis over time, from what its sources hold.
+
+    ``(steps, compared)`` within `first`..`last` (``YYYY-MM``; default all):
+    the time steps, every month any source of `incidents` holds (a month
+    without an incident of the selection counts as none), and the months every
+    one of them holds (`shared_months`), which comparisons over time use.
+    `held`: the months each source of the data holds (`source_months`), which
+    must know every source of `incidents`.
+    """
+    present = sources_of(incidents)
+    steps = sorted({m for s in present for m in held.get(s, ())})
+    compared = shared_months(held, present) if present else []
+    lo, hi = first or "0000-01", last or "9999-12"
+    return (
+        [m for m in steps if lo <= m <= hi],
+        [m for m in compared if lo <= m <= hi],
+    )

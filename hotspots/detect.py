@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from hotspots._validate import HotspotsError, require_points
 
@@ -131,6 +132,7 @@ def detect(
     weight: str | None = None,
     options: dict[str, Any] | None = None,
     months: Sequence[Any] | None = None,
+    trend_months: Sequence[Any] | None = None,
 ) -> Detection:
     """Find hotspots in `incidents` with one method.
 
@@ -164,6 +166,10 @@ def detect(
         months active and trend. Give every month of the data in the selection's
         range, so that a month without an incident of the selection counts as
         none; default the months of the located incidents.
+    trend_months
+        The months each hotspot's trend compares, when not all of `months`:
+        with sources that cover different months, the months every source of
+        the selection holds (`hotspots.profile.describe_hotspots`).
 
     Returns
     -------
@@ -220,7 +226,20 @@ def detect(
         # points only: a row selection of the whole frame copied every column
         places = location_ids(incidents, np.flatnonzero(has))
         which = polygon_membership(incidents.geometry[has], hot, ids=places)
-    hot = _describe(hot, incidents, weight, which, places, months)
+    hot = _describe(hot, incidents, weight, which, places, months, trend_months)
+    if trend_months is not None:
+        from hotspots.dates import month_runs
+
+        runs = month_runs(sorted({pd.Period(str(m)[:7], "M") for m in trend_months}))
+        found = replace(
+            found,
+            parameters={
+                **found.parameters,
+                "trend_months": runs,
+                "trend_explanation": f"trends compare {runs} only: the months "
+                "every source of the selection holds",
+            },
+        )
     # a Gi* hot spot can be a group of empty cells beside busy ones: not a place
     # where harm concentrates, so it is dropped (and counted)
     empty = hot["incidents"] == 0
@@ -326,6 +345,7 @@ def _describe(
     membership: np.ndarray | None = None,
     locations: np.ndarray | None = None,
     months: Sequence[Any] | None = None,
+    trend_months: Sequence[Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """Every method's polygons get the same profile (mix, months, trend, areas)."""
     from hotspots.boundaries import load_boundary
@@ -337,6 +357,7 @@ def _describe(
         polygons,
         incidents,
         months=months,
+        trend_months=trend_months,
         weight=weight,
         ward_names=wards.set_index("ward_code")["ward_name"],
         district_names=districts.set_index("lad_code")["lad_name"],

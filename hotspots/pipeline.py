@@ -11,6 +11,7 @@ import pandas as pd
 
 from hotspots.areas import area_statistics
 from hotspots.boundaries import study_area
+from hotspots.dates import selection_months
 from hotspots.detect import Detection, detect
 from hotspots.export import export_bytes, export_detection
 from hotspots.provenance import provenance
@@ -39,6 +40,7 @@ def analyse(
     options: dict[str, Any] | None = None,
     area_incidents: pd.DataFrame | None = None,
     available_months: list[str] | None = None,
+    source_months: dict[str, list[str]] | None = None,
 ) -> Analysis:
     """Detect hotspots and count by ward and district for one selection.
 
@@ -61,10 +63,22 @@ def analyse(
     available_months
         The months the data holds (so a missing month is never read as zero);
         those within `months` are the hotspots' time steps (months active, trend).
+    source_months
+        The months each source of the data holds (`hotspots.dates.source_months`),
+        in place of `available_months`: the time steps are the months any source
+        of the selection holds, but comparisons over time (the hotspots' trends,
+        the area tables' change) use only those every one holds
+        (`hotspots.dates.shared_months`), so that a month one source lacks is
+        not read as a month without its incidents.
     """
     area = study_area(districts)
-    steps = None
-    if available_months is not None and months is not None:
+    base = incidents if area_incidents is None else area_incidents
+    steps = trend = None
+    compared = available_months
+    if source_months is not None:
+        steps, trend = selection_months(incidents, source_months, *(months or ()))
+        compared = selection_months(base, source_months)[1]
+    elif available_months is not None and months is not None:
         steps = [m for m in available_months if months[0] <= m <= months[1]]
     found = detect(
         incidents,
@@ -74,8 +88,8 @@ def analyse(
         weight=weight,
         options=options,
         months=steps,
+        trend_months=None if trend == steps else trend,
     )
-    base = incidents if area_incidents is None else area_incidents
     tables: dict[str, pd.DataFrame] = {}
     for level in ("ward", "district"):
         stats = area_statistics(
@@ -84,7 +98,7 @@ def analyse(
             months=months,
             weight=weight,
             districts=districts,
-            available_months=available_months,
+            available_months=compared,
         )
         if level == "ward" and wards:
             stats = stats[stats["ward_code"].isin(wards)]

@@ -223,11 +223,20 @@ def location_ids(
     return np.asarray(codes)
 
 
+def _trend_steps(
+    months: Sequence[pd.Period], trend_months: Sequence[Any]
+) -> list[pd.Period]:
+    """The time steps of `months` that are in `trend_months` (YYYY-MM or Periods)."""
+    wanted = {str(m)[:7] for m in trend_months}
+    return [m for m in months if str(m) in wanted]
+
+
 def describe_hotspots(
     polygons: gpd.GeoDataFrame,
     incidents: gpd.GeoDataFrame,
     *,
     months: Sequence[Any] | None = None,
+    trend_months: Sequence[Any] | None = None,
     weight: str | None = None,
     ward_names: pd.Series | None = None,
     district_names: pd.Series | None = None,
@@ -247,6 +256,12 @@ def describe_hotspots(
         The selection's months (``YYYY-MM`` or Periods; for months active and the
         trend), every month of the data in its range; default the distinct
         months of the located incidents (`hotspots.dates.time_steps`).
+    trend_months
+        The months the trend compares (some of `months`): with sources that
+        cover different months, those every source of the selection holds
+        (`hotspots.dates.shared_months`), so that a month only one source
+        holds is not read as a rise or fall; the incidents of other months
+        count everywhere but in the trend. Default `months`.
     weight
         Harm weight column; ``None`` makes ``harm`` equal ``incidents``.
     ward_names, district_names
@@ -276,7 +291,8 @@ def describe_hotspots(
     at = np.flatnonzero(located(incidents))
     located_months = pd.PeriodIndex(incidents["month"], freq="M")[at]
     months = list(time_steps(located_months, months))
-    _, recent = recent_split(months)
+    compared = months if trend_months is None else _trend_steps(months, trend_months)
+    _, recent = recent_split(compared)
     out = polygons.copy()
     n_poly = len(out)
     ordinals = located_months.asi8
@@ -300,9 +316,16 @@ def describe_hotspots(
     n = np.bincount(member, minlength=n_poly)
     is_recent = np.isin(month, [p.ordinal for p in recent])
     r = np.bincount(member[is_recent], minlength=n_poly)
+    in_trend = (
+        n
+        if compared is months
+        else np.bincount(
+            member[np.isin(month, [p.ordinal for p in compared])], minlength=n_poly
+        )
+    )
     total = len(at)
     ratios, pvalues, labels = trend_tests(
-        r, n, recent_months=len(recent), all_months=len(months)
+        r, in_trend, recent_months=len(recent), all_months=len(compared)
     )
     if weight:
         w = incidents[weight].iloc[at[rows]].to_numpy(float)

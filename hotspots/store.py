@@ -234,7 +234,10 @@ class Store:
         return _from_rows(frame)
 
     def info(self) -> dict[str, Any]:
-        """Counts of what the store holds: incidents, unlocated, by source and month."""
+        """Counts of what the store holds: incidents, unlocated, by source and month.
+
+        ``source_months``: the months (``YYYY-MM``) each source holds.
+        """
         with self._connect() as con:
             total, unlocated = con.execute(
                 "SELECT count(*), count(*) FILTER (WHERE x IS NULL) FROM incidents"
@@ -245,12 +248,20 @@ class Store:
             months = con.execute(
                 "SELECT strftime(month, '%Y-%m'), count(*) FROM incidents GROUP BY 1 ORDER BY 1"
             ).fetchall()
+            held = con.execute(
+                "SELECT DISTINCT source, strftime(month, '%Y-%m') FROM incidents "
+                "ORDER BY 1, 2"
+            ).fetchall()
+        source_months: dict[str, list[str]] = {}
+        for source, month in held:
+            source_months.setdefault(source, []).append(month)
         return {
             "store": str(self.path),
             "incidents": int(total),
             "unlocated": int(unlocated),
             "sources": {s: int(n) for s, n in sources},
             "months": {m: int(n) for m, n in months},
+            "source_months": source_months,
         }
 
     def remove_source(self, source: str) -> int:

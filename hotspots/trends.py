@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from hotspots._validate import HotspotsError, require_points, require_positive
+from hotspots.dates import month_runs
 from hotspots.gistar import (
     DEFAULT_CELL_SIZE,
     benjamini_hochberg,
@@ -318,6 +319,30 @@ def _selected_months(months: Sequence[Any] | None, data: pd.PeriodIndex) -> Any:
         raise TypeError("`months` must be a list of months, not one string.")
     chosen = pd.PeriodIndex([_month(m) for m in months], freq="M")
     return chosen.unique().sort_values()
+
+
+def over_shared_months(
+    incidents: gpd.GeoDataFrame, steps: Sequence[str], shared: Sequence[str]
+) -> tuple[gpd.GeoDataFrame, list[str], str]:
+    """The incidents and time steps of a trend over sources that differ in months.
+
+    `steps`: every month any source of the selection holds; `shared`: those every
+    one holds (`hotspots.dates.selection_months`). When they differ the steps
+    are `shared`, and the incidents of the other months are left out: a month
+    one source lacks is not a month without its incidents. Returns the
+    incidents, the steps and a note of what was left out ("" if nothing).
+    """
+    if list(steps) == list(shared):
+        return incidents, list(steps), ""
+    keep = incidents["month"].astype(str).str[:7].isin(set(shared))
+    held = month_runs([pd.Period(m, "M") for m in shared])
+    note = (
+        "The sources of this selection cover different months: the cells' trends "
+        f"step only through the months all of them hold ({held}); the "
+        f"{int((~keep).sum()):,} incidents of other months are left out, so that a "
+        "month one source lacks is not read as a month without its incidents."
+    )
+    return incidents[keep.to_numpy()], list(shared), note
 
 
 def classify_hotspot_trends(

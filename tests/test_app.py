@@ -811,8 +811,9 @@ def test_upload_partner_file_and_map_it():
     assert not at.exception, at.exception
     notes = [w.value for w in at.warning if "cover different months" in w.value]
     assert len(notes) == 1
-    assert "only the partner file holds 2023-11, 2023-12" in notes[0]
-    assert "only the police data holds 2023-01." in notes[0]
+    assert "police.uk holds no data for 2023-11, 2023-12" in notes[0]
+    assert "council-asb-log holds no data for 2023-01;" in notes[0]
+    assert "compare only the months all hold: 2024-01 to 2024-04" in notes[0]
 
 
 def _read_upload(name, data):
@@ -1496,15 +1497,19 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     # police data has no 2023-11..12, so 2024-01..02 against them is withheld
     # (read as zero, the partner's log alone would look like a rise); the
     # partner's file alone holds them, so its change is computed
-    assert dash.data_months(police, asb, both, every_source=True) == [
+    sources = ["council-asb-log", "police.uk"]
+    assert dash.data_months(police, asb, both, sources=sources, shared=True) == [
         m for m in own if m in ch.months
     ]
-    # the page says which months only one source holds, and what that does
+    assert dash.data_months(police, asb, both, sources=["police.uk"]) == ch.months
+    # the page says which months one source does not hold, and what that does
     note = dash.months_note(police, asb, both)
-    assert "only the partner file holds 2023-11, 2023-12" in note
-    assert "only the police data holds 2022-01 to 2023-01 (13 months)" in note
+    assert "police.uk holds no data for 2023-11, 2023-12" in note
+    assert "council-asb-log holds no data for 2022-01 to 2023-01 (13 months)" in note
+    assert "compare only the months all hold: 2024-01 to 2024-04 (4 months)" in note
     assert dash.months_note(police, asb, alone) == ""
     assert dash.months_note(police, None, key) == ""
+    assert dash.months_note(police, asb, both, ["police.uk"]) == ""  # none of theirs
     early = dash.from_query({"month_from": "2024-01", "month_to": "2024-02"}, ch)
     assert dash.months_note(police, asb, dash.selection_key(early, "with|asb:1")) == ""
     for use, withheld in (("with|asb:1", True), ("alone|asb:1", False)):
@@ -1514,3 +1519,104 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
         if not withheld:
             chosen = asb[asb["month"].astype(str).isin(["2023-11", "2023-12"])]
             assert stats["previous"].sum() == len(chosen[chosen["lad_code"].notna()])
+
+
+def test_sources_that_cover_different_months_are_compared_only_where_all_hold(police):
+    """A store that holds the police data and a partner's ASB log (2023-11..
+    2024-04, which police.uk lacks for 2023-11..12): the map counts every
+    incident, but each hotspot's trend compares only the months both hold (the
+    partner's two extra months would read as a rise), the area tables withhold
+    change over months one of them lacks, the Trends tab's cells step through
+    the shared months only, and the page says so. Choosing one source lifts it."""
+    import geopandas as gpd
+    import numpy as np
+
+    from hotspots import dashboard as dash
+    from hotspots.ingest import ingest
+    from hotspots.profile import recent_split, trend_tests
+
+    asb = ingest([ROOT / "data" / "samples" / "council-asb-log.csv"]).incidents
+    store = gpd.GeoDataFrame(pd.concat([police, asb], ignore_index=True))
+    ref, ch, _ = _all_months(police)
+    ch = dash.choices(store, ref)
+    view = dash.from_query(
+        {"month_from": "2023-01", "month_to": "2024-04",
+         "themes": "ASB & public space", "districts": "E07000114"}, ch,
+    )  # fmt: skip
+    key = dash.selection_key(view)
+    result = dash.detect_view(store, None, dash.view_detect_key(view), ref)
+    assert result.parameters["trend_months"] == "2024-01..2024-04"
+    assert "trends compare 2024-01..2024-04 only" in " ".join(result.explanations)
+    [note] = [w for w in result.warnings if "cover different months" in w]
+    assert "police.uk holds no data for 2023-11, 2023-12" in note
+    assert "council-asb-log holds no data for 2023-01" in note
+    # each hotspot's trend, counted independently over the shared months
+    shared = [pd.Period(m, "M") for m in ("2024-01", "2024-02", "2024-03", "2024-04")]
+    _, recent = recent_split(shared)
+    sel = result.selected
+    in_hot = sel[sel["hotspot"] > 0]
+    month = in_hot["month"].astype(str).str[:7]
+    counted = in_hot[month.isin([str(m) for m in shared])]
+    n = (
+        counted.groupby("hotspot")
+        .size()
+        .reindex(result.hotspots["hotspot_id"], fill_value=0)
+    )
+    is_recent = counted["month"].astype(str).str[:7].isin([str(m) for m in recent])
+    r = counted[is_recent].groupby("hotspot").size().reindex(n.index, fill_value=0)
+    _, p, labels = trend_tests(
+        r.to_numpy(), n.to_numpy(), recent_months=1, all_months=4
+    )
+    np.testing.assert_allclose(result.hotspots["trend_p"], p)
+    assert result.hotspots["trend"].tolist() == labels
+    # the incidents of the months one source holds still count
+    assert (
+        result.hotspots["incidents"].tolist()
+        == in_hot.groupby("hotspot")
+        .size()
+        .reindex(result.hotspots["hotspot_id"], fill_value=0)
+        .tolist()
+    )
+    assert (month == "2023-11").any()
+    # area tables: 2024-01..04 against 2023-09..12, which police.uk lacks
+    recent_view = dash.from_query(
+        {
+            "month_from": "2024-01",
+            "month_to": "2024-02",
+            "themes": "ASB & public space",
+        },
+        ch,
+    )
+    tables = dash.view_tables(store, None, dash.selection_key(recent_view), harm=False)
+    assert tables["district_stats"]["previous"].isna().all()
+    assert "2023-11" not in dash.data_months(
+        store,
+        None,
+        dash.selection_key(recent_view),
+        sources=["council-asb-log", "police.uk"],
+        shared=True,
+    )
+    # the partner's log alone holds 2023-11..12: its change is computed
+    own = dash.from_query(
+        {"month_from": "2024-01", "month_to": "2024-02", "sources": "council-asb-log"},
+        ch,
+    )
+    mine = dash.view_tables(store, None, dash.selection_key(own), harm=False)[
+        "district_stats"
+    ]
+    before = asb[asb["month"].astype(str).isin(["2023-11", "2023-12"])]
+    assert mine["previous"].sum() == before["lad_code"].notna().sum() > 0
+    assert dash.months_note(store, None, dash.selection_key(own)) == ""
+    # the Trends tab's cells: the shared months only, and said
+    trend = dash.trend_cells(store, None, key, ref, cell_size=200)
+    assert trend.months == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert any("the cells' trends step only through" in n for n in trend.notes)
+    # police only (a theme the partner's log has none of): nothing to say
+    drugs = dash.from_query(
+        {"month_from": "2023-01", "month_to": "2024-04",
+         "themes": "serious violence & weapons",
+         "districts": "E07000114"}, ch,
+    )  # fmt: skip
+    plain = dash.detect_view(store, None, dash.view_detect_key(drugs), ref)
+    assert "trend_months" not in plain.parameters
+    assert not [w for w in plain.warnings if "cover different months" in w]

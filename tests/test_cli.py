@@ -239,3 +239,67 @@ def test_info_says_which_months_are_missing(capsys):
         "  months 2022-01..2023-01, 2024-01..2024-04 (17 months; none for "
         "2023-02..2023-12)"
     ) in out.splitlines()
+
+
+def test_a_store_of_sources_with_different_months_compares_only_those_all_hold(
+    capsys, tmp_path
+):
+    """The bundled police data and a partner's ASB log (2023-11..2024-04) in one
+    store: info gives each source's months; detect and export compare each
+    hotspot's trend only over the months both hold (recorded in the file's
+    parameters); trends steps through those months alone and says so; choosing
+    one source compares over all of its months."""
+    import shutil
+
+    from hotspots.store import default_store_path, open_store
+
+    open_store()  # the bundled store, made on first use
+    store = tmp_path / "mixed.duckdb"
+    shutil.copy(default_store_path(), store)
+    log = ROOT / "data" / "samples" / "council-asb-log.csv"
+    code, _, err = run(capsys, "ingest", log, "--source", "ASB log", "--store", store)
+    assert code == 0, err
+    code, out, _ = run(capsys, "info", "--store", store)
+    assert "  ASB log: 2,994 (2023-11..2024-04)" in out.splitlines()
+    assert (
+        "  police.uk: 275,539 (2022-01..2023-01, 2024-01..2024-04)" in out.splitlines()
+    )
+    code, out, _ = run(capsys, "info", "--store", store, "--json")
+    assert last_json(out)["source_months"]["ASB log"] == [
+        "2023-11", "2023-12", "2024-01", "2024-02", "2024-03", "2024-04"
+    ]  # fmt: skip
+    sel = ["--store", store, "--from", "2023-01", "--to", "2024-04",
+           "--theme", "ASB", "--district", "Thanet"]  # fmt: skip
+    gpkg = tmp_path / "mixed.gpkg"
+    code, out, err = run(capsys, "detect", *sel, "--method", "kde", "--out", gpkg)
+    assert code == 0, err
+    assert "trends compare 2024-01..2024-04 only" in out
+    params = pyogrio.read_dataframe(gpkg, layer="parameters")
+    record = dict(zip(params["name"], params["value"], strict=True))
+    assert json.loads(record["trend_months"]) == "2024-01..2024-04"
+    # one source: every month it holds
+    code, out, err = run(
+        capsys, "detect", *sel, "--source", "police.uk", "--method", "kde",
+        "--out", tmp_path / "police.gpkg",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "trends compare" not in out
+    code, out, err = run(capsys, "trends", *sel, "--out", tmp_path / "t.gpkg", "--json")
+    assert code == 0, err
+    assert "step only through the months all of them hold (2024-01..2024-04)" in err
+    assert last_json(out)["months"] == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    # a PSPO report compares months too: the same months, and it says so
+    area = ROOT / "data" / "samples" / "margate-town-centre-pspo.geojson"
+    code, out, err = run(
+        capsys, "pspo", "evaluate", "--store", store, "--area", area,
+        "--theme", "ASB", "--start", "2024-01", "--out", tmp_path / "e.html",
+    )  # fmt: skip
+    assert code == 2
+    assert "compares only the months all of them hold (2024-01..2024-04)" in err
+    assert "the data holds no month before it (it holds 2024-01..2024-04)" in err
+    code, out, err = run(
+        capsys, "pspo", "evaluate", "--store", store, "--area", area, "--theme",
+        "ASB", "--start", "2024-01", "--source", "police.uk", "--out", tmp_path / "e.html",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "cover different months" not in err

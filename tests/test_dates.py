@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotspots._validate import HotspotsError
 from hotspots.dates import combine_date_time, parse_dates, parse_months, parse_times
 
 LONG = "x" * 10_000
@@ -439,3 +440,47 @@ def test_combine_date_time():
 def test_combine_date_time_parses_text():
     out = combine_date_time(pd.Series(["14/03/2025"]), pd.Series(["9.30pm"]))
     assert out.tolist() == [T("2025-03-14 21:30")]
+
+
+# --- the months each source holds ------------------------------------------------
+def _sourced(pairs):
+    return pd.DataFrame(pairs, columns=["source", "month"])
+
+
+def test_source_months_and_the_months_every_source_holds():
+    from hotspots.dates import selection_months, shared_months, source_months
+
+    frame = _sourced(
+        [("police.uk", "2024-01"), ("police.uk", "2024-02"), ("police.uk", "2024-02"),
+         ("police.uk", "2024-03"), ("ASB log", "2024-02"), ("ASB log", "2024-04"),
+         ("ASB log", None)]
+    )  # fmt: skip
+    held = source_months(frame)
+    assert held == {
+        "ASB log": ["2024-02", "2024-04"],
+        "police.uk": ["2024-01", "2024-02", "2024-03"],
+    }
+    # Periods and categoricals read the same
+    typed = frame.dropna().assign(
+        source=lambda f: f["source"].astype("category"),
+        month=lambda f: pd.PeriodIndex(f["month"], freq="M"),
+    )
+    assert source_months(typed) == held
+    assert shared_months(held) == ["2024-02"]
+    assert shared_months(held, ["police.uk"]) == held["police.uk"]
+    assert shared_months(held, []) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert shared_months({"a": ["2024-01"], "b": ["2024-02"]}) == []
+    with pytest.raises(HotspotsError, match="No months are known for source 'x'"):
+        shared_months(held, ["x"])
+    # a selection: the steps are the months any of its sources holds, the
+    # compared months those all hold, both within the range given
+    police_only = frame[frame["source"] == "police.uk"]
+    assert selection_months(police_only, held) == (held["police.uk"],) * 2
+    assert selection_months(frame, held, "2024-02", "2024-04") == (
+        ["2024-02", "2024-03", "2024-04"],
+        ["2024-02"],
+    )
+    assert selection_months(frame.iloc[:0], held) == ([], [])
+    with pytest.raises(HotspotsError, match="no 'source' column"):
+        source_months(frame[["month"]])
+    assert source_months(frame.iloc[:0]) == {}

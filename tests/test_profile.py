@@ -226,3 +226,32 @@ def test_given_months_are_the_time_steps_of_the_trend():
     # an incident outside the months given is an error, not an earlier month
     with pytest.raises(HotspotsError, match="2024-01 are not in the months given"):
         describe_hotspots(polys, inc, months=list(six[1:]))
+
+
+def test_trend_months_compare_only_the_months_every_source_holds():
+    """Police data for 2024-01..06 and a partner log that starts in 2024-04: over
+    all six months the partner's incidents make a steady place look 'rising';
+    over the months both hold (2024-04..06) it is stable, as each source alone
+    is. The other months' incidents still count in the totals and months active."""
+    police = [f"2024-{m:02d}" for m in range(1, 7) for _ in range(10)]
+    partner = [f"2024-{m:02d}" for m in range(4, 7) for _ in range(10)]
+    months = police + partner
+    inc = _incidents([(50 + i % 7, 50 + i % 5) for i in range(len(months))], months)
+    polys = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs="EPSG:27700")
+    steps = [f"2024-{m:02d}" for m in range(1, 7)]
+    union = describe_hotspots(polys, inc, months=steps).iloc[0]
+    # recent third 2024-05..06: 40 of 90 incidents against 2 of 6 months
+    assert union["trend_p"] == pytest.approx(binomtest(40, 90, 2 / 6).pvalue)
+    assert union["trend"] == "rising"
+    shared = ["2024-04", "2024-05", "2024-06"]
+    got = describe_hotspots(polys, inc, months=steps, trend_months=shared).iloc[0]
+    # recent third of the shared months, 2024-06: 20 of the 60 incidents of 04..06
+    assert got["trend_p"] == pytest.approx(binomtest(20, 60, 1 / 3).pvalue)
+    assert got["trend_ratio"] == pytest.approx((20 / 1) / (40 / 2))
+    assert got["trend"] == "stable"
+    assert got["incidents"] == 90
+    assert got["months_active"] == 6
+    assert got["first_month"] == "2024-01"
+    # no trend_months: the same as all the steps
+    same = describe_hotspots(polys, inc, months=steps, trend_months=steps).iloc[0]
+    assert same["trend_p"] == union["trend_p"]
