@@ -602,20 +602,9 @@ def _over_time(
     """
     from hotspots.dates import selection_months
 
-    return selection_months(
-        incidents, _held(args)["source_months"], args.month_from, args.month_to
-    )
-
-
-def _months_in_range(args: argparse.Namespace) -> list[str]:
-    """Every month the data holds (`_held`) within --from and --to (YYYY-MM).
-
-    The time steps of a trend: a month without an incident of the selection
-    counts as none, a month missing from the data is not a step.
-    """
-    first = str(parse_month(args.month_from)) if args.month_from else "0000-01"
-    last = str(parse_month(args.month_to)) if args.month_to else "9999-12"
-    return [m for m in _held(args)["months"] if first <= m <= last]
+    first = str(parse_month(args.month_from)) if args.month_from else None
+    last = str(parse_month(args.month_to)) if args.month_to else None
+    return selection_months(incidents, _held(args)["source_months"], first, last)
 
 
 def _nothing_selected(
@@ -784,6 +773,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
     incidents = _read(args, selection)
     if incidents.empty:
         raise _nothing_selected(selection, _held(args))
+    steps, compared = _over_time(args, incidents)
     districts = None
     if args.district:
         from hotspots.boundaries import load_boundary
@@ -808,7 +798,8 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         priorities=_pairs(args.priority, "--priority") or None,
         method=args.method,
         districts=districts,
-        months=_months_in_range(args),
+        months=steps,
+        trend_months=None if compared == steps else compared,
     )
     summary = result.summary()
     if args.out:

@@ -27,7 +27,7 @@ from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
-from hotspots.dates import selection_months, sources_of
+from hotspots.dates import selection_months, shared_months, sources_of
 from hotspots.detect import METHOD_LABELS
 from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
@@ -588,6 +588,8 @@ class Choices:
     districts: dict[str, str]
     wards: dict[str, str]
     sources: list[str]
+    #: The months every source holds (`hotspots.dates.shared_months`).
+    shared_months: list[str] = field(default_factory=list)
 
 
 def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
@@ -607,6 +609,7 @@ def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
             )
         },
         sources=sorted(incidents["source"].astype(str).unique()),
+        shared_months=shared_months(_frame_months(incidents)),
     )
 
 
@@ -642,8 +645,13 @@ def default_view(ch: Choices) -> View:
 
     police.uk extracts can have gaps (the bundled Kent data has none for
     2023-02..2023-12): a default spanning a gap would mislead, so it stops there.
+    With sources that cover different months, a month one of them lacks is a
+    gap too, when they all hold the latest month (a partner log from 2023-11
+    beside police data that resumes in 2024-01 opens on 2024-01..04).
     """
-    periods = [pd.Period(m, freq="M") for m in ch.months]
+    shared = ch.shared_months
+    months = shared if shared and shared[-1] == ch.months[-1] else ch.months
+    periods = [pd.Period(m, freq="M") for m in months]
     start = len(periods) - 1
     while (
         start > 0
@@ -651,7 +659,7 @@ def default_view(ch: Choices) -> View:
         and periods[start - 1] == periods[start] - 1
     ):
         start -= 1
-    return View(month_from=ch.months[start], month_to=ch.months[-1])
+    return View(month_from=months[start], month_to=months[-1])
 
 
 def from_query(params: dict[str, str], ch: Choices) -> View:
@@ -879,8 +887,6 @@ def data_months(
     without its incidents (a partner log from 2023-11 beside police data with
     none then would look like a rise).
     """
-    from hotspots.dates import shared_months
-
     k = dict(key)
     cover = held_months(incidents, upload, key)
     if sources is not None:
@@ -936,8 +942,10 @@ def months_note(
     )
     return (
         "The sources of this selection cover different months: "
-        f"{'; '.join(parts)}. The map counts every incident, but the hotspots' "
-        f"trends and the Trends tab's hot spot cells compare only {kept}, and the "
+        f"{'; '.join(parts)}. The map counts every incident, but the trends of "
+        "the hotspots and street-week sites, the Trends tab's hot spot cells and "
+        "the PSPO evidence compare "
+        f"only {kept}, and the "
         "ward and district tables show a change only when all hold every month of "
         "both periods, so that a month one source lacks is "
         "not read as a month without its incidents."
@@ -1935,6 +1943,10 @@ def plan_for_view(
         raise HotspotsError(
             "No incidents match this selection. Widen the months or areas."
         )
+    span = dict(key)["month_from"], dict(key)["month_to"]
+    steps, compared = selection_months(
+        selected, held_months(incidents, upload, key), *span
+    )
     layer = load_boundary("districts")
     try:
         return plan_sites(
@@ -1946,7 +1958,8 @@ def plan_for_view(
             weights={t: w for t, w in (weights or {}).items() if w != 1} or None,
             exclude=exclude,
             districts=layer[layer["lad_code"].isin(districts)] if districts else None,
-            months=data_months(incidents, upload, key, within=True),
+            months=steps,
+            trend_months=None if compared == steps else compared,
         )
     except PlanInfeasible as err:
         raise HotspotsError(plan_infeasible_message(err)) from err

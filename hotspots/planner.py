@@ -330,12 +330,18 @@ class _Demand:
     safeguarding: _Float  # (L,) safeguarding incidents
     by_month: _Float  # (L, M) incidents per month
     months: list[pd.Period]
+    #: The columns of `by_month` (months) a trend compares: all, or those
+    #: every source holds (`plan_sites`' `trend_months`).
+    trend_cols: NDArray[np.int64]
     located: int
     unlocated: int
 
 
 def _demand(
-    incidents: gpd.GeoDataFrame, harm: _Float, months: Sequence[Any] | None = None
+    incidents: gpd.GeoDataFrame,
+    harm: _Float,
+    months: Sequence[Any] | None = None,
+    trend_months: Sequence[Any] | None = None,
 ) -> _Demand:
     mask = located(incidents)
     if not mask.any():
@@ -370,6 +376,11 @@ def _demand(
     by_month = np.zeros((n_loc, max(1, len(all_months))))
     ok = midx >= 0
     np.add.at(by_month, (code[ok], midx[ok]), 1.0)
+    compared = None if trend_months is None else {str(m)[:7] for m in trend_months}
+    trend_cols = np.array(
+        [i for i, m in enumerate(all_months) if compared is None or str(m) in compared],
+        dtype=np.int64,
+    )
     return _Demand(
         xy=loc_xy,
         harm=np.bincount(code, weights=harm[mask], minlength=n_loc).astype("float64"),
@@ -377,6 +388,7 @@ def _demand(
         safeguarding=np.bincount(code, weights=sens, minlength=n_loc).astype("float64"),
         by_month=by_month[:, : len(all_months)],
         months=all_months,
+        trend_cols=trend_cols,
         located=int(mask.sum()),
         unlocated=int((~mask).sum()),
     )
@@ -568,6 +580,7 @@ class _Terms:
     incidents: _Float
     safeguarding: _Float
     months_active: _Int
+    in_trend: _Float  # incidents of the months the trend compares
     recent: _Float
     ratio: _Float
     schools: _Int
@@ -595,23 +608,27 @@ def _terms(
     monthly = cover @ demand.by_month if demand.months else np.zeros((len(cand), 0))
     months_active = (np.asarray(monthly) > 0).sum(axis=1).astype("int64")
     n_months = len(demand.months)
-    _, recent_months = recent_split(demand.months)
+    # the trend: over the months it compares (all, or those every source holds)
+    cols = demand.trend_cols
+    t_months = len(cols)
+    _, recent_months = recent_split([demand.months[i] for i in cols])
     r_m = len(recent_months)
-    recent_cols = np.arange(n_months - r_m, n_months)
+    by_col = np.asarray(monthly)
+    in_trend = by_col[:, cols].sum(axis=1) if t_months else np.zeros(len(cand))
     recent = (
-        np.asarray(monthly)[:, recent_cols].sum(axis=1) if r_m else np.zeros(len(cand))
+        by_col[:, cols[t_months - r_m :]].sum(axis=1) if r_m else np.zeros(len(cand))
     )
-    earlier = count - recent
+    earlier = in_trend - recent
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(
             (r_m > 0) & (earlier > 0),
-            (recent / max(r_m, 1)) / (earlier / max(n_months - r_m, 1)),
+            (recent / max(r_m, 1)) / (earlier / max(t_months - r_m, 1)),
             np.where((r_m > 0) & (recent > 0), np.inf, np.nan),
         )  # as profile.trend_test: inf when only the recent months have incidents
     if r_m:
-        p_up = stats.binom.sf(recent - 1, count, r_m / n_months)
+        p_up = stats.binom.sf(recent - 1, in_trend, r_m / t_months)
         rising = (
-            (count >= MIN_TREND_INCIDENTS)
+            (in_trend >= MIN_TREND_INCIDENTS)
             & (p_up < TREND_ALPHA_ONE_SIDED)
             & (ratio > 1)
         )
@@ -644,6 +661,7 @@ def _terms(
         incidents=count,
         safeguarding=cover @ demand.safeguarding,
         months_active=months_active,
+        in_trend=in_trend,
         recent=recent,
         ratio=ratio,
         schools=n_sch,
@@ -1037,6 +1055,7 @@ def plan_sites(
     deprivation: gpd.GeoDataFrame | None = None,
     keep_candidates: bool = False,
     months: Sequence[Any] | None = None,
+    trend_months: Sequence[Any] | None = None,
 ) -> PlanResult:
     """Choose `k` street-week sites covering the most weighted harm, and explain them.
 
@@ -1097,6 +1116,11 @@ def plan_sites(
         months active, trend and persistence. Give every month of the data in
         the selection's range, so that a month without an incident of the
         selection counts as none; default the months of the incidents.
+    trend_months
+        The months each site's trend compares, when not all of `months`: with
+        sources that cover different months, those every source of the
+        selection holds (`hotspots.dates.selection_months`), so that a month
+        one source lacks is not read as a rise. Default `months`.
 
     Returns
     -------
@@ -1134,7 +1158,7 @@ def plan_sites(
         )
     prio = _priorities(priorities)
     harm_rows = _harm(incidents, weights)
-    demand = _demand(incidents, harm_rows, months)
+    demand = _demand(incidents, harm_rows, months, trend_months)
     crs = incidents.crs
 
     # boundaries
@@ -1320,6 +1344,7 @@ def plan_sites(
         "themes": _counts(incidents, "theme"),
         "n_locations": len(h),
         "months": [str(m) for m in demand.months],
+        "trend_months": [str(demand.months[i]) for i in demand.trend_cols],
         "seconds": time.perf_counter() - started,
     }
     cands = None
@@ -1473,15 +1498,17 @@ def _site_frame(
     n_sch, n_pru = _school_counts(xy, schools, crs)
     decile = _deciles(xy, deprivation, crs)
     months = demand.months
-    earlier, recent = recent_split(months)
+    compared = [months[i] for i in demand.trend_cols]
+    earlier, recent = recent_split(compared)
     area = math.pi * radius**2 / 1e6
     rows = []
     for pos, j in enumerate(idx):
         n = int(terms.incidents[j])
         rec = int(terms.recent[j])
         ratio, p, label = trend_test(
-            rec, n, recent_months=len(recent), all_months=len(months)
-        )
+            rec, int(terms.in_trend[j]), recent_months=len(recent),
+            all_months=len(compared),
+        )  # fmt: skip
         share = n / demand.located
         text = (
             f"Covers {n:,} incidents ({share:.1%} of the {demand.located:,} located "

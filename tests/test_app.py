@@ -1539,6 +1539,10 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
     store = gpd.GeoDataFrame(pd.concat([police, asb], ignore_index=True))
     ref, ch, _ = _all_months(police)
     ch = dash.choices(store, ref)
+    # the page opens on the latest run of months both hold, not 2023-11..2024-04
+    opening = dash.default_view(ch)
+    assert (opening.month_from, opening.month_to) == ("2024-01", "2024-04")
+    assert ch.months[-7:-5] == ["2023-01", "2023-11"]
     view = dash.from_query(
         {"month_from": "2023-01", "month_to": "2024-04",
          "themes": "ASB & public space", "districts": "E07000114"}, ch,
@@ -1611,6 +1615,17 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
     trend = dash.trend_cells(store, None, key, ref, cell_size=200)
     assert trend.months == ["2024-01", "2024-02", "2024-03", "2024-04"]
     assert any("the cells' trends step only through" in n for n in trend.notes)
+    # the street-week planner's trends too
+    plan = dash.plan_for_view(
+        store, None, key, k=2, radius=300, max_per_district=None, priorities={}
+    )
+    assert plan.parameters["trend_months"] == [
+        "2024-01",
+        "2024-02",
+        "2024-03",
+        "2024-04",
+    ]
+    assert plan.parameters["months"][0] == "2023-01"
     # police only (a theme the partner's log has none of): nothing to say
     drugs = dash.from_query(
         {"month_from": "2023-01", "month_to": "2024-04",

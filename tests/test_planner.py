@@ -473,6 +473,33 @@ def test_given_months_count_a_month_without_incidents_as_none():
         plan_sites(pts, k=1, radius=100, months=six[1:], **AREAS_IMD)
 
 
+def test_trend_months_compare_only_the_months_every_source_holds():
+    """Police data for 2024-01..06 and a partner log from 2024-04 at one place:
+    over the six months the log's incidents look like a rise (and earn the
+    trend bonus); over the months both hold (04..06) the place is steady. The
+    other months still count in the site's incidents and months active."""
+    from scipy.stats import binomtest
+
+    six = [f"2024-{m:02d}" for m in range(1, 7)]
+    police = incidents([(0, 0, 60)], months=six)
+    log = incidents([(0, 0, 30)], months=six[3:], source="ASB log", start=100)
+    pts = pd.concat([police, log], ignore_index=True)
+    kw = {"k": 1, "radius": 100, "priorities": {"trend": 0.5}, **AREAS_IMD}
+    union = plan_sites(pts, months=six, **kw).sites.iloc[0]
+    assert union["trend"] == "rising"  # 2024-05..06: 40 of 90 against 2 of 6
+    assert union["trend_term"] > 0
+    shared = plan_sites(pts, months=six, trend_months=six[3:], **kw)
+    site = shared.sites.iloc[0]
+    assert site["incidents"] == 90
+    assert site["months_active"] == 6
+    assert site["recent_incidents"] == 20  # 2024-06: the recent third of 04..06
+    assert site["trend_p"] == pytest.approx(binomtest(20, 60, 1 / 3).pvalue)
+    assert site["trend"] == "stable"
+    assert site["trend_term"] == 0.0
+    assert shared.parameters["trend_months"] == six[3:]
+    assert "in 2024-06 on 2024-04..2024-05" in site["explanation"]
+
+
 # ------------------------------------------------------------------ inputs
 
 
