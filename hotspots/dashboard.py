@@ -11,7 +11,6 @@ import os
 import pickle
 import threading
 import warnings
-import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -22,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots._memo import FrameMemo
 from hotspots._points import PointFacts, known_facts
 from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
@@ -365,26 +365,14 @@ class AboutSelection:
 #: `AboutSelection` of the last few selections of the page's frame: a new method
 #: or parameter on the same selection does not make them again (0.04-0.06 s
 #: county-wide). By selection key, with the frame they were made from.
-_ABOUT: dict[tuple[Any, ...], tuple[weakref.ref[Any], AboutSelection]] = {}
-_ABOUT_KEPT = 16
-_ABOUT_LOCK = threading.Lock()
+_ABOUT: FrameMemo[AboutSelection] = FrameMemo(16)
 
 
 def _about(
     base: gpd.GeoDataFrame, selection: tuple[Any, ...], chosen: gpd.GeoDataFrame
 ) -> AboutSelection:
     """`AboutSelection` of `chosen`, the rows of `base` that `selection` picks."""
-    with _ABOUT_LOCK:
-        kept = _ABOUT.pop(selection, None)
-        if kept is not None and kept[0]() is base:
-            _ABOUT[selection] = kept  # most recent last
-            return kept[1]
-    about = AboutSelection.of(chosen)
-    with _ABOUT_LOCK:
-        _ABOUT[selection] = (weakref.ref(base), about)
-        while len(_ABOUT) > _ABOUT_KEPT:
-            del _ABOUT[next(iter(_ABOUT))]
-    return about
+    return _ABOUT.get(base, lambda: AboutSelection.of(chosen), selection)
 
 
 def view_tables(
@@ -776,8 +764,8 @@ CATEGORICAL_COLUMNS = (
     "theme", "category", "ward_code", "lad_code", "sensitivity", "source",
     "location_text",
 )  # fmt: skip
-_DETECTION_FRAME: dict[str, tuple[weakref.ref[Any], gpd.GeoDataFrame]] = {}
-_DETECTION_FRAME_LOCK = threading.Lock()
+#: The last frame's `detection_frame`, made by one session at a time.
+_DETECTION_FRAME: FrameMemo[gpd.GeoDataFrame] = FrameMemo(1, exclusive=True)
 
 
 def detection_frame(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -790,15 +778,14 @@ def detection_frame(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     frame asked about, which must not change after (the page's store frame is
     shared and read-only).
     """
-    with _DETECTION_FRAME_LOCK:
-        kept = _DETECTION_FRAME.get("last")
-        if kept is not None and kept[0]() is incidents:
-            return kept[1]
+
+    def make() -> gpd.GeoDataFrame:
         frame = incidents[list(DETECTION_COLUMNS)].copy()
         for column in CATEGORICAL_COLUMNS:
             frame[column] = frame[column].astype("category")
-        _DETECTION_FRAME["last"] = (weakref.ref(incidents), frame)
         return frame
+
+    return _DETECTION_FRAME.get(incidents, make)
 
 
 #: The columns the ward and district tables read (`area_tables`; the source:
@@ -816,8 +803,7 @@ def upload_use(key: str | None) -> tuple[str, str]:
     return mode, ident
 
 
-_FRAME_MONTHS: dict[int, tuple[weakref.ref[Any], dict[str, list[str]]]] = {}
-_FRAME_MONTHS_LOCK = threading.Lock()
+_FRAME_MONTHS: FrameMemo[dict[str, list[str]]] = FrameMemo(4)
 
 
 def _frame_months(frame: pd.DataFrame) -> dict[str, list[str]]:
@@ -828,15 +814,7 @@ def _frame_months(frame: pd.DataFrame) -> dict[str, list[str]]:
     """
     from hotspots.dates import source_months
 
-    with _FRAME_MONTHS_LOCK:
-        kept = _FRAME_MONTHS.get(id(frame))
-        if kept is not None and kept[0]() is frame:
-            return kept[1]
-        months = source_months(frame)
-        _FRAME_MONTHS[id(frame)] = (weakref.ref(frame), months)
-        while len(_FRAME_MONTHS) > 4:
-            del _FRAME_MONTHS[next(iter(_FRAME_MONTHS))]
-        return months
+    return _FRAME_MONTHS.get(frame, lambda: source_months(frame))
 
 
 def held_months(
