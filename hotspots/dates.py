@@ -662,8 +662,8 @@ def selection_months(
     must know every source of `incidents`.
     """
     present = sources_of(incidents)
-    steps = sorted({m for s in present for m in held.get(s, ())})
-    compared = shared_months(held, present) if present else []
+    compared = shared_months(held, present) if present else []  # checks them
+    steps = sorted({m for s in present for m in held[s]})
     lo, hi = first or "0000-01", last or "9999-12"
     return (
         [m for m in steps if lo <= m <= hi],
