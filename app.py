@@ -1315,9 +1315,9 @@ with tab_download:
     if tab_download.open is not False:
         st.markdown(
             "Download the hotspots of this view with the ward and district tables, for "
-            "QGIS, ArcGIS, reports or publishing; or a summary report (PDF: the map, "
-            "the ranked hotspots, the wards with the highest rates, the method) for a "
-            "partnership meeting. Every file carries what made it (data, filters, "
+            "QGIS, ArcGIS, reports or publishing; or a summary report (the map, the "
+            "ranked hotspots, the wards with the highest rates, the method) for a "
+            "partnership meeting, as a PDF or an accessible web page. Every file carries what made it (data, filters, "
             "method, parameters, version)."
         )
         f1, f2, f3 = st.columns(3)
@@ -1336,9 +1336,9 @@ with tab_download:
                 "EPSG:27700": "British National Grid (EPSG:27700)",
                 "EPSG:4326": "Longitude/latitude (EPSG:4326)",
             }.get,
-            disabled=fmt in ("geojson", "kml", "geotiff", "pdf"),
+            disabled=fmt in ("geojson", "kml", "geotiff", "pdf", "html"),
             help="GeoJSON and KML are always longitude/latitude; GeoTIFF and the "
-            "PDF map are always British National Grid.",
+            "summary report's map are always British National Grid.",
         )
         if st.button("Prepare the file", key="prepare_export"):
             try:

@@ -200,9 +200,11 @@ def _detect_parser(sub: Any, common: Any) -> None:
                     "geotiff",
                     "csv",
                     "pdf",
+                    "html",
                 ],
                 help="pdf: a summary report for meetings (map, ranked hotspots, "
-                "wards by rate, method and provenance)",
+                "wards by rate, method and provenance); html: the same report as "
+                "an accessible web page",
             )
             det.add_argument(
                 "--mode", default="public", choices=["public", "restricted"]

@@ -78,6 +78,7 @@ EXPORT_FORMATS = {
     "geotiff": "GeoTIFF of the density surface (KDE only)",
     "csv": "CSV tables (Excel)",
     "pdf": "Summary report (PDF, for meetings)",
+    "html": "Summary report (web page, accessible)",
 }
 RULE_LABELS = {
     "knn": "k-nearest-neighbour distance",

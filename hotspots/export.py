@@ -177,7 +177,10 @@ FORMATS: dict[str, tuple[str, str]] = {
     "geotiff": (".tif", "image/tiff"),
     "csv": (".csv", "text/csv"),
     "pdf": (".pdf", "application/pdf"),
+    "html": (".html", "text/html"),
 }
+#: The formats that are the summary report of a view (`hotspots.view_report`).
+REPORT_FORMATS = ("pdf", "html")
 #: CRSs a user may choose where the format allows (GeoJSON and KML: WGS84 only;
 #: GeoTIFF: British National Grid only, since reprojecting resamples the surface).
 EXPORT_CRSS = ("EPSG:27700", "EPSG:4326")
@@ -471,7 +474,9 @@ def export_detection(
         (hotspot and area tables without geometry, centroid coordinates in
         `crs`, formula-safe UTF-8 with BOM, sidecar ``.provenance.json``) or
         ``pdf`` (a summary report for meetings: map, ranked hotspots, wards by
-        rate, districts, method and provenance; `hotspots.view_report`).
+        rate, districts, method and provenance; `hotspots.view_report`) or
+        ``html`` (the same report as one self-contained, accessible web page:
+        real headings and tables, the map with its text alternative).
     provenance
         The record of `hotspots.provenance.provenance`; the ``disclosure`` entry
         is added (and public mode rounds its counts: `disclose_record`).
@@ -479,7 +484,8 @@ def export_detection(
         ``"public"`` (default) or ``"restricted"``; see `hotspots.disclosure`.
     crs
         ``EPSG:27700`` (default) or ``EPSG:4326`` for GeoPackage, Shapefile and
-        CSV; GeoJSON and KML are always EPSG:4326, GeoTIFF and PDF EPSG:27700.
+        CSV; GeoJSON and KML are always EPSG:4326, GeoTIFF and the summary
+        report (PDF, HTML) EPSG:27700.
     threshold
         Smallest published count in public mode (default 10).
     incidents, area_tables, safeguarding_excluded
@@ -495,10 +501,13 @@ def export_detection(
     record = disclose_record(provenance, mode=mode, threshold=threshold)
     record["export"] = {
         "format": fmt,
-        "crs": {"geojson": WEB_CRS, "kml": WEB_CRS, "pdf": WORKING_CRS}.get(fmt, crs),
+        "crs": WORKING_CRS
+        if fmt in REPORT_FORMATS
+        else {"geojson": WEB_CRS, "kml": WEB_CRS}.get(fmt, crs),
     }
     target = _target(path_or_dir, fmt, detection)
-    if mode == "public" and detection.method == "kde" and fmt in ("geotiff", "pdf"):
+    surface_formats = ("geotiff", *REPORT_FORMATS)
+    if mode == "public" and detection.method == "kde" and fmt in surface_formats:
         record["disclosure"] = {
             **record.get("disclosure", {}),
             "surface": f"cells with fewer than {threshold} incidents within the "
@@ -527,7 +536,7 @@ def export_detection(
         area_tables=area_tables,
         safeguarding_excluded=safeguarding_excluded,
     )
-    if fmt == "pdf":
+    if fmt in REPORT_FORMATS:
         from hotspots.view_report import write_summary
 
         surface = None

@@ -304,8 +304,9 @@ def _map(
             bar.ax.tick_params(labelsize=6)
         ax.set_title(
             f"{METHOD_LABELS[detection.method]}. British National Grid; no incident "
-            f"points are drawn.{note}",
+            "points are drawn." + (f"\n{note.strip()}" if note else ""),
             fontsize=7,
+            loc="left",
             parse_math=False,
         )
 
@@ -625,9 +626,17 @@ def summary_doc(
         )
     if mode == "public" and detection.method == "gistar":
         note = f" Cells shown where their window holds at least {threshold} incidents."
-    blocks.append(
-        Fig(_map(detection, hot, filters, surface, note), 4.6, "Map of the hotspots")
+    shown = {
+        "kde": "the density surface in incidents per km², ",
+        "gistar": "the Gi* hot and cold spot cells, ",
+    }.get(detection.method, "")
+    alt = (
+        f"Map of {_where(filters)} in British National Grid: district and ward "
+        f"boundaries, {shown}the outlines of {plural(len(hot), 'hotspot')} with "
+        f"the top {min(len(hot), 10)} numbered by rank. The table 'Hotspots, ranked' "
+        "below lists the same places, with their wards."
     )
+    blocks.append(Fig(_map(detection, hot, filters, surface, note), 4.6, alt))
     blocks.append(Heading("Hotspots, ranked"))
     weighted = bool(detection.parameters.get("weight")) and "harm" in hot
     blocks += _hotspot_table(hot, weighted)

@@ -977,11 +977,12 @@ def test_download_public_geopackage(tmp_path):
     assert (hot["incidents"] % 5 == 0).all()  # public mode: rounded to 5
 
 
-def test_download_summary_report_pdf():
-    """The Download tab's summary report: a PDF of the view, British National Grid
-    only (the coordinates choice is switched off)."""
+@pytest.mark.parametrize("fmt", ["pdf", "html"])
+def test_download_summary_report(fmt):
+    """The Download tab's summary report: a PDF or a web page of the view, British
+    National Grid only (the coordinates choice is switched off)."""
     at = _open(_app(districts=THANET, themes="serious violence & weapons"), "Download")
-    next(s for s in at.selectbox if s.label == "Format").set_value("pdf")
+    next(s for s in at.selectbox if s.label == "Format").set_value(fmt)
     at.run()
     assert next(r for r in at.radio if r.label == "Coordinates").disabled
     next(b for b in at.button if b.label == "Prepare the file").click()
@@ -989,8 +990,12 @@ def test_download_summary_report_pdf():
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     name, data, mime = at.session_state["export"]
-    assert (name, mime) == ("hotspots-kde.pdf", "application/pdf")
-    text = pdf_text(data)
+    if fmt == "pdf":
+        assert (name, mime) == ("hotspots-kde.pdf", "application/pdf")
+        text = pdf_text(data)
+    else:
+        assert (name, mime) == ("hotspots-kde.html", "text/html")
+        text = data.decode("utf-8").replace("&amp;", "&")
     assert "Hotspots: serious violence & weapons, Thanet" in text
     assert "public version" in text
 

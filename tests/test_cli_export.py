@@ -143,3 +143,21 @@ def test_cli_summary_report_equals_dashboard_download(
     assert "public version" in cli
     assert section(cli) == section(web)
     assert f"Hotspots: {VIOLENCE}, Thanet" in cli
+    # the same report as a web page
+    code, stdout, err = run(
+        capsys, "export", "--method", "kde", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--theme", VIOLENCE, "--coverage", "0.02",
+        "--format", "html", "--out", tmp_path / "summary.html",
+    )  # fmt: skip
+    assert code == 0, err
+    page = (tmp_path / "summary.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<h2>Hotspots, ranked</h2>" in page
+    _, data, mime = export_analysis(dashboard_analysis, None, fmt="html")
+    assert mime == "text/html"
+    web_page = data.decode("utf-8")
+
+    def tables(html: str) -> str:
+        return html[html.index("<h2>Hotspots, ranked") : html.index("<h2>How to read")]
+
+    assert tables(page) == tables(web_page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -283,3 +284,80 @@ def test_export_writes_the_pdf_beside_the_other_formats(kde: Analysis, tmp_path)
 def test_summary_doc_rejects_a_bad_mode(kde: Analysis):
     with pytest.raises(HotspotsError):
         summary_doc(kde.detection, _layers(kde, "public"), kde.provenance, mode="open")
+
+
+class _Page(HTMLParser):
+    """The headings, tables (rows of cell texts) and images of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self.images: list[dict[str, str]] = []
+        self.scripts = 0
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th", "h2"):
+            self._text = []
+        elif tag == "img":
+            self.images.append({k: v or "" for k, v in attrs})
+        elif tag == "script":
+            self.scripts += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._text is not None:
+            self.tables[-1][-1].append("".join(self._text).strip())
+        elif tag == "h2" and self._text is not None:
+            self.headings.append("".join(self._text).strip())
+        if tag in ("td", "th", "h2"):
+            self._text = None
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+
+def test_the_html_report_is_the_pdf_as_an_accessible_web_page(kde: Analysis, tmp_path):
+    """`export --format html`: the same report as the PDF on one self-contained
+    page, with real headings and tables (a screen reader reads them as such) and
+    the map as an image with a text alternative; the public table holds the
+    disclosed hotspots, ranked, and nothing runs in it."""
+    kw = {
+        "provenance": kde.provenance, "mode": "public", "incidents": kde.incidents,
+        "area_tables": kde.area_tables,
+    }  # fmt: skip
+    [path] = export_detection(kde.detection, tmp_path, fmt="html", **kw)
+    assert path.name == "hotspots-kde.html"
+    name, data, mime = export_bytes(kde.detection, fmt="html", **kw)
+    assert (name, mime) == ("hotspots-kde.html", "text/html")
+    page = _Page()
+    page.feed(data.decode("utf-8"))
+    assert page.headings[:2] == [
+        "Hotspots, ranked",
+        "Wards with the highest rates (top 10)",
+    ]
+    assert "How to read this" in page.headings
+    assert page.scripts == 0
+    [image] = page.images
+    assert image["src"].startswith("data:image/png;base64,")
+    public = _layers(kde, "public")["hotspots"]
+    assert image["alt"].startswith("Map of Thanet in British National Grid")
+    assert (
+        f"the outlines of {len(public)} hotspots with the top 10 numbered"
+        in image["alt"]
+    )
+    ranked = page.tables[0]
+    assert ranked[0][:3] == ["Rank", "Incidents", "Share"]
+    top = public.sort_values("hotspot_id").head(TOP_HOTSPOTS)
+    assert [int(r[1].replace(",", "")) for r in ranked[1:]] == top["incidents"].tolist()
+    # the PDF of the same view prints the same figures
+    pdf = pdf_text(export_bytes(kde.detection, fmt="pdf", **kw)[1])
+    for row in ranked[1:]:
+        assert f"{row[0]} {row[1]} {row[2]}" in pdf
+    with pytest.raises(HotspotsError, match=r"\.html"):
+        export_detection(kde.detection, tmp_path / "report.pdf", fmt="html", **kw)
