@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+from numpy.typing import NDArray
 
 from hotspots._points import first_not_point, known_facts
 
@@ -54,3 +56,51 @@ def require_positive(**values: Any) -> None:
     for key, value in values.items():
         if value is None or not value > 0:
             raise HotspotsError(f"`{key}` must be greater than 0, got {value!r}.")
+
+
+def weight_values(
+    frame: Any, weight: str, rows: NDArray[np.bool_] | None = None
+) -> NDArray[np.float64]:
+    """The harm weights in `frame`'s column `weight`, checked (of `rows` only).
+
+    Every method that sums harm reads its weights here: a number, finite and 0
+    or more in every row it uses (`rows`: a boolean mask, e.g. the located
+    incidents; default every row). Errors name the column, the numeric columns
+    that could be meant, or the first bad row and its value.
+    """
+    import pandas as pd
+
+    if not isinstance(weight, str):
+        raise TypeError(f"`weight` must be a column name, got {type(weight).__name__}.")
+    if weight not in frame.columns:
+        geometry = getattr(getattr(frame, "geometry", None), "name", None)
+        numeric = [
+            c
+            for c in frame.columns
+            if c != geometry
+            and pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])
+        ]
+        raise HotspotsError(
+            f"Weight column {weight!r} not found; the numeric columns are {numeric} "
+            "(the canonical harm column is 'weight'). Pass one of them, or no weight "
+            "to count incidents."
+        )
+    col = frame[weight]
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        raise HotspotsError(
+            f"Weight column {weight!r} must be numeric, got {col.dtype}."
+        )
+    w = col.to_numpy(dtype="float64", na_value=np.nan)
+    at = np.arange(len(w)) if rows is None else np.flatnonzero(rows)
+    w = w[at]
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        row = frame.index[at[i]]
+        row = row.item() if isinstance(row, np.generic) else row  # 13, not np.int64(13)
+        raise HotspotsError(
+            f"Weight column {weight!r} must hold finite weights of 0 or more; row "
+            f"{row!r} has {float(w[i])!r}. Fill or fix it (1.0 is the default weight)."
+        )
+    return w

@@ -47,7 +47,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from hotspots._validate import HotspotsError
+from hotspots._validate import HotspotsError, weight_values
 from hotspots.boundaries import load_boundary
 from hotspots.dates import month_span
 from hotspots.grid import located
@@ -354,25 +354,7 @@ def _located(incidents: pd.DataFrame, code_missing: NDArray[np.bool_]) -> Any:
 def _weights(incidents: pd.DataFrame, weight: str | None) -> NDArray[np.float64]:
     if weight is None:
         return np.ones(len(incidents))
-    if not isinstance(weight, str):
-        raise TypeError(f"`weight` must be a column name, got {type(weight).__name__}.")
-    _require_frame(incidents, [weight])
-    try:
-        w = pd.to_numeric(incidents[weight], errors="raise").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-    except (ValueError, TypeError):
-        raise HotspotsError(
-            f"Column `{weight}` must hold numbers (harm weights)."
-        ) from None
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        i = np.flatnonzero(bad)[0]
-        raise HotspotsError(
-            f"Column `{weight}` must be a number 0 or more in every row; row "
-            f"{incidents.index[i]!r} has {w[i]!r}. Fill it (1.0 = default weight)."
-        )
-    return w
+    return weight_values(incidents, weight)
 
 
 # ---------------------------------------------------------------------------

@@ -39,7 +39,12 @@ from scipy import stats
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
-from hotspots._validate import HotspotsError, require_points, require_positive
+from hotspots._validate import (
+    HotspotsError,
+    require_points,
+    require_positive,
+    weight_values,
+)
 from hotspots.grid import located, located_xy
 
 log = logging.getLogger(__name__)
@@ -75,35 +80,10 @@ class _Sites:
 
 
 def _row_weights(points: gpd.GeoDataFrame, weight: str | None) -> _Float:
-    """Per-row weights: 1 each, or a validated numeric column (no NaN, none < 0)."""
+    """Per-row weights: 1 each, or a checked numeric column (`weight_values`)."""
     if weight is None:
         return np.ones(len(points))
-    if not isinstance(weight, str):
-        raise TypeError(f"`weight` must be a column name or None, got {weight!r}.")
-    if weight not in points.columns:
-        numeric = [
-            c
-            for c in points.columns
-            if c != points.geometry.name and pd.api.types.is_numeric_dtype(points[c])
-        ]
-        raise HotspotsError(
-            f"Weight column {weight!r} not found; numeric columns are {numeric}. "
-            "Pass one of them, or weight=None to count incidents."
-        )
-    col = points[weight]
-    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        raise HotspotsError(
-            f"Weight column {weight!r} must be numeric, found {col.dtype}."
-        )
-    values = col.to_numpy(dtype="float64", na_value=np.nan)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        first = points.index[np.argmax(bad)]
-        raise HotspotsError(
-            f"Weight column {weight!r} must be finite and 0 or more; row {first!r} "
-            f"holds {values[np.argmax(bad)]!r}. Fix or drop that row."
-        )
-    return values
+    return weight_values(points, weight)
 
 
 def _sites(points: gpd.GeoDataFrame, weight: str | None) -> _Sites:

@@ -892,8 +892,9 @@ def months_note(
     incidents come from (`sources_of`), default every source of the data in
     use. Said under the map, with what it does to the page's figures: time
     steps (months active, the charts) take every month any source holds, but
-    comparisons over time (the hotspots' trends, the Trends tab's cells, the
-    change in the ward and district tables) only the months all hold.
+    comparisons over time (the trends of hotspots and street-week sites, the
+    Trends tab's cells, the PSPO evidence, the change in the ward and district
+    tables) only the months all hold.
     """
     k = dict(key)
     lo, hi = k["month_from"], k["month_to"]
@@ -923,11 +924,9 @@ def months_note(
         "The sources of this selection cover different months: "
         f"{'; '.join(parts)}. The map counts every incident, but the trends of "
         "the hotspots and street-week sites, the Trends tab's hot spot cells and "
-        "the PSPO evidence compare "
-        f"only {kept}, and the "
-        "ward and district tables show a change only when all hold every month of "
-        "both periods, so that a month one source lacks is "
-        "not read as a month without its incidents."
+        f"the PSPO evidence compare only {kept}, and the ward and district tables "
+        "show a change only when all hold every month of both periods, so that a "
+        "month one source lacks is not read as a month without its incidents."
     )
 
 
@@ -1155,7 +1154,7 @@ def trend_cells(
     within the selection's months, so a month without an incident of the
     selection counts as none; months missing from the data are not steps.
     With sources that cover different months, only the months every source of
-    the selection holds are steps (`data_months(..., shared=True)`): the
+    the selection holds are steps (`hotspots.trends.over_shared_months`): the
     incidents of the others are left out, and a note says so.
     """
     from hotspots.grid import grid_for
@@ -1365,7 +1364,7 @@ def run_method(
     record; without them it names the districts only. `months`: the data's
     months in the selection (`data_months`), the hotspots' time steps;
     `trend_months`: the months their trends compare, if not all of them (those
-    every source holds: ``data_months(..., shared=True)``).
+    every source holds: `hotspots.dates.selection_months`).
     """
     from hotspots.detect import detect, sparse_warning, uniform_weight
     from hotspots.detect import explanations as explain

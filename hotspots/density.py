@@ -119,7 +119,12 @@ from scipy import fft as sfft
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from hotspots._validate import HotspotsError, require_points, require_positive
+from hotspots._validate import (
+    HotspotsError,
+    require_points,
+    require_positive,
+    weight_values,
+)
 from hotspots.grid import (
     Grid,
     area_mask,
@@ -1156,24 +1161,7 @@ def _located_xy_weights(
         raise HotspotsError("`points` has non-finite coordinates; fix or drop them.")
     if weight is None:
         return xy, None
-    if weight not in points.columns:
-        raise HotspotsError(
-            f"Weight column {weight!r} not in `points`; the columns are "
-            f"{list(points.columns)} (the canonical harm column is 'weight')."
-        )
-    col = points[weight]
-    if not pd.api.types.is_numeric_dtype(col):
-        raise HotspotsError(
-            f"Weight column {weight!r} must be numeric, got {col.dtype}."
-        )
-    w = col.to_numpy(dtype="float64", na_value=np.nan)[has]
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        first = points.index[np.flatnonzero(has)[np.flatnonzero(bad)[0]]]
-        raise HotspotsError(
-            f"Weight column {weight!r} must be finite and 0 or more; row {first!r} "
-            f"has {float(w[bad][0])!r}. Fill or fix it."
-        )
+    w = weight_values(points, weight, has)
     if not w.sum() > 0:
         raise HotspotsError(f"Weight column {weight!r} sums to 0: nothing to map.")
     return xy, w

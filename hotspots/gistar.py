@@ -74,7 +74,12 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage, special
 
-from hotspots._validate import HotspotsError, require_points, require_positive
+from hotspots._validate import (
+    HotspotsError,
+    require_points,
+    require_positive,
+    weight_values,
+)
 from hotspots.grid import (
     Grid,
     area_mask,
@@ -581,23 +586,7 @@ def gistar_grid(
             "incidents (check the geocoding report)."
         )
     xy = point_xy(points)
-    if weight is None:
-        w = np.ones(len(xy))
-    else:
-        if weight not in points.columns:
-            raise HotspotsError(
-                f"Weight column {weight!r} not found; columns are "
-                f"{list(points.columns)}."
-            )
-        w = pd.to_numeric(points[weight], errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan
-        )[keep]
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            raise HotspotsError(
-                f"Column {weight!r} must hold finite weights of 0 or more; "
-                f"found {w[bad][0]!r}. Fill or fix it first."
-            )
+    w = np.ones(len(xy)) if weight is None else weight_values(points, weight, keep)
     if study_area is not None and (study_area.crs != points.crs):
         raise HotspotsError(
             f"The study area is in {study_area.crs}, the incidents in "

@@ -118,6 +118,7 @@ from hotspots._validate import (
     plural,
     require_points,
     require_projected,
+    weight_values,
 )
 from hotspots.categories import THEMES
 from hotspots.dates import time_steps
@@ -249,19 +250,11 @@ def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
 def _harm(incidents: gpd.GeoDataFrame, weights: Mapping[str, float] | None) -> _Float:
     """Per-row harm: ``weight`` column x theme multiplier x source multiplier."""
     n = len(incidents)
-    if "weight" in incidents.columns:
-        base = pd.to_numeric(incidents["weight"], errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan
-        )
-    else:
-        base = np.ones(n)
-    bad = ~np.isfinite(base) | (base < 0)
-    if bad.any():
-        first = incidents.index[np.argmax(bad)]
-        raise HotspotsError(
-            f"Column `weight` must be finite and 0 or more; row {first!r} holds "
-            f"{base[np.argmax(bad)]!r}. Fix or drop that row."
-        )
+    base = (
+        weight_values(incidents, "weight")
+        if "weight" in incidents.columns
+        else np.ones(n)
+    )
     if not weights:
         return base
     if not isinstance(weights, Mapping):

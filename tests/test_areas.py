@@ -386,7 +386,7 @@ def test_missing_columns_are_named(crafted: gpd.GeoDataFrame) -> None:
         area_statistics(crafted.drop(columns="lad_code"), level="district")
     with pytest.raises(HotspotsError, match="no column 'month'"):
         area_statistics(crafted.drop(columns="month"))
-    with pytest.raises(HotspotsError, match="no column 'harm'"):
+    with pytest.raises(HotspotsError, match="Weight column 'harm' not found"):
         area_statistics(crafted, weight="harm")
     with pytest.raises(HotspotsError, match="no column 'category'"):
         monthly_counts(crafted, by="category")

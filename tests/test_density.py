@@ -126,14 +126,14 @@ def test_refuses_unknown_kernel_and_rule(clustered):
 
 def test_refuses_bad_weights(clustered):
     n = len(clustered)
-    with pytest.raises(HotspotsError, match="Weight column 'harm' not in"):
+    with pytest.raises(HotspotsError, match="Weight column 'harm' not found"):
         kde_surface(clustered, bandwidth=300, weight="harm")
     bad = np.ones(n)
     bad[7] = -1
     with pytest.raises(HotspotsError, match=r"row 7 has -1\.0"):
         kde_surface(clustered.assign(weight=bad), bandwidth=300, weight="weight")
     bad[7] = np.nan
-    with pytest.raises(HotspotsError, match="finite and 0 or more"):
+    with pytest.raises(HotspotsError, match="finite weights of 0 or more"):
         kde_surface(clustered.assign(weight=bad), bandwidth=300, weight="weight")
     with pytest.raises(HotspotsError, match="sums to 0"):
         kde_surface(clustered.assign(weight=0.0), bandwidth=300, weight="weight")

@@ -626,7 +626,9 @@ def test_zero_harm_and_bad_weight_column(small):
     with pytest.raises(HotspotsError, match="harm 0"):
         plan_sites(small, k=1, weights={"ASB & public space": 0}, **AREAS_IMD)
     nan = small.assign(weight=[np.nan] + [1.0] * (len(small) - 1))
-    with pytest.raises(HotspotsError, match="`weight` must be finite"):
+    with pytest.raises(
+        HotspotsError, match=r"'weight' must hold finite weights.*row 0 has nan"
+    ):
         plan_sites(nan, k=1, **AREAS_IMD)
 
 
