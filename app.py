@@ -164,12 +164,15 @@ def area_tables(
 
 @st.cache_data(show_spinner="Classifying the cells month by month…", max_entries=16)
 def trend_cells(
-    selection: tuple[tuple[str, Any], ...], upload_key: str | None, cell_size: int
+    selection: tuple[tuple[str, Any], ...],
+    upload_key: str | None,
+    cell_size: int,
+    harm: bool,
 ) -> dash.TrendCells:
     """The selection's emerging hot spot patterns (the Trends tab)."""
     return dash.trend_cells(
         all_incidents(), _upload(upload_key), selection, reference(),
-        cell_size=cell_size,
+        cell_size=cell_size, harm=harm,
     )  # fmt: skip
 
 
@@ -178,10 +181,13 @@ def trend_cells_file(
     selection: tuple[tuple[str, Any], ...],
     upload_key: str | None,
     cell_size: int,
+    harm: bool,
     mode: str,
 ) -> tuple[str, bytes, str]:
     """The Trends tab's cells as a GeoPackage (public or restricted)."""
-    return dash.trend_cells_file(trend_cells(selection, upload_key, cell_size), mode)
+    return dash.trend_cells_file(
+        trend_cells(selection, upload_key, cell_size, harm), mode
+    )
 
 
 @st.cache_data(show_spinner="Choosing the sites…", max_entries=16)
@@ -761,13 +767,13 @@ with tab_trend:
                 "Cell size (m)", dash.TREND_CELL_SIZES, value=200, key="w_emerging_cell"
             )
             try:
-                trend = trend_cells(selection_key, upload_key, int(cell_m))
+                trend = trend_cells(selection_key, upload_key, int(cell_m), view.harm)
             except hs.HotspotsError as err:
                 st.warning(str(err))
             else:
                 for note in trend.notes:
                     st.warning(note, icon="⚠️")
-                st.caption(dash.trend_cells_caption(trend, harm=view.harm))
+                st.caption(dash.trend_cells_caption(trend))
                 st_folium(
                     dash.trends_map(
                         ref, trend, basemap=basemap, districts=view.districts
@@ -789,7 +795,7 @@ with tab_trend:
                     "agreement.",
                 )
                 name, data, mime = trend_cells_file(
-                    selection_key, upload_key, int(cell_m), cells_mode
+                    selection_key, upload_key, int(cell_m), view.harm, cells_mode
                 )
                 d2.download_button(
                     f"Download the cells ({name})", data, file_name=name, mime=mime

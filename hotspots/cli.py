@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
         "sparse selection, such as one theme county-wide)",
     )
     tr.add_argument(
+        "--harm",
+        action="store_true",
+        help="sum the harm weights per cell and month instead of counting "
+        "incidents (Gi* and the trend on harm; disclosure still counts incidents)",
+    )
+    tr.add_argument(
         "--out", required=True, metavar="FILE", help="GeoPackage to write (.gpkg)"
     )
     tr.add_argument(
@@ -1080,9 +1086,12 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
         if incidents.empty:
             raise HotspotsError(note)
         warnings.warn(note, UserWarning, stacklevel=1)
+    if args.harm:
+        _note_uniform_weight("trends", incidents)
     cells = classify_hotspot_trends(
-        incidents, cell_size=args.cell_size, study_area=area, months=steps
-    )
+        incidents, cell_size=args.cell_size, study_area=area, months=steps,
+        weight="weight" if args.harm else None,
+    )  # fmt: skip
     params = dict(cells.attrs.get("parameters", {}))
     record = provenance(
         incidents, filters=selection.as_dict(), method="trends", parameters=params
@@ -1095,6 +1104,7 @@ def cmd_trends(args: argparse.Namespace) -> dict[str, Any]:
         "patterns": {str(k): int(v) for k, v in patterns.items()},
         "months": params["months"],
         "cell_size_m": params["cell_size_m"],
+        "harm": bool(args.harm),
         "mode": args.mode,
         "out": str(out),
     }
@@ -1178,7 +1188,7 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         from hotspots.trends import PATTERN_MEANINGS, method_sentence
 
         print(
-            f"{method_sentence(out['cell_size_m'], out['months'])} "
+            f"{method_sentence(out['cell_size_m'], out['months'], weighted=out['harm'])} "
             f"{out['cells']:,} cells were significant hot spots in "
             f"some month; {out['cells_written']:,} written ({out['mode']}"
             + (": cells under 10 incidents left out" if out["mode"] == "public" else "")

@@ -1137,6 +1137,8 @@ class TrendCells:
     #: for the download (`trend_cells_file`).
     cells: gpd.GeoDataFrame
     record: dict[str, Any]
+    #: Whether Gi* and the trend ran on summed harm weights (not counts).
+    harm: bool = False
 
 
 def trend_cells(
@@ -1146,8 +1148,12 @@ def trend_cells(
     ref: Reference,
     *,
     cell_size: float,
+    harm: bool = False,
 ) -> TrendCells:
     """Emerging hot spot patterns of the selection (`classify_hotspot_trends`).
+
+    `harm`: on the incidents' summed harm weights (the view's *Weight by harm*),
+    not their count.
 
     The incidents the map's hotspots are found in (no safeguarding rows), over
     the view's districts. The time steps are every month of the data in use
@@ -1181,8 +1187,9 @@ def trend_cells(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         cells = classify_hotspot_trends(
-            chosen, cell_size=float(cell_size), study_area=area, months=months
-        )
+            chosen, cell_size=float(cell_size), study_area=area, months=months,
+            weight="weight" if harm else None,
+        )  # fmt: skip
     notes += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     # each cell's ward: the one holding its centre
     centres = gpd.GeoDataFrame(geometry=cells.geometry.centroid, crs=cells.crs)
@@ -1206,6 +1213,7 @@ def trend_cells(
                 "Pattern": pattern,
                 "Cells": len(these),
                 "Incidents (all months)": int(these["n"].sum()),
+                **({"Harm (all months)": float(these["harm"].sum())} if harm else {}),
                 "Meaning": meaning,
                 "Wards (most cells)": ", ".join(f"{w} ({n})" for w, n in top.items()),
             }
@@ -1213,8 +1221,8 @@ def trend_cells(
     summary = pd.DataFrame(
         rows,
         columns=[
-            "Pattern", "Cells", "Incidents (all months)", "Meaning",
-            "Wards (most cells)",
+            "Pattern", "Cells", "Incidents (all months)",
+            *(["Harm (all months)"] if harm else []), "Meaning", "Wards (most cells)",
         ],
     )  # fmt: skip
     url = bounds = None
@@ -1242,6 +1250,7 @@ def trend_cells(
         notes=notes,
         cells=cells,
         record=record,
+        harm=harm,
     )
 
 
@@ -1257,22 +1266,21 @@ def trend_cells_file(trend: TrendCells, mode: str) -> tuple[str, bytes, str]:
     return trend_cells_bytes(trend.cells, trend.record, mode=mode, name=name)
 
 
-def trend_cells_caption(trend: TrendCells, *, harm: bool = False) -> str:
+def trend_cells_caption(trend: TrendCells) -> str:
     """What the emerging hot spot analysis did, in one sentence.
 
-    With `harm` (the view is weighted by harm), it adds that the analysis counts
-    incidents: the harm weights are not used.
+    Of harm, when the view is weighted by harm (`TrendCells.harm`).
     """
     from hotspots.trends import method_sentence
 
     cells = int(trend.summary["Cells"].sum())
-    weights = " It counts incidents: the harm weights are not used." if harm else ""
     return (
-        f"{method_sentence(trend.cell_size, trend.months)} Months missing from the "
-        "data are left out; a month without an incident of the selection counts as "
-        f"none. {cells:,} {'cell was' if cells == 1 else 'cells were'} a significant "
-        "hot spot (95%, false discovery rate corrected) in some month; the patterns "
-        f"follow ArcGIS's Emerging Hot Spot Analysis.{weights}"
+        f"{method_sentence(trend.cell_size, trend.months, weighted=trend.harm)} "
+        "Months missing from the data are left out; a month without an incident "
+        f"of the selection counts as none. {cells:,} "
+        f"{'cell was' if cells == 1 else 'cells were'} a significant hot spot (95%, "
+        "false discovery rate corrected) in some month; the patterns follow ArcGIS's "
+        "Emerging Hot Spot Analysis."
     )
 
 

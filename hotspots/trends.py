@@ -40,7 +40,12 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from hotspots._validate import HotspotsError, require_points, require_positive
+from hotspots._validate import (
+    HotspotsError,
+    require_points,
+    require_positive,
+    weight_values,
+)
 from hotspots.dates import month_runs
 from hotspots.gistar import (
     DEFAULT_CELL_SIZE,
@@ -83,20 +88,23 @@ PATTERN_MEANINGS = {
 }
 
 
-def method_sentence(cell_size: float, months: Sequence[Any]) -> str:
+def method_sentence(
+    cell_size: float, months: Sequence[Any], *, weighted: bool = False
+) -> str:
     """What `classify_hotspot_trends` did, in one sentence, for people reading it.
 
     'Gi* each month on 200 m cells over 17 months (2022-01..2023-01,
     2024-01..2024-04), then a Mann-Kendall test of each cell's monthly counts.'
+    `weighted`: of each cell's harm (its summed harm weights) instead.
     """
-    from hotspots.dates import month_runs
-
     periods = [pd.Period(str(m)[:7], freq="M") for m in months]
-    return (
-        f"Gi* each month on {cell_size:g} m cells over {len(periods)} months "
-        f"({month_runs(periods)}), then a Mann-Kendall test of each cell's monthly "
-        "counts."
-    )
+    span = f"{cell_size:g} m cells over {len(periods)} months ({month_runs(periods)})"
+    if weighted:
+        return (
+            f"Gi* of each month's harm on {span}, then a Mann-Kendall test of each "
+            "cell's monthly harm (its summed harm weights)."
+        )
+    return f"Gi* each month on {span}, then a Mann-Kendall test of each cell's monthly counts."
 
 
 #: Share of months a cell must be hot to be intensifying, diminishing,
@@ -356,6 +364,7 @@ def classify_hotspot_trends(
     fdr: bool = True,
     trend_on: str = "counts",
     all_cells: bool = False,
+    weight: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Classify grid cells as new, intensifying, persistent, ... hot spots over months.
 
@@ -390,12 +399,19 @@ def classify_hotspot_trends(
     all_cells
         Return every in-area cell (pattern "no pattern" for most) instead of
         only the cells that were hot in at least one month (default False).
+    weight
+        A column of harm weights (``"weight"``) to sum per cell and month
+        instead of counting incidents: each month's Gi* and the trend
+        (``trend_on="counts"``) then run on harm, as ArcGIS's space-time cube
+        sums a field. ``n`` still counts incidents (disclosure and the sparse
+        warning count incidents); ``harm`` is added. Default None: counts.
 
     Returns
     -------
     GeoDataFrame
         Cells (square polygons, the grid's CRS) with ``row``, ``col``, ``n``
-        (incidents over the months), ``months`` (time steps), ``months_hot``,
+        (incidents over the months; with a `weight`, ``harm`` too), ``months``
+        (time steps), ``months_hot``,
         ``months_cold``, ``hot_last``, ``pattern``, ``mk_s``, ``mk_z``, ``mk_p``
         and ``trend`` ("up", "down", "none"); ``attrs["parameters"]`` lists the
         months used and every setting.
@@ -438,6 +454,7 @@ def classify_hotspot_trends(
             f"{points.crs}; reproject one of them."
         )
     xy = point_xy(points)[use[keep]]
+    w = None if weight is None else weight_values(points, weight, use)
     bounds = study_area.total_bounds if study_area is not None else xy_bounds(xy)
     grid = grid_for(bounds, cell_size=cell_size, crs=points.crs.to_string())
     mask = area_mask(grid, study_area)
@@ -445,29 +462,37 @@ def classify_hotspot_trends(
     month_idx = step_of[use]
     inside &= mask[row, col]
     ncell = grid.nx * grid.ny
-    cube = np.bincount(
-        month_idx[inside] * ncell + row[inside] * grid.nx + col[inside],
-        minlength=t * ncell,
-    ).reshape(t, grid.ny, grid.nx)
+    at = month_idx[inside] * ncell + row[inside] * grid.nx + col[inside]
+    cube = np.bincount(at, minlength=t * ncell).reshape(t, grid.ny, grid.nx)
+    # what Gi* and the trend read: incidents, or their summed harm
+    values = (
+        cube
+        if w is None
+        else np.bincount(at, weights=w[inside], minlength=t * ncell).reshape(
+            t, grid.ny, grid.nx
+        )
+    )
     n_in = int(mask.sum())
     hot = np.zeros((n_in, t), dtype=bool)
     cold = np.zeros((n_in, t), dtype=bool)
     zs = np.zeros((n_in, t))
     thin = 0  # hot cell-months whose window holds one or two incidents
     for k in range(t):
-        month = cube[k].astype("float64")
+        month = values[k].astype("float64")
         z, p = gi_star(month, mask, footprint=fp)
         p_use = benjamini_hochberg(p) if fdr else p
         zk, pk = z[mask], p_use[mask]
         zs[:, k] = zk
         hot[:, k] = (zk > 0) & (pk <= alpha)
         cold[:, k] = (zk < 0) & (pk <= alpha)
-        thin += int((hot[:, k] & (window_sum(month, fp)[mask] <= 2)).sum())
+        incidents = cube[k].astype("float64")
+        thin += int((hot[:, k] & (window_sum(incidents, fp)[mask] <= 2)).sum())
     n_hot = int(hot.sum())
     if n_hot and thin > SPARSE_SHARE * n_hot:
         warnings.warn(sparse_note(thin, n_hot, cell_size), UserWarning, stacklevel=2)
     counts = cube[:, mask].T.astype("float64")  # (cells, months)
-    mk = mann_kendall(counts if trend_on == "counts" else zs)
+    series = values[:, mask].T.astype("float64")  # counts, or harm
+    mk = mann_kendall(series if trend_on == "counts" else zs)
     patterns = classify_patterns(hot, cold, mk.z, mk.p, alpha=alpha)
     trend = np.where(mk.p <= alpha, np.where(mk.z > 0, "up", "down"), "none").astype(
         object
@@ -484,6 +509,7 @@ def classify_hotspot_trends(
         grid,
         {
             "n": full(counts.sum(axis=1).astype("int64"), 0),
+            **({} if w is None else {"harm": full(series.sum(axis=1), 0.0)}),
             "months": np.full(grid.shape, t, dtype="int64"),
             "months_hot": full(hot.sum(axis=1).astype("int64"), 0),
             "months_cold": full(cold.sum(axis=1).astype("int64"), 0),
@@ -503,6 +529,7 @@ def classify_hotspot_trends(
         "alpha": float(alpha),
         "fdr": "benjamini-hochberg per month" if fdr else None,
         "trend_on": trend_on,
+        "weight": weight,
         "months": [str(m) for m in steps],
         "months_from": "given" if months is not None else "data",
         "cells_in_area": n_in,

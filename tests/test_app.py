@@ -1391,6 +1391,8 @@ def test_emerging_hot_spot_cells_download_public_or_restricted(police, tmp_path)
 
 
 def test_emerging_hot_spots_step_through_empty_months_and_warn_when_sparse(police):
+    import numpy as np
+
     from hotspots import dashboard as dash
 
     # Sevenoaks had no bicycle theft in 2022-03, 2022-04 or 2023-01
@@ -1405,10 +1407,22 @@ def test_emerging_hot_spots_step_through_empty_months_and_warn_when_sparse(polic
     assert "17 months (2022-01..2023-01, 2024-01..2024-04" in dash.trend_cells_caption(
         trend
     )
-    assert "harm weights are not used" not in dash.trend_cells_caption(trend)
-    assert dash.trend_cells_caption(trend, harm=True).endswith(
-        "It counts incidents: the harm weights are not used."
+    assert "monthly counts" in dash.trend_cells_caption(trend)
+    # weighted by harm (a partner's harm weights: here 2 for every other row),
+    # Gi* and the trend run on the cells' summed harm, and the page says so
+    heavy = police.assign(weight=np.where(np.arange(len(police)) % 2, 2.0, 1.0))
+    weighted = dash.trend_cells(
+        heavy, None, dash.selection_key(view), ref, cell_size=200, harm=True
     )
+    caption = dash.trend_cells_caption(weighted)
+    assert "Gi* of each month's harm on 200 m cells" in caption
+    assert "monthly harm (its summed harm weights)" in caption
+    summary = weighted.summary
+    assert summary["Harm (all months)"].sum() == pytest.approx(
+        weighted.cells["harm"].sum()
+    )
+    assert summary["Harm (all months)"].sum() > summary["Incidents (all months)"].sum()
+    assert "Harm (all months)" not in trend.summary
     # too few months, or nothing selected: the engine's words, no traceback
     short = dash.from_query({"month_from": "2024-03", "month_to": "2024-04"}, ch)
     with pytest.raises(dash.HotspotsError, match="at least 3 months"):

@@ -303,3 +303,33 @@ def test_a_store_of_sources_with_different_months_compares_only_those_all_hold(
     )  # fmt: skip
     assert code == 0, err
     assert "cover different months" not in err
+
+
+def test_trends_by_harm(capsys, tmp_path):
+    """`trends --harm` sums the harm weights per cell and month; police.uk's all
+    weigh 1, so harm equals the count, and the command says --harm changes
+    nothing. The public file leaves the harm column out (as it does counts it
+    cannot round)."""
+    sel = ["--from", "2023-01", "--to", "2024-04", "--theme", "serious",
+           "--district", "Thanet"]  # fmt: skip
+    out_file = tmp_path / "harm.gpkg"
+    code, out, err = run(capsys, "trends", *sel, "--harm", "--out", out_file)
+    assert code == 0, err
+    assert "Gi* of each month's harm on 200 m cells" in out
+    assert "--harm changes nothing here" in err
+    cells = pyogrio.read_dataframe(out_file, layer="trend_cells")
+    assert (cells["harm"] == cells["n"]).all()
+    code, _, err = run(
+        capsys,
+        "trends",
+        *sel,
+        "--harm",
+        "--mode",
+        "public",
+        "--out",
+        tmp_path / "p.gpkg",
+    )
+    assert code == 0, err
+    public = pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="trend_cells")
+    assert "harm" not in public.columns
+    assert (public["n"] % 5 == 0).all()

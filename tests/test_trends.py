@@ -404,3 +404,33 @@ def test_empty_and_unlocated_only():
 def test_bad_parameters(twelve_months, kwargs, match):
     with pytest.raises(HotspotsError, match=match):
         classify_hotspot_trends(twelve_months, **kwargs)
+
+
+def test_harm_weights_are_summed_as_if_each_incident_happened_that_often(
+    twelve_months,
+):
+    """With a harm weight, each month's Gi* and the trend run on the cells' summed
+    harm: a weight of 1, 2 or 3 gives exactly what counting each incident that
+    many times gives (the cube is the same), while ``n`` still counts incidents
+    (disclosure counts people, not weights) and ``harm`` sums the weights."""
+    rng = np.random.default_rng(7)
+    w = rng.integers(1, 4, len(twelve_months)).astype(float)
+    weighted = twelve_months.assign(weight=w)
+    repeated = twelve_months.loc[twelve_months.index.repeat(w.astype(int))]
+    kw = {"cell_size": 100, "study_area": AREA, "all_cells": True}
+    got = classify_hotspot_trends(weighted, weight="weight", **kw)
+    same = classify_hotspot_trends(repeated, **kw)
+    plain = classify_hotspot_trends(twelve_months, **kw)
+    for col in ("row", "col", "months_hot", "months_cold", "pattern", "trend"):
+        assert got[col].tolist() == same[col].tolist(), col
+    np.testing.assert_allclose(got["mk_z"], same["mk_z"])
+    np.testing.assert_allclose(got["mk_p"], same["mk_p"])
+    np.testing.assert_allclose(got["harm"], same["n"])
+    assert got["n"].tolist() == plain["n"].tolist()
+    assert got["harm"].sum() == pytest.approx(w.sum())
+    assert got.attrs["parameters"]["weight"] == "weight"
+    assert "harm" not in plain.columns
+    # the weights the rows use are checked
+    bad = weighted.assign(weight=np.where(np.arange(len(w)) == 4, -1.0, w))
+    with pytest.raises(HotspotsError, match=r"row 4 has -1\.0"):
+        classify_hotspot_trends(bad, weight="weight", **kw)
