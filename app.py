@@ -354,7 +354,7 @@ def month_chart(mark: str, height: int, data: Any) -> dict[str, Any]:
         },
     }  # fmt: skip
     return {
-        "layer": [missing_months(mark), counts],
+        "layer": [missing_months(mark), partial_months(mark), counts],
         "height": height + 30 + 20 * -(-len(shown) // 2),
         # room on the right for the last month's label (it was cut at the edge)
         "padding": {"left": 5, "top": 5, "bottom": 5, "right": 28},
@@ -376,18 +376,33 @@ def month_axis(mark: str) -> dict[str, Any]:
 def missing_months(mark: str) -> dict[str, Any]:
     """Months missing from the data (NaN incidents: `dash.monthly_line`) as grey
     bands the chart's height, so they do not read as months without incidents."""
+    return month_bands(
+        mark, "!isValid(datum.incidents)", "no data for this month", "#bdbdbd"
+    )
+
+
+def partial_months(mark: str) -> dict[str, Any]:
+    """Months not every source of the selection holds (``partial``:
+    `dash.monthly_line`) as amber bands: their counts are of some sources only."""
+    return month_bands(
+        mark, "datum.partial", "not every source holds this month", "#f0c36b"
+    )
+
+
+def month_bands(mark: str, test: str, note: str, colour: str) -> dict[str, Any]:
+    """A band the chart's height over each month whose rows pass `test`."""
     x = month_axis(mark)
     band = {"x": x}
     if x["type"] == "temporal":  # a band from the month's start to the next's
         band = {"x": {**x, "timeUnit": None}, "x2": {"field": "next"}}
     return {
         "transform": [
-            {"filter": "!isValid(datum.incidents)"},
+            {"filter": test},
             {"aggregate": [{"op": "count", "as": "rows"}], "groupby": ["month"]},
             {"calculate": "timeOffset('month', datum.month, 1)", "as": "next"},
-            {"calculate": "'no data for this month'", "as": "note"},
+            {"calculate": f"'{note}'", "as": "note"},
         ],
-        "mark": {"type": "rect", "color": "#bdbdbd", "opacity": 0.35},
+        "mark": {"type": "rect", "color": colour, "opacity": 0.35},
         "encoding": {
             **band,
             "tooltip": [
@@ -714,11 +729,14 @@ with tab_districts:
 with tab_trend:
     if tab_trend.open is not False:
         left, right = st.columns([3, 2])
+        # the months the selection's sources hold (a partner file's own, alone)
+        view_months = result.months or choices.months
         with left:
             st.markdown("**Incidents per month by theme** (the selection)")
             monthly = dash.monthly_line(
-                result.monthly, choices.months, view.month_from, view.month_to
-            )
+                result.monthly, view_months, view.month_from, view.month_to,
+                result.shared_months or None,
+            )  # fmt: skip
             st.vega_lite_chart(
                 monthly, month_chart("line", 260, monthly), width="stretch"
             )
@@ -740,7 +758,7 @@ with tab_trend:
                 index=max(0, (focus or 1) - 1),
                 format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
             )
-            series = dash.hotspot_monthly(result, int(pick), choices.months, span)
+            series = dash.hotspot_monthly(result, int(pick), view_months, span)
             pick_col.vega_lite_chart(
                 series, month_chart("bar", 200, series), width="stretch"
             )
@@ -751,7 +769,7 @@ with tab_trend:
                 ward_codes,
                 format_func=choices.wards.get,
             )
-            ward_series = dash.ward_monthly(result, ward, choices.months, span)
+            ward_series = dash.ward_monthly(result, ward, view_months, span)
             ward_col.vega_lite_chart(
                 ward_series, month_chart("bar", 200, ward_series), width="stretch"
             )

@@ -1064,6 +1064,11 @@ class MapResult:
     provenance: dict[str, Any]
     #: The hotspots' outlines as the map draws them (`mapping.display_outlines`).
     outlines: Any = None
+    #: The selection's time steps (``YYYY-MM``: every month any of its sources
+    #: holds, within its range) and those every source holds (`detect_view`);
+    #: empty when not given (`run_method` without `months`).
+    months: list[str] = field(default_factory=list)
+    shared_months: list[str] = field(default_factory=list)
 
     @property
     def area_share(self) -> float:
@@ -1438,6 +1443,8 @@ def run_method(
         points=about.points,
         provenance=record,
         outlines=outlines.result(),
+        months=list(months or []),
+        shared_months=list(trend_months or months or []),
     )
 
 
@@ -1640,14 +1647,20 @@ def monthly_by_theme(selected: pd.DataFrame) -> pd.DataFrame:
 
 
 def monthly_line(
-    monthly: pd.DataFrame, data_months: Sequence[str], month_from: str, month_to: str
+    monthly: pd.DataFrame,
+    data_months: Sequence[str],
+    month_from: str,
+    month_to: str,
+    shared: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """`monthly_by_theme` for a line chart over every calendar month of the view.
 
     A month of the data that the selection has no incident in counts 0; a month
     missing from the data (police.uk's 2023-02..2023-12 here) is NaN, so the
     line breaks there instead of joining the months on either side as if the
-    months between had been counted.
+    months between had been counted. ``partial``: a month of the data that not
+    every source holds (not in `shared`, when given): its count is of some
+    sources only, and the charts shade it.
     """
     months = pd.period_range(month_from, month_to, freq="M")
     themes = list(dict.fromkeys(monthly["theme"]))
@@ -1660,8 +1673,12 @@ def monthly_line(
         .reindex(full, fill_value=0.0)
         .reset_index()
     )
-    in_data = out["month"].dt.strftime("%Y-%m").isin(set(data_months))
+    month = out["month"].dt.strftime("%Y-%m")
+    in_data = month.isin(set(data_months))
     out.loc[~in_data, "incidents"] = np.nan
+    out["partial"] = in_data & ~month.isin(
+        set(data_months if shared is None else shared)
+    )
     return out
 
 
@@ -1669,14 +1686,24 @@ def gap_note(line: pd.DataFrame) -> str:
     """What the breaks in a `monthly_line` chart are, or "" when it has none."""
     from hotspots.dates import month_runs
 
-    gone = line.loc[line["incidents"].isna(), "month"].drop_duplicates().sort_values()
-    if gone.empty:
-        return ""
-    months = [pd.Period(m, freq="M") for m in gone]
-    return (
-        f"No data for {month_runs(months)} ({len(months)} months), shaded grey: "
-        "the lines break there."
-    )
+    def runs(rows: pd.Series) -> list[pd.Period]:
+        months = line.loc[rows, "month"].drop_duplicates().sort_values()
+        return [pd.Period(m, freq="M") for m in months]
+
+    gone = runs(line["incidents"].isna())
+    partial = runs(line["partial"]) if "partial" in line else []
+    notes = []
+    if gone:
+        notes.append(
+            f"No data for {month_runs(gone)} ({len(gone)} months), shaded grey: "
+            "the lines break there."
+        )
+    if partial:
+        notes.append(
+            f"Not every source of the selection holds {month_runs(partial)}, shaded "
+            "amber: those months count some of its sources only."
+        )
+    return " ".join(notes)
 
 
 def category_mix(selected: pd.DataFrame, *, top: int = 12) -> pd.DataFrame:
@@ -1730,10 +1757,11 @@ def _months_of(
     """Monthly counts of part of the selection over every month of the view.
 
     A month of the data without an incident here is 0; a month missing from the
-    data is NaN, which the charts show as a grey band, not as an empty month.
+    data is NaN, which the charts show as a grey band, not as an empty month; a
+    month not every source holds is ``partial`` (`monthly_line`).
     """
     part = monthly_by_theme(result.selected[keep.fillna(False).to_numpy(bool)])
-    return monthly_line(part, data_months, *months)
+    return monthly_line(part, data_months, *months, result.shared_months or None)
 
 
 # ---------------------------------------------------------------------------------

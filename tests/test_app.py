@@ -364,9 +364,10 @@ def test_one_hotspot_and_one_ward_show_missing_months_as_missing():
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     assert len(specs) == 4  # the selection's line, its mix, a hotspot, a ward
     for spec in (specs[0], specs[2], specs[3]):
-        band, counts = spec["layer"]
-        assert band["mark"]["type"] == "rect"
+        band, partial, counts = spec["layer"]
+        assert band["mark"]["type"] == partial["mark"]["type"] == "rect"
         assert {"filter": "!isValid(datum.incidents)"} in band["transform"]
+        assert {"filter": "datum.partial"} in partial["transform"]
         assert counts["encoding"]["y"]["field"] == "incidents"
     # the data behind the first hotspot's chart, as the page makes it
     incidents, ref = dash.load_incidents(None), dash.load_reference()
@@ -1529,6 +1530,18 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     assert dash.months_note(police, asb, alone) == ""
     assert dash.months_note(police, None, key) == ""
     assert dash.months_note(police, asb, both, ["police.uk"]) == ""  # none of theirs
+    # the file alone: its charts step through its own months (2023-11 has data)
+    thanet = dash.from_query(
+        {"month_from": "2022-01", "month_to": "2024-04", "districts": THANET}, ch
+    )
+    mine = dash.detect_view(
+        police, asb, dash.view_detect_key(thanet, "alone|asb:1"), ref
+    )
+    assert mine.months == [m for m in own if "2022-01" <= m <= "2024-04"]
+    line = dash.monthly_line(mine.monthly, mine.months, "2022-01", "2024-04")
+    nov = line[line["month"].dt.strftime("%Y-%m") == "2023-11"]
+    assert nov["incidents"].notna().all()
+    assert not line["partial"].any()
     early = dash.from_query({"month_from": "2024-01", "month_to": "2024-02"}, ch)
     assert dash.months_note(police, asb, dash.selection_key(early, "with|asb:1")) == ""
     for use, withheld in (("with|asb:1", True), ("alone|asb:1", False)):
@@ -1592,6 +1605,20 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
     )
     np.testing.assert_allclose(result.hotspots["trend_p"], p)
     assert result.hotspots["trend"].tolist() == labels
+    # the charts: every month either holds, those not both hold shaded amber
+    assert result.months == ["2023-01", "2023-11", "2023-12", "2024-01", "2024-02",
+                             "2024-03", "2024-04"]  # fmt: skip
+    line = dash.monthly_line(
+        result.monthly, result.months, "2023-01", "2024-04", result.shared_months
+    )
+    by_month = line.groupby(line["month"].dt.strftime("%Y-%m"))
+    partial = by_month["partial"].any()
+    assert partial[partial].index.tolist() == ["2023-01", "2023-11", "2023-12"]
+    assert by_month["incidents"].sum().loc["2023-11"] > 0
+    assert by_month["incidents"].apply(lambda v: v.isna().all()).sum() == 9  # 02..10
+    gaps = dash.gap_note(line)
+    assert "No data for 2023-02..2023-10 (9 months), shaded grey" in gaps
+    assert "Not every source of the selection holds 2023-01, 2023-11..2023-12" in gaps
     # the incidents of the months one source holds still count
     assert (
         result.hotspots["incidents"].tolist()
