@@ -231,13 +231,19 @@ def detect(
         from hotspots.dates import month_runs
 
         runs = month_runs(sorted({pd.Period(str(m)[:7], "M") for m in trend_months}))
+        said = (
+            f"trends compare {runs} only: the months every source of the "
+            "selection holds"
+            if trend_months
+            else "no trends: the sources of the selection hold no month in common "
+            "(choose one source to see its trends)"
+        )
         found = replace(
             found,
             parameters={
                 **found.parameters,
                 "trend_months": runs,
-                "trend_explanation": f"trends compare {runs} only: the months "
-                "every source of the selection holds",
+                "trend_explanation": said,
             },
         )
     # a Gi* hot spot can be a group of empty cells beside busy ones: not a place

@@ -342,6 +342,15 @@ def over_shared_months(
     """
     if list(steps) == list(shared):
         return incidents, list(steps), ""
+    if not shared:
+        return (
+            incidents.iloc[:0],
+            [],
+            (
+                "The sources of this selection hold no month in common, so there is no "
+                "month to compare: choose one source, or months that all of them hold."
+            ),
+        )
     keep = incidents["month"].astype(str).str[:7].isin(set(shared))
     held = month_runs([pd.Period(m, "M") for m in shared])
     note = (

@@ -288,6 +288,19 @@ def test_a_store_of_sources_with_different_months_compares_only_those_all_hold(
     assert code == 0, err
     assert "step only through the months all of them hold (2024-01..2024-04)" in err
     assert last_json(out)["months"] == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    # 2023 alone: police.uk holds 2023-01, the log 2023-11..12: none in common
+    year = ["--store", store, "--from", "2023-01", "--to", "2023-12", "--theme", "ASB",
+            "--district", "Thanet"]  # fmt: skip
+    code, out, err = run(capsys, "trends", *year, "--out", tmp_path / "none.gpkg")
+    assert code == 2
+    assert "hold no month in common, so there is no month to compare" in err
+    code, out, err = run(
+        capsys, "detect", *year, "--method", "kde", "--out", tmp_path / "none.gpkg"
+    )
+    assert code == 0, err
+    assert "no trends: the sources of the selection hold no month in common" in out
+    hot = pyogrio.read_dataframe(tmp_path / "none.gpkg", layer="hotspots")
+    assert set(hot["trend"]) == {"n/a"}
     # a PSPO report compares months too: the same months, and it says so
     area = ROOT / "data" / "samples" / "margate-town-centre-pspo.geojson"
     code, out, err = run(

@@ -498,6 +498,11 @@ def test_trend_months_compare_only_the_months_every_source_holds():
     assert site["trend_term"] == 0.0
     assert shared.parameters["trend_months"] == six[3:]
     assert "in 2024-06 on 2024-04..2024-05" in site["explanation"]
+    # no month in common: no trend (and no trend bonus), the rest unchanged
+    none = plan_sites(pts, months=six, trend_months=[], **kw).sites.iloc[0]
+    assert none["trend"] == "n/a"
+    assert none["trend_term"] == 0.0
+    assert none["incidents"] == 90
 
 
 # ------------------------------------------------------------------ inputs
