@@ -387,11 +387,19 @@ def view_tables(
     # the area columns are detection columns: from its categorical copy too
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, areas=True, columns=AREA_INPUT_COLUMNS)
-    available = data_months(
-        incidents, upload, selection, sources=sources_of(chosen), shared=True
-    )
+    sources = sources_of(chosen)
+    available = data_months(incidents, upload, selection, sources=sources, shared=True)
     with located_once(chosen):
-        return area_tables(chosen, available, dict(selection), harm=harm)
+        tables = area_tables(chosen, available, dict(selection), harm=harm)
+    withheld = tables["district_stats"].attrs.get("previous_note")
+    if withheld and available != data_months(
+        incidents, upload, selection, sources=sources
+    ):
+        tables["note"] += (
+            " A month that not every source of the selection holds counts as "
+            "missing here."
+        )
+    return tables
 
 
 def map_key(detect_key: tuple[Any, ...], basemap: str, focus: int | None) -> str:

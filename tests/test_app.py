@@ -1639,6 +1639,9 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
     )
     tables = dash.view_tables(store, None, dash.selection_key(recent_view), harm=False)
     assert tables["district_stats"]["previous"].isna().all()
+    assert tables["note"].endswith(
+        "A month that not every source of the selection holds counts as missing here."
+    )
     assert "2023-11" not in dash.data_months(
         store,
         None,
