@@ -34,7 +34,9 @@ Priorities (optional, default weight 0 = off)
       centre (IMD 2019; decile 1, the most deprived tenth, scores 1; no LSOA -> 0);
     * ``trend_term = min(ratio - 1, 1)`` when the covered incidents are rising,
       else 0: ``ratio`` = monthly rate in the recent third of the selection's
-      months over the earlier two thirds (`hotspots.profile.recent_split`), and
+      months over the earlier two thirds (`hotspots.profile.recent_split`;
+      with sources that cover different months, of the months every source
+      holds: `plan_sites`' `trend_months`), and
       rising means at least ``MIN_TREND_INCIDENTS`` incidents and a one-sided
       exact binomial ``P(X >= recent) < 0.025`` under no change (the upper half
       of the two-sided 5 % test in `hotspots.profile.trend_test`);
