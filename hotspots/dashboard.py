@@ -990,7 +990,12 @@ def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
     """
     record = result.provenance
     data = record.get("data", {})
-    sources = ", ".join(f"{k} {v:,}" for k, v in data.get("sources", {}).items())
+    counts = data.get("sources", {})
+    held = data.get("source_months", {}) if len(counts) > 1 else {}
+    sources = ", ".join(
+        f"{k} {v:,}" + (f" in {_months_text(held[k])}" if held.get(k) else "")
+        for k, v in counts.items()
+    )
     months = f"{data.get('month_from')} to {data.get('month_to')}"
     lines = [
         f"**Data**: {data.get('incidents', 0):,} incidents ({sources}), {months}; "

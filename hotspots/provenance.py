@@ -9,6 +9,7 @@ import pandas as pd
 
 from hotspots import __version__, grid
 from hotspots.crs import OSTN15, ostn15_available
+from hotspots.dates import source_months
 
 
 def describe_data(incidents: pd.DataFrame) -> dict[str, Any]:
@@ -16,14 +17,21 @@ def describe_data(incidents: pd.DataFrame) -> dict[str, Any]:
     located = int(grid.located(incidents).sum())
     # the text of the distinct months only (astype(str) of every row is slow)
     months = sorted({str(m) for m in incidents["month"].unique()})
+    sources = {
+        str(k): int(v)
+        for k, v in incidents["source"].value_counts().sort_index().items()
+    }
     return {
         "incidents": len(incidents),
         "located": located,
         "unlocated": len(incidents) - located,
-        "sources": {
-            str(k): int(v)
-            for k, v in incidents["source"].value_counts().sort_index().items()
-        },
+        "sources": sources,
+        # which months each source gives (one source: all of them, no grouping)
+        "source_months": (
+            dict.fromkeys(sources, months)
+            if len(sources) < 2
+            else source_months(incidents)
+        ),
         "months": months,
         "month_from": months[0] if months else None,
         "month_to": months[-1] if months else None,

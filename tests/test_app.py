@@ -1605,6 +1605,12 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
     )
     np.testing.assert_allclose(result.hotspots["trend_p"], p)
     assert result.hotspots["trend"].tolist() == labels
+    # the provenance says which months each source gave
+    data_line = dash.provenance_lines(result, ch)[0]
+    assert "council-asb-log 764 in 2023-11 to 2024-04 (6 months)" in data_line
+    assert (
+        "police.uk 1,767 in 2023-01, 2024-01, 2024-02, 2024-03, 2024-04)" in data_line
+    )
     # the charts: every month either holds, those not both hold shaded amber
     assert result.months == ["2023-01", "2023-11", "2023-12", "2024-01", "2024-02",
                              "2024-03", "2024-04"]  # fmt: skip

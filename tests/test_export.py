@@ -493,6 +493,12 @@ def test_provenance_describes_the_data(dtype: str) -> None:
     assert data["incidents"] == 4
     assert (data["located"], data["unlocated"]) == (2, 2)
     assert data["sources"] == {"council": 1, "police": 3}
+    assert data["source_months"] == {
+        "council": ["2024-01"],
+        "police": ["2024-02", "2024-03"],
+    }
+    one = describe_data(incidents.iloc[[0, 2]])
+    assert one["source_months"] == {"police": ["2024-02"]}
     assert data["months"] == ["2024-01", "2024-02", "2024-03"]
     assert (data["month_from"], data["month_to"]) == ("2024-01", "2024-03")
     # a missing sensitivity is named, never dropped or unsortable
