@@ -45,7 +45,16 @@ def run(repeat: int) -> None:
             repeat,
         )
         row("baseline: bare hotspot layer to GPKG", base)
-        for fmt in ("gpkg", "geojson", "shapefile", "kml", "csv", "geotiff", "pdf"):
+        for fmt in (
+            "gpkg",
+            "geojson",
+            "shapefile",
+            "kml",
+            "csv",
+            "geotiff",
+            "pdf",
+            "html",
+        ):
             t, _ = timed(
                 lambda fmt=fmt: export_detection(
                     d, folder / fmt, fmt=fmt, provenance=rec
