@@ -735,7 +735,7 @@ with tab_trend:
             st.markdown("**Incidents per month by theme** (the selection)")
             monthly = dash.monthly_line(
                 result.monthly, view_months, view.month_from, view.month_to,
-                result.shared_months or None,
+                result.shared_months,
             )  # fmt: skip
             st.vega_lite_chart(
                 monthly, month_chart("line", 260, monthly), width="stretch"
@@ -1341,8 +1341,8 @@ with tab_download:
             "Download the hotspots of this view with the ward and district tables, for "
             "QGIS, ArcGIS, reports or publishing; or a summary report (the map, the "
             "ranked hotspots, the wards with the highest rates, the method) for a "
-            "partnership meeting, as a PDF or an accessible web page. Every file carries what made it (data, filters, "
-            "method, parameters, version)."
+            "partnership meeting, as a PDF or an accessible web page. Every file "
+            "carries what made it (data, filters, method, parameters, version)."
         )
         f1, f2, f3 = st.columns(3)
         fmt = f1.selectbox(

@@ -667,7 +667,7 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         weight="weight" if args.harm else None,
         options=options,
         months=steps,
-        trend_months=None if compared == steps else compared,
+        trend_months=compared,
     )
     sparse = sparse_warning(
         args.method, result.hotspots, result, int(located(incidents).sum())
@@ -807,7 +807,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         method=args.method,
         districts=districts,
         months=steps,
-        trend_months=None if compared == steps else compared,
+        trend_months=compared,
     )
     summary = result.summary()
     if args.out:

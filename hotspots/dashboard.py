@@ -327,7 +327,7 @@ def detect_view(
             chosen, ref, method=method, options=dict(options), coverage=coverage,
             harm=harm, districts=dict(selection).get("districts"), about=about,
             filters=_filters(selection), months=months,
-            trend_months=None if compared == months else compared,
+            trend_months=compared,
         )  # fmt: skip
     note = months_note(incidents, upload, selection, sources_of(chosen))
     return replace(result, warnings=[*result.warnings, note]) if note else result
@@ -830,12 +830,13 @@ def held_months(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
     key: tuple[tuple[str, Any], ...],
+    sources: Sequence[str] | None = None,
 ) -> dict[str, list[str]]:
     """The months (``YYYY-MM``) each source of the data in use holds.
 
     The store's sources, a partner file's when it is used alone, or both
     together (as `select` combines them); only the sources the selection
-    names, if it names any.
+    names, if it names any, and only `sources` when given.
     """
     k = dict(key)
     mode, _ = upload_use(k.get("upload"))
@@ -849,8 +850,8 @@ def held_months(
     for frame in frames:
         for source, months in _frame_months(frame).items():
             held.setdefault(source, set()).update(months)
-    named = k.get("sources")
-    return {s: sorted(m) for s, m in sorted(held.items()) if not named or s in named}
+    named = set(k.get("sources") or held) & set(held if sources is None else sources)
+    return {s: sorted(m) for s, m in sorted(held.items()) if s in named}
 
 
 def data_months(
@@ -875,9 +876,7 @@ def data_months(
     none then would look like a rise).
     """
     k = dict(key)
-    cover = held_months(incidents, upload, key)
-    if sources is not None:
-        cover = {s: m for s, m in cover.items() if s in set(sources)}
+    cover = held_months(incidents, upload, key, sources)
     held = (
         shared_months(cover)
         if shared
@@ -906,9 +905,7 @@ def months_note(
     """
     k = dict(key)
     lo, hi = k["month_from"], k["month_to"]
-    cover = held_months(incidents, upload, key)
-    if sources is not None:
-        cover = {s: m for s, m in cover.items() if s in set(sources)}
+    cover = held_months(incidents, upload, key, sources)
     if len(cover) < 2:
         return ""
     within = {s: {m for m in ms if lo <= m <= hi} for s, ms in cover.items()}
@@ -1078,10 +1075,10 @@ class MapResult:
     #: The hotspots' outlines as the map draws them (`mapping.display_outlines`).
     outlines: Any = None
     #: The selection's time steps (``YYYY-MM``: every month any of its sources
-    #: holds, within its range) and those every source holds (`detect_view`);
-    #: empty when not given (`run_method` without `months`).
+    #: holds, within its range; empty when not given to `run_method`) and those
+    #: every source holds (None: all of them).
     months: list[str] = field(default_factory=list)
-    shared_months: list[str] = field(default_factory=list)
+    shared_months: list[str] | None = None
 
     @property
     def area_share(self) -> float:
@@ -1389,8 +1386,8 @@ def run_method(
     the selection that made `incidents` (`_filters`), for the provenance
     record; without them it names the districts only. `months`: the data's
     months in the selection (`data_months`), the hotspots' time steps;
-    `trend_months`: the months their trends compare, if not all of them (those
-    every source holds: `hotspots.dates.selection_months`).
+    `trend_months`: the months their trends compare (those every source holds:
+    `hotspots.dates.selection_months`; default all).
     """
     from hotspots.detect import detect, sparse_warning, uniform_weight
     from hotspots.detect import explanations as explain
@@ -1457,7 +1454,7 @@ def run_method(
         provenance=record,
         outlines=outlines.result(),
         months=list(months or []),
-        shared_months=list(trend_months or months or []),
+        shared_months=None if trend_months is None else list(trend_months),
     )
 
 
@@ -1774,7 +1771,7 @@ def _months_of(
     month not every source holds is ``partial`` (`monthly_line`).
     """
     part = monthly_by_theme(result.selected[keep.fillna(False).to_numpy(bool)])
-    return monthly_line(part, data_months, *months, result.shared_months or None)
+    return monthly_line(part, data_months, *months, result.shared_months)
 
 
 # ---------------------------------------------------------------------------------
@@ -1986,7 +1983,7 @@ def plan_for_view(
             exclude=exclude,
             districts=layer[layer["lad_code"].isin(districts)] if districts else None,
             months=steps,
-            trend_months=None if compared == steps else compared,
+            trend_months=compared,
         )
     except PlanInfeasible as err:
         raise HotspotsError(plan_infeasible_message(err)) from err

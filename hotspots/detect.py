@@ -167,9 +167,10 @@ def detect(
         range, so that a month without an incident of the selection counts as
         none; default the months of the located incidents.
     trend_months
-        The months each hotspot's trend compares, when not all of `months`:
-        with sources that cover different months, the months every source of
-        the selection holds (`hotspots.profile.describe_hotspots`).
+        The months each hotspot's trend compares: with sources that cover
+        different months, the months every source of the selection holds
+        (`hotspots.profile.describe_hotspots`); recorded in the parameters, with
+        a sentence, when they are not all of `months`. Default `months`.
 
     Returns
     -------
@@ -227,7 +228,7 @@ def detect(
         places = location_ids(incidents, np.flatnonzero(has))
         which = polygon_membership(incidents.geometry[has], hot, ids=places)
     hot = _describe(hot, incidents, weight, which, places, months, trend_months)
-    if trend_months is not None:
+    if trend_months is not None and _texts(trend_months) != _texts(months or ()):
         from hotspots.dates import month_runs
 
         runs = month_runs(sorted({pd.Period(str(m)[:7], "M") for m in trend_months}))
@@ -270,6 +271,11 @@ def detect(
     member[np.flatnonzero(has)] = id_at[which]  # -1 (in none) -> the last: 0
     hot = hot.assign(hotspot_id=np.arange(1, len(hot) + 1)).reset_index(drop=True)
     return replace(found, hotspots=hot, membership=member)
+
+
+def _texts(months: Sequence[Any]) -> list[str]:
+    """Months (YYYY-MM text or Periods) as sorted ``YYYY-MM`` text."""
+    return sorted({str(m)[:7] for m in months})
 
 
 #: A map is flagged as too sparse when more than this share of its hotspots

@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from numpy.typing import NDArray
 
 from hotspots._validate import HotspotsError
 from hotspots.crs import WEB_CRS, WORKING_CRS
@@ -371,11 +372,7 @@ def export_layers(
             # counts: only the classification is published, and only of cells
             # whose window holds `threshold` incidents or more
             if name == "gistar_cells":
-                result = detection.result
-                shown = disclose_gistar_bins(
-                    result.gi_bin, result.window_counts(), mode=mode,
-                    threshold=threshold,
-                )  # fmt: skip
+                shown = gistar_shown(detection, mode=mode, threshold=threshold)
                 rows, cols = layer["row"].to_numpy(), layer["col"].to_numpy()
                 layer = layer[shown[rows, cols]]
             layer = layer[
@@ -544,6 +541,8 @@ def export_detection(
             surface = surface_values(
                 detection, mode=mode, threshold=threshold, incidents=incidents
             )
+        elif detection.method == "gistar":
+            surface = gistar_shown(detection, mode=mode, threshold=threshold)
         return [
             write_summary(
                 detection,
@@ -793,6 +792,25 @@ def surface_values(
             incidents, surface.grid, surface.parameters["bandwidth_m"]
         )
     return disclose_surface(values, counts, mode=mode, threshold=threshold)
+
+
+def gistar_shown(
+    detection: Detection, *, mode: str, threshold: int = 10
+) -> NDArray[np.bool_]:
+    """The Gi* grid's cells whose bin `mode` may publish, as a boolean array.
+
+    The cells in the study area; public mode only those whose window holds at
+    least `threshold` incidents (`hotspots.disclosure.disclose_gistar_bins`).
+    The GeoPackage's ``gistar_cells`` layer and the summary report's map show
+    these.
+    """
+    result = detection.result
+    return np.asarray(
+        result.mask
+        & disclose_gistar_bins(
+            result.gi_bin, result.window_counts(), mode=mode, threshold=threshold
+        )
+    )
 
 
 def write_surface_tiff(

@@ -88,7 +88,7 @@ def analyse(
         weight=weight,
         options=options,
         months=steps,
-        trend_months=None if trend == steps else trend,
+        trend_months=trend,
     )
     tables: dict[str, pd.DataFrame] = {}
     for level in ("ward", "district"):

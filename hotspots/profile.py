@@ -224,11 +224,12 @@ def location_ids(
 
 
 def _trend_steps(
-    months: Sequence[pd.Period], trend_months: Sequence[Any]
+    months: list[pd.Period], trend_months: Sequence[Any]
 ) -> list[pd.Period]:
     """The time steps of `months` that are in `trend_months` (YYYY-MM or Periods)."""
     wanted = {str(m)[:7] for m in trend_months}
-    return [m for m in months if str(m) in wanted]
+    steps = [m for m in months if str(m) in wanted]
+    return months if len(steps) == len(months) else steps  # all: the same list
 
 
 def describe_hotspots(

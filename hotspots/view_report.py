@@ -50,12 +50,7 @@ from hotspots.detect import (
     explanations,
     sparse_warning,
 )
-from hotspots.disclosure import (
-    DEFAULT_THRESHOLD,
-    check_mode,
-    disclose_gistar_bins,
-    disclose_record,
-)
+from hotspots.disclosure import DEFAULT_THRESHOLD, check_mode, disclose_record
 from hotspots.document import (
     Block,
     Bullets,
@@ -73,6 +68,7 @@ from hotspots.document import (
     render_pdf,
     table,
 )
+from hotspots.export import gistar_shown, surface_values
 from hotspots.mapping import GISTAR_COLOURS, GISTAR_LABELS, HOTSPOT_OUTLINE
 from hotspots.profile import MIN_TREND_INCIDENTS, TREND_ALPHA
 
@@ -574,7 +570,8 @@ def summary_doc(
         KDE: the densities the map shows, as `mode` may publish them
         (`hotspots.export.surface_values`: public withholds cells with fewer
         than `threshold` incidents within the bandwidth). None: restricted
-        shows the whole surface; public shows none.
+        shows the whole surface; public shows none. Gi*: the cells whose bin
+        may be shown (`hotspots.export.gistar_shown`; None: found here).
     """
     check_mode(mode, threshold)
     record = disclose_record(dict(provenance), mode=mode, threshold=threshold)
@@ -611,13 +608,9 @@ def summary_doc(
         if warning:
             blocks.append(Para(warning, "banner"))
     if surface is None and mode == "restricted" and detection.method == "kde":
-        result = detection.result
-        surface = np.where(result.mask, result.kde_per_km2, np.nan)
-    if detection.method == "gistar":
-        result = detection.result
-        surface = result.mask & disclose_gistar_bins(
-            result.gi_bin, result.window_counts(), mode=mode, threshold=threshold
-        )
+        surface = surface_values(detection, mode="restricted")
+    if surface is None and detection.method == "gistar":
+        surface = gistar_shown(detection, mode=mode, threshold=threshold)
     note = ""
     if mode == "public" and detection.method == "kde":
         note = (
