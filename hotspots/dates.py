@@ -602,20 +602,38 @@ def sources_of(incidents: pd.DataFrame) -> list[str]:
 def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
     """The months (``YYYY-MM``) each source of `incidents` holds, by source name.
 
-    A source holds a month when it has at least one incident in it: police.uk
-    comes a month at a time, and a partner log's first and last incident bound
-    what it covers. Rows without a month are left out.
+    A source holds every month from the first to the last month of each batch
+    it was added in (its ``batch`` column): a police.uk batch is one force's
+    month, so police data holds just the months it was given, gaps and all; a
+    partner file is one batch, so a month inside it without an incident is a
+    month with none (a count of zero), not a month it lacks. Without a
+    ``batch`` column, the months with at least one incident. Rows without a
+    month are left out.
     """
     for col in ("source", "month"):
         if col not in incidents:
             raise HotspotsError(f"`incidents` has no {col!r} column.")
-    pairs = incidents[["source", "month"]].dropna()
+    batch = "batch" if "batch" in incidents else "source"
+    pairs = incidents[list(dict.fromkeys(["source", batch, "month"]))].dropna()
     if pairs.empty:
         return {}
-    distinct = pairs.groupby(["source", "month"], observed=True, sort=False).size()
+    month = pairs["month"]
+    if not isinstance(month.dtype, pd.PeriodDtype):
+        month = pd.PeriodIndex(month.astype(str).str[:7], freq="M").to_series(
+            index=pairs.index
+        )
+    if batch == "source":  # no batches: the months with an incident
+        keys = pd.MultiIndex.from_arrays([pairs["source"], month.to_numpy()])
+        spans = [(s, m, m) for s, m in keys.unique()]
+    else:
+        bounds = month.groupby([pairs["source"], pairs["batch"]], observed=True)
+        ends = bounds.agg(["min", "max"])
+        names = ends.index.get_level_values(0)
+        spans = list(zip(names, ends["min"], ends["max"], strict=True))
     out: dict[str, set[str]] = {}
-    for source, month in distinct.index:
-        out.setdefault(str(source), set()).add(str(month)[:7])
+    for source, lo, hi in spans:
+        months = pd.period_range(lo, hi, freq="M").astype(str)
+        out.setdefault(str(source), set()).update(months)
     return {s: sorted(ms) for s, ms in sorted(out.items())}
 
 

@@ -236,7 +236,9 @@ class Store:
     def info(self) -> dict[str, Any]:
         """Counts of what the store holds: incidents, unlocated, by source and month.
 
-        ``source_months``: the months (``YYYY-MM``) each source holds.
+        ``source_months``: the months (``YYYY-MM``) each source holds, every
+        month from the first to the last of each batch it was added in (as
+        `hotspots.dates.source_months` finds them in a frame).
         """
         with self._connect() as con:
             total, unlocated = con.execute(
@@ -248,9 +250,12 @@ class Store:
             months = con.execute(
                 "SELECT strftime(month, '%Y-%m'), count(*) FROM incidents GROUP BY 1 ORDER BY 1"
             ).fetchall()
+            # every month of each batch's span (`hotspots.dates.source_months`)
             held = con.execute(
-                "SELECT DISTINCT source, strftime(month, '%Y-%m') FROM incidents "
-                "ORDER BY 1, 2"
+                "SELECT DISTINCT source, strftime(unnest(generate_series("
+                "lo, hi, INTERVAL 1 MONTH)), '%Y-%m') AS m FROM (SELECT source, "
+                "min(month) AS lo, max(month) AS hi FROM incidents GROUP BY source, "
+                "batch) ORDER BY 1, 2"
             ).fetchall()
         source_months: dict[str, list[str]] = {}
         for source, month in held:

@@ -1528,6 +1528,11 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     assert "council-asb-log holds no data for 2022-01 to 2023-01 (13 months)" in note
     assert "compare only the months all hold: 2024-01 to 2024-04 (4 months)" in note
     assert dash.months_note(police, asb, alone) == ""
+    # a month inside the file without an incident is a month with none, not
+    # one it lacks: the file still holds its first to its last month
+    gap = asb[asb["month"].astype(str) != "2024-02"]
+    assert dash.data_months(police, gap, alone) == own
+    assert dash.months_note(police, gap, both) == note
     assert dash.months_note(police, None, key) == ""
     assert dash.months_note(police, asb, both, ["police.uk"]) == ""  # none of theirs
     # the file alone: its charts step through its own months (2023-11 has data)

@@ -484,3 +484,14 @@ def test_source_months_and_the_months_every_source_holds():
     with pytest.raises(HotspotsError, match="no 'source' column"):
         source_months(frame[["month"]])
     assert source_months(frame.iloc[:0]) == {}
+    # with batches, each batch's span: the ASB log's file holds 2024-03 too
+    # (no incident that month is a count of zero), police its months alone
+    batched = typed.assign(
+        batch=lambda f: f["source"].astype(str).map({"ASB log": "a|log"})
+        .fillna("p|" + f["month"].astype(str)).astype("category")
+    )  # fmt: skip
+    assert source_months(batched) == {
+        "ASB log": ["2024-02", "2024-03", "2024-04"],
+        "police.uk": ["2024-01", "2024-02", "2024-03"],
+    }
+    assert shared_months(source_months(batched)) == ["2024-02", "2024-03"]

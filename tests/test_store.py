@@ -71,6 +71,36 @@ def test_sources_live_side_by_side(store, slice_incidents, write):
     assert store.info()["incidents"] == 248
 
 
+def test_the_months_a_source_holds_span_each_file_it_came_in(store, write):
+    """A partner file holds every month from its first to its last incident (a
+    month inside it without one is a month with none); police.uk holds just the
+    months it was given, each one batch; two files of one source hold their
+    own spans, not the gap between them. The store and a frame agree."""
+    from hotspots.dates import source_months
+
+    police = "\n".join(
+        ["Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,"
+         "LSOA code,LSOA name,Crime type,Last outcome category,Context"]
+        + [f"{m},{m},Kent Police,Kent Police,0.52,51.38,On or near X,,,"
+           "Burglary,,"  for m in ("2024-01", "2024-02", "2024-04")]
+    )  # fmt: skip
+    store.add(ingest([write("police.csv", police)]).incidents)
+    first = "Date,Postcode,Type\n03/01/2024,ME1 1AA,Noise\n04/03/2024,ME4 4AA,Begging\n"
+    later = "Date,Postcode,Type\n05/06/2024,ME1 1AA,Noise\n"
+    for name, text in (("asb-q1.csv", first), ("asb-jun.csv", later)):
+        store.add(ingest([write(name, text)], source="medway-asb").incidents)
+    held = store.info()["source_months"]
+    assert held == {
+        "medway-asb": ["2024-01", "2024-02", "2024-03", "2024-06"],
+        "police.uk": ["2024-01", "2024-02", "2024-04"],
+    }
+    assert source_months(store.read()) == held
+    # without batches (a frame made by hand): the months with an incident
+    assert source_months(store.read().drop(columns="batch"))["medway-asb"] == [
+        "2024-01", "2024-03", "2024-06"
+    ]  # fmt: skip
+
+
 def test_selection_filters(store, slice_incidents):
     store.add(slice_incidents)
     ref = slice_incidents
