@@ -857,12 +857,22 @@ with tab_data:
                     if chosen != "(none)":
                         mapping[role] = chosen
                 name = st.text_input("Name of this source", Path(upload.name).stem)
+                covers = st.text_input(
+                    "Months it covers (optional)",
+                    placeholder="e.g. 2024-01..2024-12",
+                    help=dash.COVERS_HELP,
+                )
                 if st.button("Read the file", type="primary"):
                     try:
                         with tempfile.TemporaryDirectory() as tmp:
                             path = Path(tmp) / Path(upload.name).name
                             path.write_bytes(upload.getvalue())
-                            ingested = hs.ingest([path], source=name, mapping=mapping)
+                            ingested = hs.ingest(
+                                [path],
+                                source=name,
+                                mapping=mapping,
+                                covers=covers.strip() or None,
+                            )
                     except hs.HotspotsError as err:
                         st.error(str(err))
                     else:

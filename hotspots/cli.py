@@ -91,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
         "--mapping", metavar="FILE", help="column roles from a JSON or CSV file"
     )
     ing.add_argument(
+        "--covers",
+        metavar="YYYY-MM..YYYY-MM",
+        help="the months partner files cover, when their first or last months had "
+        "no incident (default: the first to the last incident's month)",
+    )
+    ing.add_argument(
         "--out", metavar="FILE", help="also write the clean incidents (.gpkg)"
     )
     ing.add_argument(
@@ -521,6 +527,7 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
         mapping=_mapping(args),
         agency=args.agency,
         sensitivity=args.sensitivity,
+        covers=args.covers,
     )
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     store_path = Path(args.store) if args.store else default_store_path()
@@ -1137,6 +1144,8 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         positions = ingest_positions(out)
         if positions:
             print(f"Positions: {positions}.")
+        if "covers" in out:
+            print(f"The files cover {out['covers']} (as given with --covers).")
         if "store" in out:
             print(
                 f"Store {out['store']} now holds {out['store_incidents']:,} incidents."

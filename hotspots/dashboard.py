@@ -27,7 +27,7 @@ from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
-from hotspots.dates import selection_months, shared_months, sources_of
+from hotspots.dates import COVERS, selection_months, shared_months, sources_of
 from hotspots.detect import METHOD_LABELS
 from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
@@ -960,6 +960,11 @@ def select(
         base = upload
     elif upload is not None and mode == "with":
         base = pd.concat([incidents, upload], ignore_index=True)
+        # the months each part's files were declared to cover (concat keeps
+        # attrs only where all agree)
+        declared = {**incidents.attrs.get(COVERS, {}), **upload.attrs.get(COVERS, {})}
+        if declared:
+            base.attrs[COVERS] = declared
     sel = Selection(
         month_from=None if areas else k["month_from"],
         month_to=None if areas else k["month_to"],
@@ -1788,6 +1793,16 @@ def detected_columns(table: Table) -> dict[str, str]:
     return detect_columns(list(table.frame.columns))
 
 
+#: The help of the upload's "Months it covers".
+COVERS_HELP = (
+    "The first and last month the file covers, as YYYY-MM..YYYY-MM. Leave it "
+    "empty and the file covers the month of its first incident to that of its "
+    "last (a month between them without an incident counts as none). Give it "
+    "when the file's first or last months had no incident, so that trends read "
+    "them as months with none, not as months the file lacks."
+)
+
+
 def ingest_summary(report: dict[str, Any]) -> str:
     """The ingest report in one paragraph.
 
@@ -1805,6 +1820,17 @@ def ingest_summary(report: dict[str, Any]) -> str:
     positions = ingest_positions(report)
     if positions:
         text += f" Positions: {positions}."
+    if "covers" in report:
+        first, _, last = str(report["covers"]).partition("..")
+        text += f" It covers {first} to {last}, as given."
+    elif report.get("months") and all(
+        f.get("kind") == "partner" for f in report.get("files", [])
+    ):
+        months = sorted(report["months"])
+        text += (
+            f" It covers {months[0]} to {months[-1]}, the months of its first and "
+            "last incidents (if it covers more, give *Months it covers*)."
+        )
 
     for f in report.get("files", []):
         # how the file was read; the noted rows' counts are in the reasons table

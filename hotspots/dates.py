@@ -599,6 +599,36 @@ def sources_of(incidents: pd.DataFrame) -> list[str]:
     return sorted({str(s) for s in pd.unique(incidents["source"].dropna())})
 
 
+#: The key of a frame's ``attrs`` that holds the months its partner files were
+#: declared to cover (``--covers``): batch -> ``[first, last]`` (``YYYY-MM``).
+COVERS = "covers"
+
+
+def parse_span(text: str, *, what: str = "The months covered") -> tuple[str, str]:
+    """``(first, last)`` (``YYYY-MM``) of a span written ``YYYY-MM..YYYY-MM``.
+
+    One month (``2024-03``) is a span of one. Raises `HotspotsError` naming
+    `what` for anything else, or a span whose first month is after its last.
+    """
+    parts = [p.strip() for p in str(text).split("..")]
+    ok = len(parts) in (1, 2) and all(
+        len(p) == 7 and p[4] == "-" and p[:4].isdigit() and p[5:].isdigit()
+        and 1 <= int(p[5:]) <= 12
+        for p in parts
+    )  # fmt: skip
+    if not ok:
+        raise HotspotsError(
+            f"{what} are written YYYY-MM..YYYY-MM, e.g. 2024-01..2024-12; got {text!r}."
+        )
+    first, last = parts[0], parts[-1]
+    if first > last:
+        raise HotspotsError(
+            f"{what} {text!r}: the first month comes after the last; write the "
+            "earlier month first."
+        )
+    return first, last
+
+
 def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
     """The months (``YYYY-MM``) each source of `incidents` holds, by source name.
 
@@ -607,8 +637,10 @@ def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
     month, so police data holds just the months it was given, gaps and all; a
     partner file is one batch, so a month inside it without an incident is a
     month with none (a count of zero), not a month it lacks. Without a
-    ``batch`` column, the months with at least one incident. Rows without a
-    month are left out.
+    ``batch`` column, the months with at least one incident. A file declared
+    to cover more (``attrs["covers"]``, `COVERS`: ingest's ``covers``, kept by
+    the store) holds all it declared, its first or last months without an
+    incident too. Rows without a month are left out.
     """
     for col in ("source", "month"):
         if col not in incidents:
@@ -628,8 +660,17 @@ def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
     else:
         bounds = month.groupby([pairs["source"], pairs["batch"]], observed=True)
         ends = bounds.agg(["min", "max"])
-        names = ends.index.get_level_values(0)
-        spans = list(zip(names, ends["min"], ends["max"], strict=True))
+        declared = incidents.attrs.get(COVERS) or {}
+        spans = [
+            (
+                s,
+                min(lo, pd.Period(declared[b][0], "M")),
+                max(hi, pd.Period(declared[b][1], "M")),
+            )
+            if b in declared
+            else (s, lo, hi)
+            for (s, b), lo, hi in zip(ends.index, ends["min"], ends["max"], strict=True)
+        ]
     out: dict[str, set[str]] = {}
     for source, lo, hi in spans:
         months = pd.period_range(lo, hi, freq="M").astype(str)

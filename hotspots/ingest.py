@@ -19,7 +19,14 @@ from hotspots._validate import HotspotsError
 from hotspots.boundaries import assign_areas
 from hotspots.categories import load_categories, map_categories
 from hotspots.crs import WORKING_CRS, lonlat_to_bng, ostn15_available
-from hotspots.dates import combine_date_time, parse_dates, parse_months, parse_times
+from hotspots.dates import (
+    COVERS,
+    combine_date_time,
+    parse_dates,
+    parse_months,
+    parse_span,
+    parse_times,
+)
 from hotspots.geocode import (
     classify_bng,
     classify_lonlat,
@@ -647,6 +654,7 @@ def ingest(
     agency: str | None = None,
     sensitivity: str | None = None,
     categories: pd.DataFrame | None = None,
+    covers: str | None = None,
 ) -> IngestResult:
     """Read files, folders or zips of police.uk or partner data into canonical incidents.
 
@@ -666,6 +674,13 @@ def ingest(
         safeguarding.
     categories
         The category table; default ``data/categories.csv``.
+    covers
+        The months the partner files cover, ``YYYY-MM..YYYY-MM``, when their
+        first or last months had no incident (by default a file covers its
+        first to its last incident's month: `hotspots.dates.source_months`).
+        Every kept row must fall within it. Kept in ``incidents.attrs["covers"]``
+        (batch -> ``[first, last]``), which the store keeps. Not for police.uk
+        files, which cover their own month.
 
     Returns
     -------
@@ -678,6 +693,7 @@ def ingest(
         raise HotspotsError(
             f"sensitivity must be one of {', '.join(SENSITIVITIES)}, got {sensitivity!r}."
         )
+    span = parse_span(covers) if covers is not None else None
     categories = load_categories() if categories is None else categories
     staged_parts: list[pd.DataFrame] = []
     reject_parts: list[pd.DataFrame] = []
@@ -689,6 +705,11 @@ def ingest(
         table = read_table(name, data)
         columns = list(table.frame.columns)
         if is_police_uk(columns) and not mapping:
+            if span is not None:
+                raise HotspotsError(
+                    f"{table.name}: a police.uk file covers its own month; give "
+                    "--covers for partner files only (ingest them apart)."
+                )
             kind, used = "police.uk", {}
             staged, rejects = _police(table, source or POLICE_UK)
         else:
@@ -727,7 +748,13 @@ def ingest(
     if not staged_parts:
         raise HotspotsError("No incident files found among the paths given.")
     staged_all = pd.concat(staged_parts, ignore_index=True)
+    if span is not None:
+        _check_covers(staged_all, span)
     incidents = _canonical(staged_all, categories)
+    if span is not None:
+        incidents.attrs[COVERS] = {
+            str(b): list(span) for b in pd.unique(staged_all["batch"])
+        }
     rejects = (
         pd.concat(reject_parts, ignore_index=True) if reject_parts else pd.DataFrame()
     )
@@ -767,11 +794,25 @@ def ingest(
             .sort_index()
             .items()
         },
+        **({"covers": "..".join(span)} if span is not None else {}),
         "transformation": "OSTN15" if ostn15_available() else "Helmert",
         "files": files,
     }
     assert report["rows_read"] == report["rows_kept"] + report["rows_rejected"]
     return IngestResult(incidents=incidents, rejects=rejects, report=report)
+
+
+def _check_covers(staged: pd.DataFrame, span: tuple[str, str]) -> None:
+    """Refuse kept rows whose month falls outside the months declared covered."""
+    month = staged["month"].astype(str)
+    outside = sorted(set(month[(month < span[0]) | (month > span[1])]))
+    if outside:
+        shown = ", ".join(outside[:3]) + (" ..." if len(outside) > 3 else "")
+        raise HotspotsError(
+            f"The file has incidents in {shown}, outside the months it is said to "
+            f"cover ({'..'.join(span)}); widen the months it covers (--covers), or give "
+            "none: a file covers its first to its last incident's month."
+        )
 
 
 #: How each geocode method is said in a report.

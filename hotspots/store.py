@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from hotspots import bundled
 from hotspots._validate import HotspotsError, require_points
 from hotspots.crs import WORKING_CRS
+from hotspots.dates import COVERS
 from hotspots.grid import located
 from hotspots.ingest import CANONICAL_COLUMNS, EXTRA_COLUMNS, normalise_types
 
@@ -49,6 +50,12 @@ CREATE TABLE IF NOT EXISTS incidents (
     batch VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS coverage (
+    batch VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    first DATE NOT NULL,
+    last DATE NOT NULL
+);
 """
 _COLUMNS = [c for c in CANONICAL_COLUMNS if c != "geometry"] + [
     "x",
@@ -191,6 +198,8 @@ class Store:
     def add(self, incidents: gpd.GeoDataFrame) -> int:
         """Add canonical incidents, replacing any earlier rows of the same batches.
 
+        The months a batch was declared to cover (``incidents.attrs["covers"]``,
+        `hotspots.dates.COVERS`) are kept with it, and replaced with it.
         Returns the number of rows the store holds afterwards.
         """
         require_points(incidents, name="incidents")
@@ -198,16 +207,35 @@ class Store:
         if missing:
             raise HotspotsError(f"Incidents lack canonical columns {sorted(missing)}.")
         frame = _to_rows(incidents)
+        declared = incidents.attrs.get(COVERS) or {}
+        covers = pd.DataFrame(
+            [
+                (b, s, _month_date(first), _month_date(last))
+                for b, s in frame[["batch", "source"]]
+                .drop_duplicates()
+                .itertuples(index=False)
+                if b in declared
+                for first, last in [declared[b]]
+            ],
+            columns=["batch", "source", "first", "last"],
+        )
         with self._connect(write=True) as con:
             con.register("new_rows", frame)
+            con.register("new_covers", covers)
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(
-                    "DELETE FROM incidents WHERE batch IN (SELECT DISTINCT batch FROM new_rows)"
-                )
+                for table in ("incidents", "coverage"):
+                    con.execute(
+                        f"DELETE FROM {table} WHERE batch IN "
+                        "(SELECT DISTINCT batch FROM new_rows)"
+                    )
                 con.execute(
                     f"INSERT INTO incidents ({', '.join(_COLUMNS)}) "
                     f"SELECT {', '.join(_COLUMNS)} FROM new_rows"
+                )
+                con.execute(
+                    "INSERT INTO coverage SELECT batch, source, first, last "
+                    "FROM new_covers"
                 )
                 con.execute("COMMIT")
             except Exception:
@@ -217,7 +245,11 @@ class Store:
         return int(row[0]) if row else 0
 
     def read(self, selection: Selection | None = None) -> gpd.GeoDataFrame:
-        """Read a selection back as canonical incidents (EPSG:27700)."""
+        """Read a selection back as canonical incidents (EPSG:27700).
+
+        With the months its batches were declared to cover, if any were, in
+        ``attrs["covers"]`` (`hotspots.dates.COVERS`).
+        """
         where, params = (selection or Selection()).where()
         with self._connect() as con:
             table = con.sql(
@@ -225,13 +257,18 @@ class Store:
                 "ORDER BY month, source, batch, incident_id",
                 params=params,
             ).to_arrow_table()
-        # text straight into Arrow-backed strings (the canonical dtype): through
-        # Python objects it took half of reading the whole store (0.7 of 1.4 s)
+            # text straight into Arrow-backed strings (the canonical dtype): through
+            # Python objects it took half of reading the whole store (0.7 of 1.4 s)
+            declared = _declared(con)
         text = pd.StringDtype("pyarrow")
         frame = table.to_pandas(
             types_mapper={pa.string(): text, pa.large_string(): text}.get
         )
-        return _from_rows(frame)
+        out = _from_rows(frame)
+        if declared:
+            held = set(pd.unique(out["batch"].dropna()))
+            out.attrs[COVERS] = {b: v for b, v in declared.items() if b in held}
+        return out
 
     def info(self) -> dict[str, Any]:
         """Counts of what the store holds: incidents, unlocated, by source and month.
@@ -250,12 +287,16 @@ class Store:
             months = con.execute(
                 "SELECT strftime(month, '%Y-%m'), count(*) FROM incidents GROUP BY 1 ORDER BY 1"
             ).fetchall()
-            # every month of each batch's span (`hotspots.dates.source_months`)
+            # every month of each batch's span, or of what it was declared to
+            # cover (`hotspots.dates.source_months`)
+            covered = "coverage" if _has_coverage(con) else _NO_COVERAGE
             held = con.execute(
                 "SELECT DISTINCT source, strftime(unnest(generate_series("
-                "lo, hi, INTERVAL 1 MONTH)), '%Y-%m') AS m FROM (SELECT source, "
-                "min(month) AS lo, max(month) AS hi FROM incidents GROUP BY source, "
-                "batch) ORDER BY 1, 2"
+                "lo, hi, INTERVAL 1 MONTH)), '%Y-%m') AS m FROM (SELECT i.source, "
+                "least(min(i.month), any_value(c.first)) AS lo, "
+                "greatest(max(i.month), any_value(c.last)) AS hi "
+                f"FROM incidents i LEFT JOIN {covered} c USING (batch) "
+                "GROUP BY i.source, batch) ORDER BY 1, 2"
             ).fetchall()
         source_months: dict[str, list[str]] = {}
         for source, month in held:
@@ -276,7 +317,33 @@ class Store:
                 "SELECT count(*) FROM incidents WHERE source = ?", [source]
             ).fetchone()
             con.execute("DELETE FROM incidents WHERE source = ?", [source])
+            con.execute("DELETE FROM coverage WHERE source = ?", [source])
         return int(row[0]) if row else 0
+
+
+#: An empty stand-in for the coverage table of a store made before it.
+_NO_COVERAGE = (
+    "(SELECT NULL::VARCHAR AS batch, NULL::DATE AS first, NULL::DATE AS last "
+    "WHERE false)"
+)
+
+
+def _has_coverage(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store has its coverage table (a store made before has not)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'coverage'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _declared(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The months each batch was declared to cover: batch -> ``[first, last]``."""
+    if not _has_coverage(con):
+        return {}
+    rows = con.execute(
+        "SELECT batch, strftime(first, '%Y-%m'), strftime(last, '%Y-%m') FROM coverage"
+    ).fetchall()
+    return {b: [first, last] for b, first, last in rows}
 
 
 def _to_rows(incidents: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -783,6 +783,7 @@ def test_upload_partner_file_and_map_it():
     # how the rows were placed, so a postcode's position is not taken for an address's
     assert "Positions: 852 from longitude/latitude (by " in report
     assert "1,486 from postcodes (the postcode's position)." in report
+    assert "It covers 2023-11 to 2024-04, the months of its first and last" in report
     at.radio(key="map_upload").set_value("alone")
     at.run()
     assert not at.exception, at.exception
@@ -815,6 +816,37 @@ def test_upload_partner_file_and_map_it():
     assert "police.uk holds no data for 2023-11, 2023-12" in notes[0]
     assert "council-asb-log holds no data for 2023-01;" in notes[0]
     assert "compare only the months all hold: 2024-01 to 2024-04" in notes[0]
+
+
+def test_upload_with_the_months_it_covers():
+    """The months a file covers, given on the page: kept with the file (its
+    empty first month too, here 2023-10), said in the report and in the note
+    on months; one written wrong is a message in the page."""
+    at = _open(_app(districts=THANET), "Your data")
+    data = (SAMPLES / "council-asb-log.csv").read_bytes()
+    at.file_uploader(key="partner_upload").set_value(("asb.csv", data, "text/csv"))
+    at.run()
+    covers = next(t for t in at.text_input if t.label == "Months it covers (optional)")
+    covers.set_value("2023-10..2024-13")
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("are written YYYY-MM..YYYY-MM" in e.value for e in at.error)
+    covers = next(t for t in at.text_input if t.label == "Months it covers (optional)")
+    covers.set_value("2023-10..2024-04")
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    report = " ".join(m.value for m in at.markdown)
+    assert "It covers 2023-10 to 2024-04, as given." in report
+    at.radio(key="map_upload").set_value("with")
+    at.run()
+    at.select_slider(key="w_months").set_value(("2023-01", "2024-04"))
+    _submit(at)
+    assert not at.exception, at.exception
+    (note,) = [w.value for w in at.warning if "cover different months" in w.value]
+    assert "police.uk holds no data for 2023-10 to 2023-12 (3 months)" in note
 
 
 def _read_upload(name, data):
@@ -1533,6 +1565,12 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     gap = asb[asb["month"].astype(str) != "2024-02"]
     assert dash.data_months(police, gap, alone) == own
     assert dash.months_note(police, gap, both) == note
+    # a file declared to cover more holds its empty first and last months too
+    wide = ingest(
+        [ROOT / "data" / "samples" / "council-asb-log.csv"], covers="2023-10..2024-05"
+    ).incidents
+    assert dash.data_months(police, wide, alone) == ["2023-10", *own, "2024-05"]
+    assert {"2023-10", "2024-05"} <= set(dash.data_months(police, wide, both))
     assert dash.months_note(police, None, key) == ""
     assert dash.months_note(police, asb, both, ["police.uk"]) == ""  # none of theirs
     # the file alone: its charts step through its own months (2023-11 has data)

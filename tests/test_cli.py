@@ -53,6 +53,25 @@ def test_ingest_json_contract(capsys, tmp_path, police_slice):
     assert last_json(out)["incidents"] == 248
 
 
+def test_ingest_covers(capsys, tmp_path, write):
+    """--covers: the store holds the months given, and info lists them; a span
+    written wrong, or not covering the file, is a one-line error."""
+    log = write("asb.csv", "Date,Postcode,Type\n03/02/2024,ME1 1AA,Noise\n")
+    store = tmp_path / "s.duckdb"
+    code, out, err = run(
+        capsys, "ingest", log, "--store", store, "--covers", "2024-01..2024-03"
+    )
+    assert code == 0, err
+    assert "The files cover 2024-01..2024-03 (as given with --covers)." in out
+    code, out, _ = run(capsys, "info", "--store", store, "--json")
+    assert last_json(out)["source_months"] == {"asb": ["2024-01", "2024-02", "2024-03"]}
+    for bad, says in (("2024-3", "YYYY-MM..YYYY-MM"), ("2024-03..2024-04", "outside")):
+        code, _, err = run(capsys, "ingest", log, "--store", store, "--covers", bad)
+        assert code != 0
+        assert says in err
+        assert len(err.strip().splitlines()) == 1
+
+
 def test_ingest_out_writes_a_geopackage(capsys, tmp_path, police_slice):
     gpkg = tmp_path / "clean.gpkg"
     code, _out, err = run(

@@ -6,6 +6,7 @@ from convertbng.cutil import convert_bng
 
 from hotspots import HotspotsError
 from hotspots.boundaries import load_boundary
+from hotspots.dates import COVERS
 from hotspots.ingest import (
     CANONICAL_COLUMNS,
     detect_columns,
@@ -232,6 +233,36 @@ def test_coordinates_typed_but_unreadable_say_so(write):
         "bng",
     ]
     assert r.report["rows_kept"] == 8
+
+
+def test_the_months_a_partner_file_covers(partner, police_slice):
+    """--covers: the months a file covers, kept with its incidents when its first
+    or last months had none; every kept row must fall within it; not for
+    police.uk files; a span written wrong is named."""
+    from hotspots.dates import source_months
+
+    plain = ingest([partner], source="asb")
+    assert COVERS not in plain.incidents.attrs
+    assert "covers" not in plain.report
+    assert source_months(plain.incidents) == {"asb": ["2024-01"]}
+    given = ingest([partner], source="asb", covers="2023-12..2024-03")
+    assert given.incidents.attrs[COVERS] == {"asb|asb-log.csv": ["2023-12", "2024-03"]}
+    assert given.report["covers"] == "2023-12..2024-03"
+    assert source_months(given.incidents) == {
+        "asb": ["2023-12", "2024-01", "2024-02", "2024-03"]
+    }
+    # the same rows either way
+    assert given.report["rows_kept"] == plain.report["rows_kept"]
+    assert ingest([partner], covers="2024-01").report["covers"] == "2024-01..2024-01"
+    with pytest.raises(HotspotsError, match=r"incidents in 2024-01, outside .*2024-02"):
+        ingest([partner], covers="2024-02..2024-06")
+    with pytest.raises(HotspotsError, match="the first month comes after the last"):
+        ingest([partner], covers="2024-03..2024-01")
+    for bad in ("2024-1..2024-3", "Jan 2024", "2024-13..2024-14", "2024-01..", ""):
+        with pytest.raises(HotspotsError, match=r"YYYY-MM\.\.YYYY-MM"):
+            ingest([partner], covers=bad)
+    with pytest.raises(HotspotsError, match=r"police\.uk file covers its own month"):
+        ingest([police_slice], covers="2022-01..2022-02")
 
 
 def test_ingest_positions_in_words():

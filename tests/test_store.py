@@ -101,6 +101,42 @@ def test_the_months_a_source_holds_span_each_file_it_came_in(store, write):
     ]  # fmt: skip
 
 
+def test_the_months_a_file_was_declared_to_cover_are_kept_with_it(store, write):
+    """A partner file ingested with --covers holds every month declared, its
+    empty first and last months too, in the store's info and in what it reads
+    back (which the dashboard and the command line compare by); adding the file
+    again without it, or removing the source, drops the declaration. A store
+    made before there was a coverage table reads as before."""
+    import duckdb
+
+    from hotspots.dates import COVERS, source_months
+
+    text = "Date,Postcode,Type\n03/02/2024,ME1 1AA,Noise\n04/03/2024,ME4 4AA,Begging\n"
+    log = write("asb.csv", text)
+    store.add(ingest([log], source="asb", covers="2024-01..2024-05").incidents)
+    months = ["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]
+    assert store.info()["source_months"] == {"asb": months}
+    back = store.read()
+    assert back.attrs[COVERS] == {"asb|asb.csv": ["2024-01", "2024-05"]}
+    assert source_months(back) == {"asb": months}
+    # a selection keeps the declaration of its files alone
+    assert store.read(Selection(sources=["nobody"])).attrs.get(COVERS, {}) == {}
+    assert source_months(store.read(Selection(month_from="2024-03"))) == {"asb": months}
+    store.add(ingest([log], source="asb").incidents)
+    assert store.info()["source_months"] == {"asb": ["2024-02", "2024-03"]}
+    assert COVERS not in store.read().attrs
+    store.add(ingest([log], source="asb", covers="2024-01..2024-05").incidents)
+    assert store.remove_source("asb") == 2
+    store.add(ingest([log], source="asb").incidents)
+    assert store.info()["source_months"] == {"asb": ["2024-02", "2024-03"]}
+    # a store from before the coverage table
+    with duckdb.connect(str(store.path)) as con:
+        con.execute("DROP TABLE coverage")
+    assert store.info()["source_months"] == {"asb": ["2024-02", "2024-03"]}
+    assert COVERS not in store.read().attrs
+    assert len(store.read()) == 2
+
+
 def test_selection_filters(store, slice_incidents):
     store.add(slice_incidents)
     ref = slice_incidents
