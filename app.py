@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import hotspots as hs
 from hotspots import dashboard as dash
@@ -305,12 +304,38 @@ def map_component(
     return dash.map_args(fmap, detect_key, basemap, focus)
 
 
+def st_folium(*args: Any, **kwargs: Any) -> Any:
+    """streamlit-folium's `st_folium`, imported when a tab first draws a map.
+
+    Importing streamlit-folium imports folium (0.4 s), which a restarted
+    server's first page, the saved opening view, does not need.
+    """
+    from streamlit_folium import st_folium as draw
+
+    return draw(*args, **kwargs)
+
+
+def map_frame() -> Any:
+    """streamlit-folium's component, as the package declares it, without importing
+    the package (`st_folium`); declared again on each run (a dictionary entry), so
+    every runtime has it, and the same declaration when the package is imported."""
+    from streamlit.components.v1.custom_component import CustomComponent
+    from streamlit.runtime import get_instance
+
+    component = CustomComponent(
+        name="streamlit_folium.st_folium",
+        path=dash.folium_frontend(),
+        url=None,
+        module_name="streamlit_folium",
+    )
+    get_instance().component_registry.register_component(component)
+    return component
+
+
 def draw_map(component: dict[str, Any], *, height: int) -> None:
     """Draw a map made by `dash.map_args`, in place of the page's previous map (no
     values come back: panning and zooming never rerun the script)."""
-    from streamlit_folium import _component_func
-
-    _component_func(
+    map_frame()(
         **component, height=height, width="stretch", returned_objects=[],
         default={}, zoom=None, center=None,
         return_on_hover=False, layer_control=None, pixelated=False,

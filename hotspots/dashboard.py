@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -211,6 +212,21 @@ def load_reference() -> Reference:
 def load_incidents(store_path: str | None) -> gpd.GeoDataFrame:
     """Every incident in the store (created from the bundled data on first use)."""
     return open_store(store_path).read(Selection())
+
+
+@cache
+def folium_frontend() -> str:
+    """The folder of streamlit-folium's web component, found without importing it.
+
+    The package declares its component from here (``frontend/build``); importing
+    it imports folium, which the page's saved opening map does not need.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("streamlit_folium")
+    if spec is None or not spec.submodule_search_locations:
+        raise HotspotsError("streamlit-folium is not installed: run `make setup`.")
+    return str(Path(spec.submodule_search_locations[0]) / "frontend" / "build")
 
 
 #: Seconds between the first page of a fresh server and its background warm-up.
