@@ -25,7 +25,9 @@ from hotspots.detect import METHOD_MEANINGS
 _RUN_STARTED = time.perf_counter()  # this run's server time (`dash.log_run`)
 st.set_page_config(
     page_title="Kent & Medway hotspots",
-    page_icon=":material/map:",  # an emoji would import streamlit.emojis (0.1 s)
+    # an emoji here would import streamlit.emojis (0.1 s), and a Material icon is
+    # fetched from Google: the same emoji, drawn in a file served from static/
+    page_icon="/app/static/favicon.svg",
     layout="wide",
     initial_sidebar_state="expanded",
 )

@@ -192,6 +192,31 @@ def test_offline_basemap_choice(page):
     _shot(page, "3-offline-basemap")
 
 
+def test_with_the_offline_basemap_nothing_is_fetched_from_elsewhere(page, server):
+    """DESIGN's privacy rule: map tiles are the only network use. With the
+    offline basemap, every request of the page (scripts, fonts, its icon, the
+    map's frame, Leaflet and the boundary layers) goes to the dashboard itself
+    (a Material icon as the page's icon, say, was fetched from Google)."""
+    other = page.context.browser.new_page(viewport={"width": 1366, "height": 768})
+    asked: list[str] = []
+    other.on("request", lambda r: asked.append(r.url))
+    try:
+        other.goto(server + "/?basemap=none")
+        frame = _map(other)
+        frame.locator(".hotspots-legend").wait_for(timeout=90_000)
+        _idle(other)
+        other.get_by_role("tab", name="Trends").click()  # charts, and their fonts
+        _idle(other)
+    finally:
+        other.close()
+    elsewhere = [
+        u for u in asked if not u.startswith((server, "data:", "blob:", "about:"))
+    ]
+    assert elsewhere == []
+    assert any("/app/static/favicon.svg" in u for u in asked)
+    assert any("/app/static/layers/" in u for u in asked)
+
+
 def test_upload_a_partner_sample(page):
     page.get_by_role("tab", name="Your data").click()
     sample = ROOT / "data" / "samples" / "council-asb-log.csv"
