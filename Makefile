@@ -27,7 +27,7 @@ browser:  ## Install Debian's Chromium for the browser tests (when missing and a
 
 run: setup  ## Start the dashboard on the bundled Kent & Medway data
 	$(BIN)/python scripts/prepare_dashboard.py
-	$(BIN)/streamlit run app.py
+	$(BIN)/python scripts/serve.py
 
 lint: setup  ## Ruff lint and format check
 	$(BIN)/ruff check .

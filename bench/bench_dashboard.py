@@ -31,9 +31,10 @@ alone, nothing saved", with no saved opening view (the file beside the store is
 deleted first, so the server reads the store and detects), and "make run /
 any restart": ``make run`` first runs scripts/prepare_dashboard.py, which saves
 the opening view for the store and code (timed here: once per data and code
-version), then starts the server, whose first page opens from it, as does every
-restart after a server saved it. Both are also given from the launch of the
-process. "Warm" is a new page on the same server (caches full). A "first-time" change computes a selection or parameter
+version), then starts the server as it does (scripts/serve.py: ``streamlit run``,
+with the page's modules imported while the browser loads), whose first page
+opens from it, as does every restart after a server saved it. Both are also
+given from the launch of the process. "Warm" is a new page on the same server (caches full). A "first-time" change computes a selection or parameter
 the server has not seen; a "cached" change returns to one it has. Bytes are the
 WebSocket frames the server sent during a load or change (the map travels as
 the st_folium component's arguments: its HTML and script).
@@ -80,6 +81,9 @@ from typing import Any
 from bench.common import row
 
 ROOT = Path(__file__).resolve().parent.parent
+#: How `make run` starts the server (`streamlit run app.py`, importing the page's
+#: modules while the browser loads).
+MAKE_RUN = ROOT / "scripts" / "serve.py"
 #: Where the dashboard appends each script run's server seconds (app.py, `log_run`).
 RUN_LOG_ENV = "HOTSPOTS_RUN_LOG"
 RUN_LOG = str(Path(tempfile.gettempdir()) / f"bench-dashboard-runs-{os.getpid()}.log")
@@ -204,13 +208,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(script: Path, cwd: Path, *extra: str) -> Iterator[tuple[str, int, float]]:
+def _server(
+    script: Path, cwd: Path, *extra: str, launcher: Path | None = None
+) -> Iterator[tuple[str, int, float]]:
     """A `streamlit run` subprocess; yields (url, pid, monotonic time of its launch)
-    once healthy, always stops it."""
+    once healthy, always stops it. `launcher`: a script that starts `script` as
+    `make run` does (scripts/serve.py), instead of `streamlit run` itself."""
     port = _free_port()
     log = tempfile.NamedTemporaryFile(prefix="bench-streamlit-", suffix=".log")  # noqa: SIM115
+    start = [str(launcher)] if launcher else ["-m", "streamlit", "run", str(script)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script),
+        [sys.executable, *start,
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra],
         cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "ignore", RUN_LOG_ENV: RUN_LOG},
@@ -549,7 +557,7 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
     )
     if not opening_path(None).exists():
         print("  (the opening view was not saved: the start below computes it too)")
-    with _server(ROOT / "app.py", ROOT) as (url, pid, started):
+    with _server(ROOT / "app.py", ROOT, launcher=MAKE_RUN) as (url, pid, started):
         sess, cold = _cold(browser, url, started)
         row(
             "cold, make run / any restart (view saved): page, map, table visible",
