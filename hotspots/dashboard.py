@@ -237,11 +237,13 @@ def warm_up() -> None:
     """Import what a new view needs and build the raster worker's transformers.
 
     A fresh process otherwise pays these in its first new view: about 1.3 s
-    for scipy.stats, 0.8 s for folium and its templates, 0.1-0.3 s for the
-    pyproj transformers (measured on the 2-core machine). The dashboard runs
-    this on a background thread.
+    for scipy.stats, 0.8 s for folium and its templates (with streamlit-folium,
+    which the first page no longer imports), 0.1-0.3 s for the pyproj
+    transformers (measured on the 2-core machine). The dashboard runs this on a
+    background thread.
     """
     import importlib
+    import logging
 
     for name in (
         "scipy.stats", "scipy.fft", "scipy.ndimage", "scipy.spatial", "PIL.Image",
@@ -250,6 +252,14 @@ def warm_up() -> None:
         "hotspots.raster",
     ):  # fmt: skip
         importlib.import_module(name)
+    # streamlit-folium declares its component on import, which outside a page
+    # logs "missing ScriptRunContext ... can be ignored": not for the console
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    quiet.disabled = True
+    try:
+        importlib.import_module("streamlit_folium")
+    finally:
+        quiet.disabled = False
     from hotspots.grid import grid_for
     from hotspots.raster import to_web_mercator
 
