@@ -65,6 +65,10 @@ def test_ingest_covers(capsys, tmp_path, write):
     assert "The files cover 2024-01..2024-03 (as given with --covers)." in out
     code, out, _ = run(capsys, "info", "--store", store, "--json")
     assert last_json(out)["source_months"] == {"asb": ["2024-01", "2024-02", "2024-03"]}
+    assert last_json(out)["months"] == {"2024-02": 1}  # with incidents
+    code, out, _ = run(capsys, "info", "--store", store)
+    assert "  asb: 1 (2024-01..2024-03)" in out.splitlines()
+    assert "  months 2024-01..2024-03 (3 months)" in out.splitlines()
     for bad, says in (("2024-3", "YYYY-MM..YYYY-MM"), ("2024-03..2024-04", "outside")):
         code, _, err = run(capsys, "ingest", log, "--store", store, "--covers", bad)
         assert code != 0
