@@ -616,8 +616,16 @@ class Choices:
 
 
 def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
-    """The options of each selection widget, from the data and the boundaries."""
-    months = sorted(incidents["month"].astype(str).unique())
+    """The options of each selection widget, from the data and the boundaries.
+
+    The months: every month any source holds (`held_months`), a month inside a
+    partner file's span without an incident too.
+    """
+    held = _frame_months(incidents)
+    months = sorted(
+        set(incidents["month"].astype(str).unique())
+        | {m for ms in held.values() for m in ms}
+    )
     if not months:
         raise HotspotsError("The store holds no incidents; ingest some data first.")
     wards = ref.wards.sort_values(["lad_name", "ward_name"])
@@ -632,7 +640,7 @@ def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
             )
         },
         sources=sorted(incidents["source"].astype(str).unique()),
-        shared_months=shared_months(_frame_months(incidents)),
+        shared_months=shared_months(held),
     )
 
 

@@ -1571,6 +1571,10 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
     ).incidents
     assert dash.data_months(police, wide, alone) == ["2023-10", *own, "2024-05"]
     assert {"2023-10", "2024-05"} <= set(dash.data_months(police, wide, both))
+    # such a store offers them in the sidebar's months too
+    wide_choices = dash.choices(wide, dash.load_reference())
+    assert wide_choices.months == ["2023-10", *own, "2024-05"]
+    assert dash.choices(gap, dash.load_reference()).months == own
     assert dash.months_note(police, None, key) == ""
     assert dash.months_note(police, asb, both, ["police.uk"]) == ""  # none of theirs
     # the file alone: its charts step through its own months (2023-11 has data)
