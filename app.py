@@ -120,17 +120,26 @@ def warm_up(_delay: float, _prime: bool) -> threading.Thread:
 
     def work() -> None:
         time.sleep(_delay)
-        dash.warm_up()
-        all_incidents()
-        reference()
-        if _prime:
-            try:
+        try:
+            dash.warm_up()
+            all_incidents()
+            reference()
+            if _prime:
                 dash.prime(all_incidents(), reference())
-            except Exception:  # the page shows any real problem itself
+            dash.settle_heap()
+        except Exception:  # the page shows any real problem itself
+            # stopped meanwhile (Ctrl+C): imports fail as Python shuts down
+            stopping = getattr(threading, "_SHUTTING_DOWN", False)
+            if threading.main_thread().is_alive() and not stopping:
                 logging.getLogger(__name__).exception("Warming up the dashboard failed")
-        dash.settle_heap()
 
-    thread = threading.Thread(target=work, name="hotspots-warm-up", daemon=True)
+    # outside a page, Streamlit's cached calls and streamlit-folium's import log
+    # "missing ScriptRunContext ... can be ignored": not from this thread
+    name = "hotspots-warm-up"
+    logging.getLogger(
+        "streamlit.runtime.scriptrunner_utils.script_run_context"
+    ).addFilter(lambda record: record.threadName != name)
+    thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     return thread
 

@@ -243,23 +243,14 @@ def warm_up() -> None:
     background thread.
     """
     import importlib
-    import logging
 
     for name in (
         "scipy.stats", "scipy.fft", "scipy.ndimage", "scipy.spatial", "PIL.Image",
         "folium", "hotspots.mapping", "hotspots.detect", "hotspots.density",
         "hotspots.cluster", "hotspots.gistar", "hotspots.profile", "hotspots.areas",
-        "hotspots.raster",
+        "hotspots.raster", "streamlit_folium",
     ):  # fmt: skip
         importlib.import_module(name)
-    # streamlit-folium declares its component on import, which outside a page
-    # logs "missing ScriptRunContext ... can be ignored": not for the console
-    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
-    quiet.disabled = True
-    try:
-        importlib.import_module("streamlit_folium")
-    finally:
-        quiet.disabled = False
     from hotspots.grid import grid_for
     from hotspots.raster import to_web_mercator
 
