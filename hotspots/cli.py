@@ -1229,7 +1229,7 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             print(f"  {s}: {n:,} ({month_runs(own)})")
         # the months any source holds: with incidents, or inside a file's span
         held_any = {m for ms in out["source_months"].values() for m in ms}
-        months = [pd.Period(m, freq="M") for m in sorted(held_any | set(out["months"]))]
+        months = [pd.Period(m, freq="M") for m in sorted(held_any)]
         if months:
             held = set(months)
             every = pd.period_range(months[0], months[-1], freq="M")

@@ -609,14 +609,12 @@ class Choices:
 def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
     """The options of each selection widget, from the data and the boundaries.
 
-    The months: every month any source holds (`held_months`), a month inside a
-    partner file's span without an incident too.
+    The months: every month any source holds (`hotspots.dates.source_months`:
+    each month with an incident, and a month inside a partner file's span
+    without one too).
     """
     held = _frame_months(incidents)
-    months = sorted(
-        set(incidents["month"].astype(str).unique())
-        | {m for ms in held.values() for m in ms}
-    )
+    months = sorted({m for ms in held.values() for m in ms})
     if not months:
         raise HotspotsError("The store holds no incidents; ingest some data first.")
     wards = ref.wards.sort_values(["lad_name", "ward_name"])
@@ -2393,11 +2391,12 @@ def pspo_incidents(
     """The incidents a PSPO profile or evaluation reads, and their months.
 
     The months are those every source of the incidents holds: the profile and
-    the evaluation compare months, which must not read a month one source lacks
-    as a month without its incidents. The selection's themes, categories and sources apply; its months and areas do
-    not (the profile compares the area with its district and county, and an
-    evaluation picks its own before and after months). Safeguarding incidents
-    are kept: they are counted, never placed.
+    the evaluation compare months, which must not read a month one source
+    lacks as a month without its incidents. The selection's themes, categories
+    and sources apply; its months and areas do not (the profile compares the
+    area with its district and county, and an evaluation picks its own before
+    and after months). Safeguarding incidents are kept: they are counted,
+    never placed.
     """
     chosen = select(incidents, upload, key, areas=True)
     return chosen, data_months(
