@@ -244,11 +244,17 @@ def _detect_parser(sub: Any, common: Any) -> None:
         det.add_argument("--harm", action="store_true", help="weight incidents by harm")
         g = det.add_argument_group("kde options")
         g.add_argument(
-            "--bandwidth", type=float, metavar="M", help="metres (default: automatic)"
+            "--bandwidth",
+            type=float,
+            metavar="M",
+            help="metres (default 200; --bandwidth-rule chooses one from the data)",
         )
         g.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
         g.add_argument(
-            "--cell-size", type=float, metavar="M", help="metres (default: automatic)"
+            "--cell-size",
+            type=float,
+            metavar="M",
+            help="metres (KDE default: automatic; Gi* default 100)",
         )
         g.add_argument("--kernel", choices=["quartic", "gaussian"])
         g.add_argument(
@@ -1153,15 +1159,16 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         if "out" in out:
             print(f"Clean incidents written to {out['out']}")
     elif command == "detect":
+        from hotspots.detect import explanations
+
         p = out["parameters"]
         print(
             f"{out['hotspots']} hotspots ({p['method']}) holding "
             f"{out['incidents_in_hotspots']:,} incidents in {out['area_km2']:.2f} km² "
             f"of a {out['study_area_km2']:,.0f} km² study area; written to {out['out']}"
         )
-        for key, value in p.items():
-            if key.endswith("_explanation"):
-                print(f"  {value}")
+        for line in explanations(p):
+            print(f"  {line}")
     elif command == "evaluate":
         print(
             f"{'method':<40} {'coverage':>8} {'hit rate':>9} {'PAI':>7} {'PEI':>6} {'RRI':>6}"

@@ -368,6 +368,13 @@ def dbscan_clusters(
     )
     site_labels = _drop_small(site_labels, min_locations)
     out = points.assign(cluster=_expand(points, sites, site_labels))
+    places = f"a cluster needs {min_locations} or more distinct places, "
+    rule = (
+        f"clusters grow from places with {_amount(min_incidents, weight)} within "
+        f"{float(eps):.0f} m (their own included) and take in the places within "
+        f"{float(eps):.0f} m of those; {places if min_locations > 1 else ''}the rest "
+        "is noise"
+    )
     out.attrs["cluster_parameters"] = {
         "method": "dbscan",
         "eps_m": float(eps),
@@ -376,8 +383,14 @@ def dbscan_clusters(
         "min_incidents": min_incidents,
         "weight": weight,
         "min_locations": min_locations,
+        "min_incidents_explanation": rule,
     }
     return out
+
+
+def _amount(n: float, weight: str | None) -> str:
+    """`n` incidents, or a harm of `n`, in words."""
+    return f"{n:g} or more incidents" if weight is None else f"a harm of {n:g} or more"
 
 
 def _weighted_dbscan(xy: _Float, w: _Float, eps: float, min_incidents: float) -> _Int:
@@ -620,6 +633,13 @@ def hdbscan_clusters(
     )
     site_labels = _drop_small(site_labels, min_locations)
     out = points.assign(cluster=_expand(points, sites, site_labels))
+    places = f" at {min_locations} or more distinct places" if min_locations > 1 else ""
+    core = f"{samples:g} incidents" if weight is None else f"a harm of {samples:g}"
+    rule = (
+        f"clusters of {_amount(min_cluster_incidents, weight)}{places}, each with its "
+        "own radius from how densely its incidents lie (a place's core distance: the "
+        f"radius around it holding {core})"
+    )
     out.attrs["cluster_parameters"] = {
         "method": "hdbscan",
         "min_cluster_incidents": min_cluster_incidents,
@@ -627,6 +647,7 @@ def hdbscan_clusters(
         "min_samples_automatic": min_samples is None,
         "weight": weight,
         "min_locations": min_locations,
+        "min_cluster_incidents_explanation": rule,
     }
     return out
 

@@ -286,13 +286,20 @@ SPARSE_HOTSPOT_SHARE = 0.5
 def explanations(parameters: dict[str, Any]) -> list[str]:
     """The method's sentences on its parameters, as the page shows them.
 
-    Each ``*_explanation`` ("bandwidth 310 m, chosen by ...") and, where the
-    method cut its hotspots at a threshold (KDE), "Hotspots: hottest 5% of the
-    study area ...".
+    Each ``*_explanation`` ("bandwidth 310 m, chosen by ..."); then, where the
+    method cut its hotspots at a threshold (KDE, Gi*), "Hotspots: hottest 5% of
+    the study area ..."; then, where only some were kept (a coverage for
+    clusters or Gi*), which.
     """
-    said = [str(v) for k, v in parameters.items() if k.endswith("_explanation") and v]
+    said = [
+        str(v)
+        for k, v in parameters.items()
+        if k.endswith("_explanation") and k != "coverage_explanation" and v
+    ]
     if parameters.get("threshold"):
         said.append(f"Hotspots: {parameters['threshold']}.")
+    if parameters.get("coverage_explanation"):  # which of those hotspots are kept
+        said.append(str(parameters["coverage_explanation"]))
     return said
 
 
@@ -378,6 +385,14 @@ def _describe(
     )
 
 
+def _default_text(name: str, value: float) -> str:
+    """The explanation of a parameter left at its default (`KDE_BANDWIDTH_M`).
+
+    The defaults were chosen with the back-test on the Kent data (docs/backtest.md).
+    """
+    return f"{name} {value:g} m, the default (chosen with a back-test on Kent data)"
+
+
 def _finish(
     method: str,
     polygons: gpd.GeoDataFrame,
@@ -392,7 +407,12 @@ def _finish(
         polygons = limit_to_coverage(
             polygons, coverage=coverage, study_area_km2=area_km2
         )
-        parameters = {**parameters, "coverage": coverage}
+        parameters = {
+            **parameters,
+            "coverage": coverage,
+            "coverage_explanation": f"kept: the hotspots with the most incidents per "
+            f"km², while together they cover at most {coverage:.1%} of the study area",
+        }
     return Detection(
         method=method,
         hotspots=polygons,
@@ -426,7 +446,8 @@ def _kde(
         raise HotspotsError(
             "Give one threshold: --coverage, --k-mean or --min-density."
         )
-    if options.get("bandwidth") is None and "bandwidth_rule" not in options:
+    default = options.get("bandwidth") is None and "bandwidth_rule" not in options
+    if default:
         options["bandwidth"] = KDE_BANDWIDTH_M
     surface = kde_surface(incidents, study_area=study_area, weight=weight, **options)
     # the cells give each incident's hotspot: no polygon test per incident
@@ -434,6 +455,11 @@ def _kde(
         surface, incidents, **thresholds, outlines_later=True
     )
     parameters: dict[str, Any] = {**surface.parameters, **thresholds}
+    if default:
+        parameters["bandwidth_rule"] = "default"
+        parameters["bandwidth_explanation"] = _default_text(
+            "bandwidth", KDE_BANDWIDTH_M
+        )
     # the threshold the hotspots were cut at, in words and in incidents per km²
     found_at = polygons.attrs.get("parameters", {})
     for key in ("threshold", "threshold_kde_per_km2"):
@@ -454,10 +480,16 @@ def _gistar(
     from hotspots.gistar import gistar_grid
 
     min_bin = int(options.pop("min_bin", 2))
-    options.setdefault("cell_size", GISTAR_CELL_SIZE_M)
+    default = "cell_size" not in options  # None there: the automatic rule
+    if default:
+        options["cell_size"] = GISTAR_CELL_SIZE_M
     result = gistar_grid(incidents, study_area=study_area, weight=weight, **options)
     polygons = result.hotspots(min_bin=min_bin)
-    parameters = {**result.parameters, "min_bin": min_bin}
+    parameters = dict(polygons.attrs["parameters"])  # with min_bin and threshold
+    if default:
+        parameters["cell_size_explanation"] = _default_text(
+            "cell size", GISTAR_CELL_SIZE_M
+        )
     return _finish(
         "gistar",
         polygons,

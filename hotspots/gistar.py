@@ -450,7 +450,11 @@ class GiStarResult:
             "max_z",
             "mean_z",
         ]
-        params = {**self.parameters, "min_bin": min_bin}
+        params = {
+            **self.parameters,
+            "min_bin": min_bin,
+            "threshold": hot_threshold(min_bin),
+        }
         if k == 0:
             empty = gpd.GeoDataFrame(
                 {c: pd.Series(dtype="float64") for c in columns},
@@ -636,6 +640,21 @@ def gistar_grid(
         "incidents_unlocated": int((~keep).sum()),
         "incidents_in_area": in_area,
         "incidents_outside_area": int(keep.sum()) - in_area,
+        "cell_size_explanation": (
+            f"cell size {size:g} m, chosen automatically: the study area's shorter "
+            "side / 50, rounded down to 1, 2 or 5 × a power of ten (sfhotspot's rule)"
+            if auto
+            else f"cell size {size:g} m, as given"
+        ),
+        "window_explanation": _window_text(
+            fp,
+            size,
+            distance,
+            int(mask.sum()),
+            weight=weight,
+            permutations=int(permutations),
+            fdr=fdr,
+        ),
     }
     return GiStarResult(
         grid=grid,
@@ -647,6 +666,58 @@ def gistar_grid(
         gi_bin=bins,
         mask=mask,
         parameters=params,
+    )
+
+
+#: The confidence of each hot `gi_bin` level (+1, +2, +3).
+CONFIDENCE = {1: 90, 2: 95, 3: 99}
+
+
+def _window_text(
+    footprint: NDArray[np.bool_],
+    cell_size: float,
+    distance: float | None,
+    cells: int,
+    *,
+    weight: str | None,
+    permutations: int,
+    fdr: bool,
+) -> str:
+    """One line on what each cell is tested against, and how."""
+    what = "incidents" if weight is None else "harm"
+    side = footprint.shape[0]
+    if distance is None:
+        window = (
+            f"its {int(footprint.sum()) - 1} neighbours ({side} × {side} cells, a "
+            f"{side * cell_size:g} m square)"
+        )
+    else:
+        window = (
+            f"every cell whose centre is within {distance:g} m "
+            f"({int(footprint.sum())} cells)"
+        )
+    p = (
+        f"pseudo p-values from {permutations:,} random permutations"
+        if permutations
+        else "p-values from the normal distribution"
+    )
+    many = (
+        "corrected for testing every cell at once (Benjamini-Hochberg false "
+        "discovery rate)"
+        if fdr
+        else "not corrected for testing every cell at once"
+    )
+    return (
+        f"test: the {what} in each cell and {window}, against all {cells:,} cells "
+        f"of the area; two-sided {p}, {many}"
+    )
+
+
+def hot_threshold(min_bin: int) -> str:
+    """Which cells make a hot spot, in words (`GiStarResult.hotspots`)."""
+    return (
+        f"cells hot at {CONFIDENCE[min_bin]}% confidence or more, joined where they "
+        "share an edge"
     )
 
 

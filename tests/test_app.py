@@ -743,6 +743,15 @@ def test_each_method_maps_hotspots(method):
     table = _table(at, "Rank")
     assert table["Incidents"].is_monotonic_decreasing
     assert set(table["Districts"]) == {"Thanet"}
+    # under the map, a line on each parameter (where its value came from)
+    said = [c.value for c in at.caption]
+    first = {
+        "kde": "bandwidth 200 m, as given",
+        "dbscan": "clusters grow from places with ",
+        "hdbscan": "clusters of ",
+        "gistar": "test: the incidents in each cell and its 8 neighbours",
+    }[method]
+    assert any(line.startswith(first) for line in said), said
 
 
 def test_theme_filter_changes_the_counts(police):

@@ -610,3 +610,34 @@ def test_kent_medway_finds_chatham_town_centre():
     auto = find_clusters(med)
     assert auto.parameters["eps_automatic"]
     assert 100 < auto.parameters["eps_m"] < 400
+
+
+def test_cluster_rules_are_explained_with_their_numbers(two_clusters):
+    db = dbscan_clusters(two_clusters, eps=120, min_incidents=5).attrs
+    assert db["cluster_parameters"]["min_incidents_explanation"] == (
+        "clusters grow from places with 5 or more incidents within 120 m (their own "
+        "included) and take in the places within 120 m of those; a cluster needs 2 "
+        "or more distinct places, the rest is noise"
+    )
+    weighted = dbscan_clusters(
+        two_clusters.assign(weight=1.5), eps=120, min_incidents=5, weight="weight",
+        min_locations=1,
+    ).attrs["cluster_parameters"]  # fmt: skip
+    assert weighted["min_incidents_explanation"] == (
+        "clusters grow from places with a harm of 5 or more within 120 m (their own "
+        "included) and take in the places within 120 m of those; the rest is noise"
+    )
+    hdb = hdbscan_clusters(two_clusters, min_cluster_incidents=10).attrs
+    assert hdb["cluster_parameters"]["min_cluster_incidents_explanation"] == (
+        "clusters of 10 or more incidents at 2 or more distinct places, each with its "
+        "own radius from how densely its incidents lie (a place's core distance: the "
+        "radius around it holding 10 incidents)"
+    )
+    own = hdbscan_clusters(
+        two_clusters.assign(weight=2.0), min_cluster_incidents=10, min_samples=4,
+        weight="weight",
+    ).attrs["cluster_parameters"]  # fmt: skip
+    assert own["min_cluster_incidents_explanation"].startswith(
+        "clusters of a harm of 10 or more at 2 or more distinct places"
+    )
+    assert own["min_cluster_incidents_explanation"].endswith("holding a harm of 4)")

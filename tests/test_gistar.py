@@ -587,3 +587,58 @@ def test_permutations_are_seeded_and_agree_with_analytic(hotspot_points):
     hot = analytic.gi_bin >= 2
     assert (perm.gi_bin[hot] >= 1).all()
     np.testing.assert_array_equal(perm.gi_z, analytic.gi_z)
+
+
+def test_parameters_are_explained_in_words(hotspot_points):
+    given = gistar_grid(hotspot_points, cell_size=100).parameters
+    assert given["cell_size_explanation"] == "cell size 100 m, as given"
+    cells = given["cells_in_area"]
+    assert given["window_explanation"] == (
+        "test: the incidents in each cell and its 8 neighbours (3 × 3 cells, a 300 m "
+        f"square), against all {cells:,} cells of the area; two-sided p-values from "
+        "the normal distribution, corrected for testing every cell at once "
+        "(Benjamini-Hochberg false discovery rate)"
+    )
+    # the automatic size says so, with its rule: the points span 1.9 km north to
+    # south, / 50 = 38 m, rounded down to 20 m
+    auto = gistar_grid(hotspot_points, cell_size=None).parameters
+    assert auto["cell_size_m"] == 20.0
+    assert auto["cell_size_explanation"].startswith(
+        "cell size 20 m, chosen automatically: the study area's shorter side / 50"
+    )
+    wide = gistar_grid(
+        hotspot_points, cell_size=100, neighbours=2, weight=None, fdr=False
+    ).parameters
+    assert (
+        "its 24 neighbours (5 × 5 cells, a 500 m square)" in wide["window_explanation"]
+    )
+    assert wide["window_explanation"].endswith(
+        "not corrected for testing every cell at once"
+    )
+    band = gistar_grid(
+        hotspot_points.assign(weight=2.0), cell_size=100, distance=150, weight="weight",
+        permutations=99, rng=1,
+    ).parameters  # fmt: skip
+    # a 150 m band around a 100 m cell: the cell and its 4 edge neighbours
+    # (diagonal centres are 141 m away: in too), so 9 cells
+    assert band["window_cells"] == 9
+    assert (
+        "the harm in each cell and every cell whose centre is within 150 m (9 cells)"
+        in (band["window_explanation"])
+    )
+    assert (
+        "two-sided pseudo p-values from 99 random permutations"
+        in band["window_explanation"]
+    )
+
+
+@pytest.mark.parametrize(("min_bin", "level"), [(1, 90), (2, 95), (3, 99)])
+def test_hot_spot_threshold_is_named_by_its_confidence(hotspot_points, min_bin, level):
+    params = (
+        gistar_grid(hotspot_points, cell_size=100)
+        .hotspots(min_bin=min_bin)
+        .attrs["parameters"]
+    )
+    assert params["threshold"] == (
+        f"cells hot at {level}% confidence or more, joined where they share an edge"
+    )
