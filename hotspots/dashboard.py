@@ -29,7 +29,7 @@ from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
 from hotspots.dates import COVERS, selection_months, shared_months, sources_of
-from hotspots.detect import METHOD_LABELS
+from hotspots.detect import GISTAR_CELL_SIZE_M, KDE_BANDWIDTH_M, METHOD_LABELS
 from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
@@ -647,9 +647,9 @@ class View:
     harm: bool = False
     method: str = "kde"
     auto: bool = False
-    bandwidth: int = 200
+    bandwidth: int = int(KDE_BANDWIDTH_M)
     rule: str = "knn"
-    cell_size: int = 100
+    cell_size: int = int(GISTAR_CELL_SIZE_M)
     eps: int = 150
     min_incidents: int = 30
     coverage: float = 2.0
@@ -1038,8 +1038,7 @@ def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
     lines.append("**Filters**: " + ("; ".join(shown) or "none") + ".")
     weighted = record.get("parameters", {}).get("weight")
     method = result.method_label + ("; weighted by harm" if weighted else "")
-    said = [e[:1].upper() + e[1:].rstrip(".") + "." for e in result.explanations]
-    lines.append(f"**Method**: {method}. " + " ".join(said))
+    lines.append(f"**Method**: {method}. " + " ".join(result.explanations))
     lines.append(
         f"**Made by** {record.get('software', 'hotspots')} on "
         f"{str(record.get('created', ''))[:16].replace('T', ' ')} UTC; "
@@ -1960,21 +1959,30 @@ def analysis_for_export(
 
 
 def view_options(view: View) -> dict[str, Any]:
-    """The method options a view stands for (what the sidebar sends to detect)."""
+    """The method options a view stands for (what the sidebar sends to detect).
+
+    A bandwidth or cell size at detect's default is sent as not given (None), so
+    that the page says it is the default (`hotspots.detect.explanations`).
+    """
     if view.method == "kde":
-        return (
-            {"bandwidth_rule": view.rule}
-            if view.auto
-            else {"bandwidth": float(view.bandwidth)}
-        )
+        if view.auto:
+            return {"bandwidth_rule": view.rule}
+        return {"bandwidth": _given(view.bandwidth, KDE_BANDWIDTH_M)}
     if view.method == "gistar":
-        return {"cell_size": "auto" if view.auto else float(view.cell_size)}
+        if view.auto:
+            return {"cell_size": "auto"}
+        return {"cell_size": _given(view.cell_size, GISTAR_CELL_SIZE_M)}
     if view.method == "dbscan":
         return {
             "eps": None if view.auto else float(view.eps),
             "min_incidents": view.min_incidents,
         }
     return {"min_cluster_incidents": view.min_incidents}
+
+
+def _given(value: float, default: float) -> float | None:
+    """`value` as a method option: None (not given) when it is the default."""
+    return None if float(value) == default else float(value)
 
 
 #: Street-week sites the planner suggests by default.

@@ -284,12 +284,12 @@ SPARSE_HOTSPOT_SHARE = 0.5
 
 
 def explanations(parameters: dict[str, Any]) -> list[str]:
-    """The method's sentences on its parameters, as the page shows them.
+    """The method's sentences on its parameters, as the page and `detect` show them.
 
-    Each ``*_explanation`` ("bandwidth 310 m, chosen by ..."); then, where the
+    Each ``*_explanation`` ("Bandwidth 310 m, chosen by ..."); then, where the
     method cut its hotspots at a threshold (KDE, Gi*), "Hotspots: hottest 5% of
     the study area ..."; then, where only some were kept (a coverage for
-    clusters or Gi*), which.
+    clusters or Gi*), which. Each a sentence: capitalised, with a full stop.
     """
     said = [
         str(v)
@@ -297,10 +297,10 @@ def explanations(parameters: dict[str, Any]) -> list[str]:
         if k.endswith("_explanation") and k != "coverage_explanation" and v
     ]
     if parameters.get("threshold"):
-        said.append(f"Hotspots: {parameters['threshold']}.")
+        said.append(f"Hotspots: {parameters['threshold']}")
     if parameters.get("coverage_explanation"):  # which of those hotspots are kept
         said.append(str(parameters["coverage_explanation"]))
-    return said
+    return [s[:1].upper() + s[1:].rstrip(".") + "." for s in said]
 
 
 def sparse_warning(method: str, hot: Any, found: Detection, located_n: int) -> str:

@@ -517,10 +517,7 @@ def _area_blocks(layers: Mapping[str, gpd.GeoDataFrame]) -> list[Block]:
 def _reading(detection: Detection, mode: str, threshold: int) -> list[Block]:
     items = [
         f"{METHOD_LABELS[detection.method]}: {METHOD_MEANINGS[detection.method]}",
-        *(
-            e[:1].upper() + e[1:].rstrip(".") + "."
-            for e in explanations(detection.parameters)
-        ),
+        *explanations(detection.parameters),
         "Rank: hotspots are numbered by the incidents they hold, most first. "
         "Share: of the selection's located incidents.",
         "Trend: the incidents of the recent third of the months against the earlier "

@@ -416,6 +416,15 @@ def test_detection_key_of_a_view_is_the_pages(police):
         assert key[1] == method
         assert key[2] == tuple(sorted(dash.view_options(view).items()))
         assert key[3] == (0.035 if method == "kde" else None)
+    # a setting at detect's default goes as not given, so the page says "the default"
+    kde = dash.from_query({"bandwidth": "200"}, ch)
+    assert dash.view_options(kde) == {"bandwidth": None}
+    assert dash.view_options(replace(kde, bandwidth=225)) == {"bandwidth": 225.0}
+    assert dash.view_options(replace(kde, auto=True)) == {"bandwidth_rule": "knn"}
+    gi = dash.from_query({"method": "gistar"}, ch)
+    assert dash.view_options(gi) == {"cell_size": None}
+    assert dash.view_options(replace(gi, cell_size=150)) == {"cell_size": 150.0}
+    assert dash.view_options(replace(gi, auto=True)) == {"cell_size": "auto"}
 
 
 def test_each_view_names_its_map(police):
@@ -746,10 +755,10 @@ def test_each_method_maps_hotspots(method):
     # under the map, a line on each parameter (where its value came from)
     said = [c.value for c in at.caption]
     first = {
-        "kde": "bandwidth 200 m, as given",
-        "dbscan": "clusters grow from places with ",
-        "hdbscan": "clusters of ",
-        "gistar": "test: the incidents in each cell and its 8 neighbours",
+        "kde": "Bandwidth 200 m, the default (chosen with a back-test on Kent data).",
+        "dbscan": "Clusters grow from places with ",
+        "hdbscan": "Clusters of ",
+        "gistar": "Test: the incidents in each cell and its 8 neighbours",
     }[method]
     assert any(line.startswith(first) for line in said), said
 
@@ -1638,7 +1647,7 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
     key = dash.selection_key(view)
     result = dash.detect_view(store, None, dash.view_detect_key(view), ref)
     assert result.parameters["trend_months"] == "2024-01..2024-04"
-    assert "trends compare 2024-01..2024-04 only" in " ".join(result.explanations)
+    assert "Trends compare 2024-01..2024-04 only" in " ".join(result.explanations)
     [note] = [w for w in result.warnings if "cover different months" in w]
     assert "police.uk holds no data for 2023-11, 2023-12" in note
     assert "council-asb-log holds no data for 2023-01" in note

@@ -296,7 +296,7 @@ def test_a_store_of_sources_with_different_months_compares_only_those_all_hold(
     gpkg = tmp_path / "mixed.gpkg"
     code, out, err = run(capsys, "detect", *sel, "--method", "kde", "--out", gpkg)
     assert code == 0, err
-    assert "trends compare 2024-01..2024-04 only" in out
+    assert "Trends compare 2024-01..2024-04 only" in out
     params = pyogrio.read_dataframe(gpkg, layer="parameters")
     record = dict(zip(params["name"], params["value"], strict=True))
     assert json.loads(record["trend_months"]) == "2024-01..2024-04"
@@ -306,7 +306,7 @@ def test_a_store_of_sources_with_different_months_compares_only_those_all_hold(
         "--out", tmp_path / "police.gpkg",
     )  # fmt: skip
     assert code == 0, err
-    assert "trends compare" not in out
+    assert "Trends compare" not in out
     code, out, err = run(capsys, "trends", *sel, "--out", tmp_path / "t.gpkg", "--json")
     assert code == 0, err
     assert "step only through the months all of them hold (2024-01..2024-04)" in err
@@ -321,7 +321,7 @@ def test_a_store_of_sources_with_different_months_compares_only_those_all_hold(
         capsys, "detect", *year, "--method", "kde", "--out", tmp_path / "none.gpkg"
     )
     assert code == 0, err
-    assert "no trends: the sources of the selection hold no month in common" in out
+    assert "No trends: the sources of the selection hold no month in common" in out
     hot = pyogrio.read_dataframe(tmp_path / "none.gpkg", layer="hotspots")
     assert set(hot["trend"]) == {"n/a"}
     # a PSPO report compares months too: the same months, and it says so

@@ -253,22 +253,24 @@ def test_every_parameter_is_explained_as_given_default_or_chosen(thanet_violence
     kde = detect(thanet_violence, method="kde", study_area=area)
     said = explanations(kde.parameters)
     assert (
-        said[0] == "bandwidth 200 m, the default (chosen with a back-test on Kent data)"
+        said[0]
+        == "Bandwidth 200 m, the default (chosen with a back-test on Kent data)."
     )
     assert kde.parameters["bandwidth_rule"] == "default"
     assert said[-1].startswith("Hotspots: hottest 5% of the study area")
     given = detect(
         thanet_violence, method="kde", study_area=area, options={"bandwidth": 300}
     )
-    assert explanations(given.parameters)[0] == "bandwidth 300 m, as given"
+    assert explanations(given.parameters)[0] == "Bandwidth 300 m, as given."
     assert given.parameters["bandwidth_rule"] == "given"
 
     gi = detect(thanet_violence, method="gistar", study_area=area)
     said = explanations(gi.parameters)
     assert (
-        said[0] == "cell size 100 m, the default (chosen with a back-test on Kent data)"
+        said[0]
+        == "Cell size 100 m, the default (chosen with a back-test on Kent data)."
     )
-    assert said[1].startswith("test: the incidents in each cell and its 8 neighbours")
+    assert said[1].startswith("Test: the incidents in each cell and its 8 neighbours")
     assert said[2] == (
         "Hotspots: cells hot at 95% confidence or more, joined where they share an edge."
     )
@@ -278,15 +280,15 @@ def test_every_parameter_is_explained_as_given_default_or_chosen(thanet_violence
     # Thanet's bounding box is 9.8 km north to south: / 50 = 196 m, rounded down
     assert auto.parameters["cell_size_m"] == 100
     assert explanations(auto.parameters)[0].startswith(
-        "cell size 100 m, chosen automatically"
+        "Cell size 100 m, chosen automatically"
     )
     # a coverage keeps some of the hot spots: said after which cells are hot
     few = detect(thanet_violence, method="gistar", study_area=area, coverage=0.01)
     said = explanations(few.parameters)
     assert said[-2].startswith("Hotspots: cells hot at 95%")
     assert said[-1] == (
-        "kept: the hotspots with the most incidents per km², while together they "
-        "cover at most 1.0% of the study area"
+        "Kept: the hotspots with the most incidents per km², while together they "
+        "cover at most 1.0% of the study area."
     )
     assert 0 < few.hotspots["area_km2"].sum() <= 0.01 * few.study_area_km2
 
@@ -295,7 +297,8 @@ def test_every_parameter_is_explained_as_given_default_or_chosen(thanet_violence
         ("hdbscan", "min_cluster_incidents"),
     ]:
         found = detect(thanet_violence, method=method, study_area=area)
-        assert found.parameters[f"{key}_explanation"] in explanations(found.parameters)
+        line = found.parameters[f"{key}_explanation"]
+        assert f"{line[:1].upper()}{line[1:]}." in explanations(found.parameters)
 
 
 def test_cli_detect_prints_what_the_page_says_under_its_map(capsys, tmp_path):
@@ -307,13 +310,13 @@ def test_cli_detect_prints_what_the_page_says_under_its_map(capsys, tmp_path):
     assert code == 0, err
     lines = stdout.strip().splitlines()
     assert lines[1:] == [
-        "  cell size 100 m, the default (chosen with a back-test on Kent data)",
+        "  Cell size 100 m, the default (chosen with a back-test on Kent data).",
         lines[2],
         "  Hotspots: cells hot at 95% confidence or more, joined where they share an "
         "edge.",
     ]
     assert lines[2].startswith(
-        "  test: the incidents in each cell and its 8 neighbours"
+        "  Test: the incidents in each cell and its 8 neighbours"
     )
 
 
