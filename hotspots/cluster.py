@@ -368,12 +368,15 @@ def dbscan_clusters(
     )
     site_labels = _drop_small(site_labels, min_locations)
     out = points.assign(cluster=_expand(points, sites, site_labels))
-    places = f"a cluster needs {min_locations} or more distinct places, "
+    places = (
+        f"a cluster needs {min_locations} or more distinct places, "
+        if min_locations > 1
+        else ""
+    )
     rule = (
         f"clusters grow from places with {_amount(min_incidents, weight)} within "
         f"{float(eps):.0f} m (their own included) and take in the places within "
-        f"{float(eps):.0f} m of those; {places if min_locations > 1 else ''}the rest "
-        "is noise"
+        f"{float(eps):.0f} m of those; {places}the rest is noise"
     )
     out.attrs["cluster_parameters"] = {
         "method": "dbscan",

@@ -453,7 +453,7 @@ class GiStarResult:
         params = {
             **self.parameters,
             "min_bin": min_bin,
-            "threshold": hot_threshold(min_bin),
+            "threshold": _hot_threshold(min_bin),
         }
         if k == 0:
             empty = gpd.GeoDataFrame(
@@ -670,7 +670,7 @@ def gistar_grid(
 
 
 #: The confidence of each hot `gi_bin` level (+1, +2, +3).
-CONFIDENCE = {1: 90, 2: 95, 3: 99}
+_CONFIDENCE = {1: 90, 2: 95, 3: 99}
 
 
 def _window_text(
@@ -713,10 +713,10 @@ def _window_text(
     )
 
 
-def hot_threshold(min_bin: int) -> str:
+def _hot_threshold(min_bin: int) -> str:
     """Which cells make a hot spot, in words (`GiStarResult.hotspots`)."""
     return (
-        f"cells hot at {CONFIDENCE[min_bin]}% confidence or more, joined where they "
+        f"cells hot at {_CONFIDENCE[min_bin]}% confidence or more, joined where they "
         "share an edge"
     )
 
