@@ -90,12 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--mapping", metavar="FILE", help="column roles from a JSON or CSV file"
     )
-    ing.add_argument(
-        "--covers",
-        metavar="YYYY-MM..YYYY-MM",
-        help="the months partner files cover, when their first or last months had "
-        "no incident (default: the first to the last incident's month)",
-    )
+    _covers_arg(ing)
     ing.add_argument(
         "--out", metavar="FILE", help="also write the clean incidents (.gpkg)"
     )
@@ -155,6 +150,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _covers_arg(sp: argparse.ArgumentParser) -> None:
+    """--covers, for ingest and for the files given with --input."""
+    sp.add_argument(
+        "--covers",
+        metavar="YYYY-MM..YYYY-MM",
+        help="the months partner files cover, when their first or last months had "
+        "no incident (default: the first to the last incident's month)",
+    )
+
+
 def _selection_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument(
         "--input",
@@ -162,6 +167,7 @@ def _selection_args(sp: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="read these police.uk or partner files instead of the store",
     )
+    _covers_arg(sp)
     sp.add_argument("--from", dest="month_from", metavar="YYYY-MM", help="first month")
     sp.add_argument("--to", dest="month_to", metavar="YYYY-MM", help="last month")
     sp.add_argument(
@@ -303,6 +309,7 @@ def _plan_parser(sub: Any, common: Any) -> None:
     pl.add_argument(
         "--input", nargs="+", metavar="PATH", help="files instead of the store"
     )
+    _covers_arg(pl)
     pl.add_argument("--k", type=int, default=6, help="how many sites (default 6)")
     pl.add_argument(
         "--radius", type=float, default=300.0, metavar="M", help="footprint"
@@ -498,6 +505,7 @@ def _evaluate_parser(sub: Any, common: Any) -> None:
     ev.add_argument(
         "--input", nargs="+", metavar="PATH", help="files instead of the store"
     )
+    _covers_arg(ev)
     ev.add_argument(
         "--bandwidth", type=float, metavar="M", help="KDE bandwidth (default 200)"
     )
@@ -563,14 +571,19 @@ def _read(args: argparse.Namespace, selection: Selection) -> Any:
     if args.input:
         if args.store:
             raise HotspotsError("Give --input or --store, not both.")
-        return selection.apply(_ingested(tuple(args.input)))
+        return selection.apply(_input(args))
     return open_store(args.store).read(selection)
 
 
+def _input(args: argparse.Namespace) -> Any:
+    """Every incident of the files given with --input (and the months they cover)."""
+    return _ingested(tuple(args.input), args.covers)
+
+
 @cache
-def _ingested(paths: tuple[str, ...]) -> Any:
-    """Files given with --input, read once per command."""
-    return ingest(list(paths)).incidents
+def _ingested(paths: tuple[str, ...], covers: str | None) -> Any:
+    """Files given with --input, read once per command; `covers`: --covers."""
+    return ingest(list(paths), covers=covers).incidents
 
 
 def _selected(args: argparse.Namespace) -> tuple[Any, Selection]:
@@ -600,11 +613,13 @@ def _held(args: argparse.Namespace) -> dict[str, Any]:
     from hotspots.dates import source_months
 
     if args.input:
-        everything = _ingested(tuple(args.input))
+        everything = _input(args)
+        held = source_months(everything)
         return {
-            "months": sorted({str(m)[:7] for m in everything["month"].dropna()}),
+            # as the store's info: every month a source holds (declared ones too)
+            "months": sorted(set().union(*held.values())),
             "sources": sorted(everything["source"].astype(str).unique()),
-            "source_months": source_months(everything),
+            "source_months": held,
         }
     info = open_store(args.store).info()
     return {
@@ -932,8 +947,7 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
     if args.input:
         if args.store:
             raise HotspotsError("Give --input or --store, not both.")
-        everything = _ingested(tuple(args.input))
-        incidents = selection.apply(everything)
+        incidents = selection.apply(_input(args))
     else:
         incidents = open_store(args.store).read(selection)
     held = _held(args)
@@ -1344,6 +1358,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version or a usage error (one line)
         return done.code if isinstance(done.code, int) else 0
     try:
+        if (
+            args.command != "ingest"
+            and getattr(args, "covers", None)
+            and not args.input
+        ):
+            raise HotspotsError(
+                "--covers applies to the files given with --input; a store keeps the "
+                "months its files cover from `hotspots ingest --covers`."
+            )
         _resolve_names(args)
         with warnings.catch_warnings():  # the engine's advice, as notes
             warnings.simplefilter("default", UserWarning)

@@ -76,6 +76,52 @@ def test_ingest_covers(capsys, tmp_path, write):
         assert len(err.strip().splitlines()) == 1
 
 
+def test_covers_for_files_read_with_input(capsys, tmp_path):
+    """--covers with --input: the months a partner file covers count in the
+    analysis of the file itself, as they do once ingested with --covers; without
+    --input (the store) it is a one-line error, and a span that leaves out some
+    of the file's months is named."""
+    log = ROOT / "data" / "samples" / "council-asb-log.csv"  # 2023-11..2024-04
+    sel = [
+        "--input",
+        log,
+        "--from",
+        "2023-09",
+        "--to",
+        "2024-06",
+        "--district",
+        "Thanet",
+    ]
+
+    def trends(*extra):
+        code, out, err = run(
+            capsys, "trends", *sel, *extra, "--out", tmp_path / "t.gpkg"
+        )
+        assert code == 0, err
+        return out.splitlines()[0]
+
+    assert " over 6 months (2023-11..2024-04), " in trends()
+    # two empty months either side: months with none, in Gi*'s monthly steps
+    assert " over 10 months (2023-09..2024-06), " in trends(
+        "--covers", "2023-09..2024-06"
+    )
+    code, _, err = run(
+        capsys, "trends", "--covers", "2023-09..2024-06", "--out", tmp_path / "s.gpkg"
+    )
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "hotspots trends: error: --covers applies to the files given with --input; a "
+        "store keeps the months its files cover from `hotspots ingest --covers`."
+    ]
+    code, _, err = run(
+        capsys, "detect", "--input", log, "--covers", "2024-01..2024-02",
+        "--method", "kde", "--out", tmp_path / "d.gpkg",
+    )  # fmt: skip
+    assert code == 2
+    assert "outside the months it is said to cover (2024-01..2024-02)" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_ingest_out_writes_a_geopackage(capsys, tmp_path, police_slice):
     gpkg = tmp_path / "clean.gpkg"
     code, _out, err = run(
