@@ -944,12 +944,7 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
         sources=args.source,
         sensitivities=sensitivities,
     )
-    if args.input:
-        if args.store:
-            raise HotspotsError("Give --input or --store, not both.")
-        incidents = selection.apply(_input(args))
-    else:
-        incidents = open_store(args.store).read(selection)
+    incidents = _read(args, selection)
     held = _held(args)
     if incidents.empty:
         raise _nothing_selected(selection, held)
