@@ -610,14 +610,14 @@ def _held(args: argparse.Namespace) -> dict[str, Any]:
     Of the files given with --input, or else of the store (``source_months``:
     the months each source holds).
     """
-    from hotspots.dates import source_months
+    from hotspots.dates import any_months, source_months
 
     if args.input:
         everything = _input(args)
         held = source_months(everything)
         return {
             # as the store's info: every month a source holds (declared ones too)
-            "months": sorted(set().union(*held.values())),
+            "months": any_months(held),
             "sources": sorted(everything["source"].astype(str).unique()),
             "source_months": held,
         }
@@ -1238,14 +1238,13 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         print(
             f"{out['store']}: {out['incidents']:,} incidents ({out['unlocated']:,} unlocated)"
         )
-        from hotspots.dates import month_runs
+        from hotspots.dates import any_months, month_runs
 
         for s, n in out["sources"].items():
             own = [pd.Period(m, freq="M") for m in out["source_months"].get(s, [])]
             print(f"  {s}: {n:,} ({month_runs(own)})")
         # the months any source holds: with incidents, or inside a file's span
-        held_any = {m for ms in out["source_months"].values() for m in ms}
-        months = [pd.Period(m, freq="M") for m in sorted(held_any)]
+        months = [pd.Period(m, freq="M") for m in any_months(out["source_months"])]
         if months:
             held = set(months)
             every = pd.period_range(months[0], months[-1], freq="M")

@@ -28,7 +28,13 @@ from hotspots._validate import HotspotsError, plural
 from hotspots.boundaries import load_boundary, study_area
 from hotspots.categories import THEMES
 from hotspots.crs import to_web
-from hotspots.dates import COVERS, selection_months, shared_months, sources_of
+from hotspots.dates import (
+    COVERS,
+    any_months,
+    selection_months,
+    shared_months,
+    sources_of,
+)
 from hotspots.detect import GISTAR_CELL_SIZE_M, KDE_BANDWIDTH_M, METHOD_LABELS
 from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
@@ -614,7 +620,7 @@ def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
     without one too).
     """
     held = _frame_months(incidents)
-    months = sorted({m for ms in held.values() for m in ms})
+    months = any_months(held)
     if not months:
         raise HotspotsError("The store holds no incidents; ingest some data first.")
     wards = ref.wards.sort_values(["lad_name", "ward_name"])

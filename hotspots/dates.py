@@ -604,11 +604,11 @@ def sources_of(incidents: pd.DataFrame) -> list[str]:
 COVERS = "covers"
 
 
-def parse_span(text: str, *, what: str = "The months covered") -> tuple[str, str]:
+def parse_span(text: str) -> tuple[str, str]:
     """``(first, last)`` (``YYYY-MM``) of a span written ``YYYY-MM..YYYY-MM``.
 
-    One month (``2024-03``) is a span of one. Raises `HotspotsError` naming
-    `what` for anything else, or a span whose first month is after its last.
+    One month (``2024-03``) is a span of one. Raises `HotspotsError` for
+    anything else, or a span whose first month is after its last.
     """
     parts = [p.strip() for p in str(text).split("..")]
     ok = len(parts) in (1, 2) and all(
@@ -618,12 +618,13 @@ def parse_span(text: str, *, what: str = "The months covered") -> tuple[str, str
     )  # fmt: skip
     if not ok:
         raise HotspotsError(
-            f"{what} are written YYYY-MM..YYYY-MM, e.g. 2024-01..2024-12; got {text!r}."
+            "The months covered are written YYYY-MM..YYYY-MM, e.g. 2024-01..2024-12; "
+            f"got {text!r}."
         )
     first, last = parts[0], parts[-1]
     if first > last:
         raise HotspotsError(
-            f"{what} {text!r}: the first month comes after the last; write the "
+            f"The months covered {text!r}: the first month comes after the last; write the "
             "earlier month first."
         )
     return first, last
@@ -676,6 +677,15 @@ def source_months(incidents: pd.DataFrame) -> dict[str, list[str]]:
         months = pd.period_range(lo, hi, freq="M").astype(str)
         out.setdefault(str(source), set()).update(months)
     return {s: sorted(ms) for s, ms in sorted(out.items())}
+
+
+def any_months(coverage: dict[str, list[str]]) -> list[str]:
+    """The months (``YYYY-MM``) any source of `coverage` holds, in order.
+
+    As `source_months` gives them: each month with an incident, and a month
+    inside a file's span without one too.
+    """
+    return sorted(set().union(*coverage.values()))
 
 
 def shared_months(
