@@ -31,6 +31,16 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
+# While a run is under way Streamlit fades the page's elements (opacity 0.33,
+# a 1 s transition after 0.5 s). A browser without a GPU (this machine's, or a
+# virtual desktop's) composites every frame of that fade in software: 0.4-0.5 s
+# of CPU per second of fading, taken from the server's run when both share a
+# computer. The same cue in one step: after 0.5 s the elements dim at once.
+# (A page of style alone: Streamlit gives it no place among the elements.)
+STALE_STYLE = (
+    '<style>[data-stale="true"] { transition: opacity 0s 0.5s !important; }</style>'
+)
+st.html(STALE_STYLE)
 
 METHODS = {
     "kde": "Kernel density (KDE)",

@@ -707,3 +707,40 @@ def test_download_tab_gives_the_summary_report(page):
     assert "Hotspots:" in text
     assert "public version" in text
     assert "Hotspots, ranked" in text
+
+
+#: The first element marked stale by the running script, with its opacity and
+#: transition once it has dimmed (None until then).
+STALE_DIMMED_JS = """() => {
+  for (const e of document.querySelectorAll('[data-stale="true"]')) {
+    const s = getComputedStyle(e);
+    if (parseFloat(s.opacity) < 0.5) {
+      return [s.opacity, s.transitionDuration, s.transitionDelay];
+    }
+  }
+  return null;
+}"""
+
+
+def test_a_long_run_dims_the_page_in_one_step(page, server):
+    # Streamlit fades stale elements over 1 s, a transition a browser without a
+    # GPU composites frame by frame (0.4-0.5 s of CPU per second, taken from the
+    # server's run on a shared computer): the page dims them at once instead,
+    # still only when a run takes over half a second
+    page.goto(server + "/?month_from=2022-01&month_to=2024-04&basemap=none")
+    _map(page)
+    _idle(page, until=lambda: _metric(page, "Incidents selected") == "275,539")
+    page.get_by_text("Clusters (HDBSCAN)").click()  # seconds for the whole county
+    started = time.monotonic()
+    page.get_by_role("button", name="Update the map").click()
+    dimmed = page.wait_for_function(STALE_DIMMED_JS, polling="raf", timeout=60_000)
+    waited = time.monotonic() - started
+    opacity, duration, delay = dimmed.json_value()
+    assert float(opacity) == pytest.approx(0.33)
+    assert (duration, delay) == ("0s", "0.5s")
+    assert waited >= 0.45  # not before half a second
+    frame = _map(page)
+    frame.locator(".hotspots-legend", has_text="Clusters").wait_for(timeout=120_000)
+    _idle(page)
+    # once the run has finished, nothing is left dimmed
+    assert page.evaluate(STALE_DIMMED_JS) is None
