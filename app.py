@@ -36,7 +36,7 @@ st.set_page_config(
 # virtual desktop's) composites every frame of that fade in software: 0.4-0.5 s
 # of CPU per second of fading, taken from the server's run when both share a
 # computer. The same cue in one step: after 0.5 s the elements dim at once.
-# (A page of style alone: Streamlit gives it no place among the elements.)
+# (Style alone: Streamlit puts it outside the page's elements, taking no space.)
 STALE_STYLE = (
     '<style>[data-stale="true"] { transition: opacity 0s 0.5s !important; }</style>'
 )

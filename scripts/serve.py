@@ -3,11 +3,10 @@
 A new server imports pandas, pyarrow and the package only when the first page's
 script runs: 0.7-1.0 s of that page. Here a thread imports them as soon as the
 server has started, while the browser is still loading Streamlit's own page
-(1-1.5 s), so the first page finds them imported. Nothing else differs from
-``streamlit run app.py``; arguments are passed on to it, e.g.
+(1-1.5 s), so the first page finds them imported. It also tells NumPy not to ask
+Linux for huge pages (below). Nothing else differs from ``streamlit run app.py``;
+arguments are passed on to it, e.g.
 ``.venv/bin/python scripts/serve.py --server.port 8502``.
-
-It also tells NumPy not to ask Linux for huge pages (`NO_HUGE_PAGES`).
 """
 
 from __future__ import annotations
@@ -20,16 +19,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: NumPy asks Linux for transparent huge pages (madvise) for every array of 4 MB
-#: or more. With the kernel's usual settings (huge pages and their defragmenting
-#: both "madvise"), a long-running server's new arrays then wait in the kernel
-#: while it finds and compacts 2 MB pages: county-wide, a new KDE bandwidth's
-#: detection spent 0.31-0.35 s of 0.57-0.69 s there, and 0.10-0.20 s of
-#: 0.38-0.55 s without. NumPy reads this when it is imported, so it is set
-#: before anything imports it; a value already in the environment is kept.
-NO_HUGE_PAGES = {"NUMPY_MADVISE_HUGEPAGE": "0"}
-for _name, _value in NO_HUGE_PAGES.items():
-    os.environ.setdefault(_name, _value)
+# NumPy asks Linux for transparent huge pages (madvise) for every array of 4 MB
+# or more. With the kernel's usual settings (huge pages, and their
+# defragmenting, on "madvise") a long-running server's new large arrays then
+# wait in the kernel as they are first touched: county-wide, a new KDE
+# bandwidth's detection spent 0.31-0.35 s of 0.57-0.69 s there, and 0.10-0.20 s
+# of 0.38-0.55 s without. NumPy reads this when it is imported, so it is set
+# before anything imports it; a value already in the environment is kept.
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 
 def import_page_modules() -> None:
