@@ -408,24 +408,15 @@ def _browser_cpu() -> float:
     return total if seen else float("nan")
 
 
-def _add_theme(page: Any, theme: str) -> Callable[[], None]:
+def _add_theme(
+    page: Any, theme: str, *, replacing: str | None = None
+) -> Callable[[], None]:
     def act() -> None:
         box = page.get_by_test_id("stMultiSelect").filter(has_text="Themes")
+        if replacing is not None:
+            box.get_by_role("button", name=f"Remove {replacing}").click()
         box.click()
         page.keyboard.type(theme)
-        page.keyboard.press("Enter")
-        page.keyboard.press("Escape")
-        _submit(page)
-
-    return act
-
-
-def _swap_theme(page: Any, old: str, new: str) -> Callable[[], None]:
-    def act() -> None:
-        box = page.get_by_test_id("stMultiSelect").filter(has_text="Themes")
-        box.get_by_role("button", name=f"Remove {old}").click()
-        box.click()
-        page.keyboard.type(new)
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
         _submit(page)
@@ -742,9 +733,17 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
             span = county.replace("month_from=2022-01", f"month_from=2022-{i + 2:02d}")
             _load(sess, page, span, table=True)
             _change(sess, page, _add_theme(page, "other"), metric=True)
-            _change(sess, page, _swap_theme(page, "other", "acquisitive"), metric=True)
+            _change(
+                sess,
+                page,
+                _add_theme(page, "acquisitive", replacing="other"),
+                metric=True,
+            )
             r = _change(
-                sess, page, _swap_theme(page, "acquisitive", theme), metric=True
+                sess,
+                page,
+                _add_theme(page, theme, replacing="acquisitive"),
+                metric=True,
             )
             later.append(r["seconds"])
             row(
