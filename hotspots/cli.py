@@ -34,6 +34,13 @@ THEME_HELP = (
     f"{', '.join(repr(t) for t in THEMES)} (e.g. --theme ASB 'serious violence')"
 )
 
+#: Help of every --bandwidth-rule (the rules of `hotspots.density._choose_bandwidth_xy`).
+RULE_HELP = (
+    "choose the KDE bandwidth from the data instead of --bandwidth: silverman (the "
+    "spatial Silverman rule, ArcGIS's default), normal (the normal reference rule) "
+    "or knn (the median distance to the k-th nearest other location)"
+)
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (DESIGN.md: one-line errors)."""
@@ -255,7 +262,9 @@ def _detect_parser(sub: Any, common: Any) -> None:
             metavar="M",
             help="metres (default 200; --bandwidth-rule chooses one from the data)",
         )
-        g.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
+        g.add_argument(
+            "--bandwidth-rule", choices=["silverman", "normal", "knn"], help=RULE_HELP
+        )
         g.add_argument(
             "--cell-size",
             type=float,
@@ -509,7 +518,9 @@ def _evaluate_parser(sub: Any, common: Any) -> None:
     ev.add_argument(
         "--bandwidth", type=float, metavar="M", help="KDE bandwidth (default 200)"
     )
-    ev.add_argument("--bandwidth-rule", choices=["silverman", "normal", "knn"])
+    ev.add_argument(
+        "--bandwidth-rule", choices=["silverman", "normal", "knn"], help=RULE_HELP
+    )
     ev.add_argument(
         "--cell-size", type=float, metavar="M", help="Gi* cell size (default 100)"
     )
@@ -1042,7 +1053,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
     import math
 
     from hotspots.boundaries import study_area
-    from hotspots.detect import GISTAR_CELL_SIZE_M, KDE_BANDWIDTH_M
+    from hotspots.detect import GISTAR_CELL_SIZE_M, KDE_BANDWIDTH_M, default_text
     from hotspots.evaluate import evaluate
 
     area = study_area(args.district)
@@ -1057,13 +1068,15 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         if args.bandwidth_rule:
             options["bandwidth_rule"] = args.bandwidth_rule
         else:
-            options["bandwidth"] = args.bandwidth or KDE_BANDWIDTH_M
+            given = args.bandwidth
+            options["bandwidth"] = KDE_BANDWIDTH_M if given is None else given
     elif args.method == "gistar":
-        options["cell_size"] = args.cell_size or GISTAR_CELL_SIZE_M
+        given = args.cell_size
+        options["cell_size"] = GISTAR_CELL_SIZE_M if given is None else given
     elif args.method in ("dbscan", "hdbscan"):
-        if args.eps:
+        if args.eps is not None:
             options["eps"] = args.eps
-        if args.min_incidents:
+        if args.min_incidents is not None:
             key = (
                 "min_incidents" if args.method == "dbscan" else "min_cluster_incidents"
             )
@@ -1079,6 +1092,13 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
         options=options or None,
     )
     params = dict(table.attrs.get("parameters", {}))
+    if args.method == "kde" and args.bandwidth is None and not args.bandwidth_rule:
+        # the default, not "as given": said as `detect` says it
+        params["method_parameters"] = {
+            **params.get("method_parameters", {}),
+            "bandwidth_rule": "default",
+            "bandwidth_explanation": default_text("bandwidth", KDE_BANDWIDTH_M),
+        }
     rows = [
         {
             k: (None if isinstance(v, float) and math.isnan(v) else v)
@@ -1360,6 +1380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise HotspotsError(
                 "--covers applies to the files given with --input; a store keeps the "
                 "months its files cover from `hotspots ingest --covers`."
+            )
+        if getattr(args, "bandwidth", None) is not None and getattr(
+            args, "bandwidth_rule", None
+        ):
+            raise HotspotsError(
+                "Give --bandwidth (metres) or --bandwidth-rule (chosen from the "
+                "data), not both."
             )
         _resolve_names(args)
         with warnings.catch_warnings():  # the engine's advice, as notes

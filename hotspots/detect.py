@@ -385,7 +385,7 @@ def _describe(
     )
 
 
-def _default_text(name: str, value: float) -> str:
+def default_text(name: str, value: float) -> str:
     """The explanation of a parameter left at its default (`KDE_BANDWIDTH_M`).
 
     The defaults were chosen with the back-test on the Kent data (docs/backtest.md).
@@ -457,7 +457,7 @@ def _kde(
     parameters: dict[str, Any] = {**surface.parameters, **thresholds}
     if default:
         parameters["bandwidth_rule"] = "default"
-        parameters["bandwidth_explanation"] = _default_text(
+        parameters["bandwidth_explanation"] = default_text(
             "bandwidth", KDE_BANDWIDTH_M
         )
     # the threshold the hotspots were cut at, in words and in incidents per km²
@@ -487,7 +487,7 @@ def _gistar(
     polygons = result.hotspots(min_bin=min_bin)
     parameters = dict(polygons.attrs["parameters"])  # with min_bin and threshold
     if default:
-        parameters["cell_size_explanation"] = _default_text(
+        parameters["cell_size_explanation"] = default_text(
             "cell size", GISTAR_CELL_SIZE_M
         )
     return _finish(

@@ -12,7 +12,7 @@ from shapely import box
 
 from hotspots._validate import HotspotsError
 from hotspots.cli import main
-from hotspots.detect import detect, limit_to_coverage
+from hotspots.detect import KDE_BANDWIDTH_M, detect, limit_to_coverage
 from hotspots.store import read_bundled_police
 
 SHARED_KENT = (
@@ -362,6 +362,50 @@ def test_cli_evaluate_json_contract(capsys):
     assert (
         rows["test_incidents"] >= int(keep.sum()) - 5
     ).all()  # a few beyond the coast
+
+
+def test_cli_evaluate_says_where_the_kde_bandwidth_came_from(capsys):
+    """Left out, the bandwidth is the default and says so (as `detect` does);
+    given, it says "as given"; with a rule too, the command refuses both."""
+    months = (
+        "--train-from", "2024-01", "--train-to", "2024-02",
+        "--test-from", "2024-03", "--test-to", "2024-04", "--district", THANET,
+        "--theme", "serious violence & weapons", "--coverage", "0.05",
+    )  # fmt: skip
+
+    def said(*extra):
+        code, out, err = run(
+            capsys, "evaluate", "--method", "kde", *months, *extra, "--json"
+        )
+        assert code == 0, err
+        return json.loads(out.strip().splitlines()[-1])["parameters"][
+            "method_parameters"
+        ]
+
+    default = said()
+    assert default["bandwidth_m"] == KDE_BANDWIDTH_M
+    assert default["bandwidth_rule"] == "default"
+    assert default["bandwidth_explanation"] == (
+        "bandwidth 200 m, the default (chosen with a back-test on Kent data)"
+    )
+    given = said("--bandwidth", "300")
+    assert given["bandwidth_m"] == 300
+    assert given["bandwidth_rule"] == "given"
+    assert given["bandwidth_explanation"] == "bandwidth 300 m, as given"
+    assert said("--bandwidth", "200")["bandwidth_rule"] == "given"  # typed, not left
+    chosen = said("--bandwidth-rule", "knn")
+    assert chosen["bandwidth_automatic"] is True
+    assert "as given" not in chosen["bandwidth_explanation"]
+    for command, rest in (("evaluate", months), ("detect", ("--out", "unused.gpkg"))):
+        code, _, err = run(
+            capsys, command, "--method", "kde", *rest,
+            "--bandwidth", "150", "--bandwidth-rule", "knn",
+        )  # fmt: skip
+        assert code == 2
+        assert err.strip().splitlines() == [
+            f"hotspots {command}: error: Give --bandwidth (metres) or --bandwidth-rule "
+            "(chosen from the data), not both."
+        ]
 
 
 def test_cli_evaluate_rejects_overlapping_months(capsys):
