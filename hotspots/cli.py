@@ -42,6 +42,52 @@ RULE_HELP = (
 )
 
 
+#: The methods each method flag is for (by its `dest`), in the commands that take
+#: them: a flag given for another method is refused, not ignored.
+METHOD_FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
+    "detect": {
+        "bandwidth": ("kde",),
+        "bandwidth_rule": ("kde",),
+        "cell_size": ("kde", "gistar"),
+        "kernel": ("kde",),
+        "k_mean": ("kde",),
+        "min_density": ("kde",),
+        "eps": ("dbscan",),
+        "min_incidents": ("dbscan", "hdbscan"),
+        "neighbours": ("gistar",),
+        "permutations": ("gistar",),
+        "seed": ("gistar",),
+        "no_fdr": ("gistar",),
+    },
+    "evaluate": {
+        "bandwidth": ("kde",),
+        "bandwidth_rule": ("kde",),
+        "cell_size": ("gistar",),
+        "eps": ("dbscan",),
+        "min_incidents": ("dbscan", "hdbscan"),
+    },
+}
+METHOD_FLAGS["export"] = METHOD_FLAGS["detect"]
+
+
+def _check_method_flags(args: argparse.Namespace) -> None:
+    """Refuse a method flag given for another method (it would be ignored)."""
+    flags = METHOD_FLAGS.get(args.command, {})
+    method = getattr(args, "method", None)
+    for dest, methods in flags.items():
+        if getattr(args, dest, None) in (None, False) or method in methods:
+            continue
+        own = [f"--{d.replace('_', '-')}" for d, m in flags.items() if method in m]
+        takes = (
+            ", ".join(own[:-1]) + " and " + own[-1] if len(own) > 1 else "".join(own)
+        )
+        raise HotspotsError(
+            f"--{dest.replace('_', '-')} is an option of --method "
+            f"{' or '.join(methods)}; --method {method} takes "
+            f"{takes or 'none of these options'}."
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (DESIGN.md: one-line errors)."""
 
@@ -1381,9 +1427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--covers applies to the files given with --input; a store keeps the "
                 "months its files cover from `hotspots ingest --covers`."
             )
-        if getattr(args, "bandwidth", None) is not None and getattr(
-            args, "bandwidth_rule", None
-        ):
+        _check_method_flags(args)
+        both = getattr(args, "bandwidth", None), getattr(args, "bandwidth_rule", None)
+        if None not in both:
             raise HotspotsError(
                 "Give --bandwidth (metres) or --bandwidth-rule (chosen from the "
                 "data), not both."

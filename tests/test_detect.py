@@ -364,12 +364,17 @@ def test_cli_evaluate_json_contract(capsys):
     ).all()  # a few beyond the coast
 
 
+EVAL_MONTHS = (
+    "--train-from", "2024-01", "--train-to", "2024-02",
+    "--test-from", "2024-03", "--test-to", "2024-04",
+)  # fmt: skip
+
+
 def test_cli_evaluate_says_where_the_kde_bandwidth_came_from(capsys):
     """Left out, the bandwidth is the default and says so (as `detect` does);
     given, it says "as given"; with a rule too, the command refuses both."""
     months = (
-        "--train-from", "2024-01", "--train-to", "2024-02",
-        "--test-from", "2024-03", "--test-to", "2024-04", "--district", THANET,
+        *EVAL_MONTHS, "--district", THANET,
         "--theme", "serious violence & weapons", "--coverage", "0.05",
     )  # fmt: skip
 
@@ -406,6 +411,78 @@ def test_cli_evaluate_says_where_the_kde_bandwidth_came_from(capsys):
             f"hotspots {command}: error: Give --bandwidth (metres) or --bandwidth-rule "
             "(chosen from the data), not both."
         ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["detect", "--method", "kde", "--eps", "100", "--out", "x.gpkg"],
+            "--eps is an option of --method dbscan; --method kde takes --bandwidth, "
+            "--bandwidth-rule, --cell-size, --kernel, --k-mean and --min-density.",
+        ),
+        (
+            ["detect", "--method", "dbscan", "--bandwidth", "300", "--out", "x.gpkg"],
+            "--bandwidth is an option of --method kde; --method dbscan takes --eps "
+            "and --min-incidents.",
+        ),
+        (
+            [
+                "export",
+                "--method",
+                "hdbscan",
+                "--no-fdr",
+                "--format",
+                "csv",
+                "--out",
+                "x",
+            ],
+            "--no-fdr is an option of --method gistar; --method hdbscan takes "
+            "--min-incidents.",
+        ),
+        (
+            ["detect", "--method", "gistar", "--min-incidents", "5", "--out", "x.gpkg"],
+            "--min-incidents is an option of --method dbscan or hdbscan; --method "
+            "gistar takes --cell-size, --neighbours, --permutations, --seed and --no-fdr.",
+        ),
+        (
+            ["evaluate", "--method", "kde", "--cell-size", "50", *EVAL_MONTHS],
+            "--cell-size is an option of --method gistar; --method kde takes "
+            "--bandwidth and --bandwidth-rule.",
+        ),
+        (
+            ["evaluate", "--method", "naive", "--eps", "100", *EVAL_MONTHS],
+            "--eps is an option of --method dbscan; --method naive takes none of "
+            "these options.",
+        ),
+    ],
+)
+def test_cli_refuses_another_methods_options(capsys, args, message):
+    """An option of another method is an error before any data is read, not a
+    setting silently ignored."""
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.strip().splitlines() == [f"hotspots {args[0]}: error: {message}"]
+
+
+def test_cli_takes_each_methods_own_options(capsys, tmp_path):
+    """The options a method takes still work: DBSCAN's radius, Gi*'s window."""
+    sel = ("--district", THANET, "--from", "2024-01", "--to", "2024-04")
+    code, out, err = run(
+        capsys, "detect", "--method", "dbscan", "--eps", "150", "--min-incidents", "30",
+        *sel, "--out", tmp_path / "d.gpkg", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["parameters"]["eps_m"] == 150
+    code, out, err = run(
+        capsys, "detect", "--method", "gistar", "--cell-size", "200", "--neighbours",
+        "2", *sel, "--out", tmp_path / "g.gpkg", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    params = json.loads(out.strip().splitlines()[-1])["parameters"]
+    assert params["cell_size_m"] == 200
+    assert params["neighbours"] == 2
 
 
 def test_cli_evaluate_rejects_overlapping_months(capsys):
