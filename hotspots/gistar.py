@@ -31,10 +31,12 @@ esda ``G_Local(star=True, transform="B")`` statistic):
 * Optional permutation inference (``permutations > 0``): conditional
   randomisation as in esda - for each cell, keep its own value and draw the values
   of its ``W_i - 1`` neighbour slots at random without replacement from the other
-  ``n - 1`` cells; ``larger`` = number of simulated window sums at least as extreme
-  as the observed one, in the observed direction (esda's "directed" count); the
-  one-sided pseudo p is ``(larger + 1) / (permutations + 1)`` and ``gi_p`` is the
-  two-sided ``min(1, 2 x that)``, so it can be read like the normal p-value.
+  ``n - 1`` cells; ``extreme`` = number of simulated window sums at least as
+  extreme as the observed one in the tail it lies in: the smaller of the counts of
+  sums ``>=`` and ``<=`` the observed one (ties count in both, unlike esda's
+  "directed" count, whose lower tail leaves them out); the one-sided pseudo p is
+  ``(extreme + 1) / (permutations + 1)`` and ``gi_p`` is the two-sided
+  ``min(1, 2 x that)``, so it can be read like the normal p-value.
   Because ``X̄``, ``S`` and ``W_i`` are the same in every permutation, comparing
   window sums is the same as comparing Gi* values.
 * False discovery rate: Benjamini-Hochberg over the in-area cells, on by default
@@ -64,6 +66,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -322,6 +325,7 @@ def _permutation_p(
     # when d < i and cell d + 1 otherwise. Cell i uses the first card[i] draws.
     take = [card > k for k in range(k_max)]
     larger = np.zeros(n, dtype=np.int64)
+    smaller = np.zeros(n, dtype=np.int64)
     for _ in range(permutations):
         draws = rng.choice(n - 1, size=k_max, replace=False)
         sim = v.copy()
@@ -330,12 +334,38 @@ def _permutation_p(
             drawn = np.where(idx > d, v[d], v[d + 1])
             sim += np.where(take[k], drawn, 0.0)
         larger += sim >= obs
-    below = (permutations - larger) < larger
-    larger = np.where(below, permutations - larger, larger)
-    one_sided = (larger + 1) / (permutations + 1)
+        smaller += sim <= obs
+    # the tail the observed sum lies in, ties counted as at least as extreme
+    # (esda's "directed" count takes the lower tail as `permutations - larger`,
+    # which leaves ties out: an empty window among mostly empty cells, tied with
+    # nearly every draw, came out as extreme as the draws can show)
+    one_sided = (np.minimum(larger, smaller) + 1) / (permutations + 1)
     out = np.full(x.shape, np.nan)
     out[m] = np.minimum(1.0, 2.0 * one_sided)
     return out
+
+
+def _note_coarse_permutations(
+    p: NDArray[np.float64], p_adj: NDArray[np.float64], smallest: float, runs: int
+) -> None:
+    """Warn when cells hit the permutations' floor but the FDR cut left them out.
+
+    Such a cell is as extreme as `runs` permutations can show (p = `smallest`),
+    yet with every cell tested at once its corrected p is over 0.05: more
+    permutations could show it significant.
+    """
+    finite = np.isfinite(p)
+    floor = finite & (p <= smallest * (1 + 1e-9))
+    held = int((floor & (p_adj > dict(BIN_LEVELS)[2])).sum())
+    if held:
+        warnings.warn(
+            f"{held:,} cells are as extreme as {runs:,} permutations can show "
+            f"(p = {smallest:.3f}) but not significant at 95% after the correction "
+            f"for testing all {int(finite.sum()):,} cells: more permutations "
+            "(such as 9,999) may show them significant.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 # --------------------------------------------------------------------------- #
@@ -616,11 +646,23 @@ def gistar_grid(
     z, p_norm = gi_star(values, mask, footprint=fp)
     generator = np.random.default_rng(rng)
     if permutations:
+        smallest = min(1.0, 2 / (permutations + 1))  # `_permutation_p`'s floor
+        if smallest > dict(BIN_LEVELS)[2]:  # 95%: the hotspots' default level
+            warnings.warn(
+                f"With {permutations:,} permutations the smallest p-value is "
+                f"{smallest:.2f}, so no cell can be significant at 95% confidence "
+                "(the hotspot level) and none will be found. Use 999 permutations, "
+                "or 0 for p-values from the normal distribution.",
+                UserWarning,
+                stacklevel=2,
+            )
         p = _permutation_p(values, mask, fp, int(permutations), generator)
     else:
         p = p_norm
     p_adj = benjamini_hochberg(p) if fdr else p.copy()
     bins = gi_bins(z, p_adj)
+    if permutations and fdr and smallest <= dict(BIN_LEVELS)[2]:
+        _note_coarse_permutations(p, p_adj, smallest, int(permutations))
     in_area = int(counts.sum())
     params: dict[str, Any] = {
         "method": "gistar",

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 from esda.getisord import G_Local
+from esda.significance import calculate_significance
 from libpysal.weights import W
 from scipy import stats
 
@@ -516,8 +517,9 @@ def test_distance_band_is_recorded(hotspot_points):
 # --------------------------------------------------------------------------- #
 
 
-def exact_directed_p(values: np.ndarray, mask: np.ndarray, r: int, c: int) -> float:
-    """esda's directed one-sided p for one cell by enumerating every draw."""
+def exact_tail_p(values: np.ndarray, mask: np.ndarray, r: int, c: int) -> float:
+    """The one-sided p of one cell in its own tail (ties included), by enumerating
+    every draw of its neighbour slots."""
     x = values[mask]
     flat = np.flatnonzero(mask.ravel())
     i = int(np.flatnonzero(flat == r * mask.shape[1] + c)[0])
@@ -531,8 +533,7 @@ def exact_directed_p(values: np.ndarray, mask: np.ndarray, r: int, c: int) -> fl
     obs = sum(win)
     k = len(win) - 1
     sims = np.array([x[i] + sum(comb) for comb in itertools.combinations(others, k)])
-    share = (sims >= obs).mean()
-    return min(share, 1 - share)
+    return min((sims >= obs).mean(), (sims <= obs).mean())
 
 
 def test_permutation_p_matches_exact_enumeration():
@@ -543,7 +544,7 @@ def test_permutation_p_matches_exact_enumeration():
     mask[2, 3] = False  # 11 cells
     p = _permutation_p(values, mask, window(1), 20_000, np.random.default_rng(5))
     for r, c in [(1, 0), (1, 1), (0, 3), (2, 2)]:
-        exact = exact_directed_p(values, mask, r, c)
+        exact = exact_tail_p(values, mask, r, c)
         # Monte Carlo error of a proportion from 20,000 draws is below 0.004
         assert p[r, c] == pytest.approx(min(1.0, 2 * exact), abs=0.015)
 
@@ -567,15 +568,50 @@ def test_permutation_p_agrees_with_esda():
             seed=1,
             n_jobs=1,
         )
-    mine = p.ravel()[ids] / 2  # back to esda's one-sided "directed" p
-    diff = np.abs(np.minimum(mine, 0.5) - g.p_sim)
-    assert diff.mean() < 0.02
-    assert np.corrcoef(mine, g.p_sim)[0, 1] > 0.98
+    # esda's own draws, scored in each cell's tail with ties included (its
+    # `calculate_significance`), against ours from other random draws
+    lesser = calculate_significance(g.Gs, g.rGs, alternative="lesser")
+    greater = calculate_significance(g.Gs, g.rGs, alternative="greater")
+    theirs = np.minimum(1.0, 2 * np.minimum(lesser, greater))
+    mine = p.ravel()[ids]
+    assert np.abs(mine - theirs).mean() < 0.03
+    assert np.corrcoef(mine, theirs)[0, 1] > 0.98
+
+
+def test_permutation_p_counts_ties_in_the_lower_tail():
+    """An empty window among mostly empty cells is tied with most draws: not
+    extreme. (Counting only strictly smaller draws gave it the smallest p.)"""
+    values = np.zeros((12, 12))
+    values[5:7, 5:7] = 30.0  # one busy block, every other cell empty
+    mask = np.ones_like(values, dtype=bool)
+    p = _permutation_p(values, mask, window(1), 499, np.random.default_rng(2))
+    assert p[0, 0] == 1.0  # every draw of an empty corner's slots sums to >= 0
+    assert p[10, 10] > 0.5  # 8 draws all empty: likely among 139 empty of 143 cells
+    assert p[5, 5] == pytest.approx(2 / 500)  # the busy block stays as extreme
+
+
+def test_too_few_permutations_are_said(hotspot_points):
+    """Under 39 permutations no p-value can reach 0.05: said before the run; with
+    999 over these 600 cells the hot ones reach significance, and nothing is said."""
+    with pytest.warns(
+        UserWarning,
+        match=r"With 19 permutations the smallest p-value is 0\.10, so no cell",
+    ):
+        few = gistar_grid(hotspot_points, cell_size=100, permutations=19, rng=1)
+    assert not (few.gi_bin >= 2).any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        enough = gistar_grid(hotspot_points, cell_size=100, permutations=9999, rng=1)
+    assert (enough.gi_bin >= 2).any()
 
 
 def test_permutations_are_seeded_and_agree_with_analytic(hotspot_points):
-    a = gistar_grid(hotspot_points, cell_size=100, permutations=199, rng=3)
-    b = gistar_grid(hotspot_points, cell_size=100, permutations=199, rng=3)
+    # 199 permutations: p >= 0.01, too coarse for the correction over 600 cells
+    coarse = "cells are as extreme as 199 permutations can show"
+    with pytest.warns(UserWarning, match=coarse):
+        a = gistar_grid(hotspot_points, cell_size=100, permutations=199, rng=3)
+    with pytest.warns(UserWarning, match=coarse):
+        b = gistar_grid(hotspot_points, cell_size=100, permutations=199, rng=3)
     np.testing.assert_array_equal(a.gi_p, b.gi_p)
     assert a.parameters["inference"] == "permutation"
     analytic = gistar_grid(hotspot_points, cell_size=100, fdr=False)
@@ -615,10 +651,11 @@ def test_parameters_are_explained_in_words(hotspot_points):
     assert wide["window_explanation"].endswith(
         "not corrected for testing every cell at once"
     )
-    band = gistar_grid(
-        hotspot_points.assign(weight=2.0), cell_size=100, distance=150, weight="weight",
-        permutations=99, rng=1,
-    ).parameters  # fmt: skip
+    with pytest.warns(UserWarning, match="as extreme as 99 permutations can show"):
+        band = gistar_grid(
+            hotspot_points.assign(weight=2.0), cell_size=100, distance=150,
+            weight="weight", permutations=99, rng=1,
+        ).parameters  # fmt: skip
     # a 150 m band around a 100 m cell: the cell and its 4 edge neighbours
     # (diagonal centres are 141 m away: in too), so 9 cells
     assert band["window_cells"] == 9
