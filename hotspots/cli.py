@@ -334,7 +334,12 @@ def _detect_parser(sub: Any, common: Any) -> None:
         g = det.add_argument_group("gistar options")
         g.add_argument("--neighbours", type=int, metavar="RINGS", help="1 = 3x3 window")
         g.add_argument(
-            "--permutations", type=int, metavar="N", help="permutation inference"
+            "--permutations",
+            type=int,
+            metavar="N",
+            help="pseudo p-values from N random permutations instead of the normal "
+            "distribution (with the FDR correction over many cells, thousands: e.g. "
+            "9999)",
         )
         g.add_argument("--seed", type=int, help="random seed for permutations")
         g.add_argument(
