@@ -1568,6 +1568,10 @@ def _threshold(
         text = (
             f"hottest {100 * float(value):.3g}% of the study area ({k:,} of "
             f"{values.size:,} cells): density ≥ {thr:,.4g} per km²"
+            if k <= hot.size
+            else f"every cell with any density, {hot.size:,} of {values.size:,} "
+            f"(fewer than the {k:,} of the hottest {100 * float(value):.3g}% asked "
+            f"for): density ≥ {thr:,.4g} per km²"
         )
     elif name == "k_mean":
         mean = float(values.mean())

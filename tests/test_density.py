@@ -667,6 +667,31 @@ def test_coverage_selects_the_share_of_study_area_cells(clustered):
         assert hs["threshold"].iloc[0].startswith(f"hottest {100 * coverage:g}%")
 
 
+def test_coverage_beyond_the_cells_with_density_says_so():
+    """Three incidents in a 5 x 4 km area: their bumps cover under 5% of it, so
+    every cell with any density is hot, and the threshold says that, not "the
+    hottest 5%" (which would claim more cells than are outlined)."""
+    xy = np.array(
+        [[X0 + 1_000, Y0 + 1_000], [X0 + 3_000, Y0 + 2_000], [X0 + 4_000, Y0 + 500]]
+    )
+    area = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 5_000, Y0 + 4_000)], crs=27700)
+    with pytest.warns(UserWarning, match="under the median spacing"):
+        surface = kde_surface(frame(xy), bandwidth=200, cell_size=50, study_area=area)
+    hs = surface_hotspots(surface, frame(xy), coverage=0.05)
+    in_area = int(surface.mask.sum())
+    lit = int((surface.kde_per_km2[surface.mask] > 0).sum())
+    assert lit < round(0.05 * in_area)
+    assert selected_cells(hs, surface) == lit
+    assert (
+        hs["threshold"]
+        .iloc[0]
+        .startswith(
+            f"every cell with any density, {lit:,} of {in_area:,} (fewer than the "
+            f"{round(0.05 * in_area):,} of the hottest 5% asked for): density ≥ "
+        )
+    )
+
+
 def test_k_mean_and_min_density_thresholds(clustered):
     surface = kde_surface(clustered, bandwidth=300, cell_size=100)
     dens = surface.kde_per_km2
