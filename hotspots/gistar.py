@@ -362,7 +362,7 @@ def _note_coarse_permutations(
             f"{held:,} cells are as extreme as {runs:,} permutations can show "
             f"(p = {smallest:.3f}) but not significant at 95% after the correction "
             f"for testing all {int(finite.sum()):,} cells: more permutations "
-            "(such as 9,999) may show them significant.",
+            f"(such as {(runs + 1) * 10 - 1:,}) may show them significant.",
             UserWarning,
             stacklevel=3,
         )
@@ -651,8 +651,9 @@ def gistar_grid(
             warnings.warn(
                 f"With {permutations:,} permutations the smallest p-value is "
                 f"{smallest:.2f}, so no cell can be significant at 95% confidence "
-                "(the hotspot level) and none will be found. Use 999 permutations, "
-                "or 0 for p-values from the normal distribution.",
+                "(the hotspot level) and none will be found. Use thousands (such as "
+                "9,999; over many cells the correction needs them), or 0 for "
+                "p-values from the normal distribution.",
                 UserWarning,
                 stacklevel=2,
             )
