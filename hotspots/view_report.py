@@ -108,6 +108,13 @@ def _fixed(value: Any, places: int = 1) -> str:
     return f"{float(value):,.{places}f}"
 
 
+def _text(value: Any, missing: str = MISSING) -> str:
+    """A text cell: `missing` for a blank (None, NA, NaN or "")."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or not value:
+        return missing
+    return str(value)
+
+
 def _yes_no(value: Any) -> str:
     if value is None or pd.isna(value):
         return MISSING
@@ -366,7 +373,14 @@ def _top_ward_sentence(wards: pd.DataFrame | None) -> str:
     )
 
 
-def _hotspot_table(hot: gpd.GeoDataFrame, weighted: bool) -> list[Block]:
+def _hotspot_table(
+    hot: gpd.GeoDataFrame, weighted: bool, withheld: str = MISSING
+) -> list[Block]:
+    """The ranked hotspots (the first `TOP_HOTSPOTS`) as a table.
+
+    `withheld`: the text where public mode left out every category of a hotspot
+    (each under the threshold).
+    """
     if hot.empty:
         return [Para("No hotspots in this view.")]
     t = hot.sort_values("hotspot_id")
@@ -389,7 +403,7 @@ def _hotspot_table(hot: gpd.GeoDataFrame, weighted: bool) -> list[Block]:
             _fixed(100 * h["share"]) + "%" if pd.notna(h.get("share")) else MISSING,
             str(h.get("trend", MISSING)),
             _count(h.get("months_active")),
-            str(h.get("top_categories") or MISSING),
+            _text(h.get("top_categories"), withheld),
             _few(h.get("wards"), 4),
             _few(h.get("districts"), 3),
             _fixed(h["area_km2"], 2),
@@ -629,7 +643,8 @@ def summary_doc(
     blocks.append(Fig(_map(detection, hot, filters, surface, note), 4.6, alt))
     blocks.append(Heading("Hotspots, ranked"))
     weighted = bool(detection.parameters.get("weight")) and "harm" in hot
-    blocks += _hotspot_table(hot, weighted)
+    withheld = f"each under {threshold}" if mode == "public" else MISSING
+    blocks += _hotspot_table(hot, weighted, withheld)
     blocks += _area_blocks(layers)
     blocks += _reading(detection, mode, threshold)
     blocks += method_blocks(
