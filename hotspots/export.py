@@ -146,16 +146,25 @@ def _write_tables(
     """The ``parameters`` and ``provenance`` tables of a GeoPackage.
 
     A parameter is marked automatic when the method recorded ``<name>_automatic``
-    (or Gi*'s ``<name>_auto``) as true.
+    (or Gi*'s ``<name>_auto``) as true, `<name>` without its unit: ``cell_size_m``
+    by ``cell_size_automatic``.
     """
+
+    def automatic(name: str) -> bool:
+        bare = name.removesuffix("_m")
+        flags = [
+            parameters.get(f"{n}_{f}")
+            for n in (name, bare)
+            for f in ("automatic", "auto")
+        ]
+        return any(isinstance(v, bool | np.bool_) and bool(v) for v in flags)
+
     table = pd.DataFrame(
         [
             {
                 "name": k,
                 "value": json.dumps(v, default=str),
-                "automatic": bool(
-                    parameters.get(f"{k}_automatic", parameters.get(f"{k}_auto", False))
-                ),
+                "automatic": automatic(k),
             }
             for k, v in parameters.items()
         ]

@@ -244,6 +244,32 @@ def test_cli_detect_writes_gpkg_with_parameters_and_provenance(capsys, tmp_path)
     assert json.loads(prov["software"]).startswith("hotspots ")
 
 
+@pytest.mark.parametrize(
+    ("method", "extra", "chosen"),
+    [
+        ("kde", [], {"cell_size_m"}),  # the cell size from the default bandwidth
+        ("kde", ["--bandwidth-rule", "knn"], {"bandwidth_m", "cell_size_m"}),
+        ("dbscan", [], {"eps_m"}),
+        ("dbscan", ["--eps", "150"], set()),
+        ("gistar", [], set()),  # 100 m: the default, not chosen from the data
+    ],
+)
+def test_parameters_table_marks_the_automatic_choices(
+    capsys, tmp_path, method, extra, chosen
+):
+    """The GeoPackage's parameters table marks a value chosen by a rule (its
+    `<name>_automatic` is recorded without the unit: cell_size_m by
+    cell_size_automatic), and nothing else."""
+    out = tmp_path / "p.gpkg"
+    code, _, err = run(
+        capsys, "detect", "--method", method, *extra, "--district", THANET,
+        "--from", "2024-01", "--to", "2024-04", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    table = pyogrio.read_dataframe(out, layer="parameters")
+    assert set(table.loc[table["automatic"], "name"]) == chosen
+
+
 def test_every_parameter_is_explained_as_given_default_or_chosen(thanet_violence):
     """Each method's parameters come with a line saying where the value came from."""
     from hotspots.boundaries import study_area
