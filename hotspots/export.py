@@ -739,22 +739,36 @@ def _write_csv(
     return out
 
 
-def csv_table(table: pd.DataFrame) -> pd.DataFrame:
-    """A table as shown in CSV: withheld counts as their note (``<10``, ``[c]``).
+#: A withheld count's mark in a ``<col>_note`` column (`SHOWN_PRIMARY`, ...).
+_WITHHELD_MARK = r"<\d+|\[c\]"
 
-    Each ``<col>_note`` column (from `hotspots.disclosure.apply_disclosure`)
-    fills the NA cells of ``<col>`` and is then dropped.
+
+def csv_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as shown in CSV: withheld counts as their mark (``<10``, ``[c]``).
+
+    A ``<col>_note`` column's marks (from `hotspots.disclosure.apply_disclosure`)
+    fill the NA cells of ``<col>``; the note column is dropped when it held only
+    marks, and keeps any other text (why the previous period has no count) in a
+    column of its own, so that a column of numbers holds numbers or marks only.
+    An infinite ratio (a trend against no earlier incident) is left blank, as
+    the GeoPackage stores it (NULL).
     """
     changes: dict[str, Any] = {}
     drop = []
     for col in table.columns:
         note = f"{col}_note"
         if note in table.columns:
-            values = table[col].astype("string")
-            changes[col] = values.where(
-                table[note].isna(), table[note].astype("string")
-            )
-            drop.append(note)
+            text = table[note].astype("string")
+            mark = text.str.fullmatch(_WITHHELD_MARK).fillna(False).astype(bool)
+            changes[col] = table[col].astype("string").where(~mark, text)
+            if text[~mark].isna().all():
+                drop.append(note)
+            else:
+                changes[note] = text.where(~mark)
+        elif pd.api.types.is_float_dtype(table[col]):
+            values = table[col].to_numpy(dtype="float64", na_value=np.nan)
+            if np.isinf(values).any():
+                changes[col] = np.where(np.isinf(values), np.nan, values)
     return table.assign(**changes).drop(columns=drop)
 
 

@@ -23,6 +23,7 @@ from hotspots.boundaries import study_area
 from hotspots.detect import Detection, detect
 from hotspots.export import (
     NODATA,
+    csv_table,
     export_bytes,
     export_detection,
     shapefile_names,
@@ -317,9 +318,34 @@ def test_csv_safe_for_excel(thanet: dict[str, Any], tmp_path: Path) -> None:
     )
     assert (wards["incidents"] == "<10").any()
     assert "incidents_note" not in wards
+    # the previous period (2023-09..12) is not in the data: its count is blank,
+    # and why is in its own column, not in the column of counts
+    assert wards["previous"].isna().all()
+    assert wards["previous_note"].str.startswith("Previous period 2023-09").all()
     side = json.loads(paths[-1].read_text())
     assert side["disclosure"]["mode"] == "public"
     assert side["software"].startswith("hotspots")
+
+
+def test_csv_table_puts_marks_in_counts_and_keeps_other_notes() -> None:
+    table = pd.DataFrame(
+        {
+            "incidents": pd.array([25, pd.NA, pd.NA], dtype="Int64"),
+            "incidents_note": pd.array([pd.NA, "<10", "[c]"], dtype="string"),
+            "previous": pd.array([20, pd.NA, pd.NA], dtype="Int64"),
+            "previous_note": pd.array(
+                [pd.NA, "<10", "no data for 2023-09"], dtype="string"
+            ),
+            "trend_ratio": [1.5, np.inf, np.nan],
+        }
+    )
+    out = csv_table(table)
+    assert out["incidents"].tolist() == ["25", "<10", "[c]"]
+    assert "incidents_note" not in out  # marks only: folded into the counts
+    assert out["previous"].tolist() == ["20", "<10", pd.NA]
+    assert out["previous_note"].tolist() == [pd.NA, pd.NA, "no data for 2023-09"]
+    assert out["trend_ratio"].iloc[0] == 1.5
+    assert out["trend_ratio"].iloc[1:].isna().all()  # inf: blank, as in the gpkg
 
 
 def test_geotiff_matches_grid(thanet: dict[str, Any], tmp_path: Path) -> None:
