@@ -707,7 +707,7 @@ def _write_kml(
             Description=[_description(r, columns) for _, r in web.iterrows()],
         )
         pyogrio.write_dataframe(
-            _for_file(web),
+            _int32(_for_file(web)),
             path,
             layer=name,
             driver="KML",
@@ -716,6 +716,22 @@ def _write_kml(
         out.append(path)
     out.append(_sidecar(target, record))
     return out
+
+
+def _int32(frame: pd.DataFrame) -> pd.DataFrame:
+    """64-bit integer columns as 32-bit where every value fits.
+
+    GDAL's KML driver types a 64-bit column as text (``<SimpleField
+    type="string">``), and a 32-bit one as ``int``.
+    """
+    changes: dict[str, Any] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_integer_dtype(s) and np.dtype(s.dtype.type).itemsize > 4:
+            values = s.dropna()
+            if values.empty or values.abs().max() < 2**31:
+                changes[col] = s.astype("Int32")
+    return frame.assign(**changes)
 
 
 def _write_csv(

@@ -293,6 +293,9 @@ def test_kml_escaped_descriptions(thanet: dict[str, Any], tmp_path: Path) -> Non
     assert "&lt;script&gt;" in first
     back = pyogrio.read_dataframe(kml)
     assert back.crs.to_epsg() == 4326
+    # counts are typed as numbers (GDAL types a 64-bit integer column as text)
+    assert '<SimpleField name="incidents" type="int">' in raw
+    assert pd.api.types.is_integer_dtype(back["incidents"])
     assert len(back) == (thanet["kde"].hotspots["incidents"] >= 10).sum()
 
 
