@@ -649,12 +649,22 @@ def _write_shapefile(
         folder = Path(tmp)
         for name, layer in layers.items():
             names = shapefile_names(list(layer.columns))
+            fitted, cut = _fit_dbf_text(_in_crs(layer, crs))
             rows += [
-                {"layer": name, "field": k, "shapefile_field": v}
+                {
+                    "layer": name,
+                    "field": k,
+                    "shapefile_field": v,
+                    "note": f"cut to {DBF_TEXT_BYTES} bytes in {cut[k]:,} feature"
+                    f"{'s' if cut[k] != 1 else ''}: the whole text is in the "
+                    "GeoPackage, GeoJSON and CSV"
+                    if cut.get(k)
+                    else "",
+                }
                 for k, v in names.items()
             ]
             pyogrio.write_dataframe(
-                _in_crs(layer, crs).rename(columns=names),
+                fitted.rename(columns=names),
                 folder / f"{name}.shp",
                 driver="ESRI Shapefile",
                 encoding="UTF-8",
@@ -668,6 +678,48 @@ def _write_shapefile(
             for file in sorted(folder.iterdir()):
                 archive.write(file, file.name)
     return target
+
+
+#: The longest text a dBASE (Shapefile) field holds, in bytes.
+DBF_TEXT_BYTES = 254
+
+
+def _fit_dbf_text(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Text cut to what a dBASE field holds, and how many values of each column.
+
+    A list ("Margate Central, Cliftonville West, ...") loses whole names and ends
+    "and 12 more"; other text ends "…". GDAL would cut at 254 bytes, mid-name,
+    with only a warning on the console.
+    """
+    changes: dict[str, Any] = {}
+    cut: dict[str, int] = {}
+    for col in frame.columns:
+        if col == frame.geometry.name or frame[col].dtype != object:
+            continue
+        values = frame[col].tolist()
+        long = [isinstance(v, str) and _bytes(v) > DBF_TEXT_BYTES for v in values]
+        if any(long):
+            changes[col] = [
+                _fit(v) if t else v for v, t in zip(values, long, strict=True)
+            ]
+            cut[col] = sum(long)
+    return frame.assign(**changes), cut
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _fit(text: str) -> str:
+    """`text` within `DBF_TEXT_BYTES`: whole list items and "and N more", else "…"."""
+    items = text.split(", ")
+    if len(items) > 1:
+        for keep in range(len(items) - 1, 0, -1):
+            short = f"{', '.join(items[:keep])} and {len(items) - keep} more"
+            if _bytes(short) <= DBF_TEXT_BYTES:
+                return short
+    out = text.encode("utf-8")[: DBF_TEXT_BYTES - len("…".encode())]
+    return out.decode("utf-8", errors="ignore") + "…"
 
 
 def _description(row: pd.Series, columns: list[str]) -> str:

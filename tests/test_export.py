@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -266,6 +267,41 @@ def test_shapefile_zip(thanet: dict[str, Any], tmp_path: Path) -> None:
     assert back.crs.to_epsg() == 27700
     assert set(back.columns) - {"geometry"} == set(hot_fields.values())
     assert len(back) == (thanet["gistar"].hotspots["incidents"] >= 10).sum()
+
+
+def test_shapefile_cuts_long_lists_where_it_says_so(
+    thanet: dict[str, Any], tmp_path: Path
+) -> None:
+    """A ward list over dBASE's 254 bytes loses whole names and says how many
+    ("and 31 more"), and fieldnames.csv says which fields were cut; GDAL had cut
+    mid-name with only a console warning."""
+    wards = ", ".join(f"Ward number {i} & Somewhere-on-Sea" for i in range(40))
+    d = thanet["kde"]
+    hot = d.hotspots.assign(wards=[wards, *d.hotspots["wards"].iloc[1:]])
+    long = Detection(d.method, hot, d.parameters, d.study_area_km2, d.result)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # GDAL's truncation warning would fail it
+        (path,) = export_detection(
+            long, tmp_path, fmt="shapefile", provenance=thanet["kde_prov"],
+            area_tables=thanet["areas"], mode="restricted",
+        )  # fmt: skip
+    back = pyogrio.read_dataframe(f"/vsizip/{path}/hotspots.shp")
+    first = back.loc[back["hotspot_id"] == hot["hotspot_id"].iloc[0], "wards"].iloc[0]
+    assert len(first.encode()) <= 254
+    kept, more = first.rsplit(" and ", 1)
+    names = kept.split(", ")
+    assert names == wards.split(", ")[: len(names)]
+    assert more == f"{40 - len(names)} more"
+    with zipfile.ZipFile(path) as archive:
+        rows = list(
+            csv.DictReader(io.StringIO(archive.read("fieldnames.csv").decode()))
+        )
+    notes = {r["field"]: r["note"] for r in rows if r["layer"] == "hotspots"}
+    assert notes["wards"] == (
+        "cut to 254 bytes in 1 feature: the whole text is in the GeoPackage, GeoJSON "
+        "and CSV"
+    )
+    assert notes["incidents"] == ""
 
 
 def test_shapefile_names_unique() -> None:
