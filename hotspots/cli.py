@@ -618,8 +618,10 @@ def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     if args.out:
         from hotspots.export import write_incidents_gpkg
 
-        write_incidents_gpkg(result.incidents, args.out)
+        left_out = write_incidents_gpkg(result.incidents, args.out)
         report["out"] = args.out
+        if left_out:  # never written as points (they are in the store)
+            report["out_safeguarding_left_out"] = left_out
     if not args.dry_run:
         store = open_store(args.store)
         report["store"] = str(store.path)
@@ -1238,6 +1240,11 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             )
         if "out" in out:
             print(f"Clean incidents written to {out['out']}")
+        if out.get("out_safeguarding_left_out"):
+            print(
+                f"  ({out['out_safeguarding_left_out']:,} safeguarding incidents left "
+                "out of it: they are never written as points; the store holds them.)"
+            )
     elif command == "detect":
         from hotspots.detect import explanations
 

@@ -457,9 +457,7 @@ def _kde(
     parameters: dict[str, Any] = {**surface.parameters, **thresholds}
     if default:
         parameters["bandwidth_rule"] = "default"
-        parameters["bandwidth_explanation"] = default_text(
-            "bandwidth", KDE_BANDWIDTH_M
-        )
+        parameters["bandwidth_explanation"] = default_text("bandwidth", KDE_BANDWIDTH_M)
     # the threshold the hotspots were cut at, in words and in incidents per km²
     found_at = polygons.attrs.get("parameters", {})
     for key in ("threshold", "threshold_kde_per_km2"):

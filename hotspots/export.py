@@ -15,7 +15,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -40,10 +40,29 @@ if TYPE_CHECKING:
     from hotspots.detect import Detection
 
 
-def write_incidents_gpkg(incidents: gpd.GeoDataFrame, path: str | Path) -> None:
+_Rows = TypeVar("_Rows", bound=pd.DataFrame)
+
+
+def without_safeguarding(incidents: _Rows) -> tuple[_Rows, int]:
+    """`incidents` without safeguarding rows, and how many were left out.
+
+    Safeguarding rows are never written as points, in any mode (DESIGN.md's data
+    contract): a point, or its location text, would place a child or vulnerable
+    adult. They are counted in the hotspots and area tables all the same.
+    """
+    if "sensitivity" not in incidents.columns:
+        return incidents, 0
+    guarded = (incidents["sensitivity"].astype("string") == "safeguarding").fillna(
+        False
+    )
+    return incidents[~guarded.to_numpy(dtype=bool)], int(guarded.sum())
+
+
+def write_incidents_gpkg(incidents: gpd.GeoDataFrame, path: str | Path) -> int:
     """Write canonical incidents as a GeoPackage layer ``incidents`` (EPSG:27700).
 
-    Unlocated incidents are written with empty geometry, so counts match the table.
+    Unlocated incidents are written with empty geometry, so counts match the table;
+    safeguarding rows are left out (`without_safeguarding`): returns how many.
     Month is written as YYYY-MM text, since GeoPackage has no month type.
     """
     path = Path(path)
@@ -52,8 +71,10 @@ def write_incidents_gpkg(incidents: gpd.GeoDataFrame, path: str | Path) -> None:
             f"{path}: --out writes a GeoPackage; give a name ending .gpkg."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = incidents.assign(month=incidents["month"].astype(str))
+    kept, left_out = without_safeguarding(incidents)
+    out = kept.assign(month=kept["month"].astype(str))
     out.to_file(path, layer="incidents", driver="GPKG", engine="pyogrio")
+    return left_out
 
 
 def _table(record: dict[str, Any], *, prefix: str = "") -> list[tuple[str, str]]:
@@ -601,8 +622,9 @@ def _write_gpkg(
             layer_metadata={"PROVENANCE": text} if name == "hotspots" else None,
         )
     if points is not None and isinstance(points, gpd.GeoDataFrame):
+        shown, _ = without_safeguarding(points)
         pyogrio.write_dataframe(
-            _in_crs(points, crs), path, layer="incidents", driver="GPKG"
+            _in_crs(shown, crs), path, layer="incidents", driver="GPKG"
         )
     _write_tables(path, parameters, record)
     return path

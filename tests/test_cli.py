@@ -142,6 +142,32 @@ def test_ingest_out_writes_a_geopackage(capsys, tmp_path, police_slice):
     assert "ward_code" in list(info["fields"])
 
 
+def test_ingest_out_never_writes_safeguarding_points(capsys, tmp_path):
+    """The sample's safeguarding concerns go to the store, not to --out as points
+    (nor their location text); the report says how many were left out."""
+    sample = ROOT / "data" / "samples"
+    gpkg = tmp_path / "clean.gpkg"
+    code, out, err = run(
+        capsys, "ingest", sample / "safeguarding-concerns.csv", sample / "council-asb-log.csv",
+        "--source", "partners", "--dry-run", "--out", gpkg,
+        "--rejects", tmp_path / "r.csv", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    rep = last_json(out)
+    written = pyogrio.read_dataframe(gpkg, layer="incidents")
+    assert rep["out_safeguarding_left_out"] > 0
+    assert len(written) == rep["rows_kept"] - rep["out_safeguarding_left_out"]
+    assert "safeguarding" not in set(written["sensitivity"])
+    code, out, _ = run(
+        capsys, "ingest", sample / "safeguarding-concerns.csv", "--dry-run",
+        "--out", tmp_path / "only.gpkg", "--rejects", tmp_path / "r2.csv",
+    )  # fmt: skip
+    assert code == 0
+    assert (
+        "safeguarding incidents left out of it: they are never written as points" in out
+    )
+
+
 def test_human_output(capsys, tmp_path, police_slice):
     code, out, _ = run(
         capsys,

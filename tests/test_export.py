@@ -521,6 +521,15 @@ def test_restricted_gpkg_may_hold_points(
     assert "incidents" in dict(pyogrio.list_layers(path))
     (pub,) = _export(thanet, tmp_path / "p", "gpkg", incidents=thanet["incidents"])
     assert "incidents" not in dict(pyogrio.list_layers(pub))  # no points in public
+    # safeguarding rows are never points, restricted or not (counted all the same)
+    sensitivity = ["safeguarding"] * 7 + ["public"] * (len(thanet["incidents"]) - 7)
+    mixed = thanet["incidents"].assign(sensitivity=sensitivity)
+    (path,) = _export(
+        thanet, tmp_path / "s", "gpkg", mode="restricted", incidents=mixed
+    )
+    points = pyogrio.read_dataframe(path, layer="incidents")
+    assert len(points) == len(mixed) - 7
+    assert set(points["sensitivity"]) == {"public"}
 
 
 def test_empty_detection_exports(thanet: dict[str, Any], tmp_path: Path) -> None:
