@@ -1036,10 +1036,11 @@ with tab_plan:
                 )
             st.caption(dash.plan_caption(plan))
             st.download_button(
-                "Download the sites and footprints (GeoPackage)",
+                "Download the sites and footprints (GeoPackage, restricted)",
                 dash.plan_download(plan),
                 file_name="street-weeks.gpkg",
                 mime="application/geopackage+sqlite3",
+                help=dash.PLAN_FILE_HELP,
             )
             b1, b2, b3 = st.columns([1, 2, 2])
             site = b1.selectbox("Briefing for site", plan.sites["rank"].tolist())

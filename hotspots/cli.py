@@ -907,11 +907,13 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
 
         out = write_plan(result, args.out)
         summary["out"] = str(out)
+        summary["out_mode"] = "restricted"  # whatever --mode (the briefings') says
     if args.briefings:
         from hotspots.briefing import write_briefings
 
         written = write_briefings(result, incidents, args.briefings, mode=args.mode)
         summary["briefings"] = [str(p) for p in written]
+        summary["briefings_mode"] = args.mode
     return summary
 
 
@@ -1281,6 +1283,16 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         for site in out["sites"]:
             print(
                 f"  {site['rank']}. {site['ward_name']}, {site['lad_name']}: {site['explanation']}"
+            )
+        if out.get("out"):
+            print(
+                f"Sites written to {out['out']}: restricted (exact counts, for the "
+                "partnership's planning; not for publication)."
+            )
+        if out.get("briefings"):
+            print(
+                f"{len(out['briefings'])} briefing files ({out['briefings_mode']}) written to "
+                f"{Path(out['briefings'][0]).parent}."
             )
     elif command == "export":
         print(

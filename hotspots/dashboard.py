@@ -2176,6 +2176,13 @@ def plan_caption(plan: Any) -> str:
     )
 
 
+#: The sites download's help: what the file is (`hotspots.pipeline.write_plan`).
+PLAN_FILE_HELP = (
+    "Exact counts for the partnership's planning, safeguarding concerns counted in "
+    "each footprint: not for publication. To publish, use the public briefings."
+)
+
+
 def plan_download(plan: Any) -> bytes:
     """The sites and footprints of a plan as GeoPackage bytes."""
     import tempfile

@@ -140,11 +140,21 @@ def export_analysis(
     return export_detection(analysis.detection, target, **kwargs)
 
 
+#: What a plan's sites file is, in its parameters table and wherever it is offered.
+PLAN_FILE_DISCLOSURE = (
+    "restricted: exact counts for the partnership's planning (safeguarding concerns "
+    "counted in each footprint); not for publication: publish the public briefings"
+)
+
+
 def write_plan(plan: Any, path: str | Path) -> Path:
     """Write street-week sites: GeoPackage (sites, footprints, parameters) or CSV.
 
     The CSV (sites only, no geometry, coordinates as x/y in EPSG:27700) is safe to
     open in Excel. Used by ``hotspots plan --out`` and the dashboard's download.
+    Either is restricted (`PLAN_FILE_DISCLOSURE`): exact counts for the
+    partnership's planning, safeguarding concerns counted in each footprint; the
+    public form of a plan is its public briefings (`hotspots.briefing`).
     """
     import json
 
@@ -164,7 +174,8 @@ def write_plan(plan: Any, path: str | Path) -> Path:
     out.unlink(missing_ok=True)
     pyogrio.write_dataframe(plan.sites, out, layer="sites", driver="GPKG")
     pyogrio.write_dataframe(plan.footprints, out, layer="footprints", driver="GPKG")
-    rows = [(k, json.dumps(v, default=str)) for k, v in plan.parameters.items()]
+    rows = [("disclosure", json.dumps(PLAN_FILE_DISCLOSURE))]
+    rows += [(k, json.dumps(v, default=str)) for k, v in plan.parameters.items()]
     table = pd.DataFrame(rows, columns=["key", "value"])
     pyogrio.write_dataframe(table, out, layer="parameters", driver="GPKG")
     return out

@@ -1086,6 +1086,13 @@ def test_street_week_planner_tab():
     assert sites["Site"].tolist() == [1, 2, 3, 4, 5, 6]
     assert sites["District"].nunique() == 6  # at most one per district by default
     assert sites["Why"].str.startswith("Covers ").all()
+    # the sites file is exact: the button says so, and what to publish instead
+    (sites_file,) = [
+        b for b in at.get("download_button") if "sites and footprints" in b.proto.label
+    ]
+    assert sites_file.proto.label.endswith("(GeoPackage, restricted)")
+    assert "not for publication" in sites_file.proto.help
+    assert "public briefings" in sites_file.proto.help
 
 
 def test_street_weeks_in_one_district_plan_with_the_defaults():

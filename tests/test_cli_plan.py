@@ -109,6 +109,31 @@ def test_plan_writes_one_page_briefings(capsys, tmp_path):
         assert f.read(4) == b"%PDF"
 
 
+def test_plan_sites_file_says_it_is_restricted_whatever_the_briefings(capsys, tmp_path):
+    """--mode sets the briefings' level; the sites file is exact (safeguarding
+    concerns counted in each footprint), and the file and the output say so."""
+    out = tmp_path / "plan.gpkg"
+    code, stdout, err = run(
+        capsys, "plan", "--from", "2024-01", "--to", "2024-04", "--k", "2",
+        "--district", "Thanet", "--out", out, "--briefings", tmp_path / "b",
+        "--mode", "public",
+    )  # fmt: skip
+    assert code == 0, err
+    assert (
+        f"Sites written to {out}: restricted (exact counts, for the partnership's "
+        "planning; not for publication)." in stdout
+    )
+    assert f"4 briefing files (public) written to {tmp_path / 'b'}." in stdout
+    table = gpd.read_file(out, layer="parameters").set_index("key")["value"]
+    assert json.loads(table["disclosure"]).startswith("restricted: exact counts")
+    code, stdout, err = run(
+        capsys, "plan", "--from", "2024-01", "--to", "2024-04", "--k", "2",
+        "--district", "Thanet", "--out", tmp_path / "p.csv", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(stdout.strip().splitlines()[-1])["out_mode"] == "restricted"
+
+
 def test_plan_leaves_out_recent_sites_from_a_kml(capsys, tmp_path):
     code, stdout, err = run(
         capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "2", "--json",
