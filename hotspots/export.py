@@ -146,7 +146,9 @@ def write_trend_cells(
     record = disclose_record(record, mode=mode, threshold=threshold)
     record["disclosure"] = layer.attrs["disclosure"]
     layer.attrs = {}
-    pyogrio.write_dataframe(layer, path, layer="trend_cells", driver="GPKG")
+    pyogrio.write_dataframe(
+        layer, path, layer="trend_cells", driver="GPKG", geometry_type="Polygon"
+    )  # typed even when public mode withholds every cell (else "Unknown")
     _write_tables(path, record.get("parameters", {}), record)
     return len(layer)
 

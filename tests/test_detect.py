@@ -556,6 +556,15 @@ def test_cli_trends_writes_patterns(capsys, tmp_path):
     assert f"{len(public):,} written (public: cells under 10 incidents left out)" in (
         stdout
     )
+    # every cell withheld (a rare category): still a polygon layer, not "Unknown"
+    none_out = tmp_path / "none.gpkg"
+    code, _, err = run(
+        capsys, "trends", "--district", THANET, "--category", "Possession of weapons",
+        "--from", "2022-01", "--to", "2023-01", "--mode", "public", "--out", none_out,
+    )  # fmt: skip
+    assert code == 0, err
+    info = pyogrio.read_info(none_out, layer="trend_cells")
+    assert (info["features"], info["geometry_type"]) == (0, "Polygon")
 
 
 def test_cli_trends_steps_every_month_of_the_data_and_says_when_too_sparse(
