@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -88,8 +89,50 @@ def _check_method_flags(args: argparse.Namespace) -> None:
         )
 
 
+def _finite(text: str) -> float:
+    """A number flag's value: finite (``inf`` would reach the engine as a size)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+class _StoreOrAdd(argparse._StoreAction):
+    """A flag of several values given twice keeps both lists of values.
+
+    ``--district Thanet --district Medway`` is both districts; argparse's own
+    store kept only the last. The default (a list, say) is replaced, not added to.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        current = getattr(namespace, self.dest, None)
+        several = self.nargs in ("+", "*") and isinstance(values, list)
+        if several and isinstance(current, list) and current is not self.default:
+            values = [*current, *values]
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (DESIGN.md: one-line errors)."""
+    """argparse, but a usage error is one line (DESIGN.md: one-line errors).
+
+    Number flags (``type=float``) take finite values only; a flag of several
+    values may be given more than once (`_StoreOrAdd`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("type", float, _finite)
+        self.register("action", None, _StoreOrAdd)
+        self.register("action", "store", _StoreOrAdd)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}. See `{self.prog} --help`.\n")

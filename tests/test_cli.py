@@ -441,3 +441,49 @@ def test_trends_by_harm(capsys, tmp_path):
     public = pyogrio.read_dataframe(tmp_path / "p.gpkg", layer="trend_cells")
     assert "harm" not in public.columns
     assert (public["n"] % 5 == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["detect", "--method", "kde", "--bandwidth", "inf"], "--bandwidth"),
+        (["detect", "--method", "dbscan", "--eps", "inf"], "--eps"),
+        (["detect", "--method", "gistar", "--cell-size", "1e999"], "--cell-size"),
+        (["detect", "--method", "kde", "--min-density", "inf"], "--min-density"),
+        (["trends", "--cell-size", "inf"], "--cell-size"),
+        (["plan", "--radius", "nan"], "--radius"),
+    ],
+)
+def test_number_flags_refuse_infinity(capsys, tmp_path, args, flag):
+    """inf reached the engine as a size (an OverflowError, a grid of NaN cells)
+    or gave invalid JSON (Infinity): now a one-line usage error."""
+    code, out, err = run(capsys, *args, "--out", tmp_path / "x.gpkg")
+    assert code == 2
+    assert out == ""
+    (line,) = err.strip().splitlines()
+    assert f"error: argument {flag}: must be a finite number, got" in line
+
+
+def test_a_list_flag_given_twice_keeps_both(capsys, tmp_path):
+    """--district Thanet --district Medway is both districts (argparse kept the
+    last); a list flag's default is replaced, not added to."""
+    sel = ["--from", "2024-01", "--to", "2024-01", "--method", "kde"]
+    areas = {}
+    for name, districts in {
+        "both": ["--district", "Thanet", "--district", "Medway"],
+        "one list": ["--district", "Thanet", "Medway"],
+        "medway": ["--district", "Medway"],
+    }.items():
+        code, out, err = run(
+            capsys, "detect", *sel, *districts, "--out", tmp_path / "d.gpkg", "--json"
+        )
+        assert code == 0, err
+        areas[name] = last_json(out)["study_area_km2"]
+    assert areas["both"] == areas["one list"] > areas["medway"]
+    code, out, err = run(
+        capsys, "evaluate", "--method", "naive", "--train-from", "2024-01",
+        "--train-to", "2024-02", "--test-from", "2024-03", "--test-to", "2024-04",
+        "--district", "Thanet", "--coverage", "0.1", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert last_json(out)["parameters"]["coverages"] == [0.1]
