@@ -1510,6 +1510,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _in_flags(str(err), parser, args.command)
         print(f"hotspots {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except MemoryError:  # numpy's ArrayMemoryError too
+        print(
+            f"hotspots {args.command}: error: this needs more memory than the "
+            "computer has: a size setting is too large for the area (a Gi* window, "
+            "a radius, a grid or bandwidth); choose a smaller one.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as err:  # a path that is a folder, a folder that is missing
+        where = f"{err.filename}: " if err.filename else ""
+        print(
+            f"hotspots {args.command}: error: {where}{err.strerror or err}. Check "
+            "the path (give a file name, in a folder that exists).",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print(f"hotspots {args.command}: interrupted", file=sys.stderr)
         return 130

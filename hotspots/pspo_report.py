@@ -1362,6 +1362,7 @@ def write_report(
             "'.html' or '.pdf'."
         )
     kw: dict[str, Any] = {"mode": mode, "threshold": threshold, "wards": wards}
+    out.parent.mkdir(parents=True, exist_ok=True)  # as every other command's --out
     if isinstance(obj, AreaProfile):
         if suffix == ".pdf":
             out.write_bytes(profile_pdf(obj, **kw))

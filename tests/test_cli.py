@@ -487,3 +487,31 @@ def test_a_list_flag_given_twice_keeps_both(capsys, tmp_path):
     )  # fmt: skip
     assert code == 0, err
     assert last_json(out)["parameters"]["coverages"] == [0.1]
+
+
+def test_paths_and_sizes_that_cannot_work_are_one_line_errors(capsys, tmp_path):
+    """A folder given as the file to write, and a Gi* window too large for memory,
+    were tracebacks; a PSPO report's missing folder is made, as for the others."""
+    folder = tmp_path / "taken.gpkg"
+    folder.mkdir()
+    sel = ["--district", "Thanet", "--from", "2024-01", "--to", "2024-01"]
+    code, _, err = run(capsys, "detect", "--method", "kde", *sel, "--out", folder)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"hotspots detect: error: {folder}: Is a directory. Check the path (give a "
+        "file name, in a folder that exists)."
+    ]
+    code, _, err = run(
+        capsys, "detect", "--method", "gistar", "--neighbours", "100000", *sel,
+        "--out", tmp_path / "g.gpkg",
+    )  # fmt: skip
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert "needs more memory than the computer has" in line
+    report = tmp_path / "new" / "folder" / "margate.html"
+    code, _, err = run(
+        capsys, "pspo", "profile", "--ward", "Margate Central", "--from", "2024-01",
+        "--to", "2024-02", "--out", report,
+    )  # fmt: skip
+    assert code == 0, err
+    assert report.exists()
