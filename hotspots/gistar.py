@@ -632,11 +632,24 @@ def gistar_grid(
     require_positive(cell_size=size)
     if auto:
         logger.info("Cell size set to %g m", size)
+    grid = grid_for(bounds, cell_size=size, crs=points.crs.to_string())
+    # a window wider than the grid compares every cell with the same whole area
+    # (and was built as an array of its size: 37 GiB for 100,000 rings)
+    given: Any = neighbours if distance is None else distance
+    usable = isinstance(given, int | float) and math.isfinite(given)  # else `window`
+    cells = (given if distance is None else given / size) if usable else 0  # says why
+    side = 2 * cells + 1
+    if side > 2 * max(grid.nx, grid.ny) + 1:
+        most = max(grid.nx, grid.ny)
+        raise HotspotsError(
+            f"A window of {side:,.0f} cells a side is wider than the study area "
+            f"({grid.nx:,} × {grid.ny:,} cells of {size:g} m): choose `neighbours` "
+            f"of at most {most:,} (or a `distance` of at most {most * size:,.0f} m)."
+        )
     if distance is None:
         fp = window(neighbours)
     else:
         fp = window(distance=distance, cell_size=size)
-    grid = grid_for(bounds, cell_size=size, crs=points.crs.to_string())
     mask = area_mask(grid, study_area)
     counts = bin_points(grid, xy[:, 0], xy[:, 1])
     harm = counts if weight is None else bin_points(grid, xy[:, 0], xy[:, 1], weights=w)
