@@ -136,7 +136,9 @@ class AreaProfile:
         The selection as given (themes, categories, sources, months).
     comparison
         DataFrame, one row per level, index ``["area", "district", "county"]``,
-        columns: ``incidents`` (int), ``area_km2``, ``residents`` (float; the
+        columns: ``incidents`` (int), ``in_district`` (int: those of them in the
+        comparison district, which an area across a boundary has fewer of;
+        the district's own for the county row), ``area_km2``, ``residents`` (float; the
         area's is estimated, see `area_residents`), ``per_km2``,
         ``per_1000`` (per 1,000 residents over the months), ``share_of_district_incidents``
         (area and district rows: c / C_district; county: NaN),
@@ -1159,6 +1161,7 @@ def profile_area(
     comparison = pd.DataFrame(
         {
             "incidents": [n_area, n_district, n_county],
+            "in_district": [n_area_district, n_district, n_district],
             "area_km2": [area.area_km2, comp.km2, county_km2],
             "residents": [residents_area, residents_district, residents_county],
             "share_of_district_incidents": [share_inc, 1.0, np.nan],
@@ -1166,7 +1169,9 @@ def profile_area(
         },
         index=pd.Index(["area", "district", "county"]),
     )
-    comparison["incidents"] = comparison["incidents"].astype(np.int64)
+    comparison[["incidents", "in_district"]] = comparison[
+        ["incidents", "in_district"]
+    ].astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         comparison["per_km2"] = comparison["incidents"] / comparison["area_km2"]
         comparison["per_1000"] = np.where(
@@ -1179,7 +1184,7 @@ def profile_area(
             / comparison["share_of_district_land"]
         )
     comparison = comparison[
-        ["incidents", "area_km2", "residents", "per_km2", "per_1000",
+        ["incidents", "in_district", "area_km2", "residents", "per_km2", "per_1000",
          "share_of_district_incidents", "share_of_district_land", "concentration"]
     ]  # fmt: skip
     concentration = float(comparison["concentration"].to_numpy()[0])

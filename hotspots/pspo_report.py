@@ -461,7 +461,10 @@ def _profile_doc(
             "share_land": col(lvl, "share_of_district_land"),
         }
         if lvl != "county" and "district" in shown:
-            r["share_inc"] = _ratio(shown[lvl], shown["district"])
+            # the area's incidents in the district (an area across a boundary
+            # holds some outside it), as published, over the district's
+            ours = _disclose_one(int(col(lvl, "in_district")), mode, threshold)
+            r["share_inc"] = _ratio(ours, shown["district"])
         if not public:
             r.update(per_km2=col(lvl, "per_km2"), per_1000=col(lvl, "per_1000"))
             r["share_inc"] = col(lvl, "share_of_district_incidents")
@@ -482,10 +485,18 @@ def _profile_doc(
             f"{_fmt(shown.get('area', 0))} incidents were recorded in the area over "
             f"{_span(months)}: {_num(area_r.get('per_km2'))} "
             f"per km² and {_num(area_r.get('per_1000'), 2)} per 1,000 residents over "
-            f"the months. The area has {_pct(area_r.get('share_inc'))} of "
-            f"{profile.district_name}'s incidents on {_pct(area_r.get('share_land'))} "
-            f"of its land: a concentration of {_num(area_r.get('concentration'), 2)} "
-            "(1 = its fair share by land)."
+            f"the months. "
+            + (
+                f"The area's share of {profile.district_name}'s incidents, and so "
+                f"its concentration, are withheld (fewer than {threshold} of its "
+                f"incidents are in {profile.district_name}); it covers "
+                f"{_pct(area_r.get('share_land'))} of the district's land."
+                if area_r.get("share_inc") == _WITHHELD
+                else f"The area has {_pct(area_r.get('share_inc'))} of "
+                f"{profile.district_name}'s incidents on "
+                f"{_pct(area_r.get('share_land'))} of its land: a concentration of "
+                f"{_num(area_r.get('concentration'), 2)} (1 = its fair share by land)."
+            )
             + (" Counts rounded to the nearest 5." if public else ""),
             "key",
         )

@@ -223,3 +223,42 @@ def test_pspo_errors_are_one_line(capsys, tmp_path, monkeypatch, args, message):
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_public_profile_of_an_area_across_a_district_boundary(capsys, tmp_path):
+    """A square on the Maidstone / Tonbridge and Malling boundary, compared with
+    Tonbridge and Malling, where none of its incidents lie: the public report had
+    divided all of the area's incidents (Maidstone's too) by the district's and
+    said 2.6% and a concentration of 6.17; the restricted one said 0.0%."""
+    square = {
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature", "properties": {"name": "Allington border"},
+            "geometry": {"type": "Polygon", "coordinates": [[
+                [0.496410, 51.279329], [0.497092, 51.291906], [0.477033, 51.292332],
+                [0.476357, 51.279755], [0.496410, 51.279329],
+            ]]},
+        }],
+    }  # fmt: skip
+    path = tmp_path / "border.geojson"
+    path.write_text(json.dumps(square))
+    said = {}
+    for mode in ("restricted", "public"):
+        out = tmp_path / f"{mode}.html"
+        code, stdout, err = run(
+            capsys, "pspo", "profile", "--area", path, "--from", "2024-01",
+            "--to", "2024-04", "--mode", mode, "--out", out, "--json",
+        )  # fmt: skip
+        assert code == 0, err
+        said[mode] = (last_json(stdout), out.read_text(encoding="utf-8"))
+    s, restricted = said["restricted"]
+    assert s["district"] == "Tonbridge and Malling"
+    assert s["incidents"]["area"] > 10  # in Maidstone: the area has incidents
+    assert s["concentration"] == 0.0  # but none in the district compared
+    assert "The area has 0.0% of Tonbridge and Malling" in restricted
+    _, public = said["public"]
+    assert "The area has 2.6%" not in public
+    assert (
+        "share of Tonbridge and Malling&#x27;s incidents, and so its concentration, "
+        "are withheld (fewer than 10 of its incidents are in Tonbridge and Malling)"
+    ) in public

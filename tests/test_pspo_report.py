@@ -87,6 +87,7 @@ def make_profile(area: Area, **changes) -> AreaProfile:
     comp = pd.DataFrame(
         {
             "incidents": [353, 5303, 60021],
+            "in_district": [353, 5303, 5303],
             "area_km2": [area.area_km2, 103.3, 3736.0],
             "residents": [2910.0, 140600.0, 1905000.0],
         },
