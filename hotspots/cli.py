@@ -20,6 +20,7 @@ import pandas as pd
 from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
 from hotspots.categories import THEMES
+from hotspots.crs import WEB_CRS, WORKING_CRS
 from hotspots.ingest import (
     SENSITIVITIES,
     ingest,
@@ -894,11 +895,24 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
         threshold=args.threshold,
     )
     assert isinstance(paths, list)
+    found = analysis.detection.hotspots
+    written = (
+        int((found["incidents"] >= args.threshold).sum())
+        if args.mode == "public"
+        else len(found)
+    )  # public mode leaves out hotspots under the threshold (as the files hold)
     return {
         **analysis.detection.summary(),
+        "hotspots_written": written,
         "format": args.format,
         "mode": args.mode,
-        "crs": args.crs,
+        # the CRS of the files: GeoJSON and KML are WGS84, reports the grid's
+        "crs": {
+            "geojson": WEB_CRS,
+            "kml": WEB_CRS,
+            "pdf": WORKING_CRS,
+            "html": WORKING_CRS,
+        }.get(args.format, args.crs),
         "files": [str(p) for p in paths],
     }
 
@@ -1338,9 +1352,16 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
                 f"{Path(out['briefings'][0]).parent}."
             )
     elif command == "export":
+        held = out["hotspots"] - out["hotspots_written"]
         print(
-            f"{out['hotspots']} hotspots ({out['mode']} mode, {out['format']}) "
+            f"{out['hotspots_written']} hotspots ({out['mode']} mode, {out['format']}) "
             f"written to {', '.join(out['files'])}"
+            + (
+                f"; {held} of the {out['hotspots']} found left out (fewer incidents "
+                "than the smallest published count)"
+                if held
+                else ""
+            )
         )
     elif command == "trends":
         from hotspots.trends import PATTERN_MEANINGS, method_sentence

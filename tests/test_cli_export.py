@@ -161,3 +161,38 @@ def test_cli_summary_report_equals_dashboard_download(
         return html[html.index("<h2>Hotspots, ranked") : html.index("<h2>How to read")]
 
     assert tables(page) == tables(web_page)
+
+
+def test_export_says_what_it_wrote(capsys, tmp_path):
+    """The JSON's crs is the files' (GeoJSON is WGS84 whatever --crs says), and
+    hotspots left out by the public threshold are not said to be written."""
+    sel = [
+        "--method",
+        "kde",
+        "--district",
+        THANET,
+        "--from",
+        "2024-01",
+        "--to",
+        "2024-02",
+    ]
+    code, out, err = run(
+        capsys, "export", *sel, "--format", "geojson", "--crs", "EPSG:27700",
+        "--out", tmp_path / "h.geojson", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    said = json.loads(out.strip().splitlines()[-1])
+    assert said["crs"] == "EPSG:4326"
+    written = gpd.read_file(tmp_path / "h.geojson")
+    assert written.crs.to_epsg() == 4326
+    assert said["hotspots_written"] == len(written) < said["hotspots"]
+    code, out, err = run(
+        capsys, "export", *sel, "--threshold", "1000000", "--out", tmp_path / "n.gpkg"
+    )
+    assert code == 0, err
+    found = said["hotspots"]
+    assert out.splitlines()[0] == (
+        f"0 hotspots (public mode, gpkg) written to {tmp_path / 'n.gpkg'}; {found} of "
+        f"the {found} found left out (fewer incidents than the smallest published count)"
+    )
+    assert len(pyogrio.read_dataframe(tmp_path / "n.gpkg", layer="hotspots")) == 0
