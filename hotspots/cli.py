@@ -1058,6 +1058,13 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
                 raise HotspotsError(
                     f"--{flag} is for `pspo evaluate`; a profile takes --from/--to."
                 )
+    else:  # the windows come from --start (and --before/--after), not --from/--to
+        for flag, dest in (("--from", "month_from"), ("--to", "month_to")):
+            if getattr(args, dest, None) is not None:
+                raise HotspotsError(
+                    f"{flag} is for `pspo profile`; an evaluation's months are set "
+                    "by --start, with --before and --after for the windows."
+                )
     sensitivities = None if args.include_safeguarding else ["public", "restricted"]
     # theme, category and source filters only: the profile and the evaluation
     # choose their months and compare the area with its district and county
@@ -1381,10 +1388,11 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
             print(f"{out['area']}: {out['verdict']}. {out['sentence']}")
         else:
             n = out["incidents"]
+            c = out["concentration"]  # None where the district has no incident
             print(
                 f"{out['area']} ({out['area_km2']:.2f} km², {out['district']}): "
                 f"{n['area']:,} incidents against {n['district']:,} in the district; "
-                f"concentration {out['concentration'] or float('nan'):.1f}x its share "
+                f"concentration {'n/a' if c is None else f'{c:.1f}x'} its share "
                 f"of the land; trend {out['trend']}."
             )
         print(f"Report ({out['mode']}) written to {out['out']}")

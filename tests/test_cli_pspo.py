@@ -203,6 +203,20 @@ def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path)
             ["profile", "--area", str(ORDER), "--start", "2022-07", "--out", "r.pdf"],
             "--start is for `pspo evaluate`",
         ),
+        (
+            [
+                "evaluate",
+                "--area",
+                str(ORDER),
+                "--start",
+                "2022-07",
+                "--to",
+                "2022-09",
+                "--out",
+                "r.pdf",
+            ],
+            "--to is for `pspo profile`; an evaluation's months are set by --start",
+        ),
         (["profile", "--area", "missing.geojson", "--out", "r.pdf"], "cannot read"),
         (["profile", "--hotspot", "1", "--out", "r.pdf"], "--from and --to"),
         (
@@ -252,6 +266,11 @@ def test_public_profile_of_an_area_across_a_district_boundary(capsys, tmp_path):
         assert code == 0, err
         said[mode] = (last_json(stdout), out.read_text(encoding="utf-8"))
     s, restricted = said["restricted"]
+    code, stdout, _ = run(
+        capsys, "pspo", "profile", "--area", path, "--from", "2024-01", "--to",
+        "2024-04", "--out", tmp_path / "r.html",
+    )  # fmt: skip
+    assert "; concentration 0.0x its share of the land;" in stdout  # was "nanx"
     assert s["district"] == "Tonbridge and Malling"
     assert s["incidents"]["area"] > 10  # in Maidstone: the area has incidents
     assert s["concentration"] == 0.0  # but none in the district compared
