@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -70,6 +71,31 @@ METHOD_FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 METHOD_FLAGS["export"] = METHOD_FLAGS["detect"]
+
+
+def _check_flags_that_need_others(args: argparse.Namespace) -> None:
+    """Refuse a flag that would do nothing without another (silently ignored)."""
+    from hotspots.disclosure import DEFAULT_THRESHOLD
+
+    command = args.command
+    if (getattr(args, "seed", None) or 0) < 0:
+        raise HotspotsError(f"--seed takes a whole number, 0 or more, got {args.seed}.")
+    if getattr(args, "seed", None) is not None and not getattr(args, "permutations", 0):
+        raise HotspotsError(
+            "--seed sets the random draws of --permutations; give --permutations too "
+            "(without them, p-values come from the normal distribution)."
+        )
+    restricted = command in ("export", "pspo") and args.mode == "restricted"
+    if restricted and args.threshold != DEFAULT_THRESHOLD:
+        raise HotspotsError(
+            "--threshold is the smallest count public mode publishes; restricted "
+            "mode withholds none. Leave it out, or use --mode public."
+        )
+    if command == "plan" and args.mode != "restricted" and not args.briefings:
+        raise HotspotsError(
+            "--mode sets the level of the briefings: give --briefings FOLDER too (the "
+            "sites file of --out is always restricted)."
+        )
 
 
 def _check_method_flags(args: argparse.Namespace) -> None:
@@ -1524,6 +1550,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "months its files cover from `hotspots ingest --covers`."
             )
         _check_method_flags(args)
+        _check_flags_that_need_others(args)
         both = getattr(args, "bandwidth", None), getattr(args, "bandwidth_rule", None)
         if None not in both:
             raise HotspotsError(
@@ -1558,6 +1585,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"hotspots {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a fault of the tool: one line, the trace on request
+        if os.environ.get("HOTSPOTS_TRACEBACK"):
+            raise
+        print(
+            f"hotspots {args.command}: error: the tool failed "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}). "
+            "This is a fault in hotspots, not in your data: run again with "
+            "HOTSPOTS_TRACEBACK=1 to see where, and report it.",
+            file=sys.stderr,
+        )
+        return 1
     if args.json:
         print(json.dumps(out, default=str))
     else:

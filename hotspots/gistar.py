@@ -100,6 +100,8 @@ DEFAULT_CELL_SIZE = 200.0
 
 #: ArcGIS confidence levels: (bin magnitude, largest p-value for it).
 BIN_LEVELS = ((3, 0.01), (2, 0.05), (1, 0.10))
+#: The most permutations `gistar_grid` runs (99,999 take minutes over a district).
+MAX_PERMUTATIONS = 99_999
 
 #: Fewest in-area cells for which Gi* is computed.
 MIN_CELLS = 3
@@ -611,6 +613,11 @@ def gistar_grid(
         raise HotspotsError(
             f"`permutations` must be 0 (analytic p-values) or a positive whole "
             f"number such as 999, got {permutations!r}."
+        )
+    if permutations > MAX_PERMUTATIONS:  # each one a pass over every cell
+        raise HotspotsError(
+            f"`permutations` of {permutations:,} would run for hours; use at most "
+            f"{MAX_PERMUTATIONS:,} (9,999 gives p-values down to 0.0002)."
         )
     keep = located(points)
     n_rows = len(points)

@@ -434,6 +434,23 @@ def _exclusion_mask(
 ) -> tuple[_Bool, int]:
     """True for candidates within `radius` of an excluded place; rows used."""
     out = np.zeros(len(cand), dtype=bool)
+    if since is not None:
+        if exclude is None:
+            raise HotspotsError(
+                "`exclude_since` applies to the places of `exclude`; give those too."
+            )
+        try:
+            pd.Timestamp(since)
+        except (ValueError, TypeError):
+            raise HotspotsError(
+                f"`exclude_since` takes a date such as 2024-01-31, got {since!r}."
+            ) from None
+        if "date" not in exclude.columns:
+            raise HotspotsError(
+                "`exclude_since` needs a date column in the places of `exclude` "
+                f"(it has {', '.join(map(str, exclude.columns))}); leave it out to "
+                "exclude every place."
+            )
     if exclude is None:
         return out, 0
     if not isinstance(exclude, gpd.GeoDataFrame):

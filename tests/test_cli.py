@@ -534,3 +534,108 @@ def test_running_out_of_memory_is_a_one_line_error(capsys, monkeypatch):
     assert out == ""
     (line,) = err.strip().splitlines()
     assert line.startswith("hotspots info: error: this needs more memory than")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["detect", "--method", "gistar", "--seed", "3", "--out", "x.gpkg"],
+            "--seed sets the random draws of --permutations; give --permutations too",
+        ),
+        (
+            [
+                "detect",
+                "--method",
+                "gistar",
+                "--permutations",
+                "99",
+                "--seed",
+                "-1",
+                "--out",
+                "x.gpkg",
+            ],
+            "--seed takes a whole number, 0 or more, got -1.",
+        ),
+        (
+            [
+                "detect",
+                "--method",
+                "gistar",
+                "--permutations",
+                "100000000000",
+                "--district",
+                "Thanet",
+                "--from",
+                "2024-01",
+                "--to",
+                "2024-01",
+                "--out",
+                "x.gpkg",
+            ],
+            "--permutations of 100,000,000,000 would run for hours; use at most 99,999",
+        ),
+        (
+            [
+                "export",
+                "--method",
+                "kde",
+                "--mode",
+                "restricted",
+                "--threshold",
+                "3",
+                "--out",
+                "x.gpkg",
+            ],
+            "--threshold is the smallest count public mode publishes; restricted mode",
+        ),
+        (
+            ["plan", "--mode", "public", "--out", "x.gpkg"],
+            "--mode sets the level of the briefings: give --briefings FOLDER too",
+        ),
+        (
+            [
+                "plan",
+                "--district",
+                "Thanet",
+                "--exclude-since",
+                "2024-01-01",
+                "--out",
+                "x.gpkg",
+            ],
+            "--exclude-since applies to the places of --exclude; give those too.",
+        ),
+    ],
+)
+def test_flags_that_would_do_nothing_are_refused(
+    capsys, tmp_path, monkeypatch, args, message
+):
+    """Each was accepted and silently ignored (or ran for hours, or a traceback)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"hotspots {args[0]}: error: {message}")
+
+
+def test_a_fault_of_the_tool_is_one_line_unless_the_trace_is_asked_for(
+    capsys, monkeypatch
+):
+    from hotspots import cli
+
+    def broken(args):
+        raise ValueError("something inside went wrong\nwith a second line")
+
+    monkeypatch.setitem(cli.COMMANDS, "info", broken)
+    monkeypatch.delenv("HOTSPOTS_TRACEBACK", raising=False)
+    code, _out, err = run(capsys, "info")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "hotspots info: error: the tool failed (ValueError: something inside went "
+        "wrong). This is a fault in hotspots, not in your data: run again with "
+        "HOTSPOTS_TRACEBACK=1 to see where, and report it."
+    ]
+    monkeypatch.setenv("HOTSPOTS_TRACEBACK", "1")
+    with pytest.raises(ValueError, match="something inside"):
+        main(["info"])
