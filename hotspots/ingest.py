@@ -694,6 +694,12 @@ def ingest(
             f"sensitivity must be one of {', '.join(SENSITIVITIES)}, got {sensitivity!r}."
         )
     span = parse_span(covers) if covers is not None else None
+    this_month = pd.Timestamp.now().strftime("%Y-%m")
+    if span is not None and span[1] > this_month:
+        raise HotspotsError(
+            f"The months covered end in {span[1]}, after this month ({this_month}): "
+            "a file covers months that have happened; give its last month."
+        )
     categories = load_categories() if categories is None else categories
     staged_parts: list[pd.DataFrame] = []
     reject_parts: list[pd.DataFrame] = []
@@ -710,6 +716,16 @@ def ingest(
                     f"{table.name}: a police.uk file covers its own month; give "
                     "--covers for partner files only (ingest them apart)."
                 )
+            for name_, given, own in (
+                ("agency", agency, "the force that reported each row"),
+                ("sensitivity", sensitivity, "public: police.uk is published data"),
+            ):
+                if given is not None:
+                    raise HotspotsError(
+                        f"{table.name}: a police.uk file gives its own {name_} "
+                        f"({own}); give `{name_}` for partner files only (ingest "
+                        "them apart)."
+                    )
             kind, used = "police.uk", {}
             staged, rejects = _police(table, source or POLICE_UK)
         else:

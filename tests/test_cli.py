@@ -639,3 +639,44 @@ def test_a_fault_of_the_tool_is_one_line_unless_the_trace_is_asked_for(
     monkeypatch.setenv("HOTSPOTS_TRACEBACK", "1")
     with pytest.raises(ValueError, match="something inside"):
         main(["info"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--agency", "Thanet District Council"],
+            "a police.uk file gives its own agency (the force that reported each "
+            "row); give --agency for partner files only (ingest them apart).",
+        ),
+        (
+            ["--sensitivity", "safeguarding"],
+            "a police.uk file gives its own sensitivity (public: police.uk is "
+            "published data); give --sensitivity for partner files only",
+        ),
+    ],
+)
+def test_police_files_refuse_partner_settings(
+    capsys, tmp_path, police_slice, extra, message
+):
+    """Both had been accepted and ignored: the rows kept Kent Police and public."""
+    code, _, err = run(
+        capsys, "ingest", police_slice, "--dry-run", "--store", tmp_path / "s.duckdb",
+        "--rejects", tmp_path / "r.csv", *extra,
+    )  # fmt: skip
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"hotspots ingest: error: {police_slice}: {message}")
+
+
+def test_covers_cannot_run_past_this_month(capsys, tmp_path, write):
+    log = write("asb.csv", "Date,Postcode,Type\n03/02/2024,ME1 1AA,Noise\n")
+    code, _, err = run(
+        capsys, "ingest", log, "--store", tmp_path / "s.duckdb", "--covers",
+        "2024-01..2999-12",
+    )  # fmt: skip
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith(
+        "hotspots ingest: error: The months covered end in 2999-12, after this month ("
+    )
