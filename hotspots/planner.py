@@ -1194,9 +1194,19 @@ def plan_sites(
     required = list(dict.fromkeys(str(c) for c in require_districts or []))
     unknown = [c for c in required if c not in known]
     if unknown:
+        from hotspots.boundaries import load_boundary
+
+        names = dict(
+            load_boundary("districts")[["lad_code", "lad_name"]].astype(str).values
+        )
+
+        def named(codes: list[str]) -> str:
+            return ", ".join(f"{names.get(c, c)} ({c})" for c in codes)
+
         raise HotspotsError(
-            f"Unknown district code(s) {unknown} in `require_districts`; known codes "
-            f"are {', '.join(known)}."
+            f"`require_districts` asks for a site in {named(unknown)}, not among the "
+            f"districts planned for: {named(known)}. Add it to the districts, or "
+            "leave it out."
         )
     if len(required) > k:
         raise HotspotsError(

@@ -62,6 +62,11 @@ def test_six_sites_in_six_districts(capsys, tmp_path):
             ["--require-district", "E07000114", "E07000112", "--k", "1"],
             "--require-district asks for 2 districts but k = 1",
         ),
+        (
+            ["--district", "Thanet", "--require-district", "Medway"],
+            "--require-district asks for a site in Medway (E06000035), not among the "
+            "districts planned for: Thanet (E07000114). Add it to the districts",
+        ),
         (["--priority", "schools=x"], "--priority takes NAME=NUMBER"),
         (["--district", "E99999999"], "Unknown district 'E99999999'; give a Kent"),
         (["--out", "sites.shp"], "plan writes .gpkg or .csv"),

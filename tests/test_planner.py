@@ -527,7 +527,10 @@ def small() -> gpd.GeoDataFrame:
         ({"weights": {"knives": 2}}, "Unknown weight key 'knives'"),
         ({"weights": {"acquisitive": -1}}, "must be 0 or more"),
         ({"priorities": {"beauty": 1}}, "Unknown priority 'beauty'"),
-        ({"require_districts": ["E0XXXX"]}, r"Unknown district code\(s\) \['E0XXXX'\]"),
+        (
+            {"require_districts": ["E0XXXX"]},
+            r"asks for a site in E0XXXX \(E0XXXX\), not among the districts",
+        ),
         ({"k": 2, "require_districts": ["D1", "D2", "D3"]}, "raise k"),
         (
             {
