@@ -175,14 +175,25 @@ class Store:
                 f"{self.path}: no store here yet. Ingest data first: "
                 "python -m hotspots ingest FILE --store PATH."
             )
+        if self.path.is_dir():
+            raise HotspotsError(
+                f"{self.path}: a folder, not a store; give the store's file "
+                f"(such as {self.path / 'hotspots.duckdb'})."
+            )
         if write:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(str(self.path), read_only=not write)
         except duckdb.IOException as err:
+            first = str(err).splitlines()[0]
+            why = (
+                "It is not a store (a DuckDB file made by `hotspots ingest`)."
+                if "not a valid DuckDB database" in first
+                else "Another program may be writing to it; try again when it has "
+                "finished."
+            )
             raise HotspotsError(
-                f"{self.path}: cannot open the store ({str(err).splitlines()[0]}). "
-                "Another program may be writing to it; try again when it has finished."
+                f"{self.path}: cannot open the store ({first}). {why}"
             ) from None
         try:
             if write:

@@ -680,3 +680,21 @@ def test_covers_cannot_run_past_this_month(capsys, tmp_path, write):
     assert line.startswith(
         "hotspots ingest: error: The months covered end in 2999-12, after this month ("
     )
+
+
+def test_a_store_that_is_not_one_says_so(capsys, tmp_path):
+    """A folder, or a file that is not DuckDB, had been met with "another program
+    may be writing to it"."""
+    code, _, err = run(capsys, "info", "--store", tmp_path)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"hotspots info: error: {tmp_path}: a folder, not a store; give the store's "
+        f"file (such as {tmp_path / 'hotspots.duckdb'})."
+    ]
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n")
+    code, _, err = run(capsys, "info", "--store", text)
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.endswith("It is not a store (a DuckDB file made by `hotspots ingest`).")
+    assert "Another program" not in line
