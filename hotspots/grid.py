@@ -128,9 +128,15 @@ def grid_for(
     nx = max(1, math.floor((maxx + margin - x0) / cell_size) + 1)
     ny = max(1, math.floor((maxy + margin - y0) / cell_size) + 1)
     if nx * ny > 200_000_000:
+        wide = margin > max(maxx - minx, maxy - miny)  # the margin makes the area
         raise HotspotsError(
-            f"A {cell_size:g} m grid over this area would have {nx * ny:,} cells; "
-            "choose a larger cell size or a smaller area."
+            f"A {cell_size:g} m grid over this area would have {nx * ny:,} cells"
+            + (
+                f": its margin of {margin:,.0f} m (for a KDE, the kernel's reach) "
+                "is wider than the area itself; choose a smaller bandwidth."
+                if wide
+                else "; choose a larger cell size or a smaller area."
+            )
         )
     return Grid(x0=x0, y0=y0, cell_size=float(cell_size), nx=nx, ny=ny, crs=crs)
 

@@ -698,3 +698,16 @@ def test_a_store_that_is_not_one_says_so(capsys, tmp_path):
     (line,) = err.strip().splitlines()
     assert line.endswith("It is not a store (a DuckDB file made by `hotspots ingest`).")
     assert "Another program" not in line
+
+
+def test_a_bandwidth_wider_than_the_area_is_blamed_not_the_cell_size(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "detect", "--method", "kde", "--bandwidth", "1e9", "--district",
+        "Thanet", "--from", "2024-01", "--to", "2024-01", "--out", tmp_path / "x.gpkg",
+    )  # fmt: skip
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert line.endswith(
+        "its margin of 1,000,000,000 m (for a KDE, the kernel's reach) is wider than "
+        "the area itself; choose a smaller bandwidth."
+    )
