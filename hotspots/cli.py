@@ -1125,6 +1125,12 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
             if available
             else None
         )
+        if months and months[0] > months[1]:  # one end given, past the data's other
+            given = "--from" if args.month_from else "--to"
+            raise HotspotsError(
+                f"{given} {args.month_from or args.month_to} leaves no months: the "
+                f"data runs {available[0]} to {available[-1]}."
+            )
         result = pspo.profile_area(
             incidents, area, months=months, available_months=available,
             filters=filters,

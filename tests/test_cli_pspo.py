@@ -217,6 +217,18 @@ def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path)
             ],
             "--to is for `pspo profile`; an evaluation's months are set by --start",
         ),
+        (
+            [
+                "profile",
+                "--ward",
+                "Margate Central",
+                "--from",
+                "2030-01",
+                "--out",
+                "r.pdf",
+            ],
+            "--from 2030-01 leaves no months: the data runs 2022-01 to 2024-04.",
+        ),
         (["profile", "--area", "missing.geojson", "--out", "r.pdf"], "cannot read"),
         (["profile", "--hotspot", "1", "--out", "r.pdf"], "--from and --to"),
         (
