@@ -1460,7 +1460,7 @@ COMMANDS = {
 
 
 #: Parameters of the Python API named differently by a command-line flag.
-_FLAG_OF = {"require_districts": "require_district"}
+_FLAG_OF = {"require_districts": "require_district", "buffer_m": "buffer"}
 
 
 def _in_flags(message: str, parser: argparse.ArgumentParser, command: str) -> str:

@@ -288,7 +288,7 @@ def _check_export(fmt: str, crs: str) -> None:
     if fmt == "geotiff" and crs != WORKING_CRS:
         raise HotspotsError(
             "The GeoTIFF is written in EPSG:27700 only (reprojecting a raster "
-            "resamples the surface); choose crs='EPSG:27700'."
+            "resamples the surface); choose `crs` EPSG:27700."
         )
 
 

@@ -196,3 +196,15 @@ def test_export_says_what_it_wrote(capsys, tmp_path):
         f"the {found} found left out (fewer incidents than the smallest published count)"
     )
     assert len(pyogrio.read_dataframe(tmp_path / "n.gpkg", layer="hotspots")) == 0
+
+
+def test_geotiff_in_wgs84_is_refused_in_the_flags_words(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "export", "--method", "kde", "--format", "geotiff", "--crs",
+        "EPSG:4326", "--district", THANET, "--out", tmp_path / "t.tif",
+    )  # fmt: skip
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "hotspots export: error: The GeoTIFF is written in EPSG:27700 only "
+        "(reprojecting a raster resamples the surface); choose --crs EPSG:27700."
+    ]

@@ -229,6 +229,20 @@ def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path)
             ],
             "--from 2030-01 leaves no months: the data runs 2022-01 to 2024-04.",
         ),
+        (
+            [
+                "evaluate",
+                "--ward",
+                "Margate Central",
+                "--start",
+                "2024-03",
+                "--buffer",
+                "0",
+                "--out",
+                "r.pdf",
+            ],
+            "--buffer must be greater than 0, got 0.0.",
+        ),
         (["profile", "--area", "missing.geojson", "--out", "r.pdf"], "cannot read"),
         (["profile", "--hotspot", "1", "--out", "r.pdf"], "--from and --to"),
         (
