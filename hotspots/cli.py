@@ -601,6 +601,23 @@ def _pairs(items: list[str], flag: str) -> dict[str, float]:
     return out
 
 
+def _theme_keys(weights: dict[str, float]) -> dict[str, float]:
+    """`weights` with each theme's key as the theme's name; other keys (sources) kept.
+
+    A key names a theme as --theme takes it: any case, or its start ("ASB").
+    """
+    from hotspots.categories import resolve_themes
+
+    out: dict[str, float] = {}
+    for name, value in weights.items():
+        try:
+            (theme,) = resolve_themes([name])
+        except HotspotsError:
+            theme = name  # a source's name, or unknown: the planner says which
+        out[theme] = value
+    return out
+
+
 def _evaluate_parser(sub: Any, common: Any) -> None:
     ev = sub.add_parser(
         "evaluate",
@@ -972,7 +989,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
         incidents,
         k=args.k,
         radius=args.radius,
-        weights=_pairs(args.weight, "--weight") or None,
+        weights=_theme_keys(_pairs(args.weight, "--weight")) or None,
         min_separation=args.min_separation,
         max_per_district=args.max_per_district,
         require_districts=args.require_district,

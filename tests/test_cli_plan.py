@@ -196,3 +196,14 @@ def test_human_output_says_shares_are_of_every_district(capsys):
     )  # fmt: skip
     assert code == 0, err
     assert "districts given only" not in out
+
+
+def test_plan_weight_names_a_theme_as_theme_does(capsys):
+    """--weight ASB=2 had been refused although --theme ASB is taken."""
+    code, out, err = run(
+        capsys, "plan", "--district", "Thanet", "--from", "2024-01", "--to", "2024-02",
+        "--k", "2", "--weight", "ASB=2", "--weight", "police.uk=0.5", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    said = json.loads(out.strip().splitlines()[-1])
+    assert said["weights"] == {"ASB & public space": 2.0, "police.uk": 0.5}
