@@ -684,6 +684,11 @@ def _mapping(args: argparse.Namespace) -> dict[str, str] | None:
 def cmd_ingest(args: argparse.Namespace) -> dict[str, Any]:
     """Ingest files into the store; the report of DESIGN.md plus store counts."""
     started = time.perf_counter()
+    if args.rejects and Path(args.rejects).suffix.lower() != ".csv":
+        raise HotspotsError(
+            f"{args.rejects}: the rejected rows are written as CSV; give a name "
+            "ending .csv."
+        )
     result = ingest(
         args.paths,
         source=args.source,

@@ -711,3 +711,18 @@ def test_a_bandwidth_wider_than_the_area_is_blamed_not_the_cell_size(capsys, tmp
         "its margin of 1,000,000,000 m (for a KDE, the kernel's reach) is wider than "
         "the area itself; choose a smaller bandwidth."
     )
+
+
+def test_rejects_are_written_under_a_csv_name(capsys, tmp_path, police_slice):
+    """--rejects rej.gpkg had written CSV text into a file named .gpkg."""
+    target = tmp_path / "rej.gpkg"
+    code, _, err = run(
+        capsys, "ingest", police_slice, "--dry-run", "--rejects", target,
+        "--store", tmp_path / "s.duckdb",
+    )  # fmt: skip
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"hotspots ingest: error: {target}: the rejected rows are written as CSV; give "
+        "a name ending .csv."
+    ]
+    assert not target.exists()
