@@ -73,6 +73,7 @@ from hotspots.disclosure import (
     apply_disclosure,
     check_mode,
     round_to_base,
+    safeguarding_rows,
 )
 from hotspots.grid import located
 from hotspots.planner import SCHOOL_RADIUS_M, PlanResult
@@ -154,14 +155,6 @@ def _footprint(
         return pts
     d = np.hypot(xy[:, 0] - cx, xy[:, 1] - cy)
     return pts[d <= radius]
-
-
-def _is_safeguarding(frame: pd.DataFrame) -> np.ndarray:
-    if "sensitivity" not in frame.columns:
-        return np.zeros(len(frame), dtype=bool)
-    return (frame["sensitivity"].astype("string") == "safeguarding").to_numpy(
-        dtype=bool, na_value=False
-    )
 
 
 # ------------------------------------------------------------------ disclosure
@@ -278,7 +271,7 @@ def site_profile(
         )
     cx, cy = float(site.geometry.x), float(site.geometry.y)
     inside = _footprint(incidents, cx, cy, radius)
-    sg = _is_safeguarding(inside)
+    sg = safeguarding_rows(inside)
 
     # counts by theme (largest first, ties alphabetical)
     theme = (

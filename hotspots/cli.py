@@ -21,7 +21,6 @@ import pandas as pd
 from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
 from hotspots.categories import THEMES
-from hotspots.crs import WEB_CRS, WORKING_CRS
 from hotspots.ingest import (
     SENSITIVITIES,
     ingest,
@@ -45,23 +44,40 @@ RULE_HELP = (
 )
 
 
+#: detect's and export's method options: method -> {option: the flag's `dest`}.
+DETECT_OPTIONS: dict[str, dict[str, str]] = {
+    "kde": {
+        "bandwidth": "bandwidth",
+        "bandwidth_rule": "bandwidth_rule",
+        "cell_size": "cell_size",
+        "kernel": "kernel",
+        "k_mean": "k_mean",
+        "min_density": "min_density",
+    },
+    "dbscan": {"eps": "eps", "min_incidents": "min_incidents"},
+    "hdbscan": {"min_cluster_incidents": "min_incidents"},
+    "gistar": {
+        "cell_size": "cell_size",
+        "neighbours": "neighbours",
+        "permutations": "permutations",
+        "rng": "seed",
+        "fdr": "no_fdr",
+    },
+}
+
+
+def _methods_of(options: dict[str, dict[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Each flag's `dest` -> the methods it is an option of."""
+    dests = dict.fromkeys(d for opts in options.values() for d in opts.values())
+    return {
+        d: tuple(m for m, opts in options.items() if d in opts.values()) for d in dests
+    }
+
+
 #: The methods each method flag is for (by its `dest`), in the commands that take
 #: them: a flag given for another method is refused, not ignored.
 METHOD_FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
-    "detect": {
-        "bandwidth": ("kde",),
-        "bandwidth_rule": ("kde",),
-        "cell_size": ("kde", "gistar"),
-        "kernel": ("kde",),
-        "k_mean": ("kde",),
-        "min_density": ("kde",),
-        "eps": ("dbscan",),
-        "min_incidents": ("dbscan", "hdbscan"),
-        "neighbours": ("gistar",),
-        "permutations": ("gistar",),
-        "seed": ("gistar",),
-        "no_fdr": ("gistar",),
-    },
+    "detect": _methods_of(DETECT_OPTIONS),
     "evaluate": {
         "bandwidth": ("kde",),
         "bandwidth_rule": ("kde",),
@@ -73,11 +89,17 @@ METHOD_FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
 METHOD_FLAGS["export"] = METHOD_FLAGS["detect"]
 
 
-def _check_flags_that_need_others(args: argparse.Namespace) -> None:
-    """Refuse a flag that would do nothing without another (silently ignored)."""
+def _check_flag_combinations(args: argparse.Namespace) -> None:
+    """Refuse contradicting flags, and flags that would do nothing without another."""
     from hotspots.disclosure import DEFAULT_THRESHOLD
 
     command = args.command
+    both = getattr(args, "bandwidth", None), getattr(args, "bandwidth_rule", None)
+    if None not in both:
+        raise HotspotsError(
+            "Give --bandwidth (metres) or --bandwidth-rule (chosen from the data), "
+            "not both."
+        )
     if (getattr(args, "seed", None) or 0) < 0:
         raise HotspotsError(f"--seed takes a whole number, 0 or more, got {args.seed}.")
     if getattr(args, "seed", None) is not None and not getattr(args, "permutations", 0):
@@ -886,30 +908,20 @@ def _note_uniform_weight(command: str, incidents: Any) -> None:
 
 
 def _method_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "kde": {
-            "bandwidth": args.bandwidth,
-            "bandwidth_rule": args.bandwidth_rule,
-            "cell_size": args.cell_size,
-            "kernel": args.kernel,
-            "k_mean": args.k_mean,
-            "min_density": args.min_density,
-        },
-        "dbscan": {"eps": args.eps, "min_incidents": args.min_incidents},
-        "hdbscan": {"min_cluster_incidents": args.min_incidents},
-        "gistar": {
-            "cell_size": args.cell_size,
-            "neighbours": args.neighbours,
-            "permutations": args.permutations,
-            "rng": args.seed,
-            "fdr": False if args.no_fdr else None,
-        },
-    }[args.method]
+    """The options of `args.method` as `hotspots.detect` takes them (`DETECT_OPTIONS`)."""
+    options = {
+        name: getattr(args, dest) for name, dest in DETECT_OPTIONS[args.method].items()
+    }
+    if "fdr" in options:  # --no-fdr: off; else the method's default
+        options["fdr"] = False if options["fdr"] else None
+    return options
 
 
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     """Detect, count by area and export one format with disclosure control."""
     from hotspots.boundaries import study_area
+    from hotspots.disclosure import disclose_hotspots
+    from hotspots.export import file_crs
     from hotspots.pipeline import analyse, export_analysis
 
     study_area(args.district)  # checks the district codes first
@@ -943,24 +955,18 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
         threshold=args.threshold,
     )
     assert isinstance(paths, list)
-    found = analysis.detection.hotspots
-    written = (
-        int((found["incidents"] >= args.threshold).sum())
-        if args.mode == "public"
-        else len(found)
-    )  # public mode leaves out hotspots under the threshold (as the files hold)
+    # the hotspots the files hold: public mode leaves out those under the threshold
+    written = len(
+        disclose_hotspots(
+            analysis.detection.hotspots, mode=args.mode, threshold=args.threshold
+        )
+    )
     return {
         **analysis.detection.summary(),
         "hotspots_written": written,
         "format": args.format,
         "mode": args.mode,
-        # the CRS of the files: GeoJSON and KML are WGS84, reports the grid's
-        "crs": {
-            "geojson": WEB_CRS,
-            "kml": WEB_CRS,
-            "pdf": WORKING_CRS,
-            "html": WORKING_CRS,
-        }.get(args.format, args.crs),
+        "crs": file_crs(args.format, args.crs),  # the files' (GeoJSON: WGS84)
         "files": [str(p) for p in paths],
     }
 
@@ -1578,13 +1584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "months its files cover from `hotspots ingest --covers`."
             )
         _check_method_flags(args)
-        _check_flags_that_need_others(args)
-        both = getattr(args, "bandwidth", None), getattr(args, "bandwidth_rule", None)
-        if None not in both:
-            raise HotspotsError(
-                "Give --bandwidth (metres) or --bandwidth-rule (chosen from the "
-                "data), not both."
-            )
+        _check_flag_combinations(args)
         _resolve_names(args)
         with warnings.catch_warnings():  # the engine's advice, as notes
             warnings.simplefilter("default", UserWarning)

@@ -84,6 +84,18 @@ SHOWN_PRIMARY = "<{t}"
 SHOWN_SECONDARY = "[c]"
 
 
+def safeguarding_rows(frame: pd.DataFrame) -> NDArray[np.bool_]:
+    """Which rows of `frame` are safeguarding incidents (none without ``sensitivity``).
+
+    Such rows are counted, never shown or written as points (DESIGN.md).
+    """
+    if "sensitivity" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["sensitivity"].astype("string") == "safeguarding").to_numpy(
+        dtype=bool, na_value=False
+    )
+
+
 def check_mode(mode: str, threshold: int = DEFAULT_THRESHOLD) -> str:
     """Return `mode` after checking it and `threshold` (an integer of 1 or more).
 

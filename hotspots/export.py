@@ -33,6 +33,7 @@ from hotspots.disclosure import (
     disclose_record,
     disclose_surface,
     disclose_trend_cells,
+    safeguarding_rows,
 )
 from hotspots.io import write_csv_safe
 
@@ -50,12 +51,8 @@ def without_safeguarding(incidents: _Rows) -> tuple[_Rows, int]:
     contract): a point, or its location text, would place a child or vulnerable
     adult. They are counted in the hotspots and area tables all the same.
     """
-    if "sensitivity" not in incidents.columns:
-        return incidents, 0
-    guarded = (incidents["sensitivity"].astype("string") == "safeguarding").fillna(
-        False
-    )
-    return incidents[~guarded.to_numpy(dtype=bool)], int(guarded.sum())
+    guarded = safeguarding_rows(incidents)
+    return incidents[~guarded], int(guarded.sum())
 
 
 def write_incidents_gpkg(incidents: gpd.GeoDataFrame, path: str | Path) -> int:
@@ -214,6 +211,18 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 #: The formats that are the summary report of a view (`hotspots.view_report`).
 REPORT_FORMATS = ("pdf", "html")
+
+
+def file_crs(fmt: str, crs: str) -> str:
+    """The CRS a file of format `fmt` is written in when `crs` is asked for.
+
+    GeoJSON and KML are always WGS84; the summary reports draw on the grid.
+    """
+    if fmt in REPORT_FORMATS:
+        return WORKING_CRS
+    return {"geojson": WEB_CRS, "kml": WEB_CRS}.get(fmt, crs)
+
+
 #: CRSs a user may choose where the format allows (GeoJSON and KML: WGS84 only;
 #: GeoTIFF: British National Grid only, since reprojecting resamples the surface).
 EXPORT_CRSS = ("EPSG:27700", "EPSG:4326")
@@ -299,7 +308,7 @@ def _has_safeguarding(
     if incidents is not None:
         if "sensitivity" not in incidents.columns:
             return None
-        return bool((incidents["sensitivity"].astype(str) == "safeguarding").any())
+        return bool(safeguarding_rows(incidents).any())
     data = provenance.get("data")
     if isinstance(data, dict) and "sensitivities" in data:
         return "safeguarding" in [str(s) for s in data["sensitivities"]]
@@ -528,12 +537,7 @@ def export_detection(
     _check_export(fmt, crs)
     check_mode(mode, threshold)
     record = disclose_record(provenance, mode=mode, threshold=threshold)
-    record["export"] = {
-        "format": fmt,
-        "crs": WORKING_CRS
-        if fmt in REPORT_FORMATS
-        else {"geojson": WEB_CRS, "kml": WEB_CRS}.get(fmt, crs),
-    }
+    record["export"] = {"format": fmt, "crs": file_crs(fmt, crs)}
     target = _target(path_or_dir, fmt, detection)
     surface_formats = ("geotiff", *REPORT_FORMATS)
     if mode == "public" and detection.method == "kde" and fmt in surface_formats:

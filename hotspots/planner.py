@@ -434,24 +434,11 @@ def _exclusion_mask(
 ) -> tuple[_Bool, int]:
     """True for candidates within `radius` of an excluded place; rows used."""
     out = np.zeros(len(cand), dtype=bool)
-    if since is not None:
-        if exclude is None:
+    if exclude is None:
+        if since is not None:
             raise HotspotsError(
                 "`exclude_since` applies to the places of `exclude`; give those too."
             )
-        try:
-            pd.Timestamp(since)
-        except (ValueError, TypeError):
-            raise HotspotsError(
-                f"`exclude_since` takes a date such as 2024-01-31, got {since!r}."
-            ) from None
-        if "date" not in exclude.columns:
-            raise HotspotsError(
-                "`exclude_since` needs a date column in the places of `exclude` "
-                f"(it has {', '.join(map(str, exclude.columns))}); leave it out to "
-                "exclude every place."
-            )
-    if exclude is None:
         return out, 0
     if not isinstance(exclude, gpd.GeoDataFrame):
         raise TypeError(
@@ -464,9 +451,21 @@ def _exclusion_mask(
             f"{crs.name if crs is not None else 'no CRS'}; reproject `exclude` first."
         )
     places = exclude[located(exclude)]
-    if since is not None and "date" in places.columns:
+    if since is not None:
+        try:
+            start = pd.Timestamp(since)
+        except (ValueError, TypeError):
+            raise HotspotsError(
+                f"`exclude_since` takes a date such as 2024-01-31, got {since!r}."
+            ) from None
+        if "date" not in places.columns:
+            raise HotspotsError(
+                "`exclude_since` needs a date column in the places of `exclude` "
+                f"(it has {', '.join(map(str, exclude.columns))}); leave it out to "
+                "exclude every place."
+            )
         dates = pd.to_datetime(places["date"], errors="coerce")
-        places = places[(dates.isna() | (dates >= pd.Timestamp(since))).to_numpy()]
+        places = places[(dates.isna() | (dates >= start)).to_numpy()]
     if places.empty or not len(cand):
         return out, len(places)
     geoms = np.asarray(places.geometry.array)
