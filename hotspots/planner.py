@@ -114,7 +114,7 @@ from scipy import sparse, stats
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.spatial import cKDTree
 
-from hotspots import bundled
+from hotspots import bundled, disclosure
 from hotspots._validate import (
     HotspotsError,
     plural,
@@ -353,11 +353,7 @@ def _demand(
     n_loc = int(code.max()) + 1
     loc_xy = np.empty((n_loc, 2))
     loc_xy[code] = xy
-    sens = (
-        pts["sensitivity"].astype(str).to_numpy() == "safeguarding"
-        if "sensitivity" in pts.columns
-        else np.zeros(len(pts), dtype=bool)
-    )
+    sens = disclosure.safeguarding_rows(pts)
     if "month" in incidents.columns:
         distinct = time_steps(pd.PeriodIndex(incidents["month"], freq="M"), months)
         ordinals = np.asarray(distinct.asi8)

@@ -67,7 +67,7 @@ from scipy import special
 from scipy.stats import binomtest
 from shapely.geometry.base import BaseGeometry
 
-from hotspots import bundled
+from hotspots import bundled, disclosure
 from hotspots._validate import HotspotsError, require_points, require_positive
 from hotspots.areas import Month, Months, _month, _month_ordinals, month_list
 from hotspots.boundaries import load_boundary
@@ -1142,10 +1142,7 @@ def profile_area(
     county_codes = [str(c) for c in _kent_districts()["lad_code"]]
     in_district = lad == comp.code
     in_county = np.isin(lad, county_codes)
-    safeguarding_rows = (
-        sub["sensitivity"].astype("string").fillna("").to_numpy(dtype=str)
-        == "safeguarding"
-    )
+    safeguarding = disclosure.safeguarding_rows(sub)
 
     # --- comparison --------------------------------------------------------
     n_area = int((inside & sel).sum())
@@ -1239,7 +1236,7 @@ def profile_area(
     )
 
     # --- what may be shown: never a safeguarding incident's place or time -----
-    public = inside & sel & ~safeguarding_rows
+    public = inside & sel & ~safeguarding
     timed = public & _has_time(sub)
     day_hour_n = int(timed.sum())
     day_hour = (
@@ -1251,7 +1248,7 @@ def profile_area(
         else []
     )
     points = sub.geometry[public].get_coordinates().to_numpy().reshape(-1, 2)
-    n_safeguarding = int((inside & sel & safeguarding_rows).sum())
+    n_safeguarding = int((inside & sel & safeguarding).sum())
 
     record_filters = {**(filters or {}), "months": [str(m) for m in selected]}
     record = provenance(
