@@ -490,6 +490,131 @@ MIX_CHART = {
 }
 
 
+def partner_file_tab() -> None:
+    """The Your data tab: read a partner file, see its report, choose how to map it."""
+    st.markdown(
+        "Add a partner file (CSV or Excel): an ASB log, A&E assault locations, "
+        "safeguarding concerns. It stays on this computer."
+    )
+    upload = st.file_uploader(
+        "Partner file",
+        type=["csv", "txt", "tsv", "xlsx", "xlsm"],
+        key="partner_upload",
+        help="CSV in UTF-8, UTF-16 (Excel's Unicode Text) or Windows-1252, "
+        "separated by commas, semicolons or tabs; or an Excel workbook.",
+    )
+    if upload is not None:
+        try:
+            table_in = dash.preview(upload.name, upload.getvalue())
+        except hs.HotspotsError as err:
+            st.error(str(err))
+        else:
+            st.write(
+                f"{len(table_in.frame):,} rows, {len(table_in.frame.columns)} columns."
+            )
+            detected = dash.detected_columns(table_in)
+            st.markdown("**Columns** (detected; change any that are wrong)")
+            mapping: dict[str, str] = {}
+            cols = st.columns(4)
+            for i, role in enumerate(dash.ROLES):
+                options_in = ["(none)", *table_in.frame.columns]
+                chosen = cols[i % 4].selectbox(
+                    dash.ROLE_LABELS[role],
+                    options_in,
+                    index=options_in.index(detected[role]) if role in detected else 0,
+                    key=f"role-{role}",
+                )
+                if chosen != "(none)":
+                    mapping[role] = chosen
+            name = st.text_input("Name of this source", Path(upload.name).stem)
+            covers = st.text_input(
+                "Months it covers (optional)",
+                placeholder="e.g. 2024-01..2024-12",
+                help=dash.COVERS_HELP,
+            )
+            if st.button("Read the file", type="primary"):
+                try:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        path = Path(tmp) / Path(upload.name).name
+                        path.write_bytes(upload.getvalue())
+                        ingested = hs.ingest(
+                            [path],
+                            source=name,
+                            mapping=mapping,
+                            covers=covers.strip() or None,
+                        )
+                except hs.HotspotsError as err:
+                    st.error(str(err))
+                else:
+                    key = f"{name}:{hash(upload.getvalue())}"
+                    st.session_state.setdefault("uploads", {})[key] = ingested.incidents
+                    st.session_state["last_ingest"] = (
+                        key,
+                        ingested.report,
+                        ingested.rejects,
+                    )
+    if "last_ingest" in st.session_state:
+        key, report, rejects = st.session_state["last_ingest"]
+        st.markdown(dash.ingest_summary(report))
+        st.dataframe(dash.reasons_table(report), hide_index=True)
+        if len(rejects):
+            st.download_button(
+                "Download the rejected rows (CSV)",
+                dash.safe_csv(rejects),
+                file_name="rejected-rows.csv",
+                mime="text/csv",
+            )
+        # the page's use of the file chooses the option: the widget's own state
+        # is dropped on every run that does not draw this tab
+        mode, using = dash.upload_use(st.session_state.get("use_upload"))
+        modes = ["no", "alone", "with"]
+        use = st.radio(
+            "Map it",
+            modes,
+            format_func={
+                "no": "Police data only",
+                "alone": "Your file alone",
+                "with": "Your file together with the police data",
+            }.get,
+            horizontal=True,
+            index=modes.index(mode) if using == key and mode in modes else 0,
+            key="map_upload",
+        )
+        wanted = None if use == "no" else f"{use}|{key}"
+        if wanted != st.session_state.get("use_upload"):
+            st.session_state["use_upload"] = wanted
+            st.rerun()
+
+
+def nothing_to_map(
+    selection: tuple[tuple[str, Any], ...], harm: bool, upload_key: str | None
+) -> None:
+    """What the page still shows of a selection with nothing to map (under the
+    message why): its ward and district tables, where safeguarding concerns
+    count, and the Your data tab, to map a partner file another way."""
+    try:
+        tables = area_tables(selection, harm, upload_key)
+    except hs.HotspotsError:
+        tables = None
+    names = ["Your data"] if tables is None else ["Wards", "Districts", "Your data"]
+    opened = st.session_state.get("tab")
+    for tab, name in zip(
+        st.tabs(names, default=opened if opened in names else None, key="tab_unmapped"),
+        names,
+        strict=True,
+    ):
+        with tab:
+            if name == "Your data":
+                partner_file_tab()
+            elif tables is not None:
+                level = "ward" if name == "Wards" else "district"
+                st.dataframe(
+                    tables[level], hide_index=True, width="stretch",
+                    column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
+                )  # fmt: skip
+                st.caption(tables["note"])
+
+
 def _upload(key: str | None) -> Any:
     """The uploaded incidents of a use key ``"alone|NAME:HASH"`` / ``"with|..."``."""
     if not key:
@@ -671,13 +796,20 @@ try:
         tables = area_tables(selection_key, harm, upload_key)
 except hs.HotspotsError as err:
     st.error(str(err))
+    nothing_to_map(selection_key, harm, upload_key)
     st.stop()
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
     "Incidents selected",
     f"{result.incidents:,}",
-    help="Including those without a location.",
+    help="Including those without a location."
+    + (
+        " Not counting safeguarding concerns: never mapped, they count only in the "
+        "ward and district tables."
+        if upload_key
+        else ""
+    ),
 )
 c2.metric(
     "Without a usable location",
@@ -866,98 +998,7 @@ with tab_trend:
                 )
 with tab_data:
     if tab_data.open is not False:
-        st.markdown(
-            "Add a partner file (CSV or Excel): an ASB log, A&E assault locations, "
-            "safeguarding concerns. It stays on this computer."
-        )
-        upload = st.file_uploader(
-            "Partner file",
-            type=["csv", "txt", "tsv", "xlsx", "xlsm"],
-            key="partner_upload",
-            help="CSV in UTF-8, UTF-16 (Excel's Unicode Text) or Windows-1252, "
-            "separated by commas, semicolons or tabs; or an Excel workbook.",
-        )
-        if upload is not None:
-            try:
-                table_in = dash.preview(upload.name, upload.getvalue())
-            except hs.HotspotsError as err:
-                st.error(str(err))
-            else:
-                st.write(
-                    f"{len(table_in.frame):,} rows, {len(table_in.frame.columns)} columns."
-                )
-                detected = dash.detected_columns(table_in)
-                st.markdown("**Columns** (detected; change any that are wrong)")
-                mapping: dict[str, str] = {}
-                cols = st.columns(4)
-                for i, role in enumerate(dash.ROLES):
-                    options_in = ["(none)", *table_in.frame.columns]
-                    chosen = cols[i % 4].selectbox(
-                        dash.ROLE_LABELS[role],
-                        options_in,
-                        index=options_in.index(detected[role])
-                        if role in detected
-                        else 0,
-                        key=f"role-{role}",
-                    )
-                    if chosen != "(none)":
-                        mapping[role] = chosen
-                name = st.text_input("Name of this source", Path(upload.name).stem)
-                covers = st.text_input(
-                    "Months it covers (optional)",
-                    placeholder="e.g. 2024-01..2024-12",
-                    help=dash.COVERS_HELP,
-                )
-                if st.button("Read the file", type="primary"):
-                    try:
-                        with tempfile.TemporaryDirectory() as tmp:
-                            path = Path(tmp) / Path(upload.name).name
-                            path.write_bytes(upload.getvalue())
-                            ingested = hs.ingest(
-                                [path],
-                                source=name,
-                                mapping=mapping,
-                                covers=covers.strip() or None,
-                            )
-                    except hs.HotspotsError as err:
-                        st.error(str(err))
-                    else:
-                        key = f"{name}:{hash(upload.getvalue())}"
-                        st.session_state.setdefault("uploads", {})[key] = (
-                            ingested.incidents
-                        )
-                        st.session_state["last_ingest"] = (
-                            key,
-                            ingested.report,
-                            ingested.rejects,
-                        )
-        if "last_ingest" in st.session_state:
-            key, report, rejects = st.session_state["last_ingest"]
-            st.markdown(dash.ingest_summary(report))
-            st.dataframe(dash.reasons_table(report), hide_index=True)
-            if len(rejects):
-                st.download_button(
-                    "Download the rejected rows (CSV)",
-                    dash.safe_csv(rejects),
-                    file_name="rejected-rows.csv",
-                    mime="text/csv",
-                )
-            use = st.radio(
-                "Map it",
-                ["no", "alone", "with"],
-                format_func={
-                    "no": "Police data only",
-                    "alone": "Your file alone",
-                    "with": "Your file together with the police data",
-                }.get,
-                horizontal=True,
-                index=0,
-                key="map_upload",
-            )
-            wanted = None if use == "no" else f"{use}|{key}"
-            if wanted != st.session_state.get("use_upload"):
-                st.session_state["use_upload"] = wanted
-                st.rerun()
+        partner_file_tab()
 with tab_plan:
     if tab_plan.open is not False:
         st.markdown(

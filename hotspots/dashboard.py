@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from hotspots import disclosure
 from hotspots._memo import FrameMemo
 from hotspots._points import PointFacts, known_facts
 from hotspots._validate import HotspotsError, plural
@@ -339,6 +340,8 @@ def detect_view(
     selection, method, options, coverage, harm, _ = key
     base = detection_frame(incidents) if upload is None else incidents
     chosen = select(base, upload, selection, columns=DETECTION_COLUMNS)
+    if chosen.empty:
+        raise HotspotsError(no_match(base, upload, selection))
     about = None if upload is not None else _about(base, selection, chosen)
     # every step asks which rows have a location, and where: found once per
     # selection (the same rows again: the facts kept with the selection)
@@ -1007,7 +1010,7 @@ def select(
     if not (areas or safeguarding):
         # safeguarding incidents count in ward and district tables, but never
         # shape hotspot outlines, surfaces or points on this page
-        keep &= (base["sensitivity"] != "safeguarding").to_numpy(dtype=bool)
+        keep &= ~disclosure.safeguarding_rows(base)
     if columns is not None:  # one copy of the rows and columns kept
         return base.loc[keep, list(columns)]
     return base[keep]  # one copy of the rows kept (each copy of the county: 0.05 s)
@@ -1159,6 +1162,32 @@ def _image(
 NO_MATCH = "No incidents match this selection. Widen the months, themes or areas."
 
 
+def no_match(
+    incidents: gpd.GeoDataFrame,
+    upload: gpd.GeoDataFrame | None,
+    selection: tuple[tuple[str, Any], ...],
+) -> str:
+    """Why a selection has nothing to map: no incident, or only safeguarding ones.
+
+    Safeguarding incidents never shape the map (`select`), so a selection of
+    only those (a safeguarding log mapped alone) has nothing to map, yet it is
+    not empty: they count in the ward and district tables.
+    """
+    held = select(incidents, upload, selection, safeguarding=True, columns=["month"])
+    if held.empty:
+        return NO_MATCH
+    n = len(held)
+    which = (
+        "The one incident of this selection is a safeguarding concern"
+        if n == 1
+        else f"All {n:,} incidents of this selection are safeguarding concerns"
+    )
+    return (
+        f"{which}: counted in the ward and district tables, never mapped (as "
+        "points, a surface or outlines). Add other themes or sources to map."
+    )
+
+
 #: The emerging hot spot analysis' cell sizes offered on the page (metres).
 TREND_CELL_SIZES = (100, 200, 400, 800)
 
@@ -1223,7 +1252,7 @@ def trend_cells(
     k = dict(selection)
     chosen = select(incidents, upload, selection, columns=DETECTION_COLUMNS)
     if chosen.empty:
-        raise HotspotsError(NO_MATCH)
+        raise HotspotsError(no_match(incidents, upload, selection))
     held = held_months(incidents, upload, selection)
     steps, common = selection_months(chosen, held, k["month_from"], k["month_to"])
     chosen, months, note = over_shared_months(chosen, steps, common)
@@ -1352,7 +1381,7 @@ def _points(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
     def positions(rows: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
         # the located rows' coordinates as the block found them, if in one
         has, xy = located_xy(rows)
-        safe = (rows["sensitivity"] != "safeguarding").to_numpy(dtype=bool)
+        safe = ~disclosure.safeguarding_rows(rows)
         keep = has & safe
         xy = xy[safe[has]]
         loc, where = pd.factorize(xy[:, 0] + 1j * xy[:, 1])

@@ -836,6 +836,84 @@ def test_upload_partner_file_and_map_it():
     assert "compare only the months all hold: 2024-01 to 2024-04" in notes[0]
 
 
+def _read_sample(at, name):
+    """Upload the sample `name` on the Your data tab and read it."""
+    data = (SAMPLES / name).read_bytes()
+    at.file_uploader(key="partner_upload").set_value((name, data, "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_how_a_file_is_mapped_survives_the_other_tabs():
+    """The Your data tab is built only when open, and a widget not drawn loses
+    its state: coming back to the tab had set 'Map it' back to 'Police data only'
+    and put the police data back on the map, unasked."""
+    at = _read_sample(_open(_app(districts=THANET), "Your data"), "council-asb-log.csv")
+    at.radio(key="map_upload").set_value("alone")
+    at.run()
+    alone = "Your file 'council-asb-log' alone: all themes; Thanet;"
+    assert at.caption[0].value.startswith(alone)
+    incidents = _metrics(at)["Incidents selected"]
+    for tab in ("Wards", "Your data"):
+        at = _open(at, tab)
+        assert not at.exception, at.exception
+        assert at.caption[0].value.startswith(alone)
+        assert _metrics(at)["Incidents selected"] == incidents
+    assert at.radio(key="map_upload").value == "alone"
+    at.radio(key="map_upload").set_value("no")
+    at.run()
+    assert at.caption[0].value.startswith("all themes; Thanet;")
+
+
+def test_a_file_of_safeguarding_concerns_alone_is_counted_not_mapped(police):
+    """Safeguarding concerns never shape the map: mapped alone, such a file has
+    nothing to map. The page says so (it had said no incident matched, and
+    stopped, leaving no way back to the file's choices), and still shows the
+    ward and district tables that count them, and the Your data tab."""
+    at = _app(month_from="2022-01", month_to="2024-04")
+    at = _read_sample(_open(at, "Your data"), "safeguarding-concerns.csv")
+    at.radio(key="map_upload").set_value("alone")
+    at.run()
+    assert not at.exception, at.exception
+    ingested = next(iter(at.session_state["uploads"].values()))
+    assert (ingested["sensitivity"] == "safeguarding").all()
+    assert [e.value for e in at.error] == [
+        f"All {len(ingested):,} incidents of this selection are safeguarding "
+        "concerns: counted in the ward and district tables, never mapped (as points, "
+        "a surface or outlines). Add other themes or sources to map."
+    ]
+    assert not at.metric  # no map, no hotspot figures
+    assert [t.label for t in at.tabs] == ["Wards", "Districts", "Your data"]
+    wards = _table(at, "Ward")
+    in_wards = ingested["ward_code"].notna()
+    assert 0 < in_wards.sum() < len(ingested)  # some have no usable postcode
+    from hotspots import dashboard as dash
+
+    names = dash.load_reference().wards.set_index("ward_code")
+    codes = ingested.loc[in_wards, "ward_code"]
+    by_ward = (
+        pd.DataFrame({"Ward": codes.map(names["ward_name"]),
+                      "District": codes.map(names["lad_name"])})
+        .value_counts()
+    )  # fmt: skip
+    shown = wards.set_index(["Ward", "District"])["Incidents"]
+    assert shown.sum() == in_wards.sum()
+    assert shown[shown > 0].sort_index().to_dict() == by_ward.sort_index().to_dict()
+    # the file's choices are still there: with the police data, the map is back,
+    # and its figures (the police incidents only) say what they leave out
+    assert at.radio(key="map_upload").value == "alone"
+    at.radio(key="map_upload").set_value("with")
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert _metrics(at)["Incidents selected"] == f"{len(police):,}"
+    incidents = next(m for m in at.metric if m.label == "Incidents selected")
+    assert "Not counting safeguarding concerns" in incidents.help
+
+
 def test_upload_with_the_months_it_covers():
     """The months a file covers, given on the page: kept with the file (its
     empty first month too, here 2023-10), said in the report and in the note
