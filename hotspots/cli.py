@@ -22,6 +22,7 @@ from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError
 from hotspots.categories import THEMES
 from hotspots.ingest import (
+    ROLES,
     SENSITIVITIES,
     ingest,
     ingest_positions,
@@ -87,6 +88,7 @@ METHOD_FLAGS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 METHOD_FLAGS["export"] = METHOD_FLAGS["detect"]
+METHOD_FLAGS["pspo"] = {"coverage": ("kde",)}  # which hotspots --hotspot means
 
 
 def _check_flag_combinations(args: argparse.Namespace) -> None:
@@ -229,8 +231,7 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ROLE=COLUMN",
         help="name a column yourself, e.g. --map date='Date Reported' (repeatable); "
-        "roles: id date time month category location postcode gridref lat lon "
-        "easting northing agency sensitivity",
+        f"roles: {' '.join(ROLES)}",
     )
     ing.add_argument(
         "--mapping", metavar="FILE", help="column roles from a JSON or CSV file"
@@ -564,6 +565,14 @@ def _pspo_parser(sub: Any, common: Any) -> None:
         choices=["kde", "dbscan", "hdbscan", "gistar"],
         help="hotspot method for --hotspot (default kde, 200 m, 5%% coverage)",
     )
+    where.add_argument(
+        "--coverage",
+        type=float,
+        metavar="FRACTION",
+        help="with --hotspot and kde: the hottest share of the study area that "
+        "makes the hotspots, as `detect --coverage` (default 0.05; the dashboard "
+        "opens at 0.02)",
+    )
     where.add_argument("--name", help="what to call the area in the report")
     _selection_args(ps)
     ev = ps.add_argument_group("evaluate")
@@ -887,7 +896,10 @@ def cmd_detect(args: argparse.Namespace) -> dict[str, Any]:
         parameters=result.parameters,
     )
     write_detection(result, out, record)
-    return {**result.summary(), "out": str(out), "data": record["data"]}
+    return {
+        **result.summary(), "out": str(out), "out_mode": "restricted",
+        "data": record["data"],
+    }  # fmt: skip
 
 
 def _note_uniform_weight(command: str, incidents: Any) -> None:
@@ -1039,11 +1051,13 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
             "Give the area with exactly one of --area FILE, --ward CODE or "
             f"--hotspot RANK (got {', '.join(given) or 'none'})."
         )
-    if args.harm and args.hotspot is None:
-        raise HotspotsError(
-            "--harm chooses which hotspot --hotspot RANK means; the report counts "
-            "incidents. Give it with --hotspot, or leave it out."
-        )
+    if args.hotspot is None:
+        for flag, hint in (("harm", "; the report counts incidents"), ("coverage", "")):
+            if getattr(args, flag) not in (None, False):
+                raise HotspotsError(
+                    f"--{flag} chooses which hotspot --hotspot RANK means{hint}. "
+                    "Give it with --hotspot, or leave it out."
+                )
     if args.area is not None:
         kind = "order" if args.what == "evaluate" else "uploaded"
         return pspo.read_area(*_file_bytes(args.area), kind=kind, area_name=args.name)
@@ -1066,11 +1080,14 @@ def _pspo_area(args: argparse.Namespace, incidents: Any) -> Any:
             located,
             method=args.method,
             study_area=study_area(args.district),
-            coverage=0.05 if args.method == "kde" else None,
+            coverage=(0.05 if args.coverage is None else args.coverage)
+            if args.method == "kde"
+            else None,
             weight="weight" if args.harm else None,
         )
         by = ", weighted by harm" if args.harm else ""
-        label = f"{args.method}, {args.month_from}..{args.month_to}{by}"
+        share = "" if args.coverage is None else f", hottest {100 * args.coverage:g}%"
+        label = f"{args.method}, {args.month_from}..{args.month_to}{share}{by}"
         area = pspo.area_from_hotspot(found.hotspots, args.hotspot, label=label)
     if args.name:
         from dataclasses import replace
@@ -1378,7 +1395,9 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         print(
             f"{out['hotspots']} hotspots ({p['method']}) holding "
             f"{out['incidents_in_hotspots']:,} incidents in {out['area_km2']:.2f} km² "
-            f"of a {out['study_area_km2']:,.0f} km² study area; written to {out['out']}"
+            f"of a {out['study_area_km2']:,.0f} km² study area; written to "
+            f"{out['out']} (restricted: exact counts, for analysts; `hotspots export` "
+            "writes public files)"
         )
         for line in explanations(p):
             print(f"  {line}")

@@ -33,6 +33,7 @@ from hotspots.disclosure import (
     disclose_record,
     disclose_surface,
     disclose_trend_cells,
+    disclosure_record,
     safeguarding_rows,
 )
 from hotspots.io import write_csv_safe
@@ -85,6 +86,16 @@ def _table(record: dict[str, Any], *, prefix: str = "") -> list[tuple[str, str]]
     return rows
 
 
+#: What a detection's GeoPackage is (`write_detection`), in its provenance table
+#: and where it is written: the analyst's full detail; `hotspots export` writes
+#: the public form.
+DETECTION_FILE_DISCLOSURE = {
+    **disclosure_record("restricted"),
+    "note": "exact counts, for analysts; not for publication: `hotspots export` "
+    "writes public files (small counts withheld, others rounded)",
+}
+
+
 def write_detection(
     detection: Detection, path: str | Path, provenance: dict[str, Any]
 ) -> None:
@@ -93,8 +104,10 @@ def write_detection(
     Layers: ``hotspots`` (polygons, EPSG:27700, with their statistics), then one
     per supporting layer (``kde_cells``, ``gistar_cells``), and two tables:
     ``parameters`` (name, value as JSON, automatic: whether chosen by a rule)
-    and ``provenance`` (key, value as JSON: software, time, data, filters).
+    and ``provenance`` (key, value as JSON: software, time, data, filters, and
+    ``disclosure``: restricted, `DETECTION_FILE_DISCLOSURE`).
     """
+    provenance = {**provenance, "disclosure": DETECTION_FILE_DISCLOSURE}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)

@@ -132,6 +132,41 @@ def test_profile_of_a_ward_and_of_a_hotspot(capsys, tmp_path):
     assert np.isfinite(hot["concentration"])
 
 
+def test_hotspot_of_a_coverage_is_the_one_detect_finds_there(capsys, tmp_path):
+    """--coverage chooses the hotspots --hotspot RANK counts in (the dashboard
+    opens at 2%, the command line's default is 5%): hotspot 1 of the page's
+    view is the report's area."""
+    from hotspots.boundaries import study_area
+    from hotspots.detect import detect
+    from hotspots.grid import located as has_point
+    from hotspots.store import Selection
+
+    args = ["pspo", "profile", "--hotspot", "1", "--district", THANET, "--from",
+            "2024-01", "--to", "2024-04", "--theme", "serious violence & weapons",
+            "--json"]  # fmt: skip
+    reports = {}
+    for coverage in ("0.02", None):
+        flags = [] if coverage is None else ["--coverage", coverage]
+        code, stdout, err = run(capsys, *args, *flags, "--out", tmp_path / "h.html")
+        assert code == 0, err
+        reports[coverage] = last_json(stdout)
+    assert (
+        reports["0.02"]["area_source"] == "kde, 2024-01..2024-04, hottest 2%, hotspot 1"
+    )
+    assert reports[None]["area_source"] == "kde, 2024-01..2024-04, hotspot 1"
+    police = read_bundled_police()
+    chosen = Selection(
+        month_from="2024-01", month_to="2024-04", themes=["serious violence & weapons"]
+    ).apply(police[has_point(police)])
+    for coverage, share in (("0.02", 0.02), (None, 0.05)):
+        first = detect(
+            chosen, method="kde", study_area=study_area([THANET]), coverage=share
+        ).hotspots.iloc[0]
+        assert reports[coverage]["area_km2"] == round(first.geometry.area / 1e6, 4)
+        assert reports[coverage]["incidents"]["area"] == first["incidents"]
+    assert reports["0.02"]["area_km2"] < reports[None]["area_km2"]
+
+
 def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path):
     """--harm picks --hotspot RANK among hotspots found and ranked by harm."""
     from hotspots.boundaries import study_area
@@ -199,6 +234,45 @@ def test_hotspot_by_harm_is_the_one_detect_ranks_first_by_harm(capsys, tmp_path)
         ),
         (["evaluate", "--area", str(ORDER), "--out", "r.pdf"], "--start"),
         (["profile", "--area", str(ORDER), "--out", "r.docx"], ".pdf or .html"),
+        (
+            ["profile", "--ward", "E05005093", "--coverage", "0.02", "--out", "r.pdf"],
+            "--coverage chooses which hotspot --hotspot RANK means. Give it with "
+            "--hotspot, or leave it out.",
+        ),
+        (
+            [
+                "profile",
+                "--hotspot",
+                "1",
+                "--method",
+                "gistar",
+                "--coverage",
+                "0.02",
+                "--from",
+                "2024-01",
+                "--to",
+                "2024-04",
+                "--out",
+                "r.pdf",
+            ],
+            "--coverage is an option of --method kde; --method gistar takes none",
+        ),
+        (
+            [
+                "profile",
+                "--hotspot",
+                "1",
+                "--coverage",
+                "0",
+                "--from",
+                "2024-01",
+                "--to",
+                "2024-04",
+                "--out",
+                "r.pdf",
+            ],
+            "--coverage must be greater than 0",
+        ),
         (
             ["profile", "--area", str(ORDER), "--start", "2022-07", "--out", "r.pdf"],
             "--start is for `pspo evaluate`",

@@ -242,6 +242,21 @@ def test_cli_detect_writes_gpkg_with_parameters_and_provenance(capsys, tmp_path)
     assert json.loads(prov["data.month_to"]) == "2024-04"
     assert json.loads(prov["filters.districts"]) == [THANET]
     assert json.loads(prov["software"]).startswith("hotspots ")
+    # exact counts (the smallest hotspots hold a few incidents): the file, the
+    # JSON and the line printed say it is the restricted, analyst's detail
+    assert hot["incidents"].min() < 10
+    assert json.loads(prov["disclosure.mode"]) == "restricted"
+    assert "not for publication" in json.loads(prov["disclosure.note"])
+    assert summary["out_mode"] == "restricted"
+    code, stdout, err = run(
+        capsys, "detect", "--method", "gistar", "--from", "2024-01", "--to", "2024-04",
+        "--district", THANET, "--theme", "serious violence & weapons", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    assert stdout.splitlines()[0].endswith(
+        f"written to {out} (restricted: exact counts, for analysts; `hotspots "
+        "export` writes public files)"
+    )
 
 
 @pytest.mark.parametrize(
