@@ -1062,9 +1062,9 @@ def readme(counts: dict[str, dict[str, Any]]) -> str:
         "Incident Date and Incident Time, and Arrival Date and Arrival Time are extra "
         "information. Weapon / Body Part Used maps to the product's categories "
         f"(Firearm is very rare: {counts['ae']['firearm']} rows). The location column "
-        "is named `Assault Location` so that ingest detects it. Ingest does not detect "
-        "`Attendance ID` as the id or `Hospital` as the agency, so the incident ids "
-        "are made from source, file and row, and the agency is the source name.",
+        "is named `Assault Location` so that ingest detects it. Ingest detects "
+        "`Attendance ID` as the id and `Hospital` as the agency (each row's emergency "
+        "department).",
         "",
         *kinds_table(AE_KINDS),
         "",
@@ -1074,7 +1074,7 @@ def readme(counts: dict[str, dict[str, Any]]) -> str:
         f"{counts['sg']['rows']} safeguarding concerns, 2022-01 to 2024-04, by month "
         "(written `2024-03` or `Mar 2024`) and postcode only. `Sensitivity` is "
         "`safeguarding` on every row: these rows are never shown or exported as "
-        "points. Ingest does not detect `Concern Ref` as the id.",
+        "points. Ingest detects `Concern Ref` as the id.",
         "",
         *kinds_table(SG_KINDS),
         "",
