@@ -642,6 +642,35 @@ for _key, _value in dash.widget_defaults(state).items():
     if _key not in st.session_state:
         st.session_state[_key] = _value
 
+# The tabs' own settings. A tab is built only when open, and Streamlit forgets
+# the value of a widget on any run that does not draw it: so each run writes
+# them back (Streamlit's documented way to keep a widget's state while it is not
+# shown), and their widgets take no value of their own but this state's.
+_starts = choices.months[1:] or choices.months  # the PSPO order's first month
+TAB_SETTINGS: dict[str, Any] = {
+    "w_emerging": False,
+    "w_emerging_cell": 200,
+    "w_emerging_mode": "public",
+    "plan_sites": dash.PLAN_SITES,
+    "plan_radius": 300,
+    **{f"plan_{p}": 0.0 for p in ("schools", "deprivation", "trend", "persistence")},
+    **{f"tw-{t}": 1.0 for t in THEMES},
+    "pspo_what": "profile",
+    "pspo_source": next(iter(dash.PSPO_AREA_SOURCES)),
+    "pspo_ward": None,  # (the view's busiest ward until one is chosen)
+    "pspo_start": "2022-07" if "2022-07" in _starts else _starts[len(_starts) // 2],
+    "pspo_buffer": 400,
+    "pspo_mode": "public",
+    "dl_format": next(iter(dash.EXPORT_FORMATS)),
+    "dl_mode": "public",
+    "dl_crs": "EPSG:27700",
+}
+for _key, _value in TAB_SETTINGS.items():
+    if _key in st.session_state:
+        st.session_state[_key] = st.session_state[_key]
+    elif _value is not None:
+        st.session_state[_key] = _value
+
 with st.sidebar:
     st.header("Selection")
     with st.form("selection"):
@@ -960,7 +989,7 @@ with tab_trend:
             "so on. Best over 10 months or more; a second or two county-wide.",
         ):
             cell_m = st.columns([1, 2])[0].select_slider(
-                "Cell size (m)", dash.TREND_CELL_SIZES, value=200, key="w_emerging_cell"
+                "Cell size (m)", dash.TREND_CELL_SIZES, key="w_emerging_cell"
             )
             try:
                 trend = trend_cells(selection_key, upload_key, int(cell_m), view.harm)
@@ -1009,8 +1038,10 @@ with tab_plan:
         )
         with st.form("plan"):
             p1, p2, p3 = st.columns(3)
-            k_sites = p1.slider("Sites", 1, 12, dash.PLAN_SITES)
-            radius = p2.slider("Footprint radius (m)", 100, 800, 300, step=50)
+            k_sites = p1.slider("Sites", 1, 12, key="plan_sites")
+            radius = p2.slider(
+                "Footprint radius (m)", 100, 800, step=50, key="plan_radius"
+            )
             spreads = [None, 1, 2, 3]
             per_district = p3.selectbox(
                 "At most per district", spreads,
@@ -1019,16 +1050,19 @@ with tab_plan:
             )  # fmt: skip
             q1, q2, q3, q4 = st.columns(4)
             priorities = {
-                "schools": q1.slider("Near schools and PRUs", 0.0, 1.0, 0.0, step=0.1),
-                "deprivation": q2.slider("Deprivation", 0.0, 1.0, 0.0, step=0.1),
-                "trend": q3.slider("Rising trend", 0.0, 1.0, 0.0, step=0.1),
-                "persistence": q4.slider("Persistence", 0.0, 1.0, 0.0, step=0.1),
+                name: column.slider(label, 0.0, 1.0, step=0.1, key=f"plan_{name}")
+                for column, name, label in (
+                    (q1, "schools", "Near schools and PRUs"),
+                    (q2, "deprivation", "Deprivation"),
+                    (q3, "trend", "Rising trend"),
+                    (q4, "persistence", "Persistence"),
+                )
             }
             with st.expander("Weight themes, leave out recent sites"):
                 w_cols = st.columns(3)
                 theme_weights = {
                     t: w_cols[i % 3].number_input(
-                        f"Weight of {t}", 0.0, 10.0, 1.0, step=0.5, key=f"tw-{t}"
+                        f"Weight of {t}", 0.0, 10.0, step=0.5, key=f"tw-{t}"
                     )
                     for i, t in enumerate(THEMES)
                 }
@@ -1058,7 +1092,11 @@ with tab_plan:
             except hs.HotspotsError as err:
                 st.session_state.pop("plan_result", None)
                 st.error(str(err))
-        if "plan_result" in st.session_state:
+        shown_key = st.session_state.get("plan_result", (None, None))[0]
+        if shown_key and (shown_key[0], shown_key[5]) != (selection_key, upload_key):
+            # planned for another selection (or partner file): never shown as this one's
+            st.info(dash.STALE_PLAN)
+        elif shown_key:
             shown_key, plan = st.session_state["plan_result"]
             pm, pt = st.columns([3, 2])
             with pm:
@@ -1197,8 +1235,6 @@ with tab_pspo:
                 start = e1.selectbox(
                     "The order's first month",
                     starts,
-                    index=starts.index("2022-07") if "2022-07" in starts
-                    else len(starts) // 2,
                     key="pspo_start",
                     help="Any month of the data but the first: the evaluation "
                     "compares the months before it with as many from it on.",
@@ -1208,7 +1244,6 @@ with tab_pspo:
                         "Buffer ring (m): where displaced behaviour would go",
                         100,
                         1000,
-                        400,
                         step=50,
                         key="pspo_buffer",
                     )
@@ -1247,7 +1282,11 @@ with tab_pspo:
                 except hs.HotspotsError as err:
                     st.session_state.pop("pspo_evidence", None)
                     st.error(str(err))
-        if "pspo_evidence" in st.session_state:
+        shown = st.session_state.get("pspo_evidence", (None, None))[0]
+        if shown and (shown[2], shown[3]) != (selection_key, upload_key):
+            # made for another selection (or partner file): never shown as this one's
+            st.info(dash.STALE_PSPO)
+        elif shown:
             import altair as alt  # the evidence's charts only (0.5 s of imports)
 
             from hotspots.mapping import PSPO_COLOURS
@@ -1444,12 +1483,14 @@ with tab_download:
         )
         f1, f2, f3 = st.columns(3)
         fmt = f1.selectbox(
-            "Format", list(dash.EXPORT_FORMATS), format_func=dash.EXPORT_FORMATS.get
-        )
+            "Format", list(dash.EXPORT_FORMATS), format_func=dash.EXPORT_FORMATS.get,
+            key="dl_format",
+        )  # fmt: skip
         mode = f2.radio(
             "Disclosure",
             ["public", "restricted"],
             format_func=dash.DISCLOSURE_LABELS.get,
+            key="dl_mode",
         )
         crs = f3.radio(
             "Coordinates",
@@ -1461,22 +1502,27 @@ with tab_download:
             disabled=fmt in ("geojson", "kml", "geotiff", "pdf", "html"),
             help="GeoJSON and KML are always longitude/latitude; GeoTIFF and the "
             "summary report's map are always British National Grid.",
+            key="dl_crs",
+        )
+        export_key = (
+            tuple(sorted(dash.to_query(view).items())),
+            upload_key,
+            fmt,
+            mode,
+            crs,
         )
         if st.button("Prepare the file", key="prepare_export"):
             try:
-                st.session_state["export"] = export_file(
-                    tuple(sorted(dash.to_query(view).items())),
-                    upload_key,
-                    fmt,
-                    mode,
-                    crs,
-                )
+                st.session_state["export"] = (export_key, export_file(*export_key))
             except hs.HotspotsError as err:
                 st.session_state.pop("export", None)
                 st.error(str(err))
         if "export" in st.session_state:
-            name, data, mime = st.session_state["export"]
-            st.download_button(f"Download {name}", data, file_name=name, mime=mime)
+            made_for, (name, data, mime) = st.session_state["export"]
+            if made_for == export_key:
+                st.download_button(f"Download {name}", data, file_name=name, mime=mime)
+            else:  # never another view's file under this view
+                st.caption(dash.STALE_EXPORT)
 with tab_about:
     if tab_about.open is not False:
         st.markdown("**What made this view**")

@@ -2239,6 +2239,22 @@ PSPO_AREA_SOURCES = {
     "draw": "Draw it on the map",
     "sample": "Sample: Margate town centre (illustrative order, from 2022-07)",
 }
+#: What the page says in place of a result made for another view. Street-week
+#: plans, PSPO evidence and prepared downloads are kept while the page is open;
+#: after the selection changes they are not shown as the new view's.
+STALE_PLAN = (
+    "The selection has changed since the last plan: press *Plan the street weeks* "
+    "to plan for this one."
+)
+STALE_PSPO = (
+    "The selection has changed since the last evidence was made: press *Make the "
+    "evidence* for this one."
+)
+STALE_EXPORT = (
+    "The file prepared earlier was of other choices (the view, the format, the "
+    "disclosure or the coordinates have changed since): press *Prepare the file* "
+    "for these."
+)
 #: The sample order boundary shipped in data/samples (illustrative, not a real order).
 PSPO_SAMPLE = "margate-town-centre-pspo.geojson"
 

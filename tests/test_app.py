@@ -16,6 +16,7 @@ ROOT = Path(__file__).parent.parent
 APP = str(ROOT / "app.py")
 SAMPLES = ROOT / "data" / "samples"
 THANET = "E07000114"
+MEDWAY = "E06000035"
 
 
 @pytest.fixture(scope="module")
@@ -1098,7 +1099,7 @@ def test_download_public_geopackage(tmp_path):
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    name, data, _ = at.session_state["export"]
+    _, (name, data, _) = at.session_state["export"]
     path = tmp_path / name
     path.write_bytes(data)
     hot = pyogrio.read_dataframe(path, layer="hotspots")
@@ -1118,7 +1119,7 @@ def test_download_summary_report(fmt):
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    name, data, mime = at.session_state["export"]
+    _, (name, data, mime) = at.session_state["export"]
     if fmt == "pdf":
         assert (name, mime) == ("hotspots-kde.pdf", "application/pdf")
         text = pdf_text(data)
@@ -1308,6 +1309,90 @@ def _pspo(at, what="profile", source="sample"):
 def _make_evidence(at):
     next(b for b in at.button if b.label == "Make the evidence").click()
     return at.run()
+
+
+def test_the_tabs_settings_survive_the_other_tabs():
+    """Each tab is built only when open, and a widget not drawn loses its state:
+    the tabs' settings had gone back to their defaults on every visit (a plan of
+    4 sites shown under a slider saying 6)."""
+    at = _open(_app(districts=THANET), "Street weeks")
+    at.slider(key="plan_sites").set_value(4)
+    at.number_input(key="tw-acquisitive").set_value(2.5)
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert not at.exception, at.exception
+    _, plan = at.session_state["plan_result"]
+    assert len(plan.sites) == 4
+    at = _pspo(at, what="evaluate", source="ward")
+    at.slider(key="pspo_buffer").set_value(600)  # in a form: kept once made
+    at = _make_evidence(at)
+    assert not at.error, [e.value for e in at.error]
+    _open(at, "Download")
+    at.selectbox(key="dl_format").set_value("csv")
+    at.radio(key="dl_mode").set_value("restricted")
+    at.run()
+    for tab in ("Wards", "Street weeks"):
+        at = _open(at, tab)
+        assert not at.exception, at.exception
+    assert at.slider(key="plan_sites").value == 4
+    assert at.number_input(key="tw-acquisitive").value == 2.5
+    assert len(_table(at, "Site")) == 4  # the plan, under the settings that made it
+    at = _open(at, "PSPO evidence")
+    assert at.radio(key="pspo_what").value == "evaluate"
+    assert at.radio(key="pspo_source").value == "ward"
+    assert at.slider(key="pspo_buffer").value == 600
+    assert at.selectbox(key="pspo_start").value == "2022-07"  # the default, kept
+    at = _open(at, "Download")
+    assert at.selectbox(key="dl_format").value == "csv"
+    assert at.radio(key="dl_mode").value == "restricted"
+    assert not at.warning, [w.value for w in at.warning]
+
+
+def test_a_result_is_never_shown_under_another_selection(tmp_path):
+    """A prepared download, a street-week plan and PSPO evidence are kept while
+    the page is open; after the selection changes they had still been offered
+    (Thanet's file under 'Download hotspots-kde.gpkg' in a Medway view, Medway's
+    sites in a Thanet view). Now the page says to make them again."""
+    import geopandas as gpd
+
+    from hotspots import dashboard as dash
+
+    at = _open(_app(districts=THANET), "Download")
+    at.button(key="prepare_export").click()
+    at.run()
+    assert [b.label for b in at.get("download_button")] == [
+        "Download hotspots-kde.gpkg"
+    ]
+    at = _open(at, "Street weeks")
+    next(b for b in at.button if b.label == "Plan the street weeks").click()
+    at.run()
+    assert len(_table(at, "Site")) > 0
+    at = _make_evidence(_pspo(at))
+    assert not at.error, [e.value for e in at.error]
+    assert "pspo_evidence" in at.session_state
+    at.multiselect(key="w_districts").set_value([MEDWAY])
+    at = _submit(at)
+    assert not at.exception, at.exception
+    assert at.caption[0].value.startswith("all themes; Medway;")
+    assert [i.value for i in at.info] == [dash.STALE_PSPO]
+    assert not any(d.value.columns[0] == "Site" for d in at.dataframe)
+    at = _open(at, "Street weeks")
+    assert [i.value for i in at.info] == [dash.STALE_PLAN]
+    assert not any(d.value.columns[0] == "Site" for d in at.dataframe)
+    at = _open(at, "Download")
+    assert not at.get("download_button")
+    assert dash.STALE_EXPORT in [c.value for c in at.caption]
+    # the same file again for this view's choices
+    at.button(key="prepare_export").click()
+    at.run()
+    assert [b.label for b in at.get("download_button")] == [
+        "Download hotspots-kde.gpkg"
+    ]
+    _, (_, data, _) = at.session_state["export"]
+    (tmp_path / "medway.gpkg").write_bytes(data)
+    hot = gpd.read_file(tmp_path / "medway.gpkg", layer="hotspots")
+    assert len(hot) > 0
+    assert set(hot["districts"]) == {"Medway"}
 
 
 def test_pspo_profile_of_the_sample_order(police):

@@ -711,8 +711,10 @@ def test_download_tab_gives_the_summary_report(page):
 
 #: The first element marked stale by the running script, with its opacity and
 #: transition once it has dimmed (None until then).
+# the main area's elements (the sidebar's method settings are replaced when the
+# method changes: a new element is drawn dimmed, with no transition to delay)
 STALE_DIMMED_JS = """() => {
-  for (const e of document.querySelectorAll('[data-stale="true"]')) {
+  for (const e of document.querySelectorAll('[data-testid="stMain"] [data-stale="true"]')) {
     const s = getComputedStyle(e);
     if (parseFloat(s.opacity) < 0.5) {
       return [s.opacity, s.transitionDuration, s.transitionDelay];
