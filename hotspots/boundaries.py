@@ -170,21 +170,51 @@ def assign_areas(points: gpd.GeoDataFrame) -> pd.DataFrame:
     return out
 
 
-def study_area(districts: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-    """The study area: the chosen Kent & Medway districts (default all 13), dissolved.
+def study_area(
+    districts: Sequence[str] | None = None, wards: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
+    """The study area: the chosen districts (default all 13), or wards, dissolved.
 
     Parameters
     ----------
     districts
         District (LAD) codes such as ``E07000114``; ``None`` means all 13.
+    wards
+        Ward codes such as ``E05005093``; ``None`` or empty: the districts whole.
+        A selection of wards holds only their incidents, so its hotspots are the
+        hottest share of the wards, and its cells outside them are never hot.
 
     Returns
     -------
     GeoDataFrame
         One row (geometry = the union) in EPSG:27700, with ``lad_codes`` listing
-        the districts it is made of.
+        the districts it is made of (of its wards, when wards are chosen).
     """
-    return _study_area(None if districts is None else tuple(districts)).copy()
+    area = _study_area(None if districts is None else tuple(districts))
+    if wards:
+        area = _ward_area(tuple(sorted(set(wards))))
+    return area.copy()
+
+
+@cache
+def _ward_area(wards: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """`study_area` of some wards, dissolved once per set of wards (kept)."""
+    layer = load_boundary("wards")
+    unknown = sorted(set(wards) - set(layer["ward_code"]))
+    if unknown:
+        raise HotspotsError(
+            f"Unknown ward code(s) {unknown}: give Kent & Medway ward codes, such "
+            "as E05005093 (Margate Central)."
+        )
+    layer = layer[layer["ward_code"].isin(wards)]
+    return gpd.GeoDataFrame(
+        {
+            "lad_codes": [",".join(sorted(set(layer["lad_code"])))],
+            "ward_codes": [",".join(sorted(layer["ward_code"]))],
+        },
+        geometry=[layer.geometry.union_all()],
+        crs=layer.crs,
+    )
 
 
 @cache

@@ -351,7 +351,7 @@ def detect_view(
     with located_once(chosen, None if about is None else about.facts):
         result = run_method(
             chosen, ref, method=method, options=dict(options), coverage=coverage,
-            harm=harm, districts=dict(selection).get("districts"), about=about,
+            harm=harm, districts=k.get("districts"), wards=k.get("wards"), about=about,
             filters=_filters(selection), months=months,
             trend_months=compared,
         )  # fmt: skip
@@ -1260,7 +1260,7 @@ def trend_cells(
         raise HotspotsError(note)
     notes = [note] if note else []
     districts = k.get("districts")
-    area = study_area(list(districts) if districts else None)
+    area = study_area(list(districts) if districts else None, k.get("wards"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         cells = classify_hotspot_trends(
@@ -1441,9 +1441,12 @@ def run_method(
     filters: dict[str, Any] | None = None,
     months: Sequence[str] | None = None,
     trend_months: Sequence[str] | None = None,
+    wards: Sequence[str] | None = None,
 ) -> MapResult:
     """Detect hotspots and prepare everything the page shows about them.
 
+    The study area is the `districts` (default all), or the `wards` if given
+    (`hotspots.boundaries.study_area`).
     `about`: `AboutSelection.of(incidents)`, if the caller has it. `filters`:
     the selection that made `incidents` (`_filters`), for the provenance
     record; without them it names the districts only. `months`: the data's
@@ -1459,7 +1462,7 @@ def run_method(
     pts = located(incidents)
     if not pts.any():
         raise HotspotsError("None of the selected incidents has a location to map.")
-    area = study_area(list(districts) if districts else None)
+    area = study_area(list(districts) if districts else None, wards)
     weight = "weight" if harm else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -1947,6 +1950,7 @@ def build_map(
         districts=view.districts or None,
         focus=focus,
         static_urls=static_urls,
+        wards=view.wards or None,
     )
 
 

@@ -1179,11 +1179,13 @@ def dashboard_map(
     districts: Sequence[str] | None,
     focus: int | None = None,
     static_urls: Mapping[str, str] | None = None,
+    wards: Sequence[str] | None = None,
 ) -> folium.Map:
     """The dashboard's map: boundaries, the method's surface, hotspots, schools, points.
 
-    `result` is a `hotspots.dashboard.MapResult`, `ref` a `Reference`; with
-    `focus` (a hotspot_id) the view is fitted to that hotspot. `static_urls`
+    `result` is a `hotspots.dashboard.MapResult`, `ref` a `Reference`; the view
+    is fitted to the `districts` (default all), or to the `wards` if given, or
+    with `focus` (a hotspot_id) to that hotspot. `static_urls`
     (layer key -> URL of its `static_layer_files` file) has the browser load the
     districts, wards and schools from files instead of carrying them in every
     map; only the wards' statistics for the view travel with it.
@@ -1211,12 +1213,12 @@ def dashboard_map(
     else:
         # with the districts from a file, the wards are drawn from their display
         # geometry made once per process (the same shapes: simplified one by one)
-        wards = _web_once(ref.wards) if "districts" in static else ref.wards
+        shapes = _web_once(ref.wards) if "districts" in static else ref.wards
         if districts:
-            wards = wards[wards["lad_code"].isin(districts)]
+            shapes = shapes[shapes["lad_code"].isin(districts)]
         if stats is not None:
-            wards = wards.merge(stats, on="ward_code", how="left")
-        _add_wards(m, wards, ward_fields, web="districts" in static)
+            shapes = shapes.merge(stats, on="ward_code", how="left")
+        _add_wards(m, shapes, ward_fields, web="districts" in static)
     dists = ref.districts
     if districts:
         dists = dists[dists["lad_code"].isin(districts)]
@@ -1272,6 +1274,9 @@ def dashboard_map(
         target = target[target["hotspot_id"] == focus]
     if focus is not None and len(target):
         fit(m, target.total_bounds, crs=target.crs)
+    elif wards:
+        chosen = ref.wards[ref.wards["ward_code"].isin(wards)]
+        fit(m, (chosen if len(chosen) else dists).total_bounds, crs=dists.crs)
     else:
         fit(m, dists.total_bounds, crs=dists.crs)
     return finish(m)

@@ -71,7 +71,7 @@ def analyse(
         (`hotspots.dates.shared_months`), so that a month one source lacks is
         not read as a month without its incidents.
     """
-    area = study_area(districts)
+    area = study_area(districts, wards)
     base = incidents if area_incidents is None else area_incidents
     steps = trend = None
     compared = available_months

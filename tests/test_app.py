@@ -776,6 +776,44 @@ def test_theme_filter_changes_the_counts(police):
     assert districts["Incidents"].sum() >= 0.98 * expected
 
 
+@pytest.mark.parametrize("method", ["kde", "gistar"])
+def test_a_selection_of_wards_is_mapped_over_those_wards(police, method):
+    """Hotspots of chosen wards are the hottest share of those wards (the study
+    area had stayed the county: 'every cell with any density, 529 of 1,496,946',
+    one hotspot holding every incident), and the map opens on them."""
+    import re
+
+    from hotspots import dashboard as dash
+    from hotspots.boundaries import load_boundary
+
+    wards = ["E05005093", "E05005088"]  # Margate Central, Cliftonville West
+    ref, _, view = _all_months(police, wards="|".join(wards), method=method)
+    result = dash.detect_view(police, None, dash.view_detect_key(view), ref)
+    outlines = load_boundary("wards").set_index("ward_code").loc[wards]
+    assert result.study_area_km2 == pytest.approx(outlines.area.sum() / 1e6, rel=1e-6)
+    assert 0 < result.share_in_hotspots < 0.5
+    assert len(result.hotspots) >= 1
+    # the cells of the wards (those whose centre lies inside), not the county's
+    said = " ".join(result.explanations)
+    size = 50 if method == "kde" else 100
+    pattern = (
+        r" of ([\d,]+) cells\)" if method == "kde" else r"against all ([\d,]+) cells"
+    )
+    cells = int(re.search(pattern, said).group(1).replace(",", ""))
+    assert cells == pytest.approx(result.study_area_km2 * 1e6 / size**2, rel=0.02)
+    # the map opens on the wards
+    tables = dash.view_tables(police, None, dash.selection_key(view), harm=False)
+    component = dash.map_args(
+        dash.build_map(result, ref, tables, view), dash.view_detect_key(view),
+        "none", None,
+    )  # fmt: skip
+    west, south, east, north = outlines.to_crs(4326).total_bounds
+    fitted = component["feature_group"].split("fitBounds(", 1)[1].split("]]", 1)[0]
+    s, w, n, e = (float(v) for v in re.findall(r"-?\d+\.\d+", fitted))
+    # (the map's ward outlines are simplified for display: within about 100 m)
+    assert (s, w, n, e) == pytest.approx((south, west, north, east), abs=0.002)
+
+
 def test_empty_selection_is_a_message_not_a_traceback():
     at = _app(
         districts=THANET, categories="Bicycle theft", themes="drugs & county lines"

@@ -551,6 +551,27 @@ def test_study_area_is_dissolved_once_and_handed_out_as_copies() -> None:
         study_area([])
 
 
+def test_study_area_of_wards_is_those_wards() -> None:
+    from hotspots.boundaries import study_area
+
+    wards = load_boundary("wards")
+    chosen = ["E05005093", "E05005088"]  # Margate Central, Cliftonville West
+    area = study_area(["E07000114"], chosen)
+    these = wards[wards["ward_code"].isin(chosen)]
+    assert area.geometry.iloc[0].area == pytest.approx(these.area.sum(), rel=1e-9)
+    assert area["lad_codes"].iloc[0] == "E07000114"
+    assert area["ward_codes"].iloc[0] == ",".join(sorted(chosen))
+    # the same wards however given; no wards: the districts whole
+    assert study_area(None, chosen[::-1]).geometry.iloc[0].equals(area.geometry.iloc[0])
+    assert (
+        study_area(["E07000114"], [])
+        .geometry.iloc[0]
+        .equals(study_area(["E07000114"]).geometry.iloc[0])
+    )
+    with pytest.raises(HotspotsError, match=r"Unknown ward code\(s\) \['E05999999'\]"):
+        study_area(None, ["E05005093", "E05999999"])
+
+
 def test_districts_by_name_or_code() -> None:
     from hotspots.boundaries import district_codes
 
