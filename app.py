@@ -867,7 +867,9 @@ with table_col:
         height=420,
         on_select="rerun",
         selection_mode="single-row",
-        key="hotspot_table",
+        # one table per view: a row chosen in another view's table (its rank
+        # maybe past this one's end) is not this view's choice
+        key=f"hotspot_table-{dash.map_key(detect_key, '', None)}",
         column_config=dash.HOTSPOT_COLUMNS,
     )
     rows = picked.selection.rows if picked is not None else []

@@ -275,6 +275,33 @@ def test_choosing_a_hotspot_row_zooms_the_map(page):
     _shot(page, "5-hotspot-zoom")
 
 
+def test_a_chosen_row_is_not_carried_into_the_next_view(page):
+    """The row chosen in one view's table had stayed chosen in the next: the map
+    zoomed to the new view's hotspot of that rank, which nobody chose, and a rank
+    past the new table's end stopped the page with a traceback."""
+    frame = _map(page)
+    container = frame.locator(".leaflet-container[data-view]")
+    assert "-None-" not in container.get_attribute("data-view")  # a row is chosen
+    before = _metric(page, "Incidents selected")
+    wards = page.get_by_test_id("stMultiSelect").filter(has_text="Wards")
+    wards.click()
+    page.keyboard.type("Margate Central")
+    wards_list = page.get_by_role("option", name="Margate Central (Thanet)")
+    wards_list.wait_for(timeout=10_000)  # the list offers it before Enter takes it
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("listbox").wait_for(state="hidden", timeout=10_000)  # (clicks)
+    page.get_by_role("button", name="Update the map").click()
+    _idle(page, until=lambda: "wards=E05005093" in page.url)
+    assert _metric(page, "Incidents selected") != before
+    assert page.get_by_test_id("stException").count() == 0
+    _idle(page, until=lambda: "-None-" in container.get_attribute("data-view"))
+    # back to every ward, for the tests after this one
+    wards.get_by_role("button", name="Clear all").click()
+    page.get_by_role("button", name="Update the map").click()
+    _idle(page, until=lambda: _metric(page, "Incidents selected") == before)
+
+
 #: In the map's frame: the ward layer (outlines from a file, the view's numbers
 #: joined), one ward's tooltip, and a hotspot whose centre lies inside it, with
 #: the map centred there at zoom 14 (incident points, drawn from 15, off).
