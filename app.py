@@ -544,7 +544,7 @@ def partner_file_tab() -> None:
                             covers=covers.strip() or None,
                         )
                 except hs.HotspotsError as err:
-                    st.error(str(err))
+                    st.error(dash.upload_message(str(err), path, upload.name))
                 else:
                     key = f"{name}:{hash(upload.getvalue())}"
                     st.session_state.setdefault("uploads", {})[key] = ingested.incidents
@@ -564,6 +564,10 @@ def partner_file_tab() -> None:
                 file_name="rejected-rows.csv",
                 mime="text/csv",
             )
+        kept = st.session_state.get("uploads", {}).get(key)
+        if kept is None or kept.empty:  # every row rejected: nothing to map
+            st.info(dash.NOTHING_KEPT)
+            return
         # the page's use of the file chooses the option: the widget's own state
         # is dropped on every run that does not draw this tab
         mode, using = dash.upload_use(st.session_state.get("use_upload"))

@@ -78,6 +78,33 @@ ROLE_LABELS = {
     "sensitivity": "Sensitivity",
     "weight": "Harm weight",
 }
+#: The command line's advice in ingest's messages, and the page's in its place.
+_PAGE_ADVICE = {
+    "Name the column with --map date=COLUMN (or month=COLUMN).": "Choose its "
+    "column under *Columns* above (Date, or Month).",
+    "Name them with --map postcode=COLUMN (or gridref=, lat= and lon=, easting= "
+    "and northing=).": "Choose them under *Columns* above (Postcode, Grid "
+    "reference, Latitude and Longitude, or Easting and Northing).",
+}
+
+
+def upload_message(message: str, path: str | Path, name: str) -> str:
+    """An ingest message about an uploaded file, as the page says it.
+
+    The file by the name it was uploaded under (not the server's temporary
+    copy), and the page's controls in place of command-line flags.
+    """
+    message = message.replace(str(path), name)
+    for flag, page in _PAGE_ADVICE.items():
+        message = message.replace(flag, page)
+    return message
+
+
+#: The Your data tab, for a file of which no row was kept.
+NOTHING_KEPT = (
+    "No row of this file was kept, so there is nothing to map: see the reasons "
+    "above, correct the columns under *Columns* (or the file) and read it again."
+)
 EXPORT_FORMATS = {
     "gpkg": "GeoPackage (QGIS, ArcGIS)",
     "shapefile": "Shapefile (zipped, for older GIS)",
@@ -2174,8 +2201,12 @@ def plan_caption(plan: Any) -> str:
     p = plan.parameters
     sites = plural(len(plan.sites), "site")
     verb = "covers" if len(plan.sites) == 1 else "cover"
+    # every incident weighing 1 (no harm weights, no theme weighted): incidents
+    counts = (p.get("harm_covered"), p.get("harm_total")) == (
+        p.get("incidents_covered"), p.get("incidents_located"),
+    )  # fmt: skip
     text = f"The {sites} {verb} {p.get('harm_covered', 0):,.0f} of the selection's "
-    text += f"{p.get('harm_total', 0):,.0f} harm"
+    text += f"{p.get('harm_total', 0):,.0f} {'incidents' if counts else 'harm'}"
     if p.get("harm_share") is not None:
         text += f" ({p['harm_share']:.0%})"
     text += ", each incident counted once. "

@@ -1129,6 +1129,43 @@ def test_bad_upload_is_a_clear_message():
     assert any("empty" in e.value for e in at.error)
 
 
+def _read_bytes(name, data):
+    """Upload `data` as a file called `name` on the Your data tab and read it."""
+    at = _open(_app(districts=THANET), "Your data")
+    at.file_uploader(key="partner_upload").set_value((name, data, "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_upload_message_speaks_of_the_file_and_the_page():
+    """Ingest's messages named the server's temporary copy of the file and the
+    command line's --map flag; the page names the file and its own controls."""
+    at = _read_bytes("no-location.csv", b"Date,Type\n2024-01-03,Noise\n")
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("no-location.csv: no location columns found among ")
+    assert "Choose them under *Columns* above (Postcode, Grid reference" in message
+    assert "--map" not in message
+    assert "/tmp" not in message
+    at = _read_bytes("no-date.csv", b"Postcode,Type\nCT9 1AA,Noise\n")
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("no-date.csv: no date or month column found")
+    assert message.endswith("Choose its column under *Columns* above (Date, or Month).")
+
+
+def test_a_file_with_no_row_kept_is_not_offered_for_the_map():
+    from hotspots import dashboard as dash
+
+    at = _read_bytes("all-bad.csv", b"Date,Postcode\nnot a date,CT9 1AA\nTBC,CT9 1AB\n")
+    report = " ".join(m.value for m in at.markdown)
+    assert "kept 0" in report
+    assert "rejected 2" in report
+    assert [i.value for i in at.info] == [dash.NOTHING_KEPT]
+    assert not any(r.key == "map_upload" for r in at.radio)
+
+
 def test_download_public_geopackage(tmp_path):
     import pyogrio
 
@@ -1223,6 +1260,15 @@ def test_street_weeks_in_one_district_plan_with_the_defaults():
     sites = _table(at, "Site")
     assert len(sites) == 6
     assert set(sites["District"]) == {"Thanet"}
+    # police.uk incidents all weigh 1, no theme weighted: the caption counts
+    # incidents (it had said "5,303 harm")
+    _, plan = at.session_state["plan_result"]
+    located = plan.parameters["incidents_located"]
+    assert any(
+        c.value.startswith("The 6 sites cover ")
+        and f" of the selection's {located:,} incidents (" in c.value
+        for c in at.caption
+    ), [c.value for c in at.caption]
 
     next(s for s in at.selectbox if s.label == "At most per district").set_value(1)
     _plan_refused(
