@@ -864,6 +864,16 @@ map_col, table_col = st.columns([3, 2], gap="medium")
 with table_col:
     st.subheader("Hotspots, ranked")
     table = dash.hotspot_table(result.hotspots)
+    # A row chosen in one view is not the next view's choice (a rank maybe past
+    # its table's end): after a view change with a row chosen, the table is a new
+    # widget, without a choice. (A new widget for every view cost the browser
+    # about 0.07 s a change.)
+    drawn = st.session_state.get("table_drawn")  # (widget key, the view it showed)
+    table_key = drawn[0] if drawn else "hotspot_table-0"
+    chosen = (st.session_state.get(table_key) or {}).get("selection", {}).get("rows")
+    if drawn and drawn[1] != detect_key and chosen:
+        table_key = f"hotspot_table-{int(table_key.rsplit('-', 1)[1]) + 1}"
+    st.session_state["table_drawn"] = (table_key, detect_key)
     picked = st.dataframe(
         table,
         hide_index=True,
@@ -871,9 +881,7 @@ with table_col:
         height=420,
         on_select="rerun",
         selection_mode="single-row",
-        # one table per view: a row chosen in another view's table (its rank
-        # maybe past this one's end) is not this view's choice
-        key=f"hotspot_table-{dash.map_key(detect_key, '', None)}",
+        key=table_key,
         column_config=dash.HOTSPOT_COLUMNS,
     )
     rows = picked.selection.rows if picked is not None else []
