@@ -638,7 +638,10 @@ try:
 except hs.HotspotsError as err:
     st.error(str(err))
     st.stop()
-state = dash.from_query(dict(st.query_params), choices)
+# (a setting given twice, districts=A&districts=B, is both)
+_query = {k: "|".join(st.query_params.get_all(k)) for k in st.query_params}
+_dropped: list[str] = []
+state = dash.from_query(_query, choices, _dropped)
 # Widgets keep their own state by key; the URL seeds a widget only when it has
 # none (the first run, or a method's settings that were hidden and cleared), so a
 # second change to the same widget is never undone by the address bar.
@@ -818,6 +821,8 @@ selection_key = dash.selection_key(view, upload_key)
 
 st.title("Kent & Medway incident hotspots")
 st.caption(dash.describe_view(view, choices, upload_key))
+if _dropped:  # a shared link with settings this page does not know
+    st.warning(dash.dropped_note(_dropped), icon=":material/link_off:")
 
 detect_key = dash.view_detect_key(view, upload_key)
 from_saved = saved is not None and detect_key == saved["detect_key"]

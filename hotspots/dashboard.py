@@ -7,6 +7,7 @@ piece can be tested directly and the app stays a thin shell.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import pickle
 import threading
@@ -718,18 +719,28 @@ def default_view(ch: Choices) -> View:
     return View(month_from=months[start], month_to=months[-1])
 
 
-def from_query(params: dict[str, str], ch: Choices) -> View:
+def from_query(
+    params: dict[str, str], ch: Choices, dropped: list[str] | None = None
+) -> View:
     """A view from URL query parameters; anything unknown or invalid is dropped.
 
     A shared link must never break the page: a bad value falls back to the
-    default (an unknown district code, a month not in the data, ...).
+    default (an unknown district code, a month not in the data, ...). Each
+    setting dropped is described in `dropped`, if given, for the page to say.
     """
+    said = dropped if dropped is not None else []
     base = asdict(default_view(ch))
     out: dict[str, Any] = dict(base)
     for key in ("month_from", "month_to"):
         if params.get(key) in ch.months:
             out[key] = params[key]
+        elif key in params:
+            said.append(f"{key}={params[key]} (not a month of the data)")
     if ch.months.index(out["month_from"]) > ch.months.index(out["month_to"]):
+        said.append(
+            f"months {out['month_from']} to {out['month_to']} (the first after the "
+            "last)"
+        )
         out["month_from"], out["month_to"] = base["month_from"], base["month_to"]
     allowed = {
         "themes": set(THEMES),
@@ -739,30 +750,49 @@ def from_query(params: dict[str, str], ch: Choices) -> View:
         "sources": set(ch.sources),
     }
     for key in _LISTS:
-        values = [v for v in params.get(key, "").split("|") if v in allowed[key]]
-        out[key] = values
+        given = [v for v in params.get(key, "").split("|") if v]
+        out[key] = [v for v in given if v in allowed[key]]
+        said += [f"{key}={v} (unknown)" for v in given if v not in allowed[key]]
     out["harm"] = params.get("harm") == "1"
     out["auto"] = params.get("auto") == "1"
-    if params.get("rule") in RULE_LABELS:
-        out["rule"] = params["rule"]
-    if params.get("method") in METHOD_LABELS:
-        out["method"] = params["method"]
+    for key, known in (("rule", RULE_LABELS), ("method", METHOD_LABELS)):
+        if params.get(key) in known:
+            out[key] = params[key]
+        elif key in params:
+            said.append(f"{key}={params[key]} (unknown)")
     for key, (lo, hi) in _INTS.items():
+        if key not in params:
+            continue
         try:
             value = int(params[key])
-        except (KeyError, ValueError):
-            continue
-        if lo <= value <= hi:
+        except ValueError:
+            value = None
+        if value is not None and lo <= value <= hi:
             out[key] = value
-    try:
-        cov = float(params.get("coverage", ""))
+        else:
+            said.append(f"{key}={params[key]} (a whole number from {lo} to {hi})")
+    if "coverage" in params:
+        try:
+            cov = float(params["coverage"])
+        except ValueError:
+            cov = math.nan
         if 0.5 <= cov <= 10:
             out["coverage"] = cov
-    except ValueError:
-        pass
+        else:
+            said.append(f"coverage={params['coverage']} (a percentage from 0.5 to 10)")
     if params.get("basemap") == "none":
         out["basemap"] = "none"
     return View(**out)
+
+
+def dropped_note(dropped: list[str]) -> str:
+    """What the page says of the settings of its address it left out, or ""."""
+    if not dropped:
+        return ""
+    return (
+        "Some settings in this page's address were not understood and were left out "
+        f"(the defaults are used instead): {'; '.join(dropped)}."
+    )
 
 
 def widget_defaults(view: View) -> dict[str, Any]:

@@ -740,6 +740,43 @@ def test_bad_url_values_fall_back_to_defaults():
     assert at.select_slider[0].value == ("2024-01", "2024-04")
     assert at.radio(key="method").value == "kde"
     assert at.multiselect[2].value == []
+    # the page says what it left out of the shared link (it had said nothing)
+    (note,) = [w.value for w in at.warning if "were not understood" in w.value]
+    assert note == (
+        "Some settings in this page's address were not understood and were left "
+        "out (the defaults are used instead): month_from=1999-01 (not a month of the "
+        "data); districts=NOPE (unknown); districts=<script> (unknown); "
+        "method=magic (unknown); bandwidth=-5 (a whole number from 50 to 1500)."
+    )
+    # the address is rewritten with the view's own settings: said once only
+    at = _submit(at)
+    assert not any("were not understood" in w.value for w in at.warning)
+
+
+def test_every_dropped_setting_of_an_address_is_said(police):
+    from hotspots import dashboard as dash
+
+    ch = dash.choices(police, dash.load_reference())
+    dropped: list[str] = []
+    view = dash.from_query(
+        {"month_from": "2024-03", "month_to": "2022-05", "coverage": "nan",
+         "eps": "1e3", "min_incidents": "30", "rule": "knn", "themes": "ASB|nope",
+         "wards": "E05005093"},
+        ch, dropped,
+    )  # fmt: skip
+    assert dropped == [
+        "months 2024-03 to 2022-05 (the first after the last)",
+        "themes=ASB (unknown)",  # (a theme's whole name: "ASB & public space")
+        "themes=nope (unknown)",
+        "eps=1e3 (a whole number from 50 to 1000)",
+        "coverage=nan (a percentage from 0.5 to 10)",
+    ]
+    assert (view.month_from, view.month_to) == ("2024-01", "2024-04")
+    assert view.themes == []
+    assert (view.min_incidents, view.rule, view.wards) == (30, "knn", ["E05005093"])
+    clean: list[str] = []
+    assert dash.from_query(dash.to_query(view), ch, clean) == view
+    assert clean == []
 
 
 @pytest.mark.parametrize("method", ["kde", "dbscan", "hdbscan", "gistar"])
