@@ -912,15 +912,19 @@ def test_upload_partner_file_and_map_it():
     assert "compare only the months all hold: 2024-01 to 2024-04" in notes[0]
 
 
-def _read_sample(at, name):
-    """Upload the sample `name` on the Your data tab and read it."""
-    data = (SAMPLES / name).read_bytes()
-    at.file_uploader(key="partner_upload").set_value((name, data, "text/csv"))
+def _read_file(at, name, data, mime="text/csv"):
+    """Upload `data` as a file called `name` on the Your data tab and read it."""
+    at.file_uploader(key="partner_upload").set_value((name, data, mime))
     at.run()
     next(b for b in at.button if b.label == "Read the file").click()
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _read_sample(at, name):
+    """Upload the sample `name` on the Your data tab and read it."""
+    return _read_file(at, name, (SAMPLES / name).read_bytes())
 
 
 def test_how_a_file_is_mapped_survives_the_other_tabs():
@@ -1026,12 +1030,7 @@ def _read_upload(name, data):
 
     Returns the page and the ingest report's sentence ("Read 3,003 rows ...").
     """
-    at = _open(_app(districts=THANET), "Your data")
-    at.file_uploader(key="partner_upload").set_value((name, data, ""))
-    at.run()
-    next(b for b in at.button if b.label == "Read the file").click()
-    at.run()
-    assert not at.exception, at.exception
+    at = _read_file(_open(_app(districts=THANET), "Your data"), name, data, mime="")
     (summary,) = [m.value for m in at.markdown if "Read 3,003 rows" in m.value]
     return at, summary
 
@@ -1167,14 +1166,8 @@ def test_bad_upload_is_a_clear_message():
 
 
 def _read_bytes(name, data):
-    """Upload `data` as a file called `name` on the Your data tab and read it."""
-    at = _open(_app(districts=THANET), "Your data")
-    at.file_uploader(key="partner_upload").set_value((name, data, "text/csv"))
-    at.run()
-    next(b for b in at.button if b.label == "Read the file").click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """`_read_file` on a new page of Thanet."""
+    return _read_file(_open(_app(districts=THANET), "Your data"), name, data)
 
 
 def test_an_upload_message_speaks_of_the_file_and_the_page():
