@@ -91,9 +91,9 @@ def safeguarding_rows(frame: pd.DataFrame) -> NDArray[np.bool_]:
     """
     if "sensitivity" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    return (frame["sensitivity"].astype("string") == "safeguarding").to_numpy(
-        dtype=bool, na_value=False
-    )
+    # compared as it is stored (a categorical's codes: converting the dashboard's
+    # categorical column to strings first took 0.05 s a selection)
+    return (frame["sensitivity"] == "safeguarding").to_numpy(dtype=bool, na_value=False)
 
 
 def check_mode(mode: str, threshold: int = DEFAULT_THRESHOLD) -> str:
