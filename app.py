@@ -611,12 +611,17 @@ def nothing_to_map(
             if name == "Your data":
                 partner_file_tab()
             elif tables is not None:
-                level = "ward" if name == "Wards" else "district"
-                st.dataframe(
-                    tables[level], hide_index=True, width="stretch",
-                    column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
-                )  # fmt: skip
-                st.caption(tables["note"])
+                area_table(tables, "ward" if name == "Wards" else "district")
+
+
+def area_table(tables: dict[str, Any], level: str) -> None:
+    """The Wards or Districts tab: the table of `level` and its note."""
+    st.dataframe(
+        tables[level], hide_index=True, width="stretch",
+        height=380 if level == "ward" else "auto",
+        column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
+    )  # fmt: skip
+    st.caption(tables["note"])
 
 
 def _upload(key: str | None) -> Any:
@@ -653,7 +658,8 @@ for _key, _value in dash.widget_defaults(state).items():
 # the value of a widget on any run that does not draw it: so each run writes
 # them back (Streamlit's documented way to keep a widget's state while it is not
 # shown), and their widgets take no value of their own but this state's.
-_starts = choices.months[1:] or choices.months  # the PSPO order's first month
+# the PSPO order's first month: any month of the data but the first
+pspo_starts = choices.months[1:] or choices.months
 TAB_SETTINGS: dict[str, Any] = {
     "w_emerging": False,
     "w_emerging_cell": 200,
@@ -665,7 +671,9 @@ TAB_SETTINGS: dict[str, Any] = {
     "pspo_what": "profile",
     "pspo_source": next(iter(dash.PSPO_AREA_SOURCES)),
     "pspo_ward": None,  # (the view's busiest ward until one is chosen)
-    "pspo_start": "2022-07" if "2022-07" in _starts else _starts[len(_starts) // 2],
+    "pspo_start": "2022-07"
+    if "2022-07" in pspo_starts
+    else pspo_starts[len(pspo_starts) // 2],
     "pspo_buffer": 400,
     "pspo_mode": "public",
     "dl_format": next(iter(dash.EXPORT_FORMATS)),
@@ -940,18 +948,10 @@ with map_col:
 # and styling of the widgets, tables and charts of tabs nobody was looking at).
 with tab_wards:
     if tab_wards.open is not False:
-        st.dataframe(
-            tables["ward"], hide_index=True, width="stretch", height=380,
-            column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
-        )  # fmt: skip
-        st.caption(tables["note"])
+        area_table(tables, "ward")
 with tab_districts:
     if tab_districts.open is not False:
-        st.dataframe(
-            tables["district"], hide_index=True, width="stretch",
-            column_config=dash.AREA_COLUMNS, placeholder=dash.MISSING,
-        )  # fmt: skip
-        st.caption(tables["note"])
+        area_table(tables, "district")
 with tab_trend:
     if tab_trend.open is not False:
         left, right = st.columns([3, 2])
@@ -1249,11 +1249,9 @@ with tab_pspo:
             control_file = None
             if what == "evaluate":
                 e1, e2 = st.columns(2)
-                # the first month of data has no month before it to compare with
-                starts = choices.months[1:] or choices.months
                 start = e1.selectbox(
                     "The order's first month",
-                    starts,
+                    pspo_starts,
                     key="pspo_start",
                     help="Any month of the data but the first: the evaluation "
                     "compares the months before it with as many from it on.",
