@@ -296,9 +296,10 @@ def export_file(
     """The download for a view: the same file as `hotspots export` writes."""
     from hotspots.pipeline import export_analysis
 
-    view = dash.from_query(dict(view_items), dash.choices(all_incidents(), reference()))
+    ch = dash.upload_choices(view_choices(), _upload(upload_key), upload_key)
+    view = dash.from_query(dict(view_items), ch)
     analysis = dash.analysis_for_export(
-        all_incidents(), view, upload=_upload(upload_key)
+        all_incidents(), view, upload=_upload(upload_key), upload_key=upload_key
     )
     out = export_analysis(analysis, None, fmt=fmt, mode=mode, crs=crs)
     assert isinstance(out, tuple)
@@ -639,20 +640,43 @@ try:
     saved = saved_opening(dash.opening_stamp(None, code=code_version()))
     if saved is None:
         warm_up(0.0, False)
-    choices = saved["choices"] if saved else view_choices()
+    store_choices = saved["choices"] if saved else view_choices()
 except hs.HotspotsError as err:
     st.error(str(err))
     st.stop()
+# the data in use: the store's, a partner file's alone, or both (Your data tab)
+upload_key = st.session_state.get("use_upload")
+choices = dash.upload_choices(store_choices, _upload(upload_key), upload_key)
 # (a setting given twice, districts=A&districts=B, is both)
 _query = {k: "|".join(st.query_params.get_all(k)) for k in st.query_params}
 _dropped: list[str] = []
 state = dash.from_query(_query, choices, _dropped)
+_first_run = "w_themes" not in st.session_state
+if not _first_run:  # the address is the page's own after its first run
+    _dropped = []
 # Widgets keep their own state by key; the URL seeds a widget only when it has
 # none (the first run, or a method's settings that were hidden and cleared), so a
 # second change to the same widget is never undone by the address bar.
 for _key, _value in dash.widget_defaults(state).items():
     if _key not in st.session_state:
         st.session_state[_key] = _value
+# A partner file mapped alone or with the police data, or no longer: the
+# selection keeps only what the data now in use holds, and says what it left out.
+month_range = (state.month_from, state.month_to)
+_shown_range = st.session_state.get("w_months")
+_range, _cats, _srcs, _fitted = dash.fit_selection(
+    choices,
+    tuple(_shown_range) if _shown_range else None,
+    st.session_state["w_categories"],
+    st.session_state["w_sources"],
+)
+for _key, _value in (("w_categories", _cats), ("w_sources", _srcs)):
+    if _value != st.session_state[_key]:  # (set only when changed: a value set
+        st.session_state[_key] = _value  # is sent to the browser's widget again)
+if _range is not None and _range != tuple(_shown_range or ()):
+    # a range slider takes its value as a parameter: a new value replaces its state
+    del st.session_state["w_months"]
+    month_range = _range
 
 # The tabs' own settings. A tab is built only when open, and Streamlit forgets
 # the value of a widget on any run that does not draw it: so each run writes
@@ -680,6 +704,8 @@ TAB_SETTINGS: dict[str, Any] = {
     "dl_mode": "public",
     "dl_crs": "EPSG:27700",
 }
+if st.session_state.get("pspo_start") not in (None, *pspo_starts):
+    del st.session_state["pspo_start"]  # (a month the data now in use lacks)
 for _key, _value in TAB_SETTINGS.items():
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
@@ -692,9 +718,9 @@ with st.sidebar:
         months = st.select_slider(
             "Months",
             options=choices.months,
-            value=(state.month_from, state.month_to),
+            value=month_range,
             key="w_months",
-            help="police.uk has no data for 2023-02 to 2023-12 in the bundled set.",
+            help=dash.months_help(choices),
         )
         themes = st.multiselect(
             "Themes", THEMES, key="w_themes", placeholder="All themes"
@@ -821,7 +847,6 @@ view = dash.View(
     basemap=basemap,
 )
 st.query_params.from_dict(dash.to_query(view))
-upload_key = st.session_state.get("use_upload")
 selection_key = dash.selection_key(view, upload_key)
 
 # ---------------------------------------------------------------------------------
@@ -831,6 +856,8 @@ st.title("Kent & Medway incident hotspots")
 st.caption(dash.describe_view(view, choices, upload_key))
 if _dropped:  # a shared link with settings this page does not know
     st.warning(dash.dropped_note(_dropped), icon=":material/link_off:")
+if _fitted:
+    st.info(dash.fitted_note(_fitted), icon=":material/filter_alt_off:")
 
 detect_key = dash.view_detect_key(view, upload_key)
 from_saved = saved is not None and detect_key == saved["detect_key"]
@@ -907,8 +934,8 @@ with map_col:
             static_urls()  # the saved map loads them (removed since it was saved)
     else:
         component = map_component(detect_key, basemap, focus, result, tables, view)
-        if focus is None and detect_key == dash.opening_key(choices):
-            opening = {"choices": choices, "detect_key": detect_key}
+        if focus is None and detect_key == dash.opening_key(store_choices):
+            opening = {"choices": store_choices, "detect_key": detect_key}
             opening |= {"result": result, "tables": tables, "map": component}
             save_opening(opening, basemap)
     draw_map(component, height=560)

@@ -7,6 +7,7 @@ piece can be tested directly and the app stays a thin shell.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import pickle
@@ -667,6 +668,103 @@ def choices(incidents: pd.DataFrame, ref: Reference) -> Choices:
         },
         sources=sorted(incidents["source"].astype(str).unique()),
         shared_months=shared_months(held),
+    )
+
+
+def upload_choices(
+    ch: Choices, upload: pd.DataFrame | None, key: str | None
+) -> Choices:
+    """What the selection widgets offer with the page's use of a partner file.
+
+    `ch`: the store's choices; `key`: the use (`upload_use`). The file alone
+    offers its own months, categories and sources; the file with the police
+    data offers both. Districts and wards are the boundaries' either way.
+    """
+    mode, _ = upload_use(key)
+    if upload is None or mode not in ("alone", "with") or upload.empty:
+        return ch
+    held = _frame_months(upload)
+    months = any_months(held)
+    categories = sorted(upload["category"].dropna().astype(str).unique())
+    sources = sorted(upload["source"].astype(str).unique())
+    if mode == "alone":
+        return replace(
+            ch,
+            months=months,
+            categories=categories,
+            sources=sources,
+            shared_months=shared_months(held),
+        )
+    return replace(
+        ch,
+        months=sorted({*ch.months, *months}),
+        categories=sorted({*ch.categories, *categories}),
+        sources=sorted({*ch.sources, *sources}),
+        shared_months=sorted(set(ch.shared_months).intersection(shared_months(held))),
+    )
+
+
+def months_help(ch: Choices) -> str:
+    """The months slider's help: the months offered, and any gap in them."""
+    periods = pd.PeriodIndex(ch.months, freq="M")
+    gaps = [
+        f"{(a + 1).strftime('%Y-%m')}"
+        + (f" to {(b - 1).strftime('%Y-%m')}" if (b - a).n > 2 else "")
+        for a, b in itertools.pairwise(periods)
+        if (b - a).n > 1
+    ]
+    text = f"The data holds {ch.months[0]} to {ch.months[-1]}"
+    if not gaps:
+        return text + "."
+    return text + f", with no data for {', '.join(gaps)}."
+
+
+def fit_selection(
+    ch: Choices,
+    months: tuple[str, str] | None,
+    categories: Sequence[str],
+    sources: Sequence[str],
+) -> tuple[tuple[str, str] | None, list[str], list[str], list[str]]:
+    """A selection's months, categories and sources fitted to what `ch` offers.
+
+    For the page after the data in use changes (a partner file mapped alone or
+    with the police data, or no longer): a category or source the data now in
+    use lacks is left out; the months range is narrowed to the months it
+    offers inside it (the same incidents), or, with none inside it, becomes
+    the default range. Returns ``(months, categories, sources, notes)``; each
+    note says what was left out or changed, for the page to say.
+    """
+    notes: list[str] = []
+    if months is not None:
+        lo, hi = months
+        inside = [m for m in ch.months if lo <= m <= hi]
+        if inside:
+            fitted = (inside[0], inside[-1])
+        else:
+            d = default_view(ch)
+            fitted = (d.month_from, d.month_to)
+            notes.append(
+                f"months {lo} to {hi} (the data now mapped has none; "
+                f"{fitted[0]} to {fitted[1]} instead)"
+            )
+        months = fitted
+    kept = {}
+    for name, given, known in (
+        ("category", categories, set(ch.categories)),
+        ("source", sources, set(ch.sources)),
+    ):
+        kept[name] = [v for v in given if v in known]
+        notes += [f"{name} {v}" for v in given if v not in known]
+    return months, kept["category"], kept["source"], notes
+
+
+def fitted_note(notes: list[str]) -> str:
+    """What the page says of the selection it fitted to the data now mapped."""
+    if not notes:
+        return ""
+    return (
+        "Left out of the selection, because the data now mapped does not hold "
+        f"them: {'; '.join(notes)}."
     )
 
 
@@ -2026,32 +2124,44 @@ def static_layers(ref: Reference) -> dict[str, tuple[str, bytes]]:
 
 
 def analysis_for_export(
-    incidents: gpd.GeoDataFrame, view: View, *, upload: gpd.GeoDataFrame | None
+    incidents: gpd.GeoDataFrame,
+    view: View,
+    *,
+    upload: gpd.GeoDataFrame | None,
+    upload_key: str | None = None,
 ) -> Any:
     """The analysis behind a download: the same as ``hotspots export`` for the view.
 
     The method options are the view's (automatic rules when chosen), so the file
-    equals the command line's for the same selection and settings.
+    equals the command line's for the same selection and settings. `upload_key`:
+    the page's use of the partner file `upload` (`upload_use`), as the map's.
     """
     from hotspots.pipeline import analyse
 
-    upload_key = None
     key = selection_key(view, upload_key)
     selected = select(incidents, upload, key)
     around = select(incidents, upload, key, areas=True)
-    return analyse(
-        selected,
-        method=view.method,
-        filters={k: v for k, v in dict(key).items() if v not in (None, ())},
-        districts=view.districts or None,
-        wards=view.wards or None,
-        months=(view.month_from, view.month_to),
-        coverage=view.coverage / 100 if view.method == "kde" else None,
-        weight="weight" if view.harm else None,
-        options=view_options(view),
-        area_incidents=around,
-        source_months=held_months(incidents, upload, key),
-    )
+    # advice about the data (a bandwidth under the locations' spacing, ...) is
+    # the view's: the page says it under the map, for the same detection
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return analyse(
+            selected,
+            method=view.method,
+            filters={
+                k: v
+                for k, v in dict(key).items()
+                if v not in (None, ()) and k != "upload"
+            },
+            districts=view.districts or None,
+            wards=view.wards or None,
+            months=(view.month_from, view.month_to),
+            coverage=view.coverage / 100 if view.method == "kde" else None,
+            weight="weight" if view.harm else None,
+            options=view_options(view),
+            area_incidents=around,
+            source_months=held_months(incidents, upload, key),
+        )
 
 
 def view_options(view: View) -> dict[str, Any]:

@@ -1025,6 +1025,130 @@ def test_upload_with_the_months_it_covers():
     assert "police.uk holds no data for 2023-10 to 2023-12 (3 months)" in note
 
 
+def test_a_mapped_file_offers_its_months_categories_and_sources(tmp_path):
+    """A partner file's months, categories and source can be chosen in the
+    sidebar once it is mapped (they had been the police data's only: the ASB
+    log's 2023-11 and 2023-12, its 'Street drinking' and its source could not
+    be chosen); going back to the police data leaves out, and says, what it
+    lacks."""
+    import pyogrio
+
+    at = _read_sample(_open(_app(districts=THANET), "Your data"), "council-asb-log.csv")
+    assert "Street drinking" not in at.multiselect(key="w_categories").options
+    assert "2023-11" not in at.select_slider(key="w_months").options
+    at.radio(key="map_upload").set_value("with")
+    at.run()
+    assert not at.exception, at.exception
+    months = at.select_slider(key="w_months")
+    assert months.options[12:15] == ["2023-01", "2023-11", "2023-12"]
+    assert months.help == (
+        "The data holds 2022-01 to 2024-04, with no data for 2023-02 to 2023-10."
+    )
+    assert "Street drinking" in at.multiselect(key="w_categories").options
+    assert "Burglary" in at.multiselect(key="w_categories").options
+    sources = at.multiselect(key="w_sources").options
+    assert sources == ["council-asb-log", "police.uk"]
+    # the file's own months, category and source, with a police category
+    months.set_value(("2023-11", "2023-12"))
+    at.multiselect(key="w_categories").set_value(["Street drinking", "Burglary"])
+    at.multiselect(key="w_sources").set_value(["council-asb-log"])
+    _submit(at)
+    assert not at.exception, at.exception
+    ingested = next(iter(at.session_state["uploads"].values()))
+    rows = ingested[
+        ingested["month"].astype(str).isin(["2023-11", "2023-12"])
+        & (ingested["lad_code"] == THANET).fillna(False)
+        & (ingested["category"] == "Street drinking")
+    ]
+    assert len(rows) > 0
+    assert _metrics(at)["Incidents selected"] == f"{len(rows):,}"
+    assert not at.info or "Left out" not in " ".join(i.value for i in at.info)
+    # the download is of this selection (its view had been read back against
+    # the police data's choices, which dropped the file's category and source)
+    at = _open(at, "Download")
+    at.button(key="prepare_export").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    _, (name, data, _) = at.session_state["export"]
+    (tmp_path / name).write_bytes(data)
+    table = pyogrio.read_dataframe(tmp_path / name, layer="provenance")
+    record = {
+        k: json.loads(v) for k, v in zip(table["key"], table["value"], strict=True)
+    }
+    assert record["filters.categories"] == ["Street drinking", "Burglary"]
+    assert record["filters.sources"] == ["council-asb-log"]
+    assert record["data.source_months.council-asb-log"] == ["2023-11", "2023-12"]
+    # the file alone: the police category goes, and the page says so; the
+    # months and the file's category and source stay
+    at = _open(at, "Your data")
+    at.radio(key="map_upload").set_value("alone")
+    at.run()  # (the tab reruns the page with the file alone)
+    assert not at.exception, at.exception
+    assert at.select_slider(key="w_months").options[0] == "2023-11"
+    assert at.select_slider(key="w_months").value == ("2023-11", "2023-12")
+    assert at.multiselect(key="w_categories").value == ["Street drinking"]
+    assert at.multiselect(key="w_sources").value == ["council-asb-log"]
+    assert [i.value for i in at.info if "Left out" in i.value] == [
+        "Left out of the selection, because the data now mapped does not hold "
+        "them: category Burglary."
+    ]
+    assert _metrics(at)["Incidents selected"] == f"{len(rows):,}"
+    # back to the police data only: none of its months, category or source
+    at.radio(key="map_upload").set_value("no")
+    at.run()
+    assert not at.exception, at.exception
+    assert [i.value for i in at.info if "Left out" in i.value] == [
+        "Left out of the selection, because the data now mapped does not hold "
+        "them: months 2023-11 to 2023-12 (the data now mapped has none; 2024-01 "
+        "to 2024-04 instead); category Street drinking; source council-asb-log."
+    ]
+    assert at.select_slider(key="w_months").value == ("2024-01", "2024-04")
+    assert at.multiselect(key="w_categories").value == []
+    assert at.multiselect(key="w_sources").value == []
+    assert at.caption[0].value.startswith("all themes; Thanet; 2024-01 to 2024-04")
+    at.run()  # said once: the selection fits the data now
+    assert not [i.value for i in at.info if "Left out" in i.value]
+
+
+def test_fit_selection_keeps_what_the_data_holds(police):
+    from hotspots import dashboard as dash
+
+    ch = dash.choices(police, dash.load_reference())
+    # a range narrowed to the months inside it: the same incidents
+    assert dash.fit_selection(ch, ("2022-12", "2024-04"), [], []) == (
+        ("2022-12", "2024-04"), [], [], []
+    )  # fmt: skip
+    file_only = replace(ch, months=["2023-11", "2023-12", "2024-01"])
+    assert dash.fit_selection(file_only, ("2022-12", "2024-04"), [], [])[0] == (
+        "2023-11", "2024-01"
+    )  # fmt: skip
+    # a category or source unknown to the data: left out, each said
+    got = dash.fit_selection(ch, None, ["Drugs", "Begging"], ["police.uk", "A&E"])
+    assert got == (None, ["Drugs"], ["police.uk"], ["category Begging", "source A&E"])
+    # no month of the data inside the range: its default range, said
+    assert dash.fit_selection(ch, ("2023-03", "2023-10"), [], []) == (
+        ("2024-01", "2024-04"), [], [],
+        ["months 2023-03 to 2023-10 (the data now mapped has none; 2024-01 to "
+         "2024-04 instead)"],
+    )  # fmt: skip
+    assert dash.fitted_note([]) == ""
+    assert dash.months_help(ch) == (
+        "The data holds 2022-01 to 2024-04, with no data for 2023-02 to 2023-12."
+    )
+    one_gap = replace(ch, months=["2022-01", "2022-03", "2022-04", "2022-06"])
+    assert dash.months_help(one_gap) == (
+        "The data holds 2022-01 to 2022-06, with no data for 2022-02, 2022-05."
+    )
+    assert dash.months_help(replace(ch, months=["2024-01", "2024-02"])) == (
+        "The data holds 2024-01 to 2024-02."
+    )
+    # no file in use, or an empty one: the store's choices
+    assert dash.upload_choices(ch, None, "with|x:1") is ch
+    assert dash.upload_choices(ch, police.iloc[:0], "alone|x:1") is ch
+    assert dash.upload_choices(ch, police.iloc[:5], None) is ch
+
+
 def _read_upload(name, data):
     """Upload a partner file on the Your data tab and read it.
 
@@ -1210,6 +1334,29 @@ def test_download_public_geopackage(tmp_path):
     hot = pyogrio.read_dataframe(path, layer="hotspots")
     assert len(hot) > 0
     assert (hot["incidents"] % 5 == 0).all()  # public mode: rounded to 5
+
+
+def test_download_of_a_sparse_view_is_a_file_not_a_warning():
+    """Advice about the data (a bandwidth under the locations' spacing) is said
+    under the map; preparing the download had shown it again as a Python
+    warning with its traceback."""
+    at = _app(
+        districts=THANET, categories="Possession of weapons",
+        month_from="2024-04", month_to="2024-04",
+    )  # fmt: skip
+    said = [
+        e.value
+        for e in (*at.caption, *at.warning, *at.info, *at.markdown)
+        if "under the median spacing" in str(e.value)
+    ]
+    assert said, "the map's advice"
+    at = _open(at, "Download")
+    at.button(key="prepare_export").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.get("download_button")] == [
+        "Download hotspots-kde.gpkg"
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "html"])
