@@ -397,6 +397,15 @@ def _decimals(values: pd.Series) -> pd.Series:
     return frac.str.len().fillna(0).astype(int)
 
 
+#: Dates that systems write for "not known": Excel's day 0 (1899-12-30 in its
+#: 1900 date system as pandas reads it, 1899-12-31 as some exports write it),
+#: its day 1 (1900-01-01) and the Unix epoch (1970-01-01). A row dated one of
+#: them is rejected as a placeholder.
+PLACEHOLDER_DATES = pd.to_datetime(
+    ["1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01"]
+)
+
+
 def _partner(
     table: Table,
     source: str,
@@ -428,6 +437,14 @@ def _partner(
     reason[no_when] = (
         "no usable date or month: " + shown[no_when].str.slice(0, 40)
     ).str.replace(r": $", ": (blank)", regex=True)
+    # a date a system writes for "not known" (Excel's day 0 and 1, the Unix
+    # epoch) or one still to come is not when an incident happened
+    day = occurred.dt.normalize()
+    placeholder = day.isin(PLACEHOLDER_DATES) & reason.isna()
+    reason[placeholder] = "placeholder date: " + shown[placeholder].str.slice(0, 40)
+    today = pd.Timestamp.now().normalize()
+    future = ((day > today) | (month > today.to_period("M"))) & reason.isna()
+    reason[future] = "date in the future: " + shown[future].str.slice(0, 40)
     rejected = reason.notna()
 
     # where: lat/lon, then easting/northing, then grid reference, then postcode

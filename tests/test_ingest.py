@@ -416,6 +416,45 @@ def test_month_only_rows(write):
     assert r.rejects["reject_reason"].tolist() == ["no usable date or month: (blank)"]
 
 
+def test_placeholder_and_future_dates_are_rejected(write):
+    """A system's date for "not known" (Excel's day 0 or 1, the Unix epoch) or a
+    date still to come is not when an incident happened: such rows had been
+    kept, and a 1900 or 2030 incident spread the file's months over decades."""
+    today = pd.Timestamp.now()
+    tomorrow = (today + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
+    next_month = (today + pd.DateOffset(months=1)).strftime("%Y-%m")
+    text = (
+        "Date,Month,Postcode\n"
+        "05/01/2030,,ME1 1AA\n"
+        f"{tomorrow},,ME1 1AA\n"
+        "01/01/1900,,ME1 1AA\n"
+        "1899-12-30,,ME1 1AA\n"
+        "31/12/1899,,ME1 1AA\n"
+        "1970-01-01,,ME1 1AA\n"
+        f",{next_month},ME1 1AA\n"
+        "05/01/2024,,ME1 1AA\n"
+        f"{today.strftime('%d/%m/%Y')},,ME1 1AA\n"
+        "02/01/1970,,ME1 1AA\n"
+    )
+    r = ingest([write("d.csv", text)])
+    assert r.report["rows_kept"] == 3
+    assert r.incidents["month"].astype(str).tolist() == [
+        "2024-01", today.strftime("%Y-%m"), "1970-01",
+    ]  # fmt: skip
+    assert r.rejects["reject_reason"].tolist() == [
+        "date in the future: 05/01/2030",
+        f"date in the future: {tomorrow}",
+        "placeholder date: 01/01/1900",
+        "placeholder date: 1899-12-30",
+        "placeholder date: 31/12/1899",
+        "placeholder date: 1970-01-01",
+        f"date in the future: {next_month}",
+    ]
+    assert r.report["rejected_by_reason"] == {
+        "date in the future": 3, "placeholder date": 4,
+    }  # fmt: skip
+
+
 def test_mapping_override(write):
     text = "When,Where,What\n03/01/2024,ME1 1AA,Noise\n"
     path = write("odd.csv", text)
