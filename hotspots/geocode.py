@@ -11,6 +11,12 @@ from hotspots.dates import _SPACES, _by_unique, _kinds, _require_series
 
 NO_LOCATION = "no location given"
 MATCHED = "matched"
+#: A well-formed postcode of a postcode area the postcode table holds (``ME``
+#: of ``ME1 1AA``), but not in it: made up, mistyped, terminated or too new.
+UNKNOWN_POSTCODE = "unknown postcode"
+#: A well-formed postcode of an area the postcode table does not hold (the
+#: bundled table holds the whole BR, CT, DA, ME and TN postcode areas).
+OUTSIDE_POSTCODES = "postcode outside the area of the postcode list"
 
 #: Text that means "no value" in a location column (compared upper-case with spaces
 #: and punctuation removed, so "n/a", "N.A." and "not known" all count).
@@ -177,7 +183,9 @@ def lookup_postcodes(values: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
         ``precision_m`` (float metres, from :data:`PQI_PRECISION_M`; NaN if not
         found) and ``status``: ``"matched"``, ``"no location given"`` (blank or a
         placeholder such as "N/A"), ``"invalid postcode"`` (text that is not a
-        postcode) or ``"unknown postcode"`` (well formed but not in `table`).
+        postcode), ``"unknown postcode"`` (well formed, of a postcode area
+        `table` holds, but not in it) or ``OUTSIDE_POSTCODES`` (of an area
+        `table` does not hold).
     """
     values = _require_series(values)
     missing = [c for c in _TABLE_COLUMNS if c not in table]
@@ -217,8 +225,17 @@ def lookup_postcodes(values: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
     status = np.select(
         [found, blank, not_postcode],
         [MATCHED, NO_LOCATION, "invalid postcode"],
-        default="unknown postcode",
-    )
+        default=UNKNOWN_POSTCODE,
+    ).astype(object)
+    unknown = status == UNKNOWN_POSTCODE
+    if unknown.any() and len(keys):
+        # a postcode area (the outward code's letters) the table does not hold
+        # at all: most likely a real postcode from beyond the area it covers
+        held = set(keys.str.extract(r"^([A-Z]+)", expand=False).dropna())
+        area = postcode[unknown].str.extract(r"^([A-Z]+)", expand=False)
+        status[unknown] = np.where(
+            area.isin(held).to_numpy(), UNKNOWN_POSTCODE, OUTSIDE_POSTCODES
+        )
     return pd.DataFrame(
         {
             "postcode": postcode,

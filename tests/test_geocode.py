@@ -97,8 +97,14 @@ def test_normalise_postcode_rejects(value):
         ("\x00", "no location given"),
         ("ME1", "invalid postcode"),
         (45730, "invalid postcode"),
-        ("SW1A 1AA", "unknown postcode"),
+        # an area the table holds: made up, mistyped, terminated or too new
+        ("ME1 9ZZ", "unknown postcode"),
+        ("ME99 9ZZ", "unknown postcode"),
         ("BR1 1AA", "unknown postcode"),  # quality 90: no coordinates
+        # an area the table does not hold: a postcode from beyond it
+        ("SW1A 1AA", "postcode outside the area of the postcode list"),
+        ("rh1 1aa", "postcode outside the area of the postcode list"),
+        ("M1 1AE", "postcode outside the area of the postcode list"),
         *[(v, "invalid postcode") for v in BAD_TEXT],
     ],
 )
@@ -272,7 +278,7 @@ def test_lookup_postcodes_small_table():
     assert out["status"].tolist() == ["matched"] * 7 + [
         "no location given",
         "invalid postcode",
-        "unknown postcode",
+        "postcode outside the area of the postcode list",
         "unknown postcode",
     ]
     assert out["postcode"].tolist()[:7] == [
