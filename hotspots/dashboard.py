@@ -2600,12 +2600,24 @@ def pspo_key_figures(ev: Any) -> list[str]:
         )
         wdq_text = f"Weighted Displacement Quotient: {wdq:.2f} ({meaning})."
     tne = ev.total_net_effect
-    tne_text = (
-        "Total net effect: not defined (no control incidents before)."
-        if pd.isna(tne)
-        else f"Total net effect: {tne:+,.0f} incidents "
-        + ("prevented, net of displacement." if tne >= 0 else "(a net increase).")
-    )
+    expected = "than the control's change predicts, in the area and buffer together"
+    if pd.isna(tne):
+        tne_text = "Total net effect: not defined (no control incidents before)."
+    elif round(tne) > 0:
+        tne_text = (
+            f"Total net effect: about {round(tne):,} incidents fewer {expected} "
+            "(prevented, net of displacement)."
+        )
+    elif round(tne) < 0:
+        tne_text = (
+            f"Total net effect: about {-round(tne):,} incidents more {expected} "
+            "(a net increase)."
+        )
+    else:
+        tne_text = (
+            "Total net effect: about none (as many incidents as the control's change "
+            "predicts, in the area and buffer together)."
+        )
     return [wdq_text, tne_text]
 
 

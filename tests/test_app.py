@@ -1702,6 +1702,38 @@ def test_pspo_evaluation_of_the_sample_order():
     assert "2022-01" not in starts
     assert starts[0] == "2022-02"
     assert starts[-1] == "2024-04"
+    # the net effect in words, its sign said once (it had read "-18 incidents
+    # (a net increase)")
+    tne = round(ev.total_net_effect)
+    (line,) = [m.value for m in at.markdown if m.value.startswith("- Total net effect")]
+    fewer_or_more = "fewer" if tne > 0 else "more"
+    assert line.startswith(
+        f"- Total net effect: about {abs(tne):,} incidents {fewer_or_more} "
+    )
+    assert "-" not in line[2:]
+
+
+def test_pspo_net_effect_in_words():
+    from types import SimpleNamespace
+
+    from hotspots import dashboard as dash
+
+    def said(tne):
+        return dash.pspo_key_figures(SimpleNamespace(wdq=0.5, total_net_effect=tne))
+
+    assert said(-18.4)[1] == (
+        "Total net effect: about 18 incidents more than the control's change "
+        "predicts, in the area and buffer together (a net increase)."
+    )
+    assert said(1234.6)[1].startswith("Total net effect: about 1,235 incidents fewer")
+    assert said(1234.6)[1].endswith("(prevented, net of displacement).")
+    assert said(0.3)[1].startswith("Total net effect: about none (as many incidents")
+    assert said(float("nan"))[1] == (
+        "Total net effect: not defined (no control incidents before)."
+    )
+    assert said(-18.4)[0] == (
+        "Weighted Displacement Quotient: 0.50 (diffusion of benefit)."
+    )
 
 
 def test_pspo_ward_profile_and_bad_boundary():
