@@ -533,7 +533,12 @@ def partner_file_tab() -> None:
                 placeholder="e.g. 2024-01..2024-12",
                 help=dash.COVERS_HELP,
             )
-            if st.button("Read the file", type="primary"):
+            pressed = st.button("Read the file", type="primary")
+            # a name the data already holds would merge the file into that source
+            taken = dash.source_name_taken(name, view_choices().sources)
+            if pressed and taken:
+                st.error(taken)
+            elif pressed:
                 try:
                     with tempfile.TemporaryDirectory() as tmp:
                         path = Path(tmp) / Path(upload.name).name
@@ -547,7 +552,10 @@ def partner_file_tab() -> None:
                 except hs.HotspotsError as err:
                     st.error(dash.upload_message(str(err), path, upload.name))
                 else:
-                    key = f"{name}:{hash(upload.getvalue())}"
+                    # what was read: the same bytes read another way are another file
+                    key = dash.upload_ident(
+                        name, upload.getvalue(), mapping, covers.strip()
+                    )
                     st.session_state.setdefault("uploads", {})[key] = ingested.incidents
                     st.session_state["last_ingest"] = (
                         key,
@@ -568,6 +576,9 @@ def partner_file_tab() -> None:
         kept = st.session_state.get("uploads", {}).get(key)
         if kept is None or kept.empty:  # every row rejected: nothing to map
             st.info(dash.NOTHING_KEPT)
+            if st.session_state.get("use_upload"):  # (an earlier reading's)
+                st.session_state["use_upload"] = None
+                st.rerun()
             return
         # the page's use of the file chooses the option: the widget's own state
         # is dropped on every run that does not draw this tab

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import os
 import pickle
@@ -987,6 +988,34 @@ def detection_frame(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 #: The columns the ward and district tables read (`area_tables`; the source:
 #: which months they can compare, `data_months`).
 AREA_INPUT_COLUMNS = ("month", "ward_code", "lad_code", "weight", "source", "geometry")
+
+
+def upload_ident(name: str, data: bytes, mapping: dict[str, str], covers: str) -> str:
+    """``"NAME:DIGEST"``: a partner file as read, for the page's use of it.
+
+    The digest is of its name, bytes, column mapping and the months it covers:
+    the page's caches are keyed by it. The same bytes read with another mapping or months are another reading
+    (the page had kept the first reading's results under the second's rows).
+    """
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps([name, sorted(mapping.items()), covers]).encode())
+    return f"{name}:{digest.hexdigest()[:20]}"
+
+
+def source_name_taken(name: str, sources: Sequence[str]) -> str:
+    """Why a partner file cannot be called `name`, or "" if it can.
+
+    A name the data already holds (``police.uk``, or a source in the store)
+    would make the file part of that source: its months would count as that
+    source's, and a comparison over time would read them as a change.
+    """
+    taken = {s.casefold(): s for s in sources}
+    if name.strip().casefold() in taken:
+        return (
+            f"The data already holds a source called '{taken[name.strip().casefold()]}'"
+            ": give this file a name of its own (Name of this source)."
+        )
+    return ""
 
 
 def upload_use(key: str | None) -> tuple[str, str]:

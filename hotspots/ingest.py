@@ -749,9 +749,17 @@ def ingest(
             kind = "partner"
             used = detect_columns(columns, mapping)
             _require_partner_columns(table.name, columns, used)
+            named = source or Path(name).stem
+            if named.strip().casefold() == POLICE_UK:
+                # its months would count as police.uk's (a change over time
+                # across months police.uk lacks would read as real)
+                raise HotspotsError(
+                    f"{table.name}: '{named}' is the police.uk street files' source "
+                    "name; give the partner file a name of its own (--source NAME)."
+                )
             staged, rejects = _partner(
                 table,
-                source or Path(name).stem,
+                named,
                 used,
                 agency=agency,
                 sensitivity=sensitivity,

@@ -1111,6 +1111,63 @@ def test_a_mapped_file_offers_its_months_categories_and_sources(tmp_path):
     assert not [i.value for i in at.info if "Left out" in i.value]
 
 
+def _read_again(at, **roles):
+    """Set the Your data tab's column roles (role -> column) and read the file
+    again."""
+    for role, column in roles.items():
+        at.selectbox(key=f"role-{role}").set_value(column)
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_file_read_again_another_way_is_mapped_as_read():
+    """The same bytes read with another column mapping are another file: the
+    page had kept the first reading's hotspots (its key was the file's name
+    and bytes), and a reading that kept no row had left the page mapping the
+    earlier one, with no way back to the police data."""
+    at = _read_sample(_open(_app(districts=THANET), "Your data"), "council-asb-log.csv")
+    _read_again(at, category="Reporting Officer Team")
+    at.radio(key="map_upload").set_value("alone")
+    at.run()
+    tops = set(_table(at, "Rank")["Top categories"])
+    assert tops == {"Other (unmapped) 100%"}
+    # the categories read as they should be: the map and table follow
+    at = _read_again(_open(at, "Your data"), category="Incident Type")
+    assert at.radio(key="map_upload").value == "alone"
+    tops = " ".join(_table(at, "Rank")["Top categories"])
+    assert "Anti-social behaviour" in tops
+    incidents = _metrics(at)["Incidents selected"]
+    # read with a date column that holds no dates: nothing kept, so nothing of
+    # the file is mapped (the page goes back to the police data only)
+    at = _read_again(_open(at, "Your data"), date="Location Description")
+    assert "No row of this file was kept" in " ".join(i.value for i in at.info)
+    assert at.session_state["use_upload"] is None
+    assert at.caption[0].value.startswith("all themes; Thanet;")
+    assert _metrics(at)["Incidents selected"] != incidents
+
+
+def test_a_file_cannot_take_a_name_the_data_holds():
+    """Called 'police.uk', a partner file's rows would count as police.uk's, its
+    months too: Thanet's change on the previous period read +3,101%."""
+    at = _open(_app(districts=THANET), "Your data")
+    data = (SAMPLES / "council-asb-log.csv").read_bytes()
+    at.file_uploader(key="partner_upload").set_value(("asb.csv", data, "text/csv"))
+    at.run()
+    name = next(t for t in at.text_input if t.label == "Name of this source")
+    name.set_value("Police.UK ")
+    next(b for b in at.button if b.label == "Read the file").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "The data already holds a source called 'police.uk': give this file a name "
+        "of its own (Name of this source)."
+    ]
+    assert "uploads" not in at.session_state
+    assert not any(r.key == "map_upload" for r in at.radio)
+
+
 def test_fit_selection_keeps_what_the_data_holds(police):
     from hotspots import dashboard as dash
 

@@ -455,6 +455,18 @@ def test_placeholder_and_future_dates_are_rejected(write):
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("name", ["police.uk", " Police.UK"])
+def test_a_partner_file_cannot_be_called_police_uk(write, name):
+    # its months would count as police.uk's: a change across months police.uk
+    # lacks would read as real
+    path = write("log.csv", "Date,Postcode\n05/01/2024,ME1 1AA\n")
+    with pytest.raises(HotspotsError, match="source name; give the partner file a"):
+        ingest([path], source=name)
+    assert ingest([path], source="police.uk log").incidents["source"].tolist() == [
+        "police.uk log"
+    ]
+
+
 def test_mapping_override(write):
     text = "When,Where,What\n03/01/2024,ME1 1AA,Noise\n"
     path = write("odd.csv", text)
