@@ -44,7 +44,7 @@ from hotspots.grid import located, located_once, located_xy
 from hotspots.ingest import ROLES as INGEST_ROLES
 from hotspots.ingest import detect_columns
 from hotspots.io import Table, read_table, write_csv_safe
-from hotspots.provenance import provenance
+from hotspots.provenance import counted_not_mapped, provenance
 from hotspots.store import Selection, default_store_path, open_store
 
 if TYPE_CHECKING:
@@ -360,6 +360,10 @@ def view_detect_key(view: View, upload: str | None = None) -> tuple[Any, ...]:
     )
 
 
+#: The columns `counted_not_mapped` reads.
+SG_COLUMNS = ("source", "sensitivity")
+
+
 def detect_view(
     incidents: gpd.GeoDataFrame,
     upload: gpd.GeoDataFrame | None,
@@ -386,7 +390,19 @@ def detect_view(
             trend_months=compared,
         )  # fmt: skip
     note = months_note(incidents, upload, selection, sources_of(chosen))
-    return replace(result, warnings=[*result.warnings, note]) if note else result
+    if note:
+        result = replace(result, warnings=[*result.warnings, note])
+    # the safeguarding concerns the tables count, which the record's data (the
+    # rows detection used) leaves out; looked for where the data may hold any
+    tables_only = None
+    if upload is not None or disclosure.safeguarding_rows(base).any():
+        tables_only = counted_not_mapped(
+            select(base, upload, selection, safeguarding=True, columns=SG_COLUMNS)
+        )
+    if tables_only:
+        data = {**result.provenance["data"], "counted_not_mapped": tables_only}
+        result = replace(result, provenance={**result.provenance, "data": data})
+    return result
 
 
 @dataclass(frozen=True)
@@ -1219,6 +1235,14 @@ def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
         f"**Data**: {data.get('incidents', 0):,} incidents ({sources}), {months}; "
         f"{data.get('unlocated', 0):,} without a location."
     ]
+    tables_only = data.get("counted_not_mapped", {}).get("sources", {})
+    if tables_only:
+        n = sum(tables_only.values())
+        lines[0] += (
+            f" Also {n:,} safeguarding concern{'' if n == 1 else 's'} "
+            f"({', '.join(f'{k} {v:,}' for k, v in tables_only.items())}): counted "
+            "in the ward and district tables, never mapped."
+        )
     names: dict[str, dict[str, str]] = {"districts": ch.districts, "wards": ch.wards}
     shown = []
     for key, value in record.get("filters", {}).items():

@@ -13,8 +13,10 @@ from hotspots.areas import area_statistics
 from hotspots.boundaries import study_area
 from hotspots.dates import selection_months
 from hotspots.detect import Detection, detect
+from hotspots.disclosure import safeguarding_rows
 from hotspots.export import export_bytes, export_detection
-from hotspots.provenance import provenance
+from hotspots.provenance import counted_not_mapped, provenance
+from hotspots.store import Selection
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,18 @@ def analyse(
         method=method,
         parameters=found.parameters,
     )
+    in_selection = Selection(
+        month_from=months[0] if months else None,
+        month_to=months[1] if months else None,
+        districts=districts,
+        wards=wards,
+    )
+    # (unless detection used them too: `detect --include-safeguarding`)
+    tables_only = None
+    if not safeguarding_rows(incidents).any():
+        tables_only = counted_not_mapped(base, lambda: in_selection.mask(base))
+    if tables_only:
+        record["data"]["counted_not_mapped"] = tables_only
     return Analysis(incidents, found, tables, record)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import pandas as pd
 from hotspots import __version__, grid
 from hotspots.crs import OSTN15, ostn15_available
 from hotspots.dates import source_months
+from hotspots.disclosure import safeguarding_rows
 
 
 def describe_data(incidents: pd.DataFrame) -> dict[str, Any]:
@@ -89,4 +91,31 @@ def provenance(
         "parameters": parameters or {},
         "crs": "EPSG:27700 (British National Grid, metres)",
         "transformation": OSTN15 if ostn15_available() else "Helmert (EPSG:1314)",
+    }
+
+
+def counted_not_mapped(
+    incidents: pd.DataFrame, keep: Callable[[], Any] | None = None
+) -> dict[str, Any] | None:
+    """The ``counted_not_mapped`` entry of a provenance record's data, or None.
+
+    Safeguarding concerns count in the ward and district tables but never
+    shape hotspots, so the rows a record's ``data`` describes leave them out:
+    this names their sources and counts (``{"what": ..., "sources": {...}}``),
+    so that a record never omits a source its output counts. `keep`: gives the
+    rows of `incidents` in the selection (months and areas), asked only when
+    there is any such concern; default all rows.
+    """
+    sg = safeguarding_rows(incidents)
+    if not sg.any():
+        return None
+    if keep is not None:
+        sg &= keep()
+    if not sg.any():
+        return None
+    counts = incidents.loc[sg, "source"].astype(str).value_counts().sort_index()
+    return {
+        "what": "safeguarding concerns: counted in the ward and district tables, "
+        "never mapped",
+        "sources": {str(k): int(v) for k, v in counts.items()},
     }

@@ -948,6 +948,52 @@ def test_how_a_file_is_mapped_survives_the_other_tabs():
     assert at.caption[0].value.startswith("all themes; Thanet;")
 
 
+def test_the_record_names_safeguarding_concerns_the_tables_count(tmp_path):
+    """With safeguarding concerns beside the police data, the ward and district
+    tables count them, but the Provenance tab, its JSON and the download's
+    record had named police.uk alone (their data is the rows detection used)."""
+    import pyogrio
+
+    at = _read_sample(
+        _open(_app(districts=THANET), "Your data"), "safeguarding-concerns.csv"
+    )
+    at.radio(key="map_upload").set_value("with")
+    at.run()
+    assert not at.exception, at.exception
+    ingested = next(iter(at.session_state["uploads"].values()))
+    concerns = int(
+        (
+            ingested["month"].astype(str).between("2024-01", "2024-04")
+            & (ingested["lad_code"] == THANET).fillna(False)
+        ).sum()
+    )
+    assert 0 < concerns < 100
+    at = _open(at, "Provenance and sources")
+    record = at.json[0].value
+    record = json.loads(record) if isinstance(record, str) else record
+    assert record["data"]["sources"] == {"police.uk": 5303}
+    assert record["data"]["counted_not_mapped"]["sources"] == {
+        "safeguarding-concerns": concerns
+    }
+    words = " ".join(m.value for m in at.markdown)
+    assert (
+        f"Also {concerns} safeguarding concerns (safeguarding-concerns {concerns}): "
+        "counted in the ward and district tables, never mapped." in words
+    )
+    # the download's record too (restricted: exact; public: withheld or rounded)
+    at = _open(at, "Download")
+    at.radio(key="dl_mode").set_value("restricted")
+    at.button(key="prepare_export").click()
+    at.run()
+    assert not at.exception, at.exception
+    _, (name, data, _) = at.session_state["export"]
+    (tmp_path / name).write_bytes(data)
+    table = pyogrio.read_dataframe(tmp_path / name, layer="provenance")
+    saved = dict(zip(table["key"], table["value"], strict=True))
+    key = "data.counted_not_mapped.sources.safeguarding-concerns"
+    assert json.loads(saved[key]) == concerns
+
+
 def test_a_file_of_safeguarding_concerns_alone_is_counted_not_mapped(police):
     """Safeguarding concerns never shape the map: mapped alone, such a file has
     nothing to map. The page says so (it had said no incident matched, and
