@@ -889,8 +889,8 @@ c1.metric(
     f"{result.incidents:,}",
     help="Including those without a location."
     + (
-        " Not counting safeguarding concerns: never mapped, they count only in the "
-        "ward and district tables."
+        " Not counting safeguarding concerns: never mapped, they count in the ward "
+        "and district tables, the street-week plan and the PSPO evidence."
         if upload_key
         else ""
     ),

@@ -1391,8 +1391,9 @@ def no_match(
         else f"All {n:,} incidents of this selection are safeguarding concerns"
     )
     return (
-        f"{which}: counted in the ward and district tables, never mapped (as "
-        "points, a surface or outlines). Add other themes or sources to map."
+        f"{which}: counted in the ward and district tables, the street-week plan "
+        "and the PSPO evidence, never mapped (as points, a surface or outlines). "
+        "Add other themes or sources to map."
     )
 
 

@@ -1450,9 +1450,10 @@ def kde_surface(
     if spacing is not None and h < spacing:
         warnings.warn(
             f"The bandwidth ({h:g} m) is under the median spacing of the distinct "
-            f"incident locations ({spacing:.0f} m; police.uk snaps incidents to "
-            "anonymous points): the surface will be isolated bumps on those "
-            "points. Use a larger bandwidth.",
+            f"incident locations ({spacing:.0f} m; police.uk puts incidents on "
+            "anonymous snap points, a postcode all its incidents on one point): "
+            "the surface will be isolated bumps on those points. Use a larger "
+            "bandwidth.",
             UserWarning,
             stacklevel=2,
         )

@@ -1398,9 +1398,12 @@ def _statutory(c: _Context) -> list[dict[str, str]]:
                 "Recorded incidents are not the experience of residents and "
                 "visitors: the effect on their quality of life needs consultation "
                 "responses, complaints, surveys and witness statements. Much "
-                "anti-social behaviour is never reported. police.uk positions are "
-                "anonymised snap points, so an incident near the boundary may be "
-                "placed just inside or outside it."
+                "anti-social behaviour is never reported. "
+                + positions_note(
+                    c.sources,
+                    "an incident near the boundary may be "
+                    "placed just inside or outside it.",
+                )
             ),
         },
         {
@@ -1448,6 +1451,28 @@ def _statutory(c: _Context) -> list[dict[str, str]]:
     ]
 
 
+def positions_note(sources: Sequence[str], so: str) -> str:
+    """Why incident positions are approximate, for the data's `sources`.
+
+    police.uk's anonymised snap points, a partner postcode's one position;
+    then `so` (what follows for the reader: "so ..."). One sentence.
+    """
+    why = []
+    if "police.uk" in sources or not sources:
+        why.append(
+            "police.uk positions are anonymised to snap points (the nearest of a "
+            "set of street points)"
+        )
+    if any(s != "police.uk" for s in sources):
+        why.append(
+            "a partner's incident located by postcode is at the postcode's one "
+            "position (about 100 m across in towns)"
+        )
+    text = "; ".join(why) + ", so " + so
+    # a sentence (police.uk is written so, even first)
+    return text if text.startswith("police.uk") else text[0].upper() + text[1:]
+
+
 def _limitations(c: _Context) -> list[str]:
     out = [
         "This is evidence, not legal advice: whether the s59 conditions are met is "
@@ -1455,8 +1480,9 @@ def _limitations(c: _Context) -> list[str]:
         "Counts are recorded incidents of the selected kinds over the months "
         f"{_span(c.months)} (not annualised); they depend on reporting and "
         "recording, and much anti-social behaviour is never reported to the police.",
-        "police.uk positions are anonymised to snap points (the nearest of a set of "
-        "street points), so incidents near the boundary may fall either side of it.",
+        positions_note(
+            c.sources, "incidents near the boundary may fall either side of it."
+        ),
         "Residents inside the area are estimated (ward residents apportioned by "
         "postcodes) and count where people live; town centres have many visitors "
         "and workers, so rates per 1,000 residents overstate the risk to a person.",

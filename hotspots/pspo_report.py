@@ -86,7 +86,7 @@ from hotspots.document import (
     render_pdf,
     table,
 )
-from hotspots.pspo import AreaProfile, Evaluation
+from hotspots.pspo import AreaProfile, Evaluation, positions_note
 
 #: Printed at the top of every report.
 NOT_LEGAL_ADVICE = (
@@ -253,7 +253,11 @@ def _profile_map(
             "boundaries. British National Grid."
         )
         note += (
-            " Incident positions are police.uk snap points."
+            " "
+            + positions_note(
+                list(profile.provenance.get("data", {}).get("sources", {})),
+                "a point is near, not at, where an incident happened.",
+            )
             if len(points)
             else " No incident points in the public version."
         )
@@ -1008,8 +1012,10 @@ def _evaluation_doc(
                 "changes in the same period also act on the counts.",
                 "Recorded incidents depend on reporting and recording; a change in "
                 "counts can be a change in reporting.",
-                "police.uk positions are snapped to anonymous map points and "
-                "months only; incidents near the boundary may fall on the wrong side.",
+                positions_note(
+                    list(ev.provenance.get("data", {}).get("sources", {})),
+                    "incidents near the boundary may fall on the wrong side.",
+                ),
                 "Displacement can also move to other times, targets or offences, "
                 "which a spatial buffer does not measure.",
             )

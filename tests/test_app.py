@@ -1008,8 +1008,9 @@ def test_a_file_of_safeguarding_concerns_alone_is_counted_not_mapped(police):
     assert (ingested["sensitivity"] == "safeguarding").all()
     assert [e.value for e in at.error] == [
         f"All {len(ingested):,} incidents of this selection are safeguarding "
-        "concerns: counted in the ward and district tables, never mapped (as points, "
-        "a surface or outlines). Add other themes or sources to map."
+        "concerns: counted in the ward and district tables, the street-week plan "
+        "and the PSPO evidence, never mapped (as points, a surface or outlines). Add "
+        "other themes or sources to map."
     ]
     assert not at.metric  # no map, no hotspot figures
     assert [t.label for t in at.tabs] == ["Wards", "Districts", "Your data"]

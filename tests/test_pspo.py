@@ -662,6 +662,30 @@ def test_profile_statutory_limitations_consultees(crafted_profile):
     }
 
 
+def test_profile_says_why_positions_are_approximate_for_its_sources(
+    crafted_profile, two_districts
+):
+    """police.uk's snap points for police data; a partner file alone had been
+    told its positions were police.uk's snap points too."""
+    said = " ".join(
+        [crafted_profile.statutory[0]["cannot_show"], *crafted_profile.limitations]
+    )
+    assert "police.uk positions are anonymised to snap points" in said
+    assert "located by postcode" not in said
+    partner = _profile_incidents().assign(source="council ASB log")
+    p = profile_area(
+        partner, CRAFTED_AREA, months=("2024-01", "2024-04"),
+        available_months=["2023-12", "2024-01", "2024-02", "2024-04"],
+    )  # fmt: skip
+    said = " ".join([p.statutory[0]["cannot_show"], *p.limitations])
+    assert "police.uk" not in said
+    assert (
+        "A partner's incident located by postcode is at the postcode's one position "
+        "(about 100 m across in towns), so incidents near the boundary may fall "
+        "either side of it." in p.limitations
+    )
+
+
 def test_profile_refuses_months_without_data(two_districts):
     with pytest.raises(HotspotsError, match="No data for the months chosen"):
         profile_area(_profile_incidents(), CRAFTED_AREA, months=("2025-01", "2025-03"))
