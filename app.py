@@ -869,6 +869,8 @@ if _dropped:  # a shared link with settings this page does not know
     st.warning(dash.dropped_note(_dropped), icon=":material/link_off:")
 if _fitted:
     st.info(dash.fitted_note(_fitted), icon=":material/filter_alt_off:")
+if _outside := dash.wards_outside(view, ref, choices):
+    st.warning(_outside, icon=":material/wrong_location:")
 
 detect_key = dash.view_detect_key(view, upload_key)
 from_saved = saved is not None and detect_key == saved["detect_key"]

@@ -1397,6 +1397,29 @@ def no_match(
     )
 
 
+def wards_outside(view: View, ref: Reference, ch: Choices) -> str:
+    """What the page says of chosen wards outside the chosen districts, or "".
+
+    Areas filter together (a ward's incidents must lie in a chosen district
+    too), so such a ward adds nothing to the view, and alone with them it
+    left the page with "No incidents match" and no reason.
+    """
+    if not (view.wards and view.districts):
+        return ""
+    lad = dict(zip(ref.wards["ward_code"], ref.wards["lad_code"], strict=True))
+    outside = [w for w in view.wards if lad.get(w) not in view.districts]
+    if not outside:
+        return ""
+    names = "; ".join(ch.wards.get(w, w) for w in outside)
+    one = len(outside) == 1
+    return (
+        f"{'This ward is' if one else 'These wards are'} outside the districts "
+        f"chosen, so {'it adds' if one else 'they add'} nothing to the view: "
+        f"{names}. Choose {'its district' if one else 'their districts'} too, or "
+        "no district."
+    )
+
+
 #: The emerging hot spot analysis' cell sizes offered on the page (metres).
 TREND_CELL_SIZES = (100, 200, 400, 800)
 

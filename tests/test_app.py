@@ -1215,6 +1215,28 @@ def test_a_file_cannot_take_a_name_the_data_holds():
     assert not any(r.key == "map_upload" for r in at.radio)
 
 
+def test_a_ward_outside_the_districts_chosen_is_said():
+    """Areas filter together: a Medway ward with Thanet chosen adds nothing, and
+    alone it had left the page with 'No incidents match' and no reason."""
+    chatham = "E05014450"  # Chatham Central & Brompton, Medway
+    margate = "E05005093"  # Margate Central, Thanet
+    said = (
+        "This ward is outside the districts chosen, so it adds nothing to the "
+        "view: Chatham Central & Brompton (Medway). Choose its district too, or "
+        "no district."
+    )
+    at = _app(districts=THANET, wards=chatham)
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning] == [said]
+    assert at.error[0].value.startswith("No incidents match this selection.")
+    at = _app(districts=THANET, wards=f"{chatham}|{margate}")
+    assert [w.value for w in at.warning] == [said]
+    assert not at.error
+    assert int(_metrics(at)["Incidents selected"].replace(",", "")) > 0
+    for query in ({"wards": chatham}, {"districts": THANET, "wards": margate}):
+        assert not _app(**query).warning
+
+
 def test_fit_selection_keeps_what_the_data_holds(police):
     from hotspots import dashboard as dash
 
