@@ -834,6 +834,8 @@ with st.sidebar:
         horizontal=True,
     )
 
+# (a ward outside the districts chosen is left out, and said under the title)
+wards, _wards_out = dash.wards_within(wards, districts, ref)
 view = dash.View(
     month_from=months[0],
     month_to=months[1],
@@ -869,8 +871,10 @@ if _dropped:  # a shared link with settings this page does not know
     st.warning(dash.dropped_note(_dropped), icon=":material/link_off:")
 if _fitted:
     st.info(dash.fitted_note(_fitted), icon=":material/filter_alt_off:")
-if _outside := dash.wards_outside(view, ref, choices):
-    st.warning(_outside, icon=":material/wrong_location:")
+if _wards_out:
+    st.warning(
+        dash.wards_outside_note(_wards_out, choices), icon=":material/wrong_location:"
+    )
 
 detect_key = dash.view_detect_key(view, upload_key)
 from_saved = saved is not None and detect_key == saved["detect_key"]

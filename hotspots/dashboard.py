@@ -1397,26 +1397,36 @@ def no_match(
     )
 
 
-def wards_outside(view: View, ref: Reference, ch: Choices) -> str:
-    """What the page says of chosen wards outside the chosen districts, or "".
+def wards_within(
+    wards: Sequence[str], districts: Sequence[str], ref: Reference
+) -> tuple[list[str], list[str]]:
+    """``(inside, outside)``: the chosen wards in the chosen districts, and not.
 
-    Areas filter together (a ward's incidents must lie in a chosen district
-    too), so such a ward adds nothing to the view, and alone with them it
-    left the page with "No incidents match" and no reason.
+    Areas filter together, so a ward outside the districts chosen would add
+    nothing but its empty land to the study area and the map's frame (alone,
+    it had left the page with "No incidents match" and no reason): the view
+    leaves it out, and the page says so (`wards_outside_note`). No districts:
+    every ward is inside.
     """
-    if not (view.wards and view.districts):
-        return ""
+    if not districts:
+        return list(wards), []
     lad = dict(zip(ref.wards["ward_code"], ref.wards["lad_code"], strict=True))
-    outside = [w for w in view.wards if lad.get(w) not in view.districts]
+    inside = [w for w in wards if lad.get(w) in districts]
+    return inside, [w for w in wards if w not in inside]
+
+
+def wards_outside_note(outside: Sequence[str], ch: Choices) -> str:
+    """What the page says of the wards `wards_within` left out, or ""."""
     if not outside:
         return ""
     names = "; ".join(ch.wards.get(w, w) for w in outside)
     one = len(outside) == 1
     return (
         f"{'This ward is' if one else 'These wards are'} outside the districts "
-        f"chosen, so {'it adds' if one else 'they add'} nothing to the view: "
+        f"chosen, so {'it is' if one else 'they are'} left out of the view: "
         f"{names}. Choose {'its district' if one else 'their districts'} too, or "
-        "no district."
+        "no district, to map "
+        f"{'it' if one else 'them'}."
     )
 
 
