@@ -1043,6 +1043,8 @@ with tab_trend:
             ward_col.vega_lite_chart(
                 ward_series, month_chart("bar", 200, ward_series), width="stretch"
             )
+        if left_out := dash.charts_leave_out(result):
+            st.caption(left_out)
         st.markdown("**Where hot spots are emerging, persisting or fading**")
         if st.toggle(
             "Classify the grid cells month by month (emerging hot spot analysis)",

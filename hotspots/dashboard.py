@@ -1397,6 +1397,23 @@ def no_match(
     )
 
 
+def charts_leave_out(result: MapResult) -> str:
+    """The Trends tab's note on the safeguarding concerns its charts leave out.
+
+    They count in the ward and district tables; "" when there are none.
+    """
+    sources = result.provenance.get("data", {}).get("counted_not_mapped", {})
+    n = sum(sources.get("sources", {}).values())
+    if not n:
+        return ""
+    return (
+        f"These charts leave out the selection's {n:,} safeguarding "
+        f"concern{'' if n == 1 else 's'} (never mapped, so in no hotspot); the ward "
+        "and district tables count them, so a ward's chart can be lower than its "
+        "count there."
+    )
+
+
 def wards_within(
     wards: Sequence[str], districts: Sequence[str], ref: Reference
 ) -> tuple[list[str], list[str]]:

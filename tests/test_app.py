@@ -980,6 +980,12 @@ def test_the_record_names_safeguarding_concerns_the_tables_count(tmp_path):
         f"Also {concerns} safeguarding concerns (safeguarding-concerns {concerns}): "
         "counted in the ward and district tables, never mapped." in words
     )
+    # the Trends tab's charts leave them out, and say so
+    at = _open(at, "Trends")
+    assert (
+        f"These charts leave out the selection's {concerns} safeguarding concerns"
+        in " ".join(c.value for c in at.caption)
+    )
     # the download's record too (restricted: exact; public: withheld or rounded)
     at = _open(at, "Download")
     at.radio(key="dl_mode").set_value("restricted")
