@@ -66,7 +66,7 @@ from matplotlib.patches import Circle
 
 from hotspots import __version__, bundled
 from hotspots._validate import HotspotsError, require_points
-from hotspots.crs import WEB_CRS
+from hotspots.crs import to_wgs84
 from hotspots.disclosure import (
     DEFAULT_THRESHOLD,
     SHOWN_PRIMARY,
@@ -335,7 +335,7 @@ def site_profile(
                 }
             )
 
-    lonlat = gpd.GeoSeries([site.geometry], crs=plan.sites.crs).to_crs(WEB_CRS)
+    lonlat = to_wgs84(gpd.GeoSeries([site.geometry], crs=plan.sites.crs))
     total = _disclose_one(len(inside), mode, threshold)
     safeguarding = _disclose_one(int(sg.sum()), mode, threshold)
     if mode == "restricted":

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
@@ -32,6 +33,9 @@ _T = TypeVar("_T")
 
 OSTN15 = "OSTN15 (Ordnance Survey's definitive ETRS89/WGS84 -> OSGB36 transformation, about 0.1 m; via convertbng)"
 HELMERT = "Helmert 7-parameter fallback (EPSG:1314 via PROJ; about 2-5 m off OSTN15)"
+#: The same two, the other way: British National Grid -> WGS84, for files in WGS84.
+OSTN15_TO_WGS84 = "OSTN15 (Ordnance Survey's definitive OSGB36 -> ETRS89/WGS84 transformation, about 0.1 m; via convertbng)"
+HELMERT_TO_WGS84 = "Helmert 7-parameter fallback (EPSG:1314 via PROJ, OSGB36 -> WGS84; about 2-5 m off OSTN15)"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,77 @@ def lonlat_to_bng(lon: ArrayLike, lat: ArrayLike) -> Transformed:
         x[outside] = np.nan
         y[outside] = np.nan
     return Transformed(x, y, HELMERT)
+
+
+def bng_to_lonlat(x: ArrayLike, y: ArrayLike) -> Transformed:
+    """Transform British National Grid eastings/northings (metres) to WGS84 lon/lat.
+
+    The inverse of `lonlat_to_bng`: OSTN15 when convertbng is installed, else
+    PROJ's Helmert transformation. Returns longitudes as ``x``, latitudes as
+    ``y``. Points OSTN15 does not cover (far out at sea) take the Helmert
+    transformation, so every finite point gets a position; the method names
+    the mix then.
+    """
+    x_a = np.asarray(x, dtype="float64")
+    y_a = np.asarray(y, dtype="float64")
+    if x_a.shape != y_a.shape:
+        raise HotspotsError(
+            f"eastings and northings differ in length ({x_a.size} vs {y_a.size})."
+        )
+    lon = np.full(x_a.shape, np.nan)
+    lat = np.full(x_a.shape, np.nan)
+    ok = np.isfinite(x_a) & np.isfinite(y_a)
+    method = HELMERT_TO_WGS84
+    if ostn15_available() and ok.any():
+        from convertbng.cutil import convert_lonlat
+
+        method = OSTN15_TO_WGS84
+        lon[ok], lat[ok] = convert_lonlat(x_a[ok], y_a[ok])
+    rest = ok & ~(np.isfinite(lon) & np.isfinite(lat))
+    if rest.any():
+        if method == OSTN15_TO_WGS84:
+            method = f"{OSTN15_TO_WGS84}; {HELMERT_TO_WGS84} outside OSTN15's cover"
+        lon[rest], lat[rest] = on_projection_thread(_to_web_helmert).transform(
+            x_a[rest], y_a[rest]
+        )
+    return Transformed(lon, lat, method)
+
+
+def _to_web_helmert() -> Transformer:
+    return Transformer.from_crs(WORKING_CRS, WEB_CRS, always_xy=True)
+
+
+def wgs84_method() -> str:
+    """The transformation `to_wgs84` uses (points inside OSTN15's cover)."""
+    return OSTN15_TO_WGS84 if ostn15_available() else HELMERT_TO_WGS84
+
+
+def to_wgs84(frame: Any) -> Any:
+    """A GeoDataFrame or GeoSeries in British National Grid, in WGS84 (a copy).
+
+    Every vertex is transformed by `bng_to_lonlat` (OSTN15 where installed), not
+    by ``to_crs`` (which PROJ does by the Helmert transformation without the
+    OSTN15 grid, 2-5 m off). A frame in another CRS goes through ``to_crs``.
+    """
+    if frame.crs is None:
+        raise HotspotsError(
+            "The layer has no CRS, so it cannot be transformed to WGS84. Set it "
+            "first, for example with set_crs('EPSG:27700')."
+        )
+    if frame.crs != WORKING_CRS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return frame.to_crs(WEB_CRS)
+
+    def lonlat(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        moved = bng_to_lonlat(coords[:, 0], coords[:, 1])
+        return np.column_stack([moved.x, moved.y])
+
+    geoms = shapely.transform(np.asarray(frame.geometry.array), lonlat)
+    series = gpd.GeoSeries(geoms, index=frame.index, crs=WEB_CRS)
+    if isinstance(frame, gpd.GeoDataFrame):
+        return frame.set_geometry(series.rename(frame.geometry.name), crs=WEB_CRS)
+    return series.rename(frame.name)
 
 
 def to_working_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

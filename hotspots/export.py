@@ -24,7 +24,7 @@ import pyogrio
 from numpy.typing import NDArray
 
 from hotspots._validate import HotspotsError
-from hotspots.crs import WEB_CRS, WORKING_CRS
+from hotspots.crs import WEB_CRS, WORKING_CRS, to_wgs84, wgs84_method
 from hotspots.disclosure import (
     check_mode,
     disclose_areas,
@@ -463,8 +463,15 @@ def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**changes)
 
 
+def _to(layer: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """`layer` in `crs`; WGS84 by OSTN15 (`hotspots.crs.to_wgs84`)."""
+    if layer.crs == crs:
+        return layer
+    return to_wgs84(layer) if crs == WEB_CRS else layer.to_crs(crs)
+
+
 def _in_crs(layer: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
-    return _for_file(layer.to_crs(crs) if crs != str(layer.crs.to_string()) else layer)
+    return _for_file(_to(layer, crs))
 
 
 def _provenance_json(record: dict[str, Any]) -> str:
@@ -551,6 +558,8 @@ def export_detection(
     check_mode(mode, threshold)
     record = disclose_record(provenance, mode=mode, threshold=threshold)
     record["export"] = {"format": fmt, "crs": file_crs(fmt, crs)}
+    if file_crs(fmt, crs) == WEB_CRS:
+        record["export"]["transformation"] = wgs84_method()
     target = _target(path_or_dir, fmt, detection)
     surface_formats = ("geotiff", *REPORT_FORMATS)
     if mode == "public" and detection.method == "kde" and fmt in surface_formats:
@@ -789,7 +798,7 @@ def _write_kml(
         path = _layer_path(target, name)
         path.unlink(missing_ok=True)
         columns = [c for c in layer.columns if c != layer.geometry.name]
-        web = layer.to_crs(WEB_CRS)
+        web = to_wgs84(layer)
         first = columns[0] if columns else None
         labels = [
             f"{name} {_text(v)}" if first else name
@@ -834,8 +843,11 @@ def _write_csv(
     for name in ("hotspots", "ward_statistics", "district_statistics"):
         if name not in layers:
             continue
-        layer = layers[name].to_crs(crs)
-        points = layer.geometry.representative_point() if len(layer) else layer.geometry
+        layer = layers[name]
+        # the point inside each shape, chosen on the grid, then transformed
+        points = _to(
+            layer.geometry.representative_point() if len(layer) else layer.geometry, crs
+        )
         xy = ("longitude", "latitude") if crs == WEB_CRS else ("easting", "northing")
         places = 6 if crs == WEB_CRS else 1
         table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).assign(

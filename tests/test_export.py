@@ -241,6 +241,60 @@ def test_geojson_rfc7946(thanet: dict[str, Any], tmp_path: Path) -> None:
     assert back["wards"].iloc[0] == EVIL  # text kept as text in data formats
 
 
+@pytest.mark.parametrize("fmt", ["geojson", "kml", "gpkg", "csv"])
+def test_wgs84_files_are_transformed_by_ostn15_and_say_so(
+    thanet: dict[str, Any], tmp_path: Path, fmt: str
+) -> None:
+    """WGS84 files take OSTN15 (about 0.1 m), as their record says, not PROJ's
+    Helmert (2-5 m off, what ``to_crs`` does without the OSTN15 grid)."""
+    from pyproj import Transformer
+
+    from hotspots.crs import lonlat_to_bng
+
+    paths = _export(thanet, tmp_path, fmt, crs="EPSG:4326")
+    record = (
+        json.loads(paths[0].read_text())["provenance"]
+        if fmt == "geojson"
+        else json.loads(paths[-1].read_text())
+        if fmt in ("kml", "csv")
+        else {
+            k: json.loads(v)
+            for k, v in pyogrio.read_dataframe(paths[0], layer="provenance")[
+                ["key", "value"]
+            ].itertuples(index=False)
+        }
+    )
+    key = "export.transformation" if fmt == "gpkg" else None
+    said = record[key] if key else record["export"]["transformation"]
+    assert said.startswith("OSTN15")
+    assert "OSGB36 -> ETRS89/WGS84" in said
+    hot = thanet["kde"].hotspots
+    public = hot[hot["incidents"] >= 10]
+    if fmt == "csv":
+        table = pd.read_csv(paths[0], encoding="utf-8-sig")
+        lon, lat = table["longitude"].to_numpy(), table["latitude"].to_numpy()
+        grid = public.geometry.representative_point().get_coordinates().to_numpy()
+    else:
+        back = pyogrio.read_dataframe(
+            paths[0], layer="hotspots" if fmt == "gpkg" else None
+        )
+        lon, lat = back.geometry.get_coordinates().to_numpy().T
+        grid = public.geometry.get_coordinates().to_numpy()
+    assert len(lon) == len(grid) > 10
+    # back to the grid by OSTN15 (the ingest's transformation): the same points,
+    # to the 6 decimals of a degree GeoJSON keeps (0.1 m); GeoJSON may turn a
+    # ring's order round, so each point is matched to its nearest on the grid
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(grid)
+    there = lonlat_to_bng(lon, lat)
+    assert tree.query(np.column_stack([there.x, there.y]))[0].max() < 0.15
+    # and PROJ's Helmert puts them more than a metre away
+    helmert = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    hx, hy = helmert.transform(lon, lat)
+    assert tree.query(np.column_stack([hx, hy]))[0].min() > 1.0
+
+
 def test_shapefile_zip(thanet: dict[str, Any], tmp_path: Path) -> None:
     (path,) = _export(thanet, tmp_path, "shapefile", method="gistar")
     with zipfile.ZipFile(path) as archive:
