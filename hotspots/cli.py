@@ -122,6 +122,48 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
         )
 
 
+#: The flags that name a file or folder a command writes.
+OUTPUT_FLAGS = ("out", "rejects", "briefings")
+
+
+def _check_writable(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output path the tool could not write.
+
+    The nearest folder of each output that exists must take a new file (tried
+    with a temporary one: permission bits do not tell, for root or on a
+    read-only or virtual file system); folders still missing are made when the
+    output is written, as ``mkdir -p`` would.
+    """
+    import tempfile
+
+    for dest in OUTPUT_FLAGS:
+        value = getattr(args, dest, None)
+        if not value:
+            continue
+        path = Path(value)
+        if path.exists() and not path.is_dir() and not os.access(path, os.W_OK):
+            raise HotspotsError(
+                f"--{dest} {value}: the file exists and cannot be written over; "
+                "give another name, or change its permissions."
+            )
+        folder = path if path.is_dir() else path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise HotspotsError(
+                f"--{dest} {value}: {folder} is a file, not a folder; give a path "
+                "in a folder."
+            )
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as err:
+            raise HotspotsError(
+                f"--{dest} {value}: cannot write in {folder} ({err.strerror or err}); "
+                "give a path in a folder you can write to."
+            ) from None
+
+
 def _check_method_flags(args: argparse.Namespace) -> None:
     """Refuse a method flag given for another method (it would be ignored)."""
     flags = METHOD_FLAGS.get(args.command, {})
@@ -1604,6 +1646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         _check_method_flags(args)
         _check_flag_combinations(args)
+        _check_writable(args)
         _resolve_names(args)
         with warnings.catch_warnings():  # the engine's advice, as notes
             warnings.simplefilter("default", UserWarning)

@@ -520,6 +520,42 @@ def test_paths_and_sizes_that_cannot_work_are_one_line_errors(capsys, tmp_path):
     assert report.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["detect", "--method", "kde"], "--out"),
+        (["export", "--method", "gistar", "--format", "geojson"], "--out"),
+        (["trends"], "--out"),
+        (["plan"], "--out"),
+        (["plan"], "--briefings"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+    capsys, monkeypatch, tmp_path, args, flag
+):
+    """An --out in a folder no file can be made in (/proc), or under a file, had
+    run the whole analysis, then ended as 'a fault in hotspots' (exit 1)."""
+    from hotspots import cli
+
+    def never(_args):
+        raise AssertionError("the command ran")
+
+    monkeypatch.setitem(cli.COMMANDS, args[0], never)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    sel = ["--district", "Thanet", "--from", "2024-01", "--to", "2024-01"]
+    for where, says in [
+        ("/proc/hotspots-test/out.gpkg", "cannot write in /proc ("),
+        (plain / "out.gpkg", f"{plain} is a file, not a folder"),
+    ]:
+        code, out, err = run(capsys, *args, *sel, flag, where)
+        assert code == 2, err
+        assert out == ""
+        (line,) = err.strip().splitlines()
+        assert line.startswith(f"hotspots {args[0]}: error: {flag} {where}: {says}")
+    assert not Path("/proc/hotspots-test").exists()
+
+
 def test_running_out_of_memory_is_a_one_line_error(capsys, monkeypatch):
     """A size the computer cannot hold (a street-week radius of 10,000 km had
     asked numpy for 298 GiB) ends in one line, whatever step asked for it."""
