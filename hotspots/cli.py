@@ -115,10 +115,37 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
             "--threshold is the smallest count public mode publishes; restricted "
             "mode withholds none. Leave it out, or use --mode public."
         )
+    if command == "export":
+        _check_export_crs(args)
     if command == "plan" and args.mode != "restricted" and not args.briefings:
         raise HotspotsError(
             "--mode sets the level of the briefings: give --briefings FOLDER too (the "
             "sites file of --out is always restricted)."
+        )
+
+
+def _check_export_crs(args: argparse.Namespace) -> None:
+    """Refuse a --crs the format cannot take (it had been ignored); set the default."""
+    from hotspots.export import file_crs
+
+    if args.crs is None:
+        args.crs = file_crs(args.format, "EPSG:27700")
+        return
+    fixed = {"geojson": "EPSG:4326", "kml": "EPSG:4326"}.get(
+        args.format, "EPSG:27700" if args.format in ("geotiff", "pdf", "html") else None
+    )
+    if fixed is not None and args.crs != fixed:
+        name = {"geojson": "GeoJSON", "kml": "KML", "geotiff": "The GeoTIFF"}.get(
+            args.format, f"The {args.format.upper()} report"
+        )
+        why = {
+            "geojson": "as RFC 7946 requires",
+            "kml": "as the format requires",
+            "geotiff": "reprojecting a raster resamples the surface",
+        }.get(args.format, "its map is drawn on the British National Grid")
+        raise HotspotsError(
+            f"--crs {args.crs}: {name} is written in {fixed} only ({why}); leave "
+            "out --crs, or choose --format gpkg, shapefile or csv."
         )
 
 
@@ -417,9 +444,9 @@ def _detect_parser(sub: Any, common: Any) -> None:
             )
             det.add_argument(
                 "--crs",
-                default="EPSG:27700",
                 choices=["EPSG:27700", "EPSG:4326"],
-                help="for gpkg, shapefile and csv (GeoJSON and KML are always WGS84)",
+                help="for gpkg, shapefile and csv (default EPSG:27700; GeoJSON and "
+                "KML are always EPSG:4326; GeoTIFF, PDF and HTML EPSG:27700)",
             )
             det.add_argument(
                 "--threshold", type=int, default=10, help="smallest published count"

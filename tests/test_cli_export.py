@@ -164,8 +164,8 @@ def test_cli_summary_report_equals_dashboard_download(
 
 
 def test_export_says_what_it_wrote(capsys, tmp_path):
-    """The JSON's crs is the files' (GeoJSON is WGS84 whatever --crs says), and
-    hotspots left out by the public threshold are not said to be written."""
+    """The JSON's crs is the files' (GeoJSON is WGS84), and hotspots left out by
+    the public threshold are not said to be written."""
     sel = [
         "--method",
         "kde",
@@ -177,8 +177,8 @@ def test_export_says_what_it_wrote(capsys, tmp_path):
         "2024-02",
     ]
     code, out, err = run(
-        capsys, "export", *sel, "--format", "geojson", "--crs", "EPSG:27700",
-        "--out", tmp_path / "h.geojson", "--json",
+        capsys, "export", *sel, "--format", "geojson", "--out",
+        tmp_path / "h.geojson", "--json",
     )  # fmt: skip
     assert code == 0, err
     said = json.loads(out.strip().splitlines()[-1])
@@ -198,13 +198,33 @@ def test_export_says_what_it_wrote(capsys, tmp_path):
     assert len(pyogrio.read_dataframe(tmp_path / "n.gpkg", layer="hotspots")) == 0
 
 
-def test_geotiff_in_wgs84_is_refused_in_the_flags_words(capsys, tmp_path):
-    code, _, err = run(
-        capsys, "export", "--method", "kde", "--format", "geotiff", "--crs",
-        "EPSG:4326", "--district", THANET, "--out", tmp_path / "t.tif",
+@pytest.mark.parametrize(
+    ("fmt", "crs", "says"),
+    [
+        ("geotiff", "EPSG:4326", "The GeoTIFF is written in EPSG:27700 only "
+         "(reprojecting a raster resamples the surface)"),
+        ("geojson", "EPSG:27700", "GeoJSON is written in EPSG:4326 only (as RFC "
+         "7946 requires)"),
+        ("kml", "EPSG:27700", "KML is written in EPSG:4326 only (as the format "
+         "requires)"),
+        ("pdf", "EPSG:4326", "The PDF report is written in EPSG:27700 only (its "
+         "map is drawn on the British National Grid)"),
+        ("html", "EPSG:4326", "The HTML report is written in EPSG:27700 only (its "
+         "map is drawn on the British National Grid)"),
+    ],
+)  # fmt: skip
+def test_a_crs_the_format_cannot_take_is_refused_in_the_flags_words(
+    capsys, tmp_path, fmt, crs, says
+):
+    """--crs had been ignored for GeoJSON, KML, PDF and HTML."""
+    code, out, err = run(
+        capsys, "export", "--method", "kde", "--format", fmt, "--crs", crs,
+        "--district", THANET, "--out", tmp_path,
     )  # fmt: skip
     assert code == 2
+    assert out == ""
     assert err.strip().splitlines() == [
-        "hotspots export: error: The GeoTIFF is written in EPSG:27700 only "
-        "(reprojecting a raster resamples the surface); choose --crs EPSG:27700."
+        f"hotspots export: error: --crs {crs}: {says}; leave out --crs, or choose "
+        "--format gpkg, shapefile or csv."
     ]
+    assert list(tmp_path.iterdir()) == []
