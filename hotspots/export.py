@@ -403,8 +403,9 @@ def export_layers(
                 "safeguarding incidents (finer than ward). "
                 + (
                     "The selection includes safeguarding incidents: detect again "
-                    "without them (filter sensitivity != 'safeguarding'), or export "
-                    "in restricted mode for partners with a data-sharing agreement."
+                    "without them (on the command line, without "
+                    "--include-safeguarding), or export in restricted mode (--mode "
+                    "restricted) for partners with a data-sharing agreement."
                     if found
                     else "The sensitivities used are unknown: pass the incidents, "
                     "or safeguarding_excluded=True if they were filtered out."

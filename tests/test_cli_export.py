@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
@@ -228,3 +229,28 @@ def test_a_crs_the_format_cannot_take_is_refused_in_the_flags_words(
         "--format gpkg, shapefile or csv."
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_public_export_with_safeguarding_says_which_flags_to_change(capsys, tmp_path):
+    """The refusal had suggested a filter (sensitivity != 'safeguarding') the
+    command line does not have."""
+    sample = (
+        Path(__file__).parent.parent / "data" / "samples" / "safeguarding-concerns.csv"
+    )
+    code, out, err = run(
+        capsys, "export", "--method", "kde", "--input", sample,
+        "--include-safeguarding", "--bandwidth", "400", "--out", tmp_path,
+    )  # fmt: skip
+    assert code == 2
+    assert out == ""
+    (line,) = err.strip().splitlines()
+    assert "sensitivity !=" not in line
+    assert "without --include-safeguarding" in line
+    assert "(--mode restricted)" in line
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = run(
+        capsys, "export", "--method", "kde", "--input", sample,
+        "--include-safeguarding", "--bandwidth", "400", "--mode", "restricted",
+        "--out", tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
