@@ -1001,7 +1001,7 @@ def _method_options(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
     """Detect, count by area and export one format with disclosure control."""
     from hotspots.boundaries import study_area
-    from hotspots.disclosure import disclose_hotspots
+    from hotspots.disclosure import disclose_hotspots, disclose_record
     from hotspots.export import file_crs
     from hotspots.pipeline import analyse, export_analysis
 
@@ -1042,8 +1042,13 @@ def cmd_export(args: argparse.Namespace) -> dict[str, Any]:
             analysis.detection.hotspots, mode=args.mode, threshold=args.threshold
         )
     )
+    # public mode: the counts said as the files say them (rounded, small ones
+    # withheld), so a script that passes this on publishes no exact figure
+    summary = disclose_record(
+        analysis.detection.summary(), mode=args.mode, threshold=args.threshold
+    )
     return {
-        **analysis.detection.summary(),
+        **summary,
         "hotspots_written": written,
         "format": args.format,
         "mode": args.mode,
@@ -1184,7 +1189,7 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
     from hotspots import pspo
     from hotspots.dates import month_runs, selection_months
     from hotspots.disclosure import check_mode
-    from hotspots.pspo_report import write_report
+    from hotspots.pspo_report import published_figures, write_report
 
     out = Path(args.out)
     if out.suffix.lower() not in (".pdf", ".html", ".htm"):
@@ -1249,17 +1254,15 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
             incidents, area, months=months, available_months=available,
             filters=filters,
         )  # fmt: skip
-        row = result.comparison
         summary: dict[str, Any] = {
             "area": area.name,
             "area_source": area.source,
             "area_km2": round(area.area_km2, 4),
             "district": result.district_name,
             "months": result.months,
-            "incidents": {k: int(row.loc[k, "incidents"]) for k in row.index},
-            "per_km2": {k: _num(row.loc[k, "per_km2"]) for k in row.index},
-            "per_1000": {k: _num(row.loc[k, "per_1000"]) for k in row.index},
-            "concentration": _num(row.loc["area", "concentration"]),
+            # counts, rates and concentration as the report gives them (public
+            # mode: rounded or withheld, the rates recomputed from those)
+            **published_figures(result, mode=args.mode, threshold=args.threshold),
             "trend": result.trend.get("label"),
             "months_hot": result.persistence.get("n_hot"),
             "months_tested": result.persistence.get("n_months"),
@@ -1277,7 +1280,6 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
             after=tuple(args.after) if args.after else None,
             available_months=available, filters=filters, **kw,
         )  # fmt: skip
-        counts = result.counts
         summary = {
             "area": area.name,
             "area_source": area.source,
@@ -1287,18 +1289,10 @@ def cmd_pspo(args: argparse.Namespace) -> dict[str, Any]:
             "control": result.control_source,
             "before_months": result.before_months,
             "after_months": result.after_months,
-            "counts": {
-                k: {
-                    "before": int(counts.loc[k, "before"]),
-                    "after": int(counts.loc[k, "after"]),
-                    "p": _num(counts.loc[k, "p"]),
-                }
-                for k in counts.index
-            },
-            "wdq": _num(result.wdq),
-            "total_net_effect": _num(result.total_net_effect),
             "verdict": result.verdict,
-            "sentence": result.sentence,
+            # counts, p-values, WDQ, net effect and sentence as the report gives
+            # them (public mode: from the rounded counts, or withheld)
+            **published_figures(result, mode=args.mode, threshold=args.threshold),
         }
     written = write_report(result, out, mode=args.mode, threshold=args.threshold)
     return {**summary, "mode": args.mode, "out": str(written)}
@@ -1535,13 +1529,23 @@ def _print_human(command: str, out: dict[str, Any]) -> None:
         if "verdict" in out:
             print(f"{out['area']}: {out['verdict']}. {out['sentence']}")
         else:
-            n = out["incidents"]
+            # public mode: counts rounded, or withheld ("fewer than 10")
+            n = {
+                k: v if isinstance(v, str) else f"{v:,}"
+                for k, v in out["incidents"].items()
+            }
             c = out["concentration"]  # None where the district has no incident
+            said = (
+                "n/a"
+                if c is None
+                else c
+                if isinstance(c, str)
+                else f"{c:.1f}x its share of the land"
+            )
             print(
                 f"{out['area']} ({out['area_km2']:.2f} km², {out['district']}): "
-                f"{n['area']:,} incidents against {n['district']:,} in the district; "
-                f"concentration {'n/a' if c is None else f'{c:.1f}x'} its share "
-                f"of the land; trend {out['trend']}."
+                f"{n['area']} incidents against {n['district']} in the district; "
+                f"concentration {said}; trend {out['trend']}."
             )
         print(f"Report ({out['mode']}) written to {out['out']}")
     elif command == "info":

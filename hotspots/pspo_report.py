@@ -430,18 +430,15 @@ def _heat_map(cells: pd.DataFrame, threshold: int, mode: str) -> Drawer:
 # ------------------------------------------------------------ area profile view
 
 
-def _profile_doc(
-    profile: AreaProfile, mode: str, threshold: int, wards: gpd.GeoDataFrame | None
-) -> Doc:
-    if not isinstance(profile, AreaProfile):
-        raise HotspotsError(
-            f"Expected an AreaProfile from hotspots.pspo.profile_area, got "
-            f"{type(profile).__name__}."
-        )
-    check_mode(mode, threshold)
+def _profile_figures(
+    profile: AreaProfile, mode: str, threshold: int
+) -> tuple[dict[str, int | str], dict[str, dict[str, Any]]]:
+    """The counts and rates of the area, district and county as published.
+
+    Public mode: counts by `_disclose_one`, and the rates, shares and
+    concentration recomputed from them (exact ones would give the counts back).
+    """
     public = mode == "public"
-    months = list(profile.months)
-    n_months = len(months)
     cmp_ = profile.comparison
     levels = [lvl for lvl in ("area", "district", "county") if lvl in cmp_.index]
     shown: dict[str, int | str] = {
@@ -478,6 +475,22 @@ def _profile_doc(
             else col(lvl, "concentration")
         )
         rates[lvl] = r
+    return shown, rates
+
+
+def _profile_doc(
+    profile: AreaProfile, mode: str, threshold: int, wards: gpd.GeoDataFrame | None
+) -> Doc:
+    if not isinstance(profile, AreaProfile):
+        raise HotspotsError(
+            f"Expected an AreaProfile from hotspots.pspo.profile_area, got "
+            f"{type(profile).__name__}."
+        )
+    check_mode(mode, threshold)
+    public = mode == "public"
+    months = list(profile.months)
+    n_months = len(months)
+    shown, rates = _profile_figures(profile, mode, threshold)
     area_r = rates.get("area", {})
     name = profile.area.name
     district = f"{profile.district_name} ({profile.district_code})"
@@ -889,6 +902,20 @@ def _persistence_blocks(profile: AreaProfile, mode: str, threshold: int) -> list
 # -------------------------------------------------------------- evaluation view
 
 
+def _evaluation_counts(
+    ev: Evaluation, mode: str, threshold: int
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The zones (area, buffer, control) and their before/after counts as published."""
+    c = ev.counts
+    zones = [z for z in ("area", "buffer", "control") if z in c.index]
+    shown = _counts(c.loc[zones], ["before", "after"], mode, threshold)
+    pub = {
+        z: {"before": shown["before"][i], "after": shown["after"][i]}
+        for i, z in enumerate(zones)
+    }
+    return zones, pub
+
+
 def _evaluation_doc(
     evaluation: Evaluation, mode: str, threshold: int, wards: gpd.GeoDataFrame | None
 ) -> Doc:
@@ -903,12 +930,7 @@ def _evaluation_doc(
     name = ev.area.name
     nb, na = len(ev.before_months), len(ev.after_months)
     c = ev.counts
-    zones = [z for z in ("area", "buffer", "control") if z in c.index]
-    shown = _counts(c.loc[zones], ["before", "after"], mode, threshold)
-    pub = {
-        z: {"before": shown["before"][i], "after": shown["after"][i]}
-        for i, z in enumerate(zones)
-    }
+    zones, pub = _evaluation_counts(ev, mode, threshold)
     labels = {
         "area": "Order area (R)",
         "buffer": f"Buffer, {ev.buffer_m:.0f} m (B)",
@@ -1131,9 +1153,14 @@ def _relative_blocks(
     ]
 
 
-def _wdq_blocks(
+def _measures(
     ev: Evaluation, pub: Mapping[str, Mapping[str, Any]], public: bool
-) -> list[Block]:
+) -> tuple[float | str, float | str, float | str, float | str]:
+    """Success and buffer measures, WDQ and total net effect, as published.
+
+    Public mode recomputes them from the published (rounded) counts, or
+    withholds them when a count is withheld.
+    """
     if public:
         cells = _published_cells(pub)
         if cells:
@@ -1155,6 +1182,13 @@ def _wdq_blocks(
     else:
         success, buffer = ev.success_measure, ev.buffer_measure
         wdq, tne = ev.wdq, ev.total_net_effect
+    return success, buffer, wdq, tne
+
+
+def _wdq_blocks(
+    ev: Evaluation, pub: Mapping[str, Mapping[str, Any]], public: bool
+) -> list[Block]:
+    success, buffer, wdq, tne = _measures(ev, pub, public)
     rows = [
         [
             "Success measure",
@@ -1336,6 +1370,63 @@ def evaluation_pdf(
         A PDF document.
     """
     return render_pdf(_evaluation_doc(evaluation, mode, threshold, _load_wards(wards)))
+
+
+def published_figures(
+    obj: AreaProfile | Evaluation, *, mode: str, threshold: int = DEFAULT_THRESHOLD
+) -> dict[str, Any]:
+    """The headline figures of the report of `obj`, as the report shows them.
+
+    For a summary beside the report (the command line's): in public mode the
+    counts are rounded or withheld (``"fewer than 10"``, ``"withheld"``) and every
+    rate, p-value and measure is recomputed from them, as in the report; in
+    restricted mode they are exact. A profile gives ``incidents``, ``per_km2``
+    and ``per_1000`` (by area, district and county) and ``concentration``; an
+    evaluation ``counts`` (by zone: ``before``, ``after``, ``p``), ``wdq``,
+    ``total_net_effect`` and ``sentence``. Figures that cannot be given are None.
+    """
+    check_mode(mode, threshold)
+    public = mode == "public"
+
+    def number(value: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        if value is None or pd.isna(value):
+            return None
+        return value if isinstance(value, int) else round(float(value), 6)
+
+    if isinstance(obj, AreaProfile):
+        shown, rates = _profile_figures(obj, mode, threshold)
+        return {
+            "incidents": {k: number(v) for k, v in shown.items()},
+            "per_km2": {k: number(r["per_km2"]) for k, r in rates.items()},
+            "per_1000": {k: number(r["per_1000"]) for k, r in rates.items()},
+            "concentration": number(rates.get("area", {}).get("concentration")),
+        }
+    if not isinstance(obj, Evaluation):
+        raise HotspotsError(
+            "published_figures takes an AreaProfile (hotspots.pspo.profile_area) or "
+            f"an Evaluation (hotspots.pspo.evaluate_order), got {type(obj).__name__}."
+        )
+    zones, pub = _evaluation_counts(obj, mode, threshold)
+    nb, na = len(obj.before_months), len(obj.after_months)
+    counts: dict[str, dict[str, Any]] = {}
+    for z in zones:
+        b, a = pub[z]["before"], pub[z]["after"]
+        if not public:
+            p: Any = obj.counts.loc[z, "p"]
+        elif isinstance(a, int) and isinstance(b, int):
+            p = pspo.change_p(b, a, nb, na)
+        else:
+            p = _WITHHELD
+        counts[z] = {"before": number(b), "after": number(a), "p": number(p)}
+    _, _, wdq, tne = _measures(obj, pub, public)
+    return {
+        "counts": counts,
+        "wdq": number(wdq),
+        "total_net_effect": number(tne),
+        "sentence": _public_verdict(obj, pub) if public else obj.sentence,
+    }
 
 
 def write_report(

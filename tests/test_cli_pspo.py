@@ -80,11 +80,39 @@ def test_evaluation_of_an_order_from_2022_07(capsys, tmp_path, police, order):
     # equal windows of months present in the data: 2023-01 is left out
     assert s["before_months"] == [f"2022-{m:02d}" for m in range(1, 7)]
     assert s["after_months"] == [f"2022-{m:02d}" for m in range(7, 13)]
-    assert s["counts"]["area"]["before"] == inside(police, order, s["before_months"])
-    assert s["counts"]["area"]["after"] == inside(police, order, s["after_months"])
+    exact = {
+        "area": [inside(police, order, s[w]) for w in ("before_months", "after_months")]
+    }
     ring = order.buffer(400).difference(order)
-    assert s["counts"]["buffer"]["before"] == inside(police, ring, s["before_months"])
-    # the hand formula of the WDQ from the counts printed
+    exact["buffer"] = [inside(police, ring, s["before_months"])]
+    # public mode (the default): the counts the report publishes, to the nearest
+    # 5 (halves up), never the exact ones the terminal had printed
+    assert [s["counts"]["area"]["before"], s["counts"]["area"]["after"]] == [
+        5 * ((n + 2) // 5) for n in exact["area"]
+    ]
+    assert s["counts"]["buffer"]["before"] == 5 * ((exact["buffer"][0] + 2) // 5)
+    assert any(n % 5 for n in exact["area"] + exact["buffer"])  # so rounding shows
+    assert s["sentence"].startswith("Published counts (rounded to the nearest 5)")
+    code, stdout, err = run(
+        capsys, "pspo", "evaluate", "--area", ORDER, "--start", "2022-07",
+        "--buffer", "400", "--mode", "restricted", "--out", out, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    full = last_json(stdout)
+    assert [full["counts"]["area"]["before"], full["counts"]["area"]["after"]] == (
+        exact["area"]
+    )
+    assert full["counts"]["buffer"]["before"] == exact["buffer"][0]
+    # the hand formula of the WDQ from the counts printed, in both modes (public
+    # mode recomputes it from the published counts, as its report does)
+    for said in (s, full):
+        check_measures(said)
+    page = out.read_text(encoding="utf-8")
+    assert "weighted displacement quotient" in page.lower()
+    assert (s["mode"], full["mode"]) == ("public", "restricted")
+
+
+def check_measures(s):
     c = s["counts"]
     rb, ra = c["area"]["before"], c["area"]["after"]
     bb, ba = c["buffer"]["before"], c["buffer"]["after"]
@@ -101,9 +129,6 @@ def test_evaluation_of_an_order_from_2022_07(capsys, tmp_path, police, order):
         "reduction with diffusion of benefit", "no evidence of reduction",
         "increase", "too few incidents to tell",
     }  # fmt: skip
-    page = out.read_text(encoding="utf-8")
-    assert "weighted displacement quotient" in page.lower()
-    assert s["mode"] == "public"
 
 
 def test_profile_of_a_ward_and_of_a_hotspot(capsys, tmp_path):
@@ -143,7 +168,7 @@ def test_hotspot_of_a_coverage_is_the_one_detect_finds_there(capsys, tmp_path):
 
     args = ["pspo", "profile", "--hotspot", "1", "--district", THANET, "--from",
             "2024-01", "--to", "2024-04", "--theme", "serious violence & weapons",
-            "--json"]  # fmt: skip
+            "--mode", "restricted", "--json"]  # fmt: skip
     reports = {}
     for coverage in ("0.02", None):
         flags = [] if coverage is None else ["--coverage", coverage]
@@ -366,11 +391,15 @@ def test_public_profile_of_an_area_across_a_district_boundary(capsys, tmp_path):
         assert code == 0, err
         said[mode] = (last_json(stdout), out.read_text(encoding="utf-8"))
     s, restricted = said["restricted"]
-    code, stdout, _ = run(
-        capsys, "pspo", "profile", "--area", path, "--from", "2024-01", "--to",
-        "2024-04", "--out", tmp_path / "r.html",
-    )  # fmt: skip
-    assert "; concentration 0.0x its share of the land;" in stdout  # was "nanx"
+    for mode, says in (
+        ("restricted", "; concentration 0.0x its share of the land;"),  # was "nanx"
+        ("public", "; concentration withheld;"),  # as the public report says
+    ):
+        code, stdout, _ = run(
+            capsys, "pspo", "profile", "--area", path, "--from", "2024-01", "--to",
+            "2024-04", "--mode", mode, "--out", tmp_path / "r.html",
+        )  # fmt: skip
+        assert says in stdout
     assert s["district"] == "Tonbridge and Malling"
     assert s["incidents"]["area"] > 10  # in Maidstone: the area has incidents
     assert s["concentration"] == 0.0  # but none in the district compared
@@ -381,3 +410,67 @@ def test_public_profile_of_an_area_across_a_district_boundary(capsys, tmp_path):
         "share of Tonbridge and Malling&#x27;s incidents, and so its concentration, "
         "are withheld (fewer than 10 of its incidents are in Tonbridge and Malling)"
     ) in public
+
+
+def test_public_runs_print_the_published_figures_not_the_exact_ones(capsys, tmp_path):
+    """A public profile had printed the exact counts (here 0 incidents in a small
+    square, and 5,938 in Maidstone) on the terminal and in --json, beside a
+    report that withholds and rounds them; so had `export --json`."""
+    square = {
+        "type": "FeatureCollection",
+        "features": [{
+            "type": "Feature", "properties": {"name": "Quiet corner"},
+            "geometry": {"type": "Polygon", "coordinates": [[
+                [0.4964, 51.2793], [0.4970, 51.2793], [0.4970, 51.2797],
+                [0.4964, 51.2797], [0.4964, 51.2793],
+            ]]},
+        }],
+    }  # fmt: skip
+    path = tmp_path / "quiet.geojson"
+    path.write_text(json.dumps(square))
+    said = {}
+    for mode in ("restricted", "public"):
+        argv = ["pspo", "profile", "--area", path, "--from", "2024-01", "--to",
+                "2024-04", "--mode", mode, "--out", tmp_path / f"{mode}.html"]  # fmt: skip
+        code, stdout, err = run(capsys, *argv, "--json")
+        assert code == 0, err
+        code, human, err = run(capsys, *argv)
+        assert code == 0, err
+        said[mode] = (last_json(stdout), human)
+    exact, _ = said["restricted"]
+    public, human = said["public"]
+    assert exact["incidents"]["area"] < 10
+    assert exact["incidents"]["district"] % 5  # so rounding shows
+    assert public["incidents"]["area"] == "fewer than 10"
+    district = public["incidents"]["district"]
+    assert district == 5 * ((exact["incidents"]["district"] + 2) // 5)
+    assert public["per_km2"]["area"] == "withheld"
+    assert public["concentration"] == "withheld"
+    # the district's rate from the published count, as the report gives it
+    assert public["per_km2"]["district"] == pytest.approx(
+        district / (exact["incidents"]["district"] / exact["per_km2"]["district"]),
+        rel=1e-6,
+    )
+    assert human.splitlines()[0] == (
+        f"Quiet corner (0.00 km², Maidstone): fewer than 10 incidents against "
+        f"{district:,} in the district; concentration withheld; trend too few to "
+        "tell."
+    )
+    page = (tmp_path / "public.html").read_text(encoding="utf-8")
+    assert f"{district:,}" in page
+
+    # export: the JSON's counts as the files give them
+    code, stdout, err = run(
+        capsys, "export", "--method", "kde", "--district", THANET, "--from",
+        "2024-01", "--to", "2024-02", "--out", tmp_path / "h.gpkg", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    s = last_json(stdout)
+    assert s["disclosure"]["mode"] == "public"
+    assert s["incidents_in_hotspots"] % 5 == 0
+    assert s["parameters"]["incidents"] % 5 == 0
+    import pyogrio
+
+    params = pyogrio.read_dataframe(tmp_path / "h.gpkg", layer="parameters")
+    value = dict(zip(params["name"], params["value"].map(json.loads), strict=True))
+    assert s["parameters"]["incidents"] == value["incidents"]
