@@ -82,7 +82,7 @@ def _table(record: dict[str, Any], *, prefix: str = "") -> list[tuple[str, str]]
         if isinstance(value, dict):
             rows.extend(_table(value, prefix=f"{name}."))
         else:
-            rows.append((name, json.dumps(value, default=str)))
+            rows.append((name, json.dumps(value, default=str, ensure_ascii=False)))
     return rows
 
 
@@ -196,7 +196,7 @@ def _write_tables(
         [
             {
                 "name": k,
-                "value": json.dumps(v, default=str),
+                "value": json.dumps(v, default=str, ensure_ascii=False),
                 "automatic": automatic(k),
             }
             for k, v in parameters.items()
@@ -485,12 +485,21 @@ def _sidecar(path: Path, record: dict[str, Any]) -> Path:
     return side
 
 
-def _target(path_or_dir: str | Path, fmt: str, detection: Detection) -> Path:
+def _target(
+    path_or_dir: str | Path, fmt: str, detection: Detection, mode: str
+) -> Path:
+    """The file to write; in a folder ``hotspots-<method>[-restricted]<suffix>``.
+
+    A restricted file's name says so: it cannot overwrite the public one of the
+    same folder, and a file that travels without its record still says what
+    it is.
+    """
     path = Path(path_or_dir)
     suffix = FORMATS[fmt][0]
     if path.is_dir() or path.suffix == "":
         path.mkdir(parents=True, exist_ok=True)
-        return path / f"hotspots-{detection.method}{suffix}"
+        tag = "-restricted" if mode == "restricted" else ""
+        return path / f"hotspots-{detection.method}{tag}{suffix}"
     if path.suffix.lower() != suffix:
         raise HotspotsError(
             f"{path}: a {fmt} export is written to a name ending {suffix}, "
@@ -521,7 +530,8 @@ def export_detection(
         What `hotspots.detect.detect` returned.
     path_or_dir
         A file name with the format's suffix (`FORMATS`), or a folder (the file
-        is then ``hotspots-<method><suffix>``).
+        is then ``hotspots-<method><suffix>``, ``hotspots-<method>-restricted<suffix>``
+        in restricted mode).
     fmt
         ``gpkg`` (default: every layer plus ``provenance`` and ``parameters``
         tables), ``geojson`` (RFC 7946, one file per layer, provenance as a
@@ -561,7 +571,7 @@ def export_detection(
     record["export"] = {"format": fmt, "crs": file_crs(fmt, crs)}
     if file_crs(fmt, crs) == WEB_CRS:
         record["export"]["transformation"] = wgs84_method()
-    target = _target(path_or_dir, fmt, detection)
+    target = _target(path_or_dir, fmt, detection, mode)
     surface_formats = ("geotiff", *REPORT_FORMATS)
     if mode == "public" and detection.method == "kde" and fmt in surface_formats:
         record["disclosure"] = {

@@ -295,6 +295,40 @@ def test_wgs84_files_are_transformed_by_ostn15_and_say_so(
     assert tree.query(np.column_stack([hx, hy]))[0].min() > 1.0
 
 
+def test_restricted_and_public_files_in_one_folder_keep_apart(
+    thanet: dict[str, Any], tmp_path: Path
+) -> None:
+    """A restricted export into the folder of a public one had written over it
+    (both hotspots-kde.csv); the restricted file's name now says what it is."""
+    public = _export(thanet, tmp_path, "csv")
+    restricted = _export(thanet, tmp_path, "csv", mode="restricted")
+    assert public[0].name == "hotspots-kde.csv"
+    assert restricted[0].name == "hotspots-kde-restricted.csv"
+    assert not set(public) & set(restricted)
+    for paths, mode in ((public, "public"), (restricted, "restricted")):
+        assert json.loads(paths[-1].read_text())["disclosure"]["mode"] == mode
+    exact = pd.read_csv(restricted[0], encoding="utf-8-sig")
+    rounded = pd.read_csv(public[0], encoding="utf-8-sig", dtype=str)
+    assert len(exact) == len(thanet["kde"].hotspots) > len(rounded)
+    name, _, _ = export_bytes(
+        thanet["kde"], fmt="gpkg", provenance=thanet["kde_prov"], mode="restricted"
+    )
+    assert name == "hotspots-kde-restricted.gpkg"
+
+
+def test_gpkg_tables_hold_readable_text(thanet: dict[str, Any], tmp_path: Path) -> None:
+    """The provenance and parameters values are JSON, written as UTF-8 text: a
+    unit reads km², not km\\u00b2, in a GIS's attribute table."""
+    (path,) = _export(thanet, tmp_path, "gpkg")
+    values = [
+        *pyogrio.read_dataframe(path, layer="provenance")["value"],
+        *pyogrio.read_dataframe(path, layer="parameters")["value"],
+    ]
+    assert not any("\\u" in v for v in values)
+    assert any("km²" in v or "≥" in v for v in values)
+    assert all(json.loads(v) is not None or v == "null" for v in values)
+
+
 def test_shapefile_zip(thanet: dict[str, Any], tmp_path: Path) -> None:
     (path,) = _export(thanet, tmp_path, "shapefile", method="gistar")
     with zipfile.ZipFile(path) as archive:
