@@ -1102,7 +1102,10 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
     if args.out:
         from hotspots.pipeline import write_plan
 
-        out = write_plan(result, args.out)
+        filters = selection.as_dict()
+        if args.district:  # where sites may go; the data is the selection's
+            filters["sites_in_districts"] = list(args.district)
+        out = write_plan(result, args.out, filters=filters)
         summary["out"] = str(out)
         summary["out_mode"] = "restricted"  # whatever --mode (the briefings') says
     if args.briefings:

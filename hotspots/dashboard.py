@@ -2491,15 +2491,22 @@ PLAN_FILE_HELP = (
 )
 
 
-def plan_download(plan: Any) -> bytes:
-    """The sites and footprints of a plan as GeoPackage bytes."""
+def plan_download(
+    plan: Any, selection: tuple[tuple[str, Any], ...] | None = None
+) -> bytes:
+    """The sites and footprints of a plan as GeoPackage bytes, with provenance.
+
+    `selection`: the view's key the plan was made for (its filters are recorded).
+    """
     import tempfile
     from pathlib import Path
 
     from hotspots.pipeline import write_plan
 
+    filters = _filters(selection) if selection is not None else None
     with tempfile.TemporaryDirectory() as tmp:
-        return write_plan(plan, Path(tmp) / "street-weeks.gpkg").read_bytes()
+        path = write_plan(plan, Path(tmp) / "street-weeks.gpkg", filters=filters)
+        return path.read_bytes()
 
 
 # ---------------------------------------------------------------------------------

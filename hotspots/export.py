@@ -75,12 +75,15 @@ def write_incidents_gpkg(incidents: gpd.GeoDataFrame, path: str | Path) -> int:
     return left_out
 
 
-def _table(record: dict[str, Any], *, prefix: str = "") -> list[tuple[str, str]]:
+def provenance_rows(
+    record: dict[str, Any], *, prefix: str = ""
+) -> list[tuple[str, str]]:
+    """A record as (key, value) rows: nested keys joined by dots, values as JSON."""
     rows: list[tuple[str, str]] = []
     for key, value in record.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            rows.extend(_table(value, prefix=f"{name}."))
+            rows.extend(provenance_rows(value, prefix=f"{name}."))
         else:
             rows.append((name, json.dumps(value, default=str, ensure_ascii=False)))
     return rows
@@ -203,7 +206,7 @@ def _write_tables(
         ]
     )
     pyogrio.write_dataframe(table, path, layer="parameters", driver="GPKG")
-    prov = pd.DataFrame(_table(record), columns=["key", "value"])
+    prov = pd.DataFrame(provenance_rows(record), columns=["key", "value"])
     pyogrio.write_dataframe(prov, path, layer="provenance", driver="GPKG")
 
 
@@ -479,15 +482,14 @@ def _provenance_json(record: dict[str, Any]) -> str:
     return json.dumps(record, indent=2, default=str, ensure_ascii=False)
 
 
-def _sidecar(path: Path, record: dict[str, Any]) -> Path:
+def write_sidecar(path: Path, record: dict[str, Any]) -> Path:
+    """Write `record` as ``<stem>.provenance.json`` beside `path`; that file."""
     side = path.with_name(f"{path.stem}.provenance.json")
     side.write_text(_provenance_json(record), encoding="utf-8")
     return side
 
 
-def _target(
-    path_or_dir: str | Path, fmt: str, detection: Detection, mode: str
-) -> Path:
+def _target(path_or_dir: str | Path, fmt: str, detection: Detection, mode: str) -> Path:
     """The file to write; in a folder ``hotspots-<method>[-restricted]<suffix>``.
 
     A restricted file's name says so: it cannot overwrite the public one of the
@@ -827,7 +829,7 @@ def _write_kml(
             dataset_options={"NameField": "Name", "DescriptionField": "Description"},
         )
         out.append(path)
-    out.append(_sidecar(target, record))
+    out.append(write_sidecar(target, record))
     return out
 
 
@@ -867,7 +869,7 @@ def _write_csv(
         path = _layer_path(target, name)
         write_csv_safe(csv_table(table), path)
         out.append(path)
-    out.append(_sidecar(target, record))
+    out.append(write_sidecar(target, record))
     return out
 
 

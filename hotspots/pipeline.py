@@ -161,11 +161,45 @@ PLAN_FILE_DISCLOSURE = (
 )
 
 
-def write_plan(plan: Any, path: str | Path) -> Path:
+def plan_record(plan: Any, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The provenance record of a plan's sites file (`write_plan`).
+
+    Software, time, coordinate system, the data the plan counted (its sources,
+    themes and months, from the plan's parameters), `filters` (the selection,
+    where the caller has it), every parameter and the file's disclosure level.
+    """
+    params = plan.parameters
+    data = {
+        key: params.get(name)
+        for key, name in (
+            ("sources", "sources"),
+            ("themes", "themes"),
+            ("months", "months"),
+            ("trend_months", "trend_months"),
+            ("located", "incidents_located"),
+            ("unlocated", "incidents_unlocated"),
+        )
+    }
+    record = provenance(
+        pd.DataFrame(),  # not read: `data` is given
+        filters=filters or {},
+        method="street-week plan (maximal covering of harm)",
+        parameters=params,
+        data=data,
+    )
+    record["disclosure"] = PLAN_FILE_DISCLOSURE
+    return record
+
+
+def write_plan(
+    plan: Any, path: str | Path, *, filters: dict[str, Any] | None = None
+) -> Path:
     """Write street-week sites: GeoPackage (sites, footprints, parameters) or CSV.
 
-    The CSV (sites only, no geometry, coordinates as x/y in EPSG:27700) is safe to
-    open in Excel. Used by ``hotspots plan --out`` and the dashboard's download.
+    The GeoPackage also holds a ``provenance`` table (key, value as JSON:
+    `plan_record`); the CSV (sites only, no geometry, coordinates as x/y in
+    EPSG:27700, safe to open in Excel) has it in a ``.provenance.json`` file
+    beside it. Used by ``hotspots plan --out`` and the dashboard's download.
     Either is restricted (`PLAN_FILE_DISCLOSURE`): exact counts for the
     partnership's planning, safeguarding concerns counted in each footprint; the
     public form of a plan is its public briefings (`hotspots.briefing`).
@@ -175,6 +209,7 @@ def write_plan(plan: Any, path: str | Path) -> Path:
     import pyogrio
 
     from hotspots._validate import HotspotsError
+    from hotspots.export import provenance_rows, write_sidecar
     from hotspots.io import write_csv_safe
 
     out = Path(path)
@@ -182,9 +217,24 @@ def write_plan(plan: Any, path: str | Path) -> Path:
     if suffix not in (".gpkg", ".csv"):
         raise HotspotsError(f"{out}: plan writes .gpkg or .csv.")
     out.parent.mkdir(parents=True, exist_ok=True)
+    record = plan_record(plan, filters)
     if suffix == ".csv":
         write_csv_safe(pd.DataFrame(plan.sites.drop(columns="geometry")), out)
+        write_sidecar(out, record)
         return out
+    out.unlink(missing_ok=True)
+    pyogrio.write_dataframe(plan.sites, out, layer="sites", driver="GPKG")
+    pyogrio.write_dataframe(plan.footprints, out, layer="footprints", driver="GPKG")
+    rows = [("disclosure", json.dumps(PLAN_FILE_DISCLOSURE))]
+    rows += [
+        (k, json.dumps(v, default=str, ensure_ascii=False))
+        for k, v in plan.parameters.items()
+    ]
+    table = pd.DataFrame(rows, columns=["key", "value"])
+    pyogrio.write_dataframe(table, out, layer="parameters", driver="GPKG")
+    prov = pd.DataFrame(provenance_rows(record), columns=["key", "value"])
+    pyogrio.write_dataframe(prov, out, layer="provenance", driver="GPKG")
+    return out
     out.unlink(missing_ok=True)
     pyogrio.write_dataframe(plan.sites, out, layer="sites", driver="GPKG")
     pyogrio.write_dataframe(plan.footprints, out, layer="footprints", driver="GPKG")

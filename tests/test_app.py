@@ -2222,7 +2222,9 @@ def test_data_months_and_the_hotspot_trends_step_through_every_month_of_the_data
             assert stats["previous"].sum() == len(chosen[chosen["lad_code"].notna()])
 
 
-def test_sources_that_cover_different_months_are_compared_only_where_all_hold(police):
+def test_sources_that_cover_different_months_are_compared_only_where_all_hold(
+    police, tmp_path
+):
     """A store that holds the police data and a partner's ASB log (2023-11..
     2024-04, which police.uk lacks for 2023-11..12): the map counts every
     incident, but each hotspot's trend compares only the months both hold (the
@@ -2350,6 +2352,19 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(po
         "2024-04",
     ]
     assert plan.parameters["months"][0] == "2023-01"
+    # its download records the data and the view's filters (it had held only
+    # the parameters: no software version, no selection)
+    import json as _json
+
+    import pyogrio
+
+    path = tmp_path / "street-weeks.gpkg"
+    path.write_bytes(dash.plan_download(plan, key))
+    rows = pyogrio.read_dataframe(path, layer="provenance")
+    record = dict(zip(rows["key"], rows["value"].map(_json.loads), strict=True))
+    assert record["software"].startswith("hotspots ")
+    assert record["filters.month_from"] == dict(key)["month_from"]
+    assert set(record) >= {"data.sources.police.uk", "data.sources.council-asb-log"}
     # police only (a theme the partner's log has none of): nothing to say
     drugs = dash.from_query(
         {"month_from": "2023-01", "month_to": "2024-04",

@@ -139,6 +139,38 @@ def test_plan_sites_file_says_it_is_restricted_whatever_the_briefings(capsys, tm
     assert json.loads(stdout.strip().splitlines()[-1])["out_mode"] == "restricted"
 
 
+def test_plan_files_carry_their_provenance(capsys, tmp_path):
+    """The sites file had no provenance (software, data, selection): the
+    GeoPackage had only its parameters, and a CSV nothing beside it."""
+    from hotspots import __version__
+
+    sel = ["--from", "2024-02", "--to", "2024-04", "--k", "2", "--district",
+           "Thanet", "--theme", "drugs"]  # fmt: skip
+    for name in ("plan.gpkg", "plan.csv"):
+        code, _, err = run(capsys, "plan", *sel, "--out", tmp_path / name)
+        assert code == 0, err
+    record = json.loads((tmp_path / "plan.provenance.json").read_text("utf-8"))
+    assert record["software"] == f"hotspots {__version__}"
+    assert record["data"]["months"] == ["2024-02", "2024-03", "2024-04"]
+    assert list(record["data"]["sources"]) == ["police.uk"]
+    assert list(record["data"]["themes"]) == ["drugs & county lines"]
+    assert record["filters"]["themes"] == ["drugs & county lines"]
+    assert record["filters"]["sites_in_districts"] == ["E07000114"]
+    assert record["parameters"]["k"] == 2
+    assert record["disclosure"].startswith("restricted: exact counts")
+    assert record["crs"].startswith("EPSG:27700")
+    # the GeoPackage's table: the same record, a row a value
+    rows = gpd.read_file(tmp_path / "plan.gpkg", layer="provenance")
+    table = dict(zip(rows["key"], rows["value"].map(json.loads), strict=True))
+    assert table["software"] == record["software"]
+    assert table["data.sources.police.uk"] == record["data"]["sources"]["police.uk"]
+    assert table["filters.sites_in_districts"] == ["E07000114"]
+    assert table["parameters.k"] == 2
+    assert table["disclosure"] == record["disclosure"]
+    sites = pd.read_csv(tmp_path / "plan.csv")
+    assert record["parameters"]["incidents_covered"] <= sites["incidents"].sum()
+
+
 def test_plan_leaves_out_recent_sites_from_a_kml(capsys, tmp_path):
     code, stdout, err = run(
         capsys, "plan", "--from", "2024-04", "--to", "2024-04", "--k", "2", "--json",
