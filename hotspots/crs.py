@@ -60,6 +60,19 @@ def ostn15_available() -> bool:
     return True
 
 
+def _pair(
+    a: ArrayLike, b: ArrayLike, names: str
+) -> tuple[
+    NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
+]:
+    """Two coordinate arrays as floats, and two NaN arrays of their shape."""
+    a_a = np.asarray(a, dtype="float64")
+    b_a = np.asarray(b, dtype="float64")
+    if a_a.shape != b_a.shape:
+        raise HotspotsError(f"{names} differ in length ({a_a.size} vs {b_a.size}).")
+    return a_a, b_a, np.full(a_a.shape, np.nan), np.full(a_a.shape, np.nan)
+
+
 def lonlat_to_bng(lon: ArrayLike, lat: ArrayLike) -> Transformed:
     """Transform WGS84 longitude/latitude (degrees) to British National Grid (metres).
 
@@ -68,14 +81,7 @@ def lonlat_to_bng(lon: ArrayLike, lat: ArrayLike) -> Transformed:
     and its waters: points outside it come back as NaN, which callers report as
     "outside Great Britain". The Helmert fallback gives NaN outside `BNG_BOUNDS`.
     """
-    lon_a = np.asarray(lon, dtype="float64")
-    lat_a = np.asarray(lat, dtype="float64")
-    if lon_a.shape != lat_a.shape:
-        raise HotspotsError(
-            f"longitude and latitude differ in length ({lon_a.size} vs {lat_a.size})."
-        )
-    x = np.full(lon_a.shape, np.nan)
-    y = np.full(lon_a.shape, np.nan)
+    lon_a, lat_a, x, y = _pair(lon, lat, "longitude and latitude")
     ok = np.isfinite(lon_a) & np.isfinite(lat_a) & (np.abs(lat_a) <= 90)
     ok &= np.abs(lon_a) <= 180
     if ostn15_available():
@@ -102,14 +108,7 @@ def bng_to_lonlat(x: ArrayLike, y: ArrayLike) -> Transformed:
     transformation, so every finite point gets a position; the method names
     the mix then.
     """
-    x_a = np.asarray(x, dtype="float64")
-    y_a = np.asarray(y, dtype="float64")
-    if x_a.shape != y_a.shape:
-        raise HotspotsError(
-            f"eastings and northings differ in length ({x_a.size} vs {y_a.size})."
-        )
-    lon = np.full(x_a.shape, np.nan)
-    lat = np.full(x_a.shape, np.nan)
+    x_a, y_a, lon, lat = _pair(x, y, "eastings and northings")
     ok = np.isfinite(x_a) & np.isfinite(y_a)
     method = HELMERT_TO_WGS84
     if ostn15_available() and ok.any():
