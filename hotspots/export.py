@@ -579,7 +579,9 @@ def export_detection(
         record["disclosure"] = {
             **record.get("disclosure", {}),
             "surface": f"cells with fewer than {threshold} incidents within the "
-            "bandwidth of their centre withheld",
+            "bandwidth of their centre withheld; the others' densities rounded to "
+            "1 significant figure (exact ones would give the counts at each "
+            "location back)",
         }
     if fmt == "geotiff":
         if mode == "public":  # the same safeguarding check as the vector layers

@@ -626,7 +626,7 @@ def summary_doc(
     if mode == "public" and detection.method == "kde":
         note = (
             f" Density shown where at least {threshold} incidents lie within the "
-            "bandwidth."
+            "bandwidth, to 1 significant figure."
         )
     if mode == "public" and detection.method == "gistar":
         note = f" Cells shown where their window holds at least {threshold} incidents."

@@ -501,7 +501,11 @@ def test_geotiff_matches_grid(thanet: dict[str, Any], tmp_path: Path) -> None:
     withheld = north_up & (count < 10) & (expected > 0)
     assert shown.sum() > 1000
     assert withheld.sum() > 1000
-    np.testing.assert_array_equal(data[shown], expected[shown])
+    # to 1 significant figure (exact densities give the counts back: see
+    # test_disclosure), rounded here by Python's own formatting
+    first = np.array([float(f"{v:.1g}") for v in expected[shown].astype("float64")])
+    np.testing.assert_allclose(data[shown], first, rtol=1e-6)
+    assert (data[shown] != expected[shown]).mean() > 0.9
     assert (data[north_up & (count < 10)] == NODATA).all()
     # restricted: the whole surface
     (whole,) = _export(thanet, tmp_path / "r", "geotiff", mode="restricted")

@@ -267,8 +267,9 @@ def test_map_draws_the_surface_and_outlines(kde: Analysis):
     shown = _surface_pixels(_first_page(public))
     # the lone incidents' bumps (most of the low end) are withheld
     assert 0 < shown < 0.7 * whole
-    assert "Density shown where at least 10 incidents lie within the bandwidth" in (
-        pdf_text(public)
+    assert (
+        "Density shown where at least 10 incidents lie within the bandwidth, to 1 "
+        "significant figure" in " ".join(pdf_text(public).split())
     )
 
 
