@@ -916,6 +916,23 @@ def _evaluation_counts(
     return zones, pub
 
 
+def _zone_p(
+    ev: Evaluation, zone: str, pub: Mapping[str, Mapping[str, Any]], public: bool
+) -> float | str:
+    """A zone's p-value of change as published.
+
+    Public mode: from the published counts (withheld when one is); restricted:
+    the evaluation's own.
+    """
+    if not public:
+        p: Any = ev.counts.loc[zone, "p"]
+        return float(p)
+    b, a = pub[zone]["before"], pub[zone]["after"]
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return _WITHHELD
+    return float(pspo.change_p(b, a, len(ev.before_months), len(ev.after_months)))
+
+
 def _evaluation_doc(
     evaluation: Evaluation, mode: str, threshold: int, wards: gpd.GeoDataFrame | None
 ) -> Doc:
@@ -945,15 +962,12 @@ def _evaluation_doc(
             )
             pct = _ratio(change, b) if b != 0 else math.nan
             pmb, pma = _ratio(b, nb), _ratio(a, na)
-            p = (
-                _p(pspo.change_p(b, a, nb, na))
-                if isinstance(a, int) and isinstance(b, int)
-                else _WITHHELD
-            )
         else:
             row: Any = c.loc[z]
             change, pct = int(row["change"]), row["change_pct"] / 100
-            pmb, pma, p = row["per_month_before"], row["per_month_after"], _p(row["p"])
+            pmb, pma = row["per_month_before"], row["per_month_after"]
+        p = _zone_p(ev, z, pub, public)
+        p = p if isinstance(p, str) else _p(p)
         sign = "+" if isinstance(change, int) and change > 0 else ""
         rows.append(
             [
@@ -1409,16 +1423,10 @@ def published_figures(
             f"an Evaluation (hotspots.pspo.evaluate_order), got {type(obj).__name__}."
         )
     zones, pub = _evaluation_counts(obj, mode, threshold)
-    nb, na = len(obj.before_months), len(obj.after_months)
     counts: dict[str, dict[str, Any]] = {}
     for z in zones:
         b, a = pub[z]["before"], pub[z]["after"]
-        if not public:
-            p: Any = obj.counts.loc[z, "p"]
-        elif isinstance(a, int) and isinstance(b, int):
-            p = pspo.change_p(b, a, nb, na)
-        else:
-            p = _WITHHELD
+        p = _zone_p(obj, z, pub, public)
         counts[z] = {"before": number(b), "after": number(a), "p": number(p)}
     _, _, wdq, tne = _measures(obj, pub, public)
     return {
