@@ -120,9 +120,8 @@ def bng_to_lonlat(x: ArrayLike, y: ArrayLike) -> Transformed:
     if rest.any():
         if method == OSTN15_TO_WGS84:
             method = f"{OSTN15_TO_WGS84}; {HELMERT_TO_WGS84} outside OSTN15's cover"
-        lon[rest], lat[rest] = on_projection_thread(_to_web_helmert).transform(
-            x_a[rest], y_a[rest]
-        )
+        # rare (far out at sea): a transformer made here, used on this thread
+        lon[rest], lat[rest] = _to_web_helmert().transform(x_a[rest], y_a[rest])
     return Transformed(lon, lat, method)
 
 
