@@ -1261,6 +1261,12 @@ def provenance_lines(result: MapResult, ch: Choices) -> list[str]:
         f"{str(record.get('created', ''))[:16].replace('T', ' ')} UTC; "
         f"{record.get('crs', '')}."
     )
+    lines.append(
+        "**Positions**: longitude/latitude placed on the grid by "
+        f"{record.get('transformation', 'OSTN15')}. The web map above is drawn in "
+        "WGS84 by PROJ's Helmert transformation (2-5 m off OSTN15, for the screen); "
+        "the downloads in WGS84 are transformed by OSTN15 and say so."
+    )
     return lines
 
 

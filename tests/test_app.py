@@ -403,6 +403,9 @@ def test_provenance_names_every_filter_of_the_view():
     assert "**Filters**: themes serious violence & weapons; districts Thanet." in words
     assert "2024-01 to 2024-04" in words
     assert "Bandwidth 200 m" in words
+    # which transformation placed the positions, and which draws the web map
+    assert "**Positions**: longitude/latitude placed on the grid by OSTN15" in words
+    assert "drawn in WGS84 by PROJ's Helmert transformation" in words
 
 
 def test_detection_key_of_a_view_is_the_pages(police):
