@@ -128,6 +128,9 @@ def _check_export_crs(args: argparse.Namespace) -> None:
     """Refuse a --crs the format cannot take (it had been ignored); set the default."""
     from hotspots.export import file_crs
 
+    if args.format == "shp":  # what GIS users call it
+        args.format = "shapefile"
+
     if args.crs is None:
         args.crs = file_crs(args.format, "EPSG:27700")
         return
@@ -429,6 +432,7 @@ def _detect_parser(sub: Any, common: Any) -> None:
                     "gpkg",
                     "geojson",
                     "shapefile",
+                    "shp",
                     "kml",
                     "geotiff",
                     "csv",

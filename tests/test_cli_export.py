@@ -254,3 +254,18 @@ def test_public_export_with_safeguarding_says_which_flags_to_change(capsys, tmp_
         "--out", tmp_path,
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_shp_is_the_shapefile_format(capsys, tmp_path):
+    """`--format shp` (what a GIS user types) had been refused."""
+    code, out, err = run(
+        capsys, "export", "--method", "kde", "--district", THANET, "--from",
+        "2024-01", "--to", "2024-01", "--format", "shp", "--out", tmp_path, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    said = json.loads(out.strip().splitlines()[-1])
+    assert said["format"] == "shapefile"
+    (path,) = [Path(p) for p in said["files"]]
+    assert path.name == "hotspots-kde.zip"
+    with zipfile.ZipFile(path) as archive:
+        assert "hotspots.shp" in {Path(n).name for n in archive.namelist()}
