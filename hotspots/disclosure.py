@@ -587,9 +587,11 @@ _HOTSPOT_ROUND = {
     "peak_kde_per_km2": 1,
     "mean_kde_per_km2": 1,
     "threshold_kde_per_km2": 1,
-    "max_z": 2,
-    "mean_z": 2,
 }
+# Gi*'s max_z and mean_z are not published: a z-score is a linear function of
+# its window's count (one scale, S, for the whole grid), so to 2 decimals the
+# busiest window of each hotspot could be read off them (9 incidents in a 300 m
+# square of a 40-incident hotspot, on Thanet's drugs data), once S is fitted.
 _CATEGORY_ITEM = re.compile(r"^\s*(?P<name>.+?)\s+(?P<pct>\d+(?:\.\d+)?)%\s*$")
 
 
@@ -614,7 +616,8 @@ def disclose_hotspots(
       percentages (which times the count would give category counts);
     - ``trend_ratio``, ``trend_p`` (ratios of monthly counts) and
       ``locations`` (distinct incident points) are dropped;
-    - densities and z-scores rounded (`_HOTSPOT_ROUND`); names, months, areas
+    - densities rounded (`_HOTSPOT_ROUND`); Gi*'s ``max_z`` and ``mean_z``
+      dropped (each is its window's count, scaled); names, months, areas
       and labels kept (`_HOTSPOT_KEEP`); **any other numeric column is
       dropped** (a safe default for columns added later); other text kept.
 
@@ -659,7 +662,8 @@ def disclose_hotspots(
     out = out.assign(**new)
     return _published(
         out, hotspots.attrs, kept=_HOTSPOT_KEEP | set(new),
-        also={"trend_ratio", "trend_p", "locations"}, threshold=threshold, base=base,
+        also={"trend_ratio", "trend_p", "locations", "max_z", "mean_z"},
+        threshold=threshold, base=base,
         hotspots_dropped_below_threshold=int((~keep).sum()),
     )  # fmt: skip
 

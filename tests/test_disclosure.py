@@ -451,3 +451,40 @@ def test_a_public_surface_does_not_give_the_counts_at_known_places_back():
     assert exact == 1.0
     public, _ = recovered(disclose_surface(density, within, mode="public"))
     assert public < 0.3
+
+
+def test_public_gistar_hotspots_leave_out_their_z_scores():
+    """A Gi* z-score is its window's count, scaled by one number for the whole
+    grid: to 2 decimals, the busiest 300 m square of each hotspot could be read
+    back (9 incidents in one of 40, here). Public layers leave max_z and mean_z
+    out; restricted ones keep them."""
+    from scipy.signal import convolve2d
+
+    from hotspots.boundaries import study_area
+    from hotspots.detect import detect
+    from hotspots.store import read_bundled_police
+
+    inc = read_bundled_police()
+    month = inc["month"].astype(str)
+    sel = inc[
+        (inc["lad_code"] == "E07000114")
+        & month.between("2024-01", "2024-04")
+        & (inc["theme"] == "drugs & county lines")
+    ]
+    found = detect(sel, method="gistar", study_area=study_area(["E07000114"]))
+    r = found.result
+    # the premise, independently: z = (W - 9 x̄) / (S c) inside the area
+    x = np.where(r.mask, r.counts, 0.0)
+    window = convolve2d(x, np.ones((3, 3)), mode="same")
+    full = convolve2d(r.mask.astype(float), np.ones((3, 3)), mode="same") == 9
+    n, mean, sd = r.mask.sum(), x[r.mask].mean(), x[r.mask].std()
+    c = np.sqrt((n * 9 - 81) / (n - 1))
+    inside = r.mask & full & np.isfinite(r.gi_z)
+    back = 9 * mean + np.round(r.gi_z[inside], 2) * sd * c
+    np.testing.assert_allclose(back, window[inside], atol=0.05)
+    public = disclose_hotspots(found.hotspots, mode="public")
+    assert len(public) > 0
+    assert not {"max_z", "mean_z"} & set(public.columns)
+    assert {"max_z", "mean_z"} <= set(public.attrs["disclosure"]["columns_dropped"])
+    restricted = disclose_hotspots(found.hotspots, mode="restricted")
+    assert {"max_z", "mean_z"} <= set(restricted.columns)
