@@ -1181,7 +1181,9 @@ with tab_plan:
             st.caption(dash.plan_caption(plan))
             st.download_button(
                 "Download the sites and footprints (GeoPackage, restricted)",
-                dash.plan_download(plan, plan_key[0]),
+                # written when clicked (0.1 s), not on every rerun the plan is shown;
+                # its filters are those of the key kept with the plan
+                lambda: dash.plan_download(plan, shown_key[0]),
                 file_name="street-weeks.gpkg",
                 mime="application/geopackage+sqlite3",
                 help=dash.PLAN_FILE_HELP,

@@ -134,10 +134,11 @@ def _check_export_crs(args: argparse.Namespace) -> None:
     if args.crs is None:
         args.crs = file_crs(args.format, "EPSG:27700")
         return
-    fixed = {"geojson": "EPSG:4326", "kml": "EPSG:4326"}.get(
-        args.format, "EPSG:27700" if args.format in ("geotiff", "pdf", "html") else None
+    # the CRS the format is written in (`file_crs`; a GeoTIFF is never reprojected)
+    fixed = (
+        "EPSG:27700" if args.format == "geotiff" else file_crs(args.format, args.crs)
     )
-    if fixed is not None and args.crs != fixed:
+    if args.crs != fixed:
         name = {"geojson": "GeoJSON", "kml": "KML", "geotiff": "The GeoTIFF"}.get(
             args.format, f"The {args.format.upper()} report"
         )

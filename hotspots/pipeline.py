@@ -181,7 +181,7 @@ def plan_record(plan: Any, filters: dict[str, Any] | None = None) -> dict[str, A
         )
     }
     record = provenance(
-        pd.DataFrame(),  # not read: `data` is given
+        None,  # `data` describes them
         filters=filters or {},
         method="street-week plan (maximal covering of harm)",
         parameters=params,

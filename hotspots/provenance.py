@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from hotspots import __version__, grid
+from hotspots._validate import HotspotsError
 from hotspots.crs import OSTN15, ostn15_available
 from hotspots.dates import source_months
 from hotspots.disclosure import safeguarding_rows
@@ -54,7 +55,7 @@ def _distinct_text(values: pd.Series) -> list[str]:
 
 
 def provenance(
-    incidents: pd.DataFrame,
+    incidents: pd.DataFrame | None,
     *,
     filters: dict[str, Any],
     method: str | None = None,
@@ -66,7 +67,8 @@ def provenance(
     Parameters
     ----------
     incidents
-        The incidents the output was made from (after filtering).
+        The incidents the output was made from (after filtering); None when
+        `data` describes them.
     filters
         The selection as the user gave it (months, categories, themes, ...).
     method
@@ -74,7 +76,8 @@ def provenance(
     parameters
         Every parameter used, automatic choices included and marked.
     data
-        ``describe_data(incidents)``, if the caller has it.
+        ``describe_data(incidents)``, if the caller has it (or another
+        description of the data, with `incidents` None).
 
     Returns
     -------
@@ -82,10 +85,14 @@ def provenance(
         JSON-serialisable: software, created (UTC), data, filters, method,
         parameters, coordinate systems and transformation.
     """
+    if data is None:
+        if incidents is None:
+            raise HotspotsError("provenance needs the incidents or `data`.")
+        data = describe_data(incidents)
     return {
         "software": f"hotspots {__version__}",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": describe_data(incidents) if data is None else data,
+        "data": data,
         "filters": filters,
         "method": method,
         "parameters": parameters or {},
