@@ -529,6 +529,39 @@ def test_trend_falling_and_data_gap():
     assert a2["trend_p"] == pytest.approx(stats.binomtest(0, 40, 2 / 7).pvalue)
 
 
+def test_trend_p_values_are_scipys_binomtest():
+    # every cluster's exact test is run at once: the same p-values as one
+    # scipy.stats.binomtest per cluster, on Thanet's 17 months of incidents
+    from hotspots.store import read_bundled_police
+
+    inc = read_bundled_police()
+    inc = inc[inc["lad_code"].eq("E07000114").fillna(False).to_numpy(dtype=bool)]
+    poly = cluster_polygons(dbscan_clusters(inc, eps=150, min_incidents=30))
+    assert len(poly) > 20
+    months = sorted(set(inc["month"]))
+    recent = max(1, round(len(months) / 3))
+    member = dbscan_clusters(inc, eps=150, min_incidents=30)
+    for row in poly.itertuples():
+        rows = member[member["cluster"] == row.cluster]
+        r = int((rows["month"] >= months[-recent]).sum())
+        want = stats.binomtest(r, row.incidents, recent / len(months)).pvalue
+        assert row.trend_p == want
+        assert row.trend_label == (
+            "stable" if want >= 0.05 else ("rising" if row.trend > 1 else "falling")
+        )
+
+
+def test_polygons_outlines_only(two_clusters):
+    labelled = dbscan_clusters(two_clusters, eps=100, min_incidents=5)
+    full = cluster_polygons(labelled, eps=100)
+    bare = cluster_polygons(labelled, eps=100, statistics=False)
+    assert list(bare.columns) == [
+        "cluster", "rank", "incidents", "harm", "area_km2", "geometry"
+    ]  # fmt: skip
+    cols = list(bare.columns)
+    pd.testing.assert_frame_equal(pd.DataFrame(bare[cols]), pd.DataFrame(full[cols]))
+
+
 def test_polygons_without_optional_columns(two_clusters):
     labelled = dbscan_clusters(two_clusters, eps=100, min_incidents=5)
     poly = cluster_polygons(labelled, eps=100, shape="buffer")

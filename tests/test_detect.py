@@ -141,6 +141,57 @@ def test_hotspots_are_ranked_by_harm_when_weighted(method):
 
 
 # --- outputs ------------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["dbscan", "hdbscan"])
+def test_cluster_layer_carries_one_profile(thanet_violence, method):
+    # every method's hotspots are profiled by the incidents inside their outline;
+    # the clusters' own statistics (of their members) had been left beside that
+    # profile: a rank, a trend label and ward names that disagreed with it (on
+    # Thanet and Medway, 15 of 182 DBSCAN trend labels; ranks in 143 of 182)
+    from hotspots.boundaries import study_area
+
+    hot = detect(
+        thanet_violence, method=method, study_area=study_area([THANET])
+    ).hotspots
+    kde = detect(thanet_violence, method="kde").hotspots
+    assert list(hot.columns) == ["hotspot_id", "cluster"] + [
+        c for c in kde.columns if c in hot.columns and c != "hotspot_id"
+    ]
+    stale = {"rank", "trend_label", "ward_names", "district_names"}
+    assert not stale & set(hot.columns)
+    assert hot["hotspot_id"].tolist() == list(range(1, len(hot) + 1))
+    assert (np.diff(hot["incidents"].to_numpy()) <= 0).all()
+    # the profile's counts are of the incidents inside each outline
+    inside = [int(thanet_violence.geometry.within(g).sum()) for g in hot.geometry[:5]]
+    assert inside == hot["incidents"].head(5).tolist()
+
+
+def test_clusters_keep_incidents_strictly_inside_the_study_area():
+    # as GeoSeries.within: a point on the area's edge or corner is outside, and
+    # so is an unlocated row (the polygon is prepared for speed: same answer)
+    from shapely import Point
+
+    from hotspots.detect import _inside
+
+    area = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 500)], crs=27700
+    )
+    points = gpd.GeoDataFrame(
+        geometry=[
+            Point(500, 500),  # inside
+            Point(0, 500),  # on an edge
+            Point(0, 0),  # on a corner
+            Point(1000, 250),  # on the shared edge: inside the union
+            Point(1500, 600),  # outside
+            Point(),  # unlocated
+            Point(1999.999, 499.999),  # just inside
+        ],
+        crs=27700,
+    )
+    union = area.geometry.union_all()
+    assert _inside(points, area).tolist() == points.geometry.within(union).tolist()
+    assert _inside(points, area).tolist() == [1, 0, 0, 1, 0, 0, 1]
+
+
 def test_limit_to_coverage_keeps_densest_within_area():
     # three squares: 1 km² with 50, 2 km² with 60 (30/km²), 0.25 km² with 20 (80/km²)
     polys = gpd.GeoDataFrame(
