@@ -11,6 +11,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 from scipy import stats
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN, HDBSCAN
 from sklearn.metrics import adjusted_rand_score
@@ -22,6 +24,7 @@ from hotspots.cluster import (
     NOISE,
     ClusterResult,
     _kdistance,
+    _mst,
     cluster_polygons,
     dbscan_clusters,
     find_clusters,
@@ -318,16 +321,105 @@ def test_kdistance_equals_raw_k_nearest():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_hdbscan_unit_weights_equal_sklearn(seed):
+    # with one incident per location, sklearn's HDBSCAN, but for the points
+    # that sklearn itself places by the order of the input rows: where mutual
+    # reachabilities tie, its binary dendrogram nests equal merges in the order
+    # it met them, so a point can join either cluster (1 in 510 here, in seeds
+    # 0 and 2); the hierarchy here joins them at once (`_tie_hierarchy`)
     rng = np.random.default_rng(seed)
     xy = np.vstack(
         [rng.normal(c, 60, (150, 2)) for c in [(0, 0), (500, 0), (250, 400)]]
         + [rng.uniform(-500, 1000, (60, 2))]
     ) + np.array([560_000, 150_000])
-    want = HDBSCAN(min_cluster_size=15, min_samples=5, copy=True).fit_predict(xy)
+
+    def sklearns(order):
+        labels = np.empty(len(xy), dtype=np.int64)
+        labels[order] = HDBSCAN(
+            min_cluster_size=15, min_samples=5, copy=True
+        ).fit_predict(xy[order])
+        return labels
+
+    want = sklearns(np.arange(len(xy)))
+    runs = [want] + [sklearns(np.random.default_rng(s).permutation(len(xy))) for s in range(12)]  # fmt: skip
+    # each run's clusters named by the cluster of `want` they share most with
+    named = []
+    for run in runs:
+        name = {
+            c: np.bincount(want[run == c] + 1).argmax() - 1 for c in set(run) - {NOISE}
+        }
+        named.append(np.array([name.get(c, NOISE) for c in run]))
+    steady = (np.array(named) == named[0]).all(axis=0)
+    assert steady.mean() > 0.99  # the ties concern a point or two
     got = hdbscan_clusters(
         frame(xy), min_cluster_incidents=15, min_samples=5, min_locations=1
+    )["cluster"].to_numpy()
+    # the same clusters and noise (numbered in another order) where sklearn is
+    # steady; a point it places by the row order is noise here: it leaves at
+    # the level where the clusters split, as HDBSCAN* defines
+    assert same_partition(got[steady], want[steady])
+    assert (got[~steady] == NOISE).all()
+    assert len(set(want)) >= 4  # three clusters and noise
+
+
+def prim_tree(xy, core):
+    """sklearn's minimum spanning tree (Prim's, over all pairs), sorted."""
+    from sklearn.cluster._hdbscan._linkage import mst_from_data_matrix
+    from sklearn.metrics import DistanceMetric
+
+    mst = mst_from_data_matrix(
+        np.ascontiguousarray(xy, dtype="float64"),
+        np.ascontiguousarray(core, dtype="float64"),
+        DistanceMetric.get_metric("euclidean"),
+        1.0,
     )
-    assert np.array_equal(got["cluster"].to_numpy(), want)
+    mst = mst[np.argsort(mst["distance"])]
+    return (
+        mst["current_node"].astype("int64"),
+        mst["next_node"].astype("int64"),
+        mst["distance"].astype("float64"),
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_mst_is_a_minimum_spanning_tree(seed, k):
+    # Borůvka's tree against Prim's over all pairs: every minimum spanning tree
+    # has the same sorted weights; snapped data has many equal weights
+    sites, counts = np.unique(snapped(seed, n_sites=400), axis=0, return_counts=True)
+    rng = np.random.default_rng(seed)
+    xy = np.vstack(
+        [sites, rng.uniform(-4e3, 6e3, (30, 2)) + np.array([560_000, 150_000])]
+    )
+    w = np.concatenate([counts, np.ones(30)]).astype(float)
+    core = _kdistance(xy, w, k)
+    a, b, dist = _mst(xy, core)
+    assert len(dist) == len(xy) - 1
+    mr = np.maximum(np.maximum(core[a], core[b]), np.hypot(*(xy[a] - xy[b]).T))
+    assert np.allclose(dist, mr, rtol=1e-12, atol=0)  # each edge's own weight
+    assert (np.diff(dist) >= 0).all()
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(xy), len(xy)))
+    assert connected_components(graph, directed=False)[0] == 1  # spans them all
+    # (distances to the last bit as each computes them)
+    assert np.allclose(dist, prim_tree(xy, core)[2], rtol=1e-12, atol=0)
+    assert abs(dist.sum() - prim_tree(xy, core)[2].sum()) < 1e-9 * dist.sum()
+
+
+def test_hdbscan_does_not_depend_on_the_tree(monkeypatch):
+    # equal mutual reachabilities are common (every neighbour within a site's
+    # core distance is that far from it), so several minimum trees exist; the
+    # hierarchy joins equal weights at once, so each gives the same clusters.
+    # On Thanet's 17 months a binary dendrogram gave 165 clusters from Prim's
+    # tree and 167 from Borůvka's (labels differing at 1 incident in 20)
+    from hotspots import cluster
+    from hotspots.store import read_bundled_police
+
+    inc = read_bundled_police()
+    inc = inc[inc["lad_code"].eq("E07000114").fillna(False).to_numpy(dtype=bool)]
+    ours = hdbscan_clusters(inc)["cluster"].to_numpy()
+    monkeypatch.setattr(cluster, "_mst", prim_tree)
+    prims = hdbscan_clusters(inc)["cluster"].to_numpy()
+    assert ours.max() > 100
+    assert same_partition(ours, prims)
 
 
 @pytest.mark.parametrize("seed", range(4))
