@@ -421,6 +421,27 @@ def test_hdbscan_does_not_depend_on_the_tree(monkeypatch):
     assert ours.max() > 100
     assert same_partition(ours, prims)
 
+    def reversed_ties(xy, core):  # Prim's tree, equal weights in reverse order
+        a, b, d = prim_tree(xy, core)
+        order = np.lexsort((-np.arange(len(d)), d))
+        return b[order], a[order], d[order]
+
+    monkeypatch.setattr(cluster, "_mst", reversed_ties)
+    assert same_partition(hdbscan_clusters(inc)["cluster"].to_numpy(), ours)
+
+
+def test_tie_hierarchy_joins_equal_weights_at_once():
+    from hotspots.cluster import _tie_hierarchy
+
+    # points 0-1 at 1; then 1-2, 3-4 and 2-3 all at 2; then 4-5 at 3
+    a, b = np.array([0, 1, 3, 2, 4]), np.array([1, 2, 4, 3, 5])
+    d = np.array([1.0, 2.0, 2.0, 2.0, 3.0])
+    children, heights = _tie_hierarchy(a, b, d, 6)
+    assert heights == [1.0, 2.0, 3.0]
+    assert children[0] == [0, 1]
+    assert sorted(children[1]) == [2, 3, 4, 6]  # node 6 = {0, 1}, with 2, 3, 4
+    assert sorted(children[2]) == [5, 7]
+
 
 @pytest.mark.parametrize("seed", range(4))
 def test_hdbscan_duplicates_close_to_raw(seed):
