@@ -446,9 +446,10 @@ def test_a_public_surface_does_not_give_the_counts_at_known_places_back():
         return float((np.rint(solved) == n[used])[several].mean()), int(several.sum())
 
     # the premise: the cells of 10 incidents or more, exact, give the counts back
+    # (all of them on one machine, 57 of 59 on another: the solver's rounding)
     exact, several = recovered(np.where(within >= 10, density, np.nan))
     assert several > 40
-    assert exact == 1.0
+    assert exact > 0.9
     public, _ = recovered(disclose_surface(density, within, mode="public"))
     assert public < 0.3
 
