@@ -44,7 +44,7 @@ from hotspots._validate import (
     require_positive,
     weight_values,
 )
-from hotspots.grid import located, located_xy
+from hotspots.grid import located_xy
 from hotspots.profile import binomtest_pvalues
 
 log = logging.getLogger(__name__)
@@ -946,22 +946,25 @@ def cluster_polygons(
         raise HotspotsError(f"`shape` must be 'concave' or 'buffer', got {shape!r}.")
     if shape == "buffer":
         require_positive(eps=eps)
-    mask = located(labelled)
+    # the members' columns read one at a time, not the frame's rows copied
+    # (every column of 270,000 rows: 45 ms county-wide)
+    mask, located_points = located_xy(labelled)
     cluster = labelled["cluster"].to_numpy(dtype="int64")
-    members = labelled[mask & (cluster >= 0)]
+    member = cluster[mask] >= 0
+    rows = np.flatnonzero(mask)[member]
     columns = _POLYGON_COLUMNS if statistics else _OUTLINE_COLUMNS
-    if members.empty:
+    if not len(rows):
         empty = {c: pd.Series(dtype="object") for c in columns}
         return gpd.GeoDataFrame(empty, geometry=[], crs=labelled.crs)
-    xy = members.geometry.get_coordinates().to_numpy()
+    xy = located_points[member]
     data = pd.DataFrame(
         {
-            "cluster": members["cluster"].to_numpy(dtype="int64"),
+            "cluster": cluster[rows],
             "x": xy[:, 0],
             "y": xy[:, 1],
             "harm": (
-                members["weight"].to_numpy(dtype="float64")
-                if "weight" in members.columns
+                labelled["weight"].to_numpy(dtype="float64")[rows]
+                if "weight" in labelled.columns
                 else 1.0
             ),
         }
@@ -972,7 +975,7 @@ def cluster_polygons(
         "cluster", kind="stable"
     )
     if statistics:
-        _statistics(out, data, sites, members, labelled, mask, months)
+        _statistics(out, data, sites, labelled.iloc[rows], labelled, mask, months)
 
     # Outlines, vectorised over clusters: one MultiPoint of distinct sites each.
     ids = out.index.to_numpy()
