@@ -774,7 +774,7 @@ def _dashboard(browser: Any, repeat: int, base: dict[str, float]) -> None:
                 "method=dbscan",
             ),
             (
-                "first-time: method KDE -> HDBSCAN (50 incidents)",
+                "first-time: method KDE -> HDBSCAN (smallest cluster 30 incidents)",
                 lambda pg: _method(pg, "Clusters (HDBSCAN)"),
                 False,
                 "method=hdbscan",
