@@ -13,7 +13,7 @@ import shapely
 from numpy.typing import NDArray
 
 from hotspots._validate import HotspotsError, require_points
-from hotspots.grid import located_xy
+from hotspots.grid import located, located_xy
 
 METHODS = ("kde", "dbscan", "hdbscan", "gistar")
 #: Each method's name in the dashboard and the reports.
@@ -218,7 +218,6 @@ def detect(
     # every method's polygons are profiled, and ranked, by the incidents inside them
     # (weighted by harm: by their harm, then incidents);
     # the membership is kept (by position before ranking) for per-hotspot charts
-    from hotspots.grid import located
     from hotspots.profile import location_ids, polygon_membership
 
     hot = hot.reset_index(drop=True)
@@ -354,8 +353,6 @@ def uniform_weight(incidents: gpd.GeoDataFrame, weight: str = "weight") -> float
     Weighting by it changes nothing: a surface, clusters or hot spots weighted by
     one constant are the unweighted ones (police.uk incidents all weigh 1).
     """
-    from hotspots.grid import located
-
     w = incidents[weight].to_numpy(dtype=np.float64)[located(incidents)]
     return float(w[0]) if w.size and bool((w == w[0]).all()) else None
 

@@ -785,6 +785,10 @@ def disclose_surface(
 
 #: Significant figures of a published density (`disclose_surface`).
 SURFACE_FIGURES = 1
+#: The same, as the files and reports say it.
+SURFACE_ROUNDING = f"{SURFACE_FIGURES} significant figure" + (
+    "s" if SURFACE_FIGURES != 1 else ""
+)
 
 
 def round_significant(values: ArrayLike, figures: int) -> NDArray[np.float64]:

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from hotspots._validate import HotspotsError
 from hotspots.crs import WEB_CRS, WORKING_CRS, to_wgs84, wgs84_method
 from hotspots.disclosure import (
+    SURFACE_ROUNDING,
     check_mode,
     disclose_areas,
     disclose_gistar_bins,
@@ -580,7 +581,7 @@ def export_detection(
             **record.get("disclosure", {}),
             "surface": f"cells with fewer than {threshold} incidents within the "
             "bandwidth of their centre withheld; the others' densities rounded to "
-            "1 significant figure (exact ones would give the counts at each "
+            f"{SURFACE_ROUNDING} (exact ones would give the counts at each "
             "location back)",
         }
     if fmt == "geotiff":

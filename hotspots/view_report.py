@@ -50,7 +50,12 @@ from hotspots.detect import (
     explanations,
     sparse_warning,
 )
-from hotspots.disclosure import DEFAULT_THRESHOLD, check_mode, disclose_record
+from hotspots.disclosure import (
+    DEFAULT_THRESHOLD,
+    SURFACE_ROUNDING,
+    check_mode,
+    disclose_record,
+)
 from hotspots.document import (
     Block,
     Bullets,
@@ -626,7 +631,7 @@ def summary_doc(
     if mode == "public" and detection.method == "kde":
         note = (
             f" Density shown where at least {threshold} incidents lie within the "
-            "bandwidth, to 1 significant figure."
+            f"bandwidth, to {SURFACE_ROUNDING}."
         )
     if mode == "public" and detection.method == "gistar":
         note = f" Cells shown where their window holds at least {threshold} incidents."
