@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -409,312 +408,84 @@ def _weighted_dbscan(xy: _Float, w: _Float, eps: float, min_incidents: float) ->
 # --------------------------------------------------------------------------- HDBSCAN
 
 
-def _lightest(
-    core_i: _Float, core_j: _Float, d: _Float, j: _Int, keep: NDArray[np.bool_] | None
-) -> tuple[_Float, _Int]:
-    """Per row, the least ``max(core_i, core_j, d)`` of the kept columns.
-
-    With its `j` (ties: the lowest); inf and the largest int64 where none is kept.
-    """
-    w = np.maximum(np.maximum(core_i[:, None], core_j), d)
-    if keep is not None:
-        w[~keep] = np.inf
-    least = w.min(axis=1)
-    at = np.where(w == least[:, None], j, np.iinfo(np.int64).max).min(axis=1)
-    return least, at
-
-
-def _nearest_foreign(
-    tree: cKDTree,
-    ids: _Int,
-    rows: _Int,
-    xy: _Float,
-    core: _Float,
-    comp: _Int,
-    best: _Float,
-    k: int,
-    *,
-    all_foreign: bool,
-) -> tuple[_Float, _Int]:
-    """The lightest edge from each of `rows` to a point of another component.
-
-    `tree` holds the points `ids`; with `all_foreign` none is in the rows'
-    component. `best` is each row's component's lightest edge found so far: a
-    row's search stops once its `k` nearest reach beyond it (any further point
-    is farther, so its edge is heavier), doubling `k` twice at a time until then.
-    """
-    out_w = np.full(len(rows), np.inf)
-    out_j = np.full(len(rows), -1, dtype=np.int64)
-    todo = np.arange(len(rows))
-    n_tree = len(ids)
-    while len(todo):
-        kq = min(n_tree, k)
-        at = rows[todo]
-        d, t = tree.query(xy[at], k=kq)
-        d, t = d.reshape(len(todo), -1), t.reshape(len(todo), -1)
-        j = ids[t]
-        keep = None if all_foreign else comp[j] != comp[at][:, None]
-        w, jj = _lightest(core[at], core[j], d, j, keep)
-        better = w < out_w[todo]
-        out_w[todo[better]], out_j[todo[better]] = w[better], jj[better]
-        if kq >= n_tree:
-            break
-        reach = np.maximum(core[at], d[:, -1])
-        todo = todo[reach < np.minimum(best[todo], out_w[todo])]
-        k *= 4
-    return out_w, out_j
-
-
 def _mst(xy: _Float, core: _Float) -> tuple[_Int, _Int, _Float]:
     """A minimum spanning tree of the mutual-reachability graph, edges sorted.
 
-    Weights ``max(core_a, core_b, d_ab)``. Borůvka's algorithm: each round
-    joins every component to another by its lightest edge, so about log₂(L)
-    rounds for L locations. A component's lightest edge is found among each
-    location's 16 nearest neighbours (one k-d tree query), and, for the
-    locations whose 16 nearest lie closer than that edge (all in their own
-    component: the inside of a town), among the other components' locations
-    within that reach (a k-d tree of those alone). Exact: the tree's total
-    weight, and its sorted weights, are those of Prim's tree over all pairs
-    (sklearn's, O(L²): 4.1 s for the county's 35,000 locations, against 0.4 s
+    Weights ``max(core_a, core_b, d_ab)``. Borůvka's algorithm over a k-d tree,
+    compiled (`hotspots._kernels.boruvka`): each round joins every component to
+    another by its lightest edge, so about log₂(L) rounds for L locations.
+    Exact: the tree's sorted weights are those of Prim's tree over all pairs
+    (sklearn's, O(L²): 4.1 s for the county's 35,000 locations, against 0.1 s
     here; tested). Where weights tie, another minimum tree may be found; the
     hierarchy built from it is the same (`_tie_hierarchy`). Edges sorted by
     weight, then by their ends.
     """
-    n = len(xy)
-    tree = cKDTree(xy)
-    k = min(n, 16)
-    dist, near = tree.query(xy, k=k)
-    dist, near = dist.reshape(n, -1), near.reshape(n, -1)
-    everyone = np.arange(n)
-    x, y = xy[:, 0], xy[:, 1]
-    parent = np.arange(n)
-    edges: list[tuple[int, int, float]] = []
-    while len(edges) < n - 1:
-        comp = parent
-        while True:  # every point's root
-            up = comp[comp]
-            if np.array_equal(up, comp):
-                break
-            comp = up
-        parent = comp.copy()
-        best_w, best_j = _lightest(
-            core, core[near], dist, near, comp[near] != comp[:, None]
-        )
-        reach = np.maximum(core, dist[:, -1]) if k < n else np.full(n, np.inf)
-        comp_best = np.full(n, np.inf)
-        np.minimum.at(comp_best, comp, best_w)
-        need = np.flatnonzero(reach < comp_best[comp])
-        per = np.bincount(comp[need], minlength=n)
-        few = need[per[comp[need]] <= _FEW]
-        if len(few):  # a few locations of a component: from the whole tree
-            w, j = _nearest_foreign(
-                tree, everyone, few, xy, core, comp, comp_best[comp[few]], 4 * k,
-                all_foreign=False,
-            )  # fmt: skip
-            better = w < best_w[few]
-            best_w[few[better]], best_j[few[better]] = w[better], j[better]
-        for c in np.flatnonzero(per > _FEW):  # many: from the others' points near
-            rows = need[comp[need] == c]
-            bound = comp_best[c]
-            other = comp != c
-            if np.isfinite(bound):  # only points within `bound` can beat it
-                (x0, y0), (x1, y1) = xy[rows].min(axis=0), xy[rows].max(axis=0)
-                other &= (x >= x0 - bound) & (x <= x1 + bound)
-                other &= (y >= y0 - bound) & (y <= y1 + bound)
-            ids = np.flatnonzero(other)
-            if not len(ids):
-                continue
-            w, j = _nearest_foreign(
-                cKDTree(xy[ids], balanced_tree=False, compact_nodes=False),
-                ids, rows, xy, core, comp, np.full(len(rows), bound), 8,
-                all_foreign=True,
-            )  # fmt: skip
-            better = w < best_w[rows]
-            best_w[rows[better]], best_j[rows[better]] = w[better], j[better]
-        # each component's lightest edge (ties: by its ends), joined lightest
-        # first, skipping one that would close a loop (two components can pick
-        # edges of equal weight between the same pair)
-        least = np.full(n, np.inf)
-        np.minimum.at(least, comp, best_w)
-        has = np.flatnonzero(np.isfinite(best_w) & (best_w == least[comp]))
-        lo, hi = np.minimum(has, best_j[has]), np.maximum(has, best_j[has])
-        pick = has[np.lexsort((hi, lo, comp[has]))]
-        first = np.ones(len(pick), dtype=bool)
-        first[1:] = comp[pick][1:] != comp[pick][:-1]
-        pick = pick[first]
-        if not len(pick):  # cannot happen with finite core distances
-            raise RuntimeError("the mutual-reachability graph fell apart")
-        w = best_w[pick]
-        a, b = pick, best_j[pick]
-        ordered = np.lexsort((np.maximum(a, b), np.minimum(a, b), w))
-        links = parent.tolist()
-        for ia, ib, iw in zip(
-            a[ordered].tolist(), b[ordered].tolist(), w[ordered].tolist(), strict=True
-        ):
-            ra, rb = ia, ib
-            while links[ra] != ra:
-                ra = links[ra]
-            while links[rb] != rb:
-                rb = links[rb]
-            if ra != rb:
-                links[ra] = rb
-                edges.append((ia, ib, iw))
-        parent = np.array(links, dtype=np.int64)
-    if not edges:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty.copy(), np.empty(0)
-    ea = np.array([e[0] for e in edges], dtype=np.int64)
-    eb = np.array([e[1] for e in edges], dtype=np.int64)
-    ew = np.array([e[2] for e in edges], dtype=np.float64)
+    from hotspots import _kernels  # numba: imported when first needed (0.5 s)
+
+    ea, eb, ew = _kernels.boruvka(
+        np.ascontiguousarray(xy, dtype=np.float64),
+        np.ascontiguousarray(core, dtype=np.float64),
+    )
     order = np.lexsort((np.maximum(ea, eb), np.minimum(ea, eb), ew))
     return ea[order], eb[order], ew[order]
 
 
-#: `_mst`: a component with at most this many locations to search further
-#: searches the whole tree; more, a tree of the other components' points near it.
-_FEW = 32
-
-
-def _tie_hierarchy(
-    a: _Int, b: _Int, dist: _Float, n: int
-) -> tuple[list[list[int]], list[float]]:
+def _tie_hierarchy(a: _Int, b: _Int, dist: _Float, n: int) -> tuple[_Int, _Int, _Float]:
     """The single-linkage hierarchy of sorted tree edges, equal weights at once.
 
-    Node ``n + i`` has children ``children[i]`` (points ``< n``, or earlier
-    nodes) joined at ``heights[i]``. Edges of equal weight are joined together:
-    every component that the graph of the edges up to that weight joins
-    becomes one node, whatever tree of equal weight gave them (a binary
+    Node ``n + i`` has children ``kids[start[i]:start[i + 1]]`` (points ``< n``,
+    or earlier nodes) joined at ``heights[i]``. Edges of equal weight are joined
+    together: every component that the graph of the edges up to that weight
+    joins becomes one node, whatever tree of equal weight gave them (a binary
     dendrogram would nest them in the order its edges came in, and the
     condensed tree could then depend on that order). Without ties every node
-    has two children, as sklearn's single linkage.
+    has two children, as sklearn's single linkage. Returns (start, kids,
+    heights); compiled (`hotspots._kernels.tie_hierarchy`).
     """
-    parent = list(range(n))
-    node_of = list(range(n))
-    children: list[list[int]] = []
-    heights: list[float] = []
+    from hotspots import _kernels
 
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    i, m = 0, len(dist)
-    while i < m:
-        j = i
-        while j < m and dist[j] == dist[i]:
-            j += 1
-        joined: dict[int, list[int]] = {}
-        for e in range(i, j):
-            ra, rb = find(int(a[e])), find(int(b[e]))
-            if ra == rb:
-                continue
-            left = joined.pop(ra, None) or [node_of[ra]]
-            right = joined.pop(rb, None) or [node_of[rb]]
-            parent[ra] = rb
-            joined[rb] = left + right
-        for root, kids in joined.items():
-            node_of[root] = n + len(children)
-            children.append(kids)
-            heights.append(float(dist[i]))
-        i = j
-    return children, heights
+    return _kernels.tie_hierarchy(
+        np.ascontiguousarray(a, dtype=np.int64),
+        np.ascontiguousarray(b, dtype=np.int64),
+        np.ascontiguousarray(dist, dtype=np.float64),
+        n,
+    )
 
 
 def _weighted_hdbscan(
     xy: _Float, w: _Float, min_cluster_size: float, min_samples: float
 ) -> _Int:
-    """HDBSCAN* (EOM selection) of weighted sites; labels as sklearn numbers them."""
+    """HDBSCAN* (EOM selection) of weighted sites; labels as sklearn numbers them.
+
+    The condensed tree is sklearn's ``_condense_tree``, in the same
+    breadth-first order, with a site's weight as its size; a single site never
+    forms a cluster on its own; a node of several children (equal weights,
+    `_tie_hierarchy`) splits into all its big ones at once. Excess of mass
+    selects the clusters, the root excluded (sklearn's
+    ``allow_single_cluster=False``). The loops are compiled (`hotspots._kernels`).
+    """
     n = len(xy)
     if n < 2:
         return np.full(n, NOISE, dtype="int64")
     core = _kdistance(xy, w, min_samples)
     if not np.isfinite(core).all():  # all weight together < min_samples
         return np.full(n, NOISE, dtype="int64")
-    kids_of, heights = _tie_hierarchy(*_mst(xy, core), n)
-    size = w.tolist()  # Python floats: a loop over 35,000 nodes, not numpy calls
-    for kids in kids_of:
-        size.append(sum(size[k] for k in kids))
-    weight = size[:n]
+    from hotspots import _kernels
 
-    # Condense (sklearn's _condense_tree, in the same breadth-first order, with a
-    # site's weight as its size; a single site never forms a cluster on its own;
-    # a node of several children splits into all its big ones at once).
-    root = n + len(kids_of) - 1
-    relabel = np.zeros(n + len(kids_of), dtype="int64")
-    relabel[root] = n
-    next_label = n + 1
-    rows: list[tuple[int, int, float, float]] = []
-
-    def fall_out(parent: int, node: int, lam: float) -> None:
-        stack = [node]
-        while stack:
-            x = stack.pop()
-            if x < n:
-                rows.append((parent, x, lam, weight[x]))
-            else:
-                stack.extend(kids_of[x - n])
-
-    queue = deque([root])
-    while queue:
-        node = queue.popleft()
-        if node < n:
-            continue
-        kids, d = kids_of[node - n], heights[node - n]
-        lam = 1.0 / d if d > 0 else np.inf
-        big = [c >= n and size[c] >= min_cluster_size for c in kids]
-        me = int(relabel[node])
-        splits = sum(big) >= 2  # else the one big child, if any, goes on as `me`
-        for child, is_big in zip(kids, big, strict=True):
-            if not is_big:
-                fall_out(me, child, lam)
-                continue
-            if splits:
-                relabel[child] = next_label
-                next_label += 1
-                rows.append((me, int(relabel[child]), lam, size[child]))
-            else:
-                relabel[child] = me
-            queue.append(child)
-
-    par = np.array([r[0] for r in rows], dtype="int64")
-    chi = np.array([r[1] for r in rows], dtype="int64")
-    lam_ = np.array([r[2] for r in rows], dtype="float64")
-    csz = np.array([r[3] for r in rows], dtype="float64")
-    n_clusters = next_label - n
+    start, kids, heights = _tie_hierarchy(*_mst(xy, core), n)
+    size = _kernels.node_sizes(np.ascontiguousarray(w, dtype=np.float64), start, kids)
+    par, chi, lam, csz, n_clusters = _kernels.condense(
+        start, kids, heights, size, float(min_cluster_size)
+    )
     birth = np.zeros(n_clusters)
     is_c = chi >= n
-    birth[chi[is_c] - n] = lam_[is_c]
+    birth[chi[is_c] - n] = lam[is_c]
     stability = np.zeros(n_clusters)
-    np.add.at(stability, par - n, (lam_ - birth[par - n]) * csz)
+    np.add.at(stability, par - n, (lam - birth[par - n]) * csz)
     cluster_parent = np.full(n_clusters, -1, dtype="int64")
     cluster_parent[chi[is_c] - n] = par[is_c] - n
-    children: list[list[int]] = [[] for _ in range(n_clusters)]
-    for c in range(1, n_clusters):
-        children[cluster_parent[c]].append(c)
-
-    # Excess of mass, root excluded (sklearn's allow_single_cluster=False).
-    selected = np.zeros(n_clusters, dtype=bool)
-    for c in range(n_clusters - 1, 0, -1):
-        sub = float(sum(stability[ch] for ch in children[c]))
-        if sub > stability[c]:
-            stability[c] = sub
-        else:
-            selected[c] = True
-            stack = list(children[c])
-            while stack:
-                x = stack.pop()
-                selected[x] = False
-                stack.extend(children[x])
-    chosen = np.flatnonzero(selected)
-    number = np.full(n_clusters, NOISE, dtype="int64")
-    number[chosen] = np.arange(len(chosen))
-    owner = np.full(n_clusters, NOISE, dtype="int64")
-    for c in range(1, n_clusters):
-        owner[c] = number[c] if selected[c] else owner[cluster_parent[c]]
+    selected = _kernels.excess_of_mass(stability, cluster_parent)
+    owner = _kernels.owners(selected, cluster_parent)
     labels = np.full(n, NOISE, dtype="int64")
     leaf = ~is_c
     labels[chi[leaf]] = owner[par[leaf] - n]

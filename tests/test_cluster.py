@@ -404,6 +404,37 @@ def test_mst_is_a_minimum_spanning_tree(seed, k):
     assert abs(dist.sum() - prim_tree(xy, core)[2].sum()) < 1e-9 * dist.sum()
 
 
+@pytest.mark.parametrize("n", [2, 3, 16, 17, 40, 300])
+@pytest.mark.parametrize("layout", ["scatter", "line", "grid"])
+def test_mst_small_and_degenerate(n, layout):
+    # the compiled k-d tree's edge cases: one leaf (n <= 16), the first split,
+    # points all on a line (boxes of no width), a lattice (every distance tied)
+    rng = np.random.default_rng(n)
+    if layout == "scatter":
+        xy = rng.uniform(0, 1_000, (n, 2))
+    elif layout == "line":
+        xy = np.column_stack([np.arange(n) * 7.0, np.full(n, 3.0)])
+    else:
+        side = int(np.ceil(np.sqrt(n)))
+        xy = np.array([(i % side, i // side) for i in range(n)], dtype=float) * 10
+    core = _kdistance(xy, np.ones(n), min(n, 3))
+    a, b, dist = _mst(xy, core)
+    assert len(a) == n - 1
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    assert connected_components(graph, directed=False)[0] == 1
+    assert np.allclose(dist, prim_tree(xy, core)[2], rtol=1e-12, atol=0)
+    # to the last bit as the k-d tree of the core distances computes distances
+    # (sqrt(dx² + dy²)), so that an edge at a neighbour's core distance ties it
+    dx, dy = (xy[a] - xy[b]).T
+    mr = np.maximum(np.maximum(core[a], core[b]), np.sqrt(dx * dx + dy * dy))
+    assert np.array_equal(dist, mr)
+
+
+def test_mst_of_one_location_is_empty():
+    a, b, dist = _mst(np.array([[1.0, 2.0]]), np.zeros(1))
+    assert len(a) == len(b) == len(dist) == 0
+
+
 def test_hdbscan_does_not_depend_on_the_tree(monkeypatch):
     # equal mutual reachabilities are common (every neighbour within a site's
     # core distance is that far from it), so several minimum trees exist; the
@@ -436,8 +467,9 @@ def test_tie_hierarchy_joins_equal_weights_at_once():
     # points 0-1 at 1; then 1-2, 3-4 and 2-3 all at 2; then 4-5 at 3
     a, b = np.array([0, 1, 3, 2, 4]), np.array([1, 2, 4, 3, 5])
     d = np.array([1.0, 2.0, 2.0, 2.0, 3.0])
-    children, heights = _tie_hierarchy(a, b, d, 6)
-    assert heights == [1.0, 2.0, 3.0]
+    start, kids, heights = _tie_hierarchy(a, b, d, 6)
+    children = [kids[start[i] : start[i + 1]].tolist() for i in range(len(heights))]
+    assert heights.tolist() == [1.0, 2.0, 3.0]
     assert children[0] == [0, 1]
     assert sorted(children[1]) == [2, 3, 4, 6]  # node 6 = {0, 1}, with 2, 3, 4
     assert sorted(children[2]) == [5, 7]
