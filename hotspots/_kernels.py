@@ -54,6 +54,7 @@ def tie_hierarchy(
     n_items = 0
     stamp = np.full(n, -1, dtype=np.int64)
     touched = np.empty(m, dtype=np.int64)
+    when = np.empty(m, dtype=np.int64)
     kids = np.empty(max(2 * m, 1), dtype=np.int64)
     start = np.zeros(m + 1, dtype=np.int64)
     heights = np.empty(m, dtype=np.float64)
@@ -95,15 +96,15 @@ def tie_hierarchy(
             parent[ra] = rb
             stamp[ra] = -1
             stamp[rb] = clock
-            clock += 1
             touched[n_touched] = rb
+            when[n_touched] = clock
             n_touched += 1
+            clock += 1
         # the weight's components, in the order of their last join
-        roots = touched[:n_touched]
-        roots = roots[stamp[roots] >= 0]
-        roots = np.unique(roots)
-        roots = roots[np.argsort(stamp[roots])]
-        for r in roots:
+        for t in range(n_touched):
+            r = touched[t]
+            if stamp[r] != when[t]:  # joined again later, or into another
+                continue
             x = head[r]
             while x != -1:
                 kids[n_kids] = item[x]
@@ -398,7 +399,8 @@ def boruvka(
     best_w = np.empty(n)
     best_a = np.empty(n, dtype=np.int64)
     best_b = np.empty(n, dtype=np.int64)
-    stack = np.empty(64 * levels_of(n_nodes) + 8, dtype=np.int64)
+    stack = np.empty(2 * levels_of(n_nodes) + 2, dtype=np.int64)
+    stack_lb = np.empty(len(stack))
     n_edges = 0
     while n_edges < n - 1:
         for p in range(n):  # every point's component, by its root
@@ -430,15 +432,17 @@ def boruvka(
             if cq >= best_w[c]:
                 continue
             x, y = xy[q, 0], xy[q, 1]
-            top = 1
-            stack[0] = 0
+            # a node's least possible weight from q, found as it is put on the
+            # stack (inf: all in q's component, or empty)
+            top = 0
+            if node_comp[0] != c and node_comp[0] != -2:
+                stack[0] = 0
+                stack_lb[0] = max(cq, least_core[0], _box_distance(box, 0, x, y))
+                top = 1
             while top:
                 top -= 1
                 i = stack[top]
-                if node_comp[i] == c or node_comp[i] == -2:
-                    continue
-                bound = best_w[c]
-                if max(cq, least_core[i], _box_distance(box, i, x, y)) >= bound:
+                if stack_lb[top] >= best_w[c]:
                     continue
                 if i >= first_leaf:
                     for s in range(lo[i], hi[i]):
@@ -449,15 +453,25 @@ def boruvka(
                         w = max(cq, core[p], np.sqrt(dx * dx + dy * dy))
                         if w < best_w[c]:
                             best_w[c], best_a[c], best_b[c] = w, q, p
-                else:  # the nearer child searched first (pushed last)
-                    left, right = 2 * i + 1, 2 * i + 2
-                    if _box_distance(box, left, x, y) <= _box_distance(
-                        box, right, x, y
-                    ):
-                        stack[top], stack[top + 1] = right, left
-                    else:
-                        stack[top], stack[top + 1] = left, right
-                    top += 2
+                    continue
+                left, right = 2 * i + 1, 2 * i + 2
+                lb_left = lb_right = np.inf
+                if node_comp[left] != c and node_comp[left] != -2:
+                    lb_left = max(cq, least_core[left], _box_distance(box, left, x, y))
+                if node_comp[right] != c and node_comp[right] != -2:
+                    lb_right = max(
+                        cq, least_core[right], _box_distance(box, right, x, y)
+                    )
+                bound = best_w[c]
+                if lb_left > lb_right:  # the lighter searched first (pushed last)
+                    left, right = right, left
+                    lb_left, lb_right = lb_right, lb_left
+                if lb_right < bound:
+                    stack[top], stack_lb[top] = right, lb_right
+                    top += 1
+                if lb_left < bound:
+                    stack[top], stack_lb[top] = left, lb_left
+                    top += 1
         # the components' edges, lightest first (ties: by their ends)
         roots = np.flatnonzero(np.isfinite(best_w))
         if len(roots) == 0:

@@ -64,6 +64,25 @@ class PointFacts:
     def __len__(self) -> int:
         return len(self._shapes)
 
+    def subset(self, keep: NDArray[np.bool_], shapes: Any) -> PointFacts:
+        """The facts of `shapes`, the rows `keep` of this array (same order).
+
+        Which are located, where, and (when found already) which share a
+        position come from these facts (no geometry is read again); the rest is
+        found when first asked.
+        """
+        if len(keep) != len(self) or int(keep.sum()) != len(shapes):
+            raise ValueError("`keep` must pick the rows of `shapes` from these facts.")
+        out = PointFacts(shapes)
+        located = self.located[keep]
+        kept = keep[self.located]  # of the located rows, those kept
+        out.__dict__["located"] = _read_only(located)
+        out.__dict__["xy"] = _read_only(self.xy[kept])
+        if "location_codes" in self.__dict__:  # renumbered in order of first sight
+            codes, _ = pd.factorize(self.location_codes[kept])
+            out.__dict__["location_codes"] = _read_only(np.asarray(codes))
+        return out
+
     @cached_property
     def located(self) -> NDArray[np.bool_]:
         """Rows with a location (`located_mask`)."""

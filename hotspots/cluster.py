@@ -37,13 +37,14 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 
+from hotspots._points import known_facts
 from hotspots._validate import (
     HotspotsError,
     require_points,
     require_positive,
     weight_values,
 )
-from hotspots.grid import located_xy
+from hotspots.grid import located_once, located_xy
 from hotspots.profile import binomtest_pvalues
 
 log = logging.getLogger(__name__)
@@ -97,14 +98,13 @@ def _sites(points: gpd.GeoDataFrame, weight: str | None) -> _Sites:
             f"None of the {len(points):,} incidents has a location, so there is "
             "nothing to cluster; check the geocoding of the source."
         )
-    # sort=False numbers the groups in order of first appearance (see module doc).
-    code = (
-        pd.DataFrame(xy, columns=["x", "y"])
-        .groupby(["x", "y"], sort=False)
-        .ngroup()
-        .to_numpy()
-        .astype("int64")
-    )
+    # numbered in order of first appearance (see module doc): the block's codes
+    # when it knows them (`located_once`), the same numbers
+    facts = known_facts(points.geometry.array)
+    if facts is not None:
+        code = facts.location_codes.astype("int64")
+    else:
+        code = np.asarray(pd.factorize(xy[:, 0] + 1j * xy[:, 1])[0], dtype="int64")
     n_sites = int(code.max()) + 1
     wl = w[mask]
     # Order sites by their first incident of positive weight (zero-weight sites
@@ -989,9 +989,12 @@ def find_clusters(
         raise HotspotsError(f"`method` must be 'dbscan' or 'hdbscan', got {method!r}.")
     params = dict(labelled.attrs.get("cluster_parameters", {}))
     poly_eps = params.get("eps_m", eps)
-    polygons = cluster_polygons(
-        labelled, eps=poly_eps, shape=shape, months=months, statistics=statistics
-    )
+    # `labelled` is `points` with a column more: the same rows, so the same
+    # facts of where they are, when a block knows them (`located_once`)
+    with located_once(labelled, known_facts(points.geometry.array)):
+        polygons = cluster_polygons(
+            labelled, eps=poly_eps, shape=shape, months=months, statistics=statistics
+        )
     params.update(
         shape=shape,
         hull_ratio=HULL_RATIO if shape == "concave" else None,

@@ -160,12 +160,37 @@ class _WheelGate(MacroElement):
 DISPLAY_GRID_DEG = 1e-5
 
 
-def _web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    simple = to_web(
-        gdf.assign(
-            geometry=gdf.geometry.simplify(DISPLAY_TOLERANCE_M, preserve_topology=True)
+def _simplified(shapes: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Hotspot outlines simplified for display (Douglas-Peucker, `DISPLAY_TOLERANCE_M`).
+
+    Without topology checks, which took 0.07 s of the 0.08 over the county's
+    2,800 HDBSCAN outlines; an outline that comes out invalid or empty (a ring
+    crossing itself, a sliver collapsed) is simplified again with them. On the
+    bundled data none did, and the outlines of every method differ from the
+    checked ones by 0.6% of their total area or less.
+    """
+    fast = shapely.simplify(shapes, DISPLAY_TOLERANCE_M, preserve_topology=False)
+    bad = ~shapely.is_valid(fast) | (shapely.is_empty(fast) & ~shapely.is_empty(shapes))
+    if bad.any():
+        fast[bad] = shapely.simplify(
+            shapes[bad], DISPLAY_TOLERANCE_M, preserve_topology=True
         )
-    )
+    return fast
+
+
+def _web(gdf: gpd.GeoDataFrame, *, outlines: bool = False) -> gpd.GeoDataFrame:
+    """`gdf` as the map draws it: simplified, in WGS84, coordinates rounded.
+
+    `outlines`: hotspot outlines (`_simplified`); else the topology-preserving
+    simplification (boundaries, whose shared edges should not cross).
+    """
+    if outlines:
+        simple_shapes = _simplified(np.asarray(gdf.geometry.array))
+    else:
+        simple_shapes = gdf.geometry.simplify(
+            DISPLAY_TOLERANCE_M, preserve_topology=True
+        ).to_numpy()
+    simple = to_web(gdf.assign(geometry=simple_shapes))
     # pointwise: each coordinate rounded, repeated ones dropped, without the
     # full re-noding of the default mode (0.06 s on the county's hotspots; the
     # same coordinates, which only need to look right)
@@ -181,7 +206,8 @@ def display_outlines(polygons: gpd.GeoDataFrame) -> NDArray[np.object_]:
     One per row of `polygons`; `add_hotspots` takes them instead of making them.
     Nearly all of it is GEOS work, which runs beside Python threads.
     """
-    return np.asarray(_web(polygons[[polygons.geometry.name]]).geometry.to_numpy())
+    frame = polygons[[polygons.geometry.name]]
+    return np.asarray(_web(frame, outlines=True).geometry.to_numpy())
 
 
 _WEB_ONCE: dict[int, tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] = {}
@@ -804,7 +830,7 @@ def add_hotspots(
     present = {f: label for f, label in fields.items() if f in polygons}
     # only the columns shown are simplified, reprojected and escaped
     if outlines is None:
-        shown = _web(polygons[[*present, polygons.geometry.name]])
+        shown = _web(polygons[[*present, polygons.geometry.name]], outlines=True)
     elif len(outlines) == len(polygons):
         shown = gpd.GeoDataFrame(
             pd.DataFrame(polygons[list(present)]), geometry=outlines, crs=WEB_CRS

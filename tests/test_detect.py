@@ -190,6 +190,40 @@ def test_clusters_keep_incidents_strictly_inside_the_study_area():
     union = area.geometry.union_all()
     assert _inside(points, area).tolist() == points.geometry.within(union).tolist()
     assert _inside(points, area).tolist() == [1, 0, 0, 1, 0, 0, 1]
+    # in a block, each distinct position is tested once: the same answer for
+    # every row of a repeated position, unlocated rows between them
+    from hotspots.grid import located_once
+
+    repeated = points.iloc[[0, 1, 5, 0, 3, 4, 5, 6, 1, 6]].reset_index(drop=True)
+    with located_once(repeated):
+        assert _inside(repeated, area).tolist() == [1, 0, 0, 1, 1, 0, 0, 1, 0, 1]
+    nowhere = points.iloc[[5, 5]].reset_index(drop=True)
+    with located_once(nowhere):
+        assert _inside(nowhere, area).tolist() == [0, 0]
+
+
+def test_point_facts_of_kept_rows_are_those_found_anew():
+    # the clusters' rows (inside the study area) take the selection's facts
+    from shapely import Point
+
+    from hotspots._points import PointFacts
+
+    rng = np.random.default_rng(3)
+    spots = [Point(*xy) for xy in rng.integers(0, 50, (40, 2)) * 10.0]
+    shapes = np.array([spots[i] for i in rng.integers(0, 40, 300)] + [None, Point()])
+    shapes = shapes[rng.permutation(len(shapes))]
+    keep = rng.random(len(shapes)) < 0.6
+    parent = PointFacts(shapes)
+    for with_codes in (False, True):
+        if with_codes:
+            parent.location_codes  # noqa: B018 (found: the subset renumbers them)
+        sub = parent.subset(keep, shapes[keep])
+        fresh = PointFacts(shapes[keep])
+        assert np.array_equal(sub.located, fresh.located)
+        assert np.array_equal(sub.xy, fresh.xy)
+        assert np.array_equal(sub.location_codes, fresh.location_codes)
+    with pytest.raises(ValueError, match="keep"):
+        parent.subset(keep, shapes[:3])
 
 
 def test_limit_to_coverage_keeps_densest_within_area():

@@ -394,3 +394,25 @@ def test_text_is_escaped_once_per_distinct_value_with_the_same_result():
         "b&lt;",
     ]
     assert mapping._escape_column(cases[3]).tolist() == ["1", "1.0", "True", "x&lt;"]
+
+
+def test_outlines_simplified_without_topology_checks_fall_back_when_they_break():
+    # Douglas-Peucker alone collapses an outline narrower than the tolerance to
+    # nothing; the checked simplification keeps a shape there, the rest as fast
+    import numpy as np
+    import shapely
+    from shapely import Polygon
+
+    small = box(0, 0, 10, 10)  # a 10 m square: under the 25 m tolerance
+    notch = Polygon([(0, 0), (1000, 0), (1000, 1000), (990, 10), (0, 20)])
+    shapes = np.array([small, box(0, 0, 1000, 1000), notch, None], dtype=object)
+    tolerance = mapping.DISPLAY_TOLERANCE_M
+    assert shapely.simplify(small, tolerance, preserve_topology=False).is_empty
+    out = mapping._simplified(shapes)
+    assert not out[0].is_empty
+    assert out[0].is_valid
+    assert out[0].equals(shapely.simplify(small, tolerance, preserve_topology=True))
+    assert out[1].equals(box(0, 0, 1000, 1000))
+    assert out[2].is_valid
+    assert len(out[2].exterior.coords) < len(notch.exterior.coords)
+    assert out[3] is None
