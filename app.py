@@ -115,8 +115,9 @@ def save_opening(opening: dict[str, Any], basemap: str) -> None:
 @st.cache_resource(show_spinner=False)
 def warm_up(_delay: float, _prime: bool) -> threading.Thread:
     """Once per server, on a background thread: import what a new view needs,
-    read the store (both cached for every session) and, with `_prime`, make one
-    small view end to end and drop it (`dash.prime`: first calls).
+    read the store (both cached for every session), with `_prime` make one
+    small view end to end and drop it (`dash.prime`: first calls), and load
+    HDBSCAN's compiled loops (`dash.warm_kernels`).
 
     Started once (the arguments are not part of the cache key): at once and
     without priming when there is no saved opening view (the imports overlap
@@ -136,6 +137,7 @@ def warm_up(_delay: float, _prime: bool) -> threading.Thread:
             reference()
             if _prime:
                 dash.prime(all_incidents(), reference())
+            dash.warm_kernels()
             dash.settle_heap()
         except Exception:  # the page shows any real problem itself
             # stopped meanwhile (Ctrl+C): imports fail as Python shuts down
@@ -1022,11 +1024,13 @@ with tab_trend:
         if len(result.hotspots):
             # one lookup per option (a search of the table per option was 0.7 s)
             wards_of = dict(zip(table["Rank"].tolist(), table["Wards"], strict=True))
+            listed = dash.picker_ranks(list(wards_of), focus)
             pick = pick_col.selectbox(
                 "Monthly trend of one hotspot",
-                list(wards_of),
-                index=max(0, (focus or 1) - 1),
+                listed,
+                index=listed.index(focus) if focus in listed else 0,
                 format_func=lambda r: f"Hotspot {r}: {wards_of[r]}",
+                help=dash.picker_note(len(wards_of)),
             )
             series = dash.hotspot_monthly(result, int(pick), view_months, span)
             pick_col.vega_lite_chart(
@@ -1253,9 +1257,10 @@ with tab_pspo:
                 )
                 rank = st.selectbox(
                     "Hotspot",
-                    list(wards_by_rank),
+                    dash.picker_ranks(list(wards_by_rank), focus),
                     format_func=lambda r: f"Hotspot {r}: {wards_by_rank[r]}",
                     key="pspo_hotspot",
+                    help=dash.picker_note(len(wards_by_rank)),
                 )
                 by = ", weighted by harm" if view.harm else ""
                 spec = (

@@ -142,7 +142,10 @@ def _kdistance(xy: _Float, w: _Float, k: float) -> _Float:
     out = np.full(n, np.inf)
     tree = cKDTree(xy)
     todo = np.arange(n)
-    m = min(n, max(2, math.ceil(k) + 1))
+    # a site holds 8 incidents on average county-wide, so most reach `k` within
+    # a few neighbours: 16 first (k = 30: 0.05 s, against 0.07 s asking every
+    # site for 31; k = 200: 0.19 s against 0.51 s), then 4 times more for the rest
+    m = min(n, max(2, min(math.ceil(k) + 1, 16)))
     while len(todo):
         dist, idx = tree.query(xy[todo], k=m, workers=-1)
         dist = dist.reshape(len(todo), -1)

@@ -288,11 +288,9 @@ def warm_up() -> None:
         "hotspots.raster", "streamlit_folium",
     ):  # fmt: skip
         importlib.import_module(name)
-    from hotspots import _kernels
     from hotspots.grid import grid_for
     from hotspots.raster import to_web_mercator
 
-    _kernels.warm()  # HDBSCAN's compiled loops: 0.3 s from the disk cache
     grid = grid_for([600_000.0, 150_000.0, 600_100.0, 150_100.0], cell_size=50.0)
     to_web_mercator(grid, np.zeros(grid.shape))
 
@@ -323,6 +321,19 @@ def settle_heap() -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def warm_kernels() -> None:
+    """Load HDBSCAN's compiled loops (`hotspots._kernels`) from numba's disk cache.
+
+    0.8 s the first time in a process (numba's import, then the machine code),
+    which a user's first HDBSCAN view would otherwise wait for; compiling them
+    anew (a new code version whose cache `make setup` did not fill) takes
+    about 15 s. The dashboard runs this on its background thread, last.
+    """
+    from hotspots import _kernels
+
+    _kernels.warm()
 
 
 def prime(incidents: gpd.GeoDataFrame, ref: Reference) -> None:
@@ -1826,6 +1837,35 @@ def _display_outlines(hot: gpd.GeoDataFrame) -> Any:
 
 # ---------------------------------------------------------------------------------
 # tables and charts
+
+
+#: The most hotspots a hotspot picker lists (the busiest, by rank): HDBSCAN over
+#: the county finds 2,800, and a list of them all cost every rerun 0.15 s on the
+#: server and as much in the browser, on every tab's first view. Any other
+#: hotspot is picked by ticking its row in the ranked table (`picker_ranks`).
+PICK_LIMIT = 200
+
+
+def picker_ranks(ranks: Sequence[int], focus: int | None = None) -> list[int]:
+    """The ranks a hotspot picker lists: the first `PICK_LIMIT`, and `focus`.
+
+    `focus` (the hotspot ticked in the ranked table) is added at the end when it
+    is further down the list; a rank that is not one of `ranks` is ignored.
+    """
+    shown = list(ranks[:PICK_LIMIT])
+    if focus is not None and focus not in shown and focus in set(ranks):
+        shown.append(focus)
+    return shown
+
+
+def picker_note(n_hotspots: int) -> str | None:
+    """What a picker with `picker_ranks` says of the hotspots it leaves out."""
+    if n_hotspots <= PICK_LIMIT:
+        return None
+    return (
+        f"Lists the {PICK_LIMIT} busiest of the {n_hotspots:,} hotspots; choose "
+        "any other's row in the hotspot table beside the map to see it here."
+    )
 
 
 def hotspot_table(hot: gpd.GeoDataFrame) -> pd.DataFrame:

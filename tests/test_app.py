@@ -2377,3 +2377,30 @@ def test_sources_that_cover_different_months_are_compared_only_where_all_hold(
     plain = dash.detect_view(store, None, dash.view_detect_key(drugs), ref)
     assert "trend_months" not in plain.parameters
     assert not [w for w in plain.warnings if "cover different months" in w]
+
+
+def test_hotspot_pickers_list_the_busiest_and_the_row_chosen():
+    from hotspots import dashboard as dash
+
+    ranks = list(range(1, 2824))
+    assert dash.picker_ranks(ranks) == ranks[: dash.PICK_LIMIT]
+    assert dash.picker_ranks(ranks, 7) == ranks[: dash.PICK_LIMIT]  # listed already
+    assert dash.picker_ranks(ranks, 2500) == [*ranks[: dash.PICK_LIMIT], 2500]
+    assert dash.picker_ranks(ranks, 9999) == ranks[: dash.PICK_LIMIT]  # not a rank
+    assert dash.picker_ranks([1, 2, 3], 3) == [1, 2, 3]
+    assert dash.picker_note(dash.PICK_LIMIT) is None
+    assert "200 busiest of the 2,823" in dash.picker_note(2823)
+
+
+def test_county_clusters_list_200_hotspots_in_the_trend_picker():
+    # DBSCAN over the county's 17 months: 870 clusters, 200 of them listed
+    at = _app(month_from="2022-01", month_to="2024-04", method="dbscan")
+    assert not at.exception, at.exception
+    n = len(_table(at, "Rank"))
+    at = _open(at, "Trends")
+    assert not at.exception, at.exception
+    assert n > 200
+    picker = next(s for s in at.selectbox if s.label == "Monthly trend of one hotspot")
+    assert len(picker.options) == 200
+    assert picker.options[0].startswith("Hotspot 1: ")
+    assert f"200 busiest of the {n:,} hotspots" in picker.help
