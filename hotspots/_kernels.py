@@ -24,10 +24,14 @@ _Int = NDArray[np.int64]
 
 
 @njit(cache=True, nogil=True)
-def _root(links: _Int, x: int) -> int:
-    while links[x] != x:
-        x = links[x]
-    return x
+def _root(links: _Int, x: int) -> int:  # pragma: no cover (compiled)
+    """The root of `x` in the union-find forest `links`, its path made to point there."""
+    root = x
+    while links[root] != root:
+        root = links[root]
+    while links[x] != root:
+        links[x], x = root, links[x]
+    return root
 
 
 @njit(cache=True, nogil=True)
@@ -68,18 +72,7 @@ def tie_hierarchy(
             j += 1
         n_touched = 0
         for e in range(i, j):
-            ra = a[e]
-            while parent[ra] != ra:
-                ra = parent[ra]
-            x = a[e]
-            while parent[x] != ra:
-                parent[x], x = ra, parent[x]
-            rb = b[e]
-            while parent[rb] != rb:
-                rb = parent[rb]
-            x = b[e]
-            while parent[x] != rb:
-                parent[x], x = rb, parent[x]
+            ra, rb = _root(parent, a[e]), _root(parent, b[e])
             if ra == rb:
                 continue
             for r in (ra, rb):  # a root new to this weight: itself, one child
@@ -404,10 +397,7 @@ def boruvka(
     n_edges = 0
     while n_edges < n - 1:
         for p in range(n):  # every point's component, by its root
-            r = p
-            while links[r] != r:
-                r = links[r]
-            comp[p] = r
+            comp[p] = _root(links, p)
         for i in range(n_nodes - 1, -1, -1):  # a node's one component, or -1
             if i >= first_leaf:
                 c = -2  # empty
