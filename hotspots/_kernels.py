@@ -1,11 +1,13 @@
 """Compiled loops of HDBSCAN's tree and hierarchy (numba, cached on disk).
 
-These are the sequential parts of `hotspots.cluster._weighted_hdbscan`:
-union-find over sorted edges, the single-linkage hierarchy with ties joined at
-once, and the condensing of that hierarchy. In Python they took 0.3 s over the
-county's 35,000 locations; compiled, a few milliseconds. Each function is plain
-loops over arrays, the same steps as the Python it replaced, so it reads (and
-runs, with ``NUMBA_DISABLE_JIT=1``) as Python.
+These are the sequential parts of `hotspots.cluster._weighted_hdbscan`: the
+minimum spanning tree of the mutual-reachability graph (Borůvka's algorithm over
+a k-d tree), the single-linkage hierarchy with ties joined at once, and the
+condensing of that hierarchy with its excess-of-mass selection. Over the
+county's 35,000 locations the tree took 0.36 s with scipy's k-d trees and
+Python's joins, now 0.07 s; the rest took 0.25 s of Python loops, now 0.004 s.
+Each function is plain loops over arrays, so it reads (and runs, with
+``NUMBA_DISABLE_JIT=1``) as Python.
 
 Compiled once per machine: ``cache=True`` keeps the machine code beside this
 file (``__pycache__``), and `warm` compiles or loads it on tiny input, which
@@ -277,18 +279,6 @@ def owners(
     return owner
 
 
-def warm() -> None:
-    """Compile these functions, or load them from the disk cache (a tiny run)."""
-    xy = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [6.0, 0.0]])
-    a, b, d = boruvka(xy, np.zeros(4))
-    order = np.argsort(d, kind="mergesort")
-    start, kids, heights = tie_hierarchy(a[order], b[order], d[order], 4)
-    size = node_sizes(np.ones(4), start, kids)
-    _, _, _, _, k = condense(start, kids, heights, size, 2.0)
-    parent = np.full(k, -1, dtype=np.int64)
-    owners(excess_of_mass(np.zeros(k), parent), parent)
-
-
 # --------------------------------------------------------------------------- Borůvka
 
 
@@ -487,3 +477,15 @@ def levels_of(n_nodes: int) -> int:
     while (1 << levels) - 1 < n_nodes:
         levels += 1
     return levels
+
+
+def warm() -> None:
+    """Compile these functions, or load them from the disk cache (a tiny run)."""
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [6.0, 0.0]])
+    a, b, d = boruvka(xy, np.zeros(4))
+    order = np.argsort(d, kind="mergesort")
+    start, kids, heights = tie_hierarchy(a[order], b[order], d[order], 4)
+    size = node_sizes(np.ones(4), start, kids)
+    _, _, _, _, k = condense(start, kids, heights, size, 2.0)
+    parent = np.full(k, -1, dtype=np.int64)
+    owners(excess_of_mass(np.zeros(k), parent), parent)

@@ -1840,9 +1840,9 @@ def _display_outlines(hot: gpd.GeoDataFrame) -> Any:
 
 
 #: The most hotspots a hotspot picker lists (the busiest, by rank): HDBSCAN over
-#: the county finds 2,800, and a list of them all cost every rerun 0.15 s on the
-#: server and as much in the browser, on every tab's first view. Any other
-#: hotspot is picked by ticking its row in the ranked table (`picker_ranks`).
+#: the county finds 2,800, a list no one scrolls, sent with every rerun while its
+#: tab is open. Any other hotspot is picked by choosing its row in the ranked
+#: table (`picker_ranks`).
 PICK_LIMIT = 200
 
 

@@ -538,17 +538,16 @@ def _clusters(
     from hotspots.cluster import find_clusters
 
     points = incidents
-    facts = None
+    # where the rows are: the selection's facts when a block knows them (the
+    # clustering and the outlines asked again: 50 ms county-wide)
+    facts = known_facts(incidents.geometry.array)
     if study_area is not None:
         keep = _inside(incidents, study_area)
         points = incidents[keep]
         if points.empty:
             raise HotspotsError("No located incidents inside the study area.")
-        # where the kept rows are, from the selection's facts when a block
-        # knows them (clustering and outlines asked again: 50 ms county-wide)
-        known = known_facts(incidents.geometry.array)
-        if known is not None:
-            facts = known.subset(keep, points.geometry.array)
+        if facts is not None:  # of the rows kept
+            facts = facts.subset(keep, points.geometry.array)
     kind: Literal["dbscan", "hdbscan"] = "hdbscan" if method == "hdbscan" else "dbscan"
     # outlines only: `detect` profiles every method's polygons by the incidents
     # inside them (`_describe`); the clusters' own statistics (of their members)
