@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -819,3 +821,35 @@ def test_cluster_rules_are_explained_with_their_numbers(two_clusters):
         "clusters of a harm of 10 or more at 2 or more distinct places"
     )
     assert own["min_cluster_incidents_explanation"].endswith("holding a harm of 4)")
+
+
+def test_compiled_hdbscan_loops_run_the_same_as_python():
+    # the kernels are plain loops: with numba's compiler off they run as Python,
+    # and must give the same labels (the reading a reviewer checks them by)
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from hotspots.cluster import _weighted_hdbscan\n"
+        "r = np.random.default_rng(0)\n"
+        "p = np.round(r.normal(size=(600, 2)) * 50)"
+        " + np.repeat(r.uniform(0, 2000, (6, 2)), 100, axis=0)\n"
+        "p = np.unique(p, axis=0)\n"
+        "w = r.integers(1, 5, len(p)).astype(float)\n"
+        "print(','.join(map(str, _weighted_hdbscan(p, w, 15.0, 7.0))))\n"
+        "from hotspots import _kernels\n"
+        "print(hasattr(_kernels.boruvka, 'py_func'))\n"  # compiled, or Python
+    )
+    runs = {}
+    for jit in ("0", "1"):
+        env = {**os.environ, "NUMBA_DISABLE_JIT": jit}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True,
+            check=True, cwd=Path(__file__).parent.parent,
+        )  # fmt: skip
+        labels, compiled = done.stdout.split()
+        assert compiled == ("True" if jit == "0" else "False")
+        runs[jit] = np.array(labels.split(","), dtype=int)
+    assert runs["0"].max() >= 4  # clusters found
+    assert np.array_equal(runs["0"], runs["1"])
