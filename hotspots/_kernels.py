@@ -60,7 +60,6 @@ def tie_hierarchy(
     n_items = 0
     stamp = np.full(n, -1, dtype=np.int64)
     touched = np.empty(m, dtype=np.int64)
-    when = np.empty(m, dtype=np.int64)
     kids = np.empty(max(2 * m, 1), dtype=np.int64)
     start = np.zeros(m + 1, dtype=np.int64)
     heights = np.empty(m, dtype=np.float64)
@@ -84,21 +83,17 @@ def tie_hierarchy(
                     head[r] = tail[r] = n_items
                     n_items += 1
             nxt[tail[ra]] = head[rb]  # rb's list becomes ra's, then rb's
-            h = head[ra]
-            tail[ra] = tail[rb]
-            head[rb] = h
+            head[rb] = head[ra]
             head[ra] = tail[ra] = -1
             parent[ra] = rb
             stamp[ra] = -1
-            stamp[rb] = clock
+            stamp[rb] = clock + n_touched  # when it was last joined
             touched[n_touched] = rb
-            when[n_touched] = clock
             n_touched += 1
-            clock += 1
         # the weight's components, in the order of their last join
         for t in range(n_touched):
             r = touched[t]
-            if stamp[r] != when[t]:  # joined again later, or into another
+            if stamp[r] != clock + t:  # joined again later, or into another
                 continue
             x = head[r]
             while x != -1:
@@ -112,6 +107,7 @@ def tie_hierarchy(
             n_nodes += 1
             start[n_nodes] = n_kids
         n_items = 0
+        clock += n_touched
         i = j
     return start[: n_nodes + 1].copy(), kids[:n_kids].copy(), heights[:n_nodes].copy()
 
@@ -382,7 +378,9 @@ def boruvka(
     best_w = np.empty(n)
     best_a = np.empty(n, dtype=np.int64)
     best_b = np.empty(n, dtype=np.int64)
-    stack = np.empty(2 * levels_of(n_nodes) + 2, dtype=np.int64)
+    # depth first, a node popped puts its two children on: at most one waits
+    # per level, and a tree of int64 positions has under 64 levels
+    stack = np.empty(128, dtype=np.int64)
     stack_lb = np.empty(len(stack))
     n_edges = 0
     while n_edges < n - 1:
@@ -412,8 +410,11 @@ def boruvka(
             if cq >= best_w[c]:
                 continue
             x, y = xy[q, 0], xy[q, 1]
-            # a node's least possible weight from q, found as it is put on the
-            # stack (inf: all in q's component, or empty)
+            # a node's least possible weight from q (its core distance, the
+            # node's least core distance, the distance to its box), found as it
+            # is put on the stack; inf: all in q's component, or empty. Written
+            # out here and for the children below: a function for it, called in
+            # this loop, made the search 3 times slower
             top = 0
             if node_comp[0] != c and node_comp[0] != -2:
                 stack[0] = 0
@@ -468,15 +469,6 @@ def boruvka(
                 out_a[n_edges], out_b[n_edges], out_w[n_edges] = ea[k], eb[k], ew[k]
                 n_edges += 1
     return out_a, out_b, out_w
-
-
-@njit(cache=True, nogil=True)
-def levels_of(n_nodes: int) -> int:
-    """The depth of a complete binary tree of `n_nodes` nodes."""
-    levels = 0
-    while (1 << levels) - 1 < n_nodes:
-        levels += 1
-    return levels
 
 
 def warm() -> None:

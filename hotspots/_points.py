@@ -46,6 +46,13 @@ def first_not_point(shapes: Any) -> int:
     return int(np.argmax(wrong)) if wrong.any() else -1
 
 
+def position_codes(xy: NDArray[np.float64]) -> NDArray[np.intp]:
+    """An integer per distinct ``(x, y)`` row, numbered in order of first sight."""
+    # one complex number per position hashes fast (a MultiIndex of floats does not)
+    codes, _ = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
+    return np.asarray(codes)
+
+
 def _read_only(arr: NDArray[Any]) -> NDArray[Any]:
     arr.flags.writeable = False
     return arr
@@ -108,11 +115,7 @@ class PointFacts:
     @cached_property
     def location_codes(self) -> NDArray[np.intp]:
         """An integer per distinct position of the located rows (first seen: 0)."""
-        xy = self.xy
-        # one complex number per position hashes fast (a MultiIndex of floats
-        # does not)
-        codes, _ = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
-        return _read_only(np.asarray(codes))
+        return _read_only(position_codes(self.xy))
 
 
 #: The facts known on this thread, by geometry array: id -> (array, facts).

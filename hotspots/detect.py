@@ -506,7 +506,8 @@ def _inside(
 
     Unlocated rows and points on the boundary are outside. The polygon is
     prepared (an index of its edges) before the test: unprepared, testing every
-    incident of the county took 0.55 s, prepared 0.07 s.
+    incident of the county took 0.55 s, prepared 0.045 s; in a `located_once`
+    block, each distinct position once, 0.01 s.
     """
     shape = shapely.union_all(np.asarray(study_area.geometry.array))
     shapely.prepare(shape)

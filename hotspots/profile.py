@@ -12,7 +12,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import binom, binomtest
 
-from hotspots._points import known_facts
+from hotspots._points import known_facts, position_codes
 from hotspots._validate import HotspotsError, require_points
 from hotspots.dates import time_steps
 from hotspots.grid import located
@@ -217,10 +217,9 @@ def location_ids(
     ):
         return facts.location_codes  # the same codes, found once in the block
     shapes = np.asarray(points.geometry.array)
-    xy = shapely.get_coordinates(shapes if rows is None else shapes[rows])
-    # one complex number per position hashes fast (a MultiIndex of floats does not)
-    codes, _ = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
-    return np.asarray(codes)
+    return position_codes(
+        shapely.get_coordinates(shapes if rows is None else shapes[rows])
+    )
 
 
 def _trend_steps(
