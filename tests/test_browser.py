@@ -157,8 +157,26 @@ def test_no_deploy_button_nor_developer_menu(page):
     page.keyboard.press("Escape")
 
 
+#: In the map's frame: count the map's moves from now on (a handler of the page's,
+#: which no view removes), and say where the map is.
+_COUNT_MOVES = """
+() => {
+  window.__moves = 0;
+  map.on('moveend', () => { window.__moves += 1; });
+  const c = map.getCenter();
+  return [c.lat, c.lng, map.getZoom()];
+}
+"""
+_MOVES = (
+    "() => [window.__moves, map.getCenter().lat, map.getCenter().lng, map.getZoom()]"
+)
+
+
 def test_theme_and_method_change_the_map_and_tables(page):
     before = _metric(page, "Incidents selected")
+    container = _map(page).locator(".leaflet-container[data-view]")
+    first_view = container.get_attribute("data-view")
+    at = container.evaluate(_COUNT_MOVES)
     themes = page.get_by_test_id("stMultiSelect").filter(has_text="Themes")
     themes.click()
     page.keyboard.type("serious violence")
@@ -174,6 +192,12 @@ def test_theme_and_method_change_the_map_and_tables(page):
     frame.locator(".hotspots-legend", has_text="Getis-Ord Gi*").wait_for(timeout=60_000)
     assert "themes=serious" in page.url
     assert "method=gistar" in page.url
+    # the same districts: the new view is fitted to where the map is, and does
+    # not move it (a move of no pixel redrew every shape)
+    assert container.get_attribute("data-view") != first_view
+    moves, *now = container.evaluate(_MOVES)
+    assert moves == 0
+    assert now == pytest.approx(at)
     _shot(page, "2-violence-gistar")
     # a second change to the same widget must stick (the URL must not undo it)
     themes.get_by_role("button", name="Clear all").click()

@@ -416,3 +416,47 @@ def test_outlines_simplified_without_topology_checks_fall_back_when_they_break()
     assert out[2].is_valid
     assert len(out[2].exterior.coords) < len(notch.exterior.coords)
     assert out[3] is None
+
+
+def test_feature_collection_text_is_geopandas_geojson_without_boxes(ref):
+    # written in bulk (GEOS the geometries, pandas the properties), the text
+    # parses to geopandas' own GeoJSON of the frame (ids from the index, missing
+    # and non-finite numbers null) without its bounding boxes, in row order
+    import numpy as np
+
+    wards = ref.wards.to_crs(mapping.WEB_CRS).iloc[:40]
+    frame = gpd.GeoDataFrame(
+        {
+            "ward_name": wards["ward_name"].to_numpy(),
+            "incidents": np.arange(40),
+            "rate": [0.1403485310560870, np.nan, np.inf, -1.5, *[2 / 3] * 36],
+            "change": [pd.NA, "n/a", 'a/b\n"c" é <', *[12.5] * 37],
+            "flag": [True, False] * 20,
+        },
+        geometry=[None, *wards.geometry.iloc[1:]],
+        index=[f"w{i}" for i in range(40)],
+        crs=mapping.WEB_CRS,
+    )
+    got = json.loads(mapping._collection_json(frame))
+    want = json.loads(frame.to_json(drop_id=False, na="null", show_bbox=False))
+    assert got["type"] == "FeatureCollection"
+    assert [f["id"] for f in got["features"]] == list(frame.index)
+    for g, w in zip(got["features"], want["features"], strict=True):
+        assert g["type"] == "Feature"
+        assert g["geometry"] == w["geometry"]
+        assert g["properties"].keys() == w["properties"].keys()
+        for key, value in w["properties"].items():
+            if isinstance(value, float) and math.isfinite(value):
+                assert g["properties"][key] == pytest.approx(value, rel=1e-14)
+            else:
+                assert g["properties"][key] == (
+                    None if isinstance(value, float) else value
+                )
+    assert got["features"][0]["properties"]["rate"] == 0.140348531056087
+    assert got["features"][2]["properties"]["change"] == 'a/b\n"c" é <'
+    assert got["features"][2]["properties"]["rate"] is None  # infinity: not JSON
+    assert got["features"][0]["geometry"] is None
+    empty = json.loads(mapping._collection_json(frame.iloc[:0]))
+    assert empty == {"type": "FeatureCollection", "features": []}
+    bare = json.loads(mapping._collection_json(frame[["geometry"]].iloc[:2]))
+    assert [f["properties"] for f in bare["features"]] == [{}, {}]
