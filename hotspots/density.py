@@ -422,33 +422,15 @@ def _location_cell_pairs(
     )
 
 
-def _elementwise_beside(
-    func: Callable[[NDArray[np.float64]], NDArray[Any]], values: NDArray[np.float64]
-) -> NDArray[Any]:
-    """``func(values)`` for an element-wise `func`, its second half on `_BESIDE`.
-
-    From `_SUMS_SPLIT` values (numpy's array work leaves Python free); each
-    element is computed by the same operations, so the result is the same array.
-    """
-    if values.size < _SUMS_SPLIT:
-        return func(values)
-    half = values.size // 2
-    later = _BESIDE.submit(func, values[half:])
-    return np.concatenate([func(values[:half]), later.result()])
-
-
-#: Work beside the caller that leaves Python free (numpy arrays, GEOS), one job
-#: at a time: half of `_location_cell_pairs`' column offsets and of the new
-#: pairs' kernel values (`_elementwise_beside`), the exact KDE's count
-#: (`_kde_exact`), and the hotspot cells dissolved with ``outlines_later``
-#: (`_surface_hotspots`).
+#: Work beside the caller that leaves Python free (numpy arrays, compiled loops,
+#: GEOS), one job at a time: half of `_location_cell_pairs`' column offsets,
+#: half the rows of the exact KDE (`_kde_exact`), and the hotspot cells
+#: dissolved with ``outlines_later`` (`_surface_hotspots`).
 _BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-density")
-#: `_location_cell_pairs` splits its offsets from this many locations (below it,
-#: handing work to a thread costs more than it saves).
+#: `_location_cell_pairs` splits its offsets, and `_kde_exact` its rows, from
+#: this many locations (below it, handing work to a thread costs more than it
+#: saves).
 _PAIRS_SPLIT = 2_000
-#: `_kde_exact` sums the count beside the density, and `_elementwise_beside`
-#: splits its work, from this many pairs.
-_SUMS_SPLIT = 200_000
 
 
 def _count_in_bandwidth(
@@ -640,10 +622,10 @@ def _kde_exact(
     the locations times the cells around each exceed `EXACT_DENSITY_BUDGET`
     (then binning + FFT is cheaper). police.uk data snaps incidents to a few
     per cent as many points: all Kent over 17 months is 35,000 locations, 1.7
-    million location-cell pairs at 200 m / 50 m, 0.14-0.25 s against 0.47-1.0 s by
-    FFT (as loaded as the machine was).
-    The pairs are kept per grid, kernel and bandwidth (`_kernel_pairs`): a new
-    selection on the same grid sums over them without finding them again.
+    million location-cell pairs at 200 m / 50 m, summed in 0.03-0.05 s by
+    compiled loops (`hotspots._kernels.kde_sums`, two threads) against 0.5-1.0 s
+    by FFT. (Found as numpy arrays first, the pairs of a new bandwidth took
+    0.25-0.36 s and 100 MB; they were kept for the next selection.)
     `locations`: the `_Locations` of these points (their distinct locations),
     if the caller has them.
     """
@@ -655,91 +637,41 @@ def _kde_exact(
     )
     if loc.shape[0] * _pair_window(grid.cell_size, support) > EXACT_DENSITY_BUDGET:
         return None
-    pairs = _kernel_pairs(grid, loc, kernel=kernel, h=h, support=support)
-    weight_at = np.zeros(pairs.keys.size)
-    weight_at[np.searchsorted(pairs.keys, _location_keys(loc))] = lw
-    wk = weight_at[pairs.which]
-    n = grid.nx * grid.ny
+    from hotspots import _kernels  # numba: imported when first summed
 
-    def counts() -> NDArray[Any]:
-        return np.bincount(pairs.cells, np.where(pairs.within, wk, 0.0), minlength=n)
+    # the locations in one order (by x, then y), so every cell's terms are
+    # added in the same order however the locations came
+    order = np.lexsort((loc[:, 1], loc[:, 0]))
+    loc = loc[order]
+    lw = np.ascontiguousarray(lw, dtype=np.float64)[order]
+    row, col, _ = grid.index_of(loc[:, 0], loc[:, 1])
+    rel_x = loc[:, 0] - grid.x0
+    rel_y = loc[:, 1] - grid.y0
+    density = np.zeros(grid.nx * grid.ny)
+    count = np.zeros(grid.nx * grid.ny)
 
-    # the count summed on the density thread while this one sums the density
-    # (numpy's array work leaves Python free): the same sums, in the same order
-    counting = _BESIDE.submit(counts) if pairs.cells.size >= _SUMS_SPLIT else None
-    density = np.bincount(pairs.cells, wk * pairs.kernel, minlength=n)
-    count = counts() if counting is None else counting.result()
+    def rows(first: int, last: int) -> None:
+        _kernels.kde_sums(
+            row, col, rel_x, rel_y, lw, grid.nx, (first, last), grid.cell_size,
+            support, h, kernel == "gaussian", density, count,
+        )  # fmt: skip
+
+    # the rows north of the middle location summed on another thread (the
+    # compiled loops leave Python free), into the same arrays: no cell is in
+    # both halves, and each cell's terms come in the same order
+    if loc.shape[0] >= _PAIRS_SPLIT:
+        middle = int(np.median(row))
+        later = _BESIDE.submit(rows, middle, grid.ny)
+        rows(0, middle)
+        later.result()
+    else:
+        rows(0, grid.ny)
     return (
-        density.reshape(grid.shape).astype(np.float64, copy=False),
-        count.reshape(grid.shape).astype(np.float64, copy=False),
+        density.reshape(grid.shape),
+        count.reshape(grid.shape),
         "exact",
         "exact",
     )
-
-
-@dataclass(frozen=True)
-class _KernelPairs:
-    """`_location_cell_pairs` of some locations with their kernel values."""
-
-    keys: NDArray[np.complex128]  # the locations (x + iy), sorted
-    cells: NDArray[np.int64]  # flat cell index of each pair
-    which: NDArray[np.int64]  # its location's index in `keys`
-    kernel: NDArray[np.float64]  # kernel value at the cell centre, per km²
-    within: NDArray[np.bool_]  # cell centre within the bandwidth (the count)
-
-
-#: Kernel pairs kept per (grid, kernel, bandwidth), most recent last: a new
-#: selection on the same grid (another theme, months or source over the county)
-#: is mostly locations already seen, and its density is a weighted sum over
-#: their pairs (finding the pairs was half of the exact KDE's time).
-_KERNEL_PAIRS: dict[tuple[Any, ...], _KernelPairs] = {}
-_KERNEL_PAIRS_KEPT = 4
-_KERNEL_PAIRS_LOCK = threading.Lock()
-
-
-def _location_keys(loc: NDArray[np.float64]) -> NDArray[np.complex128]:
-    return loc[:, 0] + 1j * loc[:, 1]
-
-
-def _kernel_pairs(
-    grid: Grid, loc: NDArray[np.float64], *, kernel: str, h: float, support: float
-) -> _KernelPairs:
-    """Kernel pairs covering every location of `loc` (distinct), kept for reuse.
-
-    The pairs of the locations kept for this grid, kernel and bandwidth when
-    they include all of `loc`; otherwise those of both sets together (while
-    within `EXACT_DENSITY_BUDGET`), then kept. Zero weights at the locations a
-    selection does not have add nothing, so the density is the same sum in the
-    same order whichever set is kept.
-    """
-    key = (grid.x0, grid.y0, grid.nx, grid.ny, grid.cell_size, kernel, h)
-    wanted = np.unique(_location_keys(loc))
-    with _KERNEL_PAIRS_LOCK:
-        kept = _KERNEL_PAIRS.pop(key, None)
-        if kept is not None:
-            at = np.searchsorted(kept.keys, wanted).clip(max=kept.keys.size - 1)
-            if bool((kept.keys[at] == wanted).all()):
-                _KERNEL_PAIRS[key] = kept  # most recent last
-                return kept
-            union = np.union1d(kept.keys, wanted)
-            window = _pair_window(grid.cell_size, support)
-            if union.size * window <= EXACT_DENSITY_BUDGET:
-                wanted = union
-        xy = np.column_stack([wanted.real, wanted.imag])
-        cells, which, d2 = _location_cell_pairs(grid, xy, support)
-        pairs = _KernelPairs(
-            keys=wanted,
-            cells=cells,
-            which=which,
-            kernel=_elementwise_beside(
-                lambda d: _kernel_values(kernel, d, h) * 1e6, d2
-            ),
-            within=d2 <= h * h,
-        )
-        _KERNEL_PAIRS[key] = pairs
-        while len(_KERNEL_PAIRS) > _KERNEL_PAIRS_KEPT:
-            del _KERNEL_PAIRS[next(iter(_KERNEL_PAIRS))]
-        return pairs
 
 
 def kde_direct(

@@ -321,34 +321,104 @@ def test_exact_engine_equals_direct_summation(clustered, kernel, h, cell):
         np.testing.assert_allclose(surface.count_in_bandwidth, exact_count, rtol=1e-12)
 
 
-def test_exact_engine_reuses_kept_pairs_with_the_same_result(snapped, monkeypatch):
-    """A later selection on the same grid reuses the kernel pairs kept for the
-    locations seen before (zero weight where it has none): the very same
-    numbers as computed afresh, and `kde_direct`'s to rounding; new locations
-    are added to the kept ones."""
-    monkeypatch.setattr(density, "_KERNEL_PAIRS", {})
+def numpy_pair_sums(grid, xy, weights, kernel, h):
+    """The exact density and count as numpy sums them: every location-cell pair
+    found (`_location_cell_pairs`, column offset by column offset), its kernel
+    value (`_kernel_values`) and `np.bincount` over the pairs in that order,
+    the distinct locations by x, then y (how the engine summed them before its
+    compiled loops)."""
+    loc, lw = density._distinct_in_grid(grid, xy, weights)
+    order = np.lexsort((loc[:, 1], loc[:, 0]))
+    loc, lw = loc[order], lw[order]
+    cells, which, d2 = density._location_cell_pairs(
+        grid, loc, density._support(kernel, h)
+    )
+    wk = lw[which]
+    n = grid.nx * grid.ny
+    dens = np.bincount(cells, wk * (density._kernel_values(kernel, d2, h) * 1e6), n)
+    count = np.bincount(cells, np.where(d2 <= h * h, wk, 0.0), n)
+    return dens.reshape(grid.shape), count.reshape(grid.shape)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "h", "cell"), [("quartic", 300.0, 100.0), ("quartic", 225.0, 50.0),
+                              ("gaussian", 60.0, 50.0)],
+)  # fmt: skip
+def test_compiled_exact_sums_are_numpys_over_every_pair(snapped, kernel, h, cell):
+    """The compiled loops (`_kernels.kde_sums`) add the same terms in the same
+    order as numpy's sums over the pairs: the very same numbers for the quartic
+    kernel (the same arithmetic; numpy's exp may differ in the last bit from
+    the compiled one), weighted or not; and `kde_direct`'s to rounding."""
     xy = snapped.get_coordinates().to_numpy()
-    grid = single_point_grid("quartic", 300.0, 100.0, xy)
-    half = xy[: len(xy) // 2]
-    other = xy[len(xy) // 2 :]
-    whole, whole_count = kde_grid(grid, xy, bandwidth=300.0)
-    (kept,) = density._KERNEL_PAIRS.values()
-    part, part_count = kde_grid(grid, half, bandwidth=300.0)
-    assert list(density._KERNEL_PAIRS.values()) == [kept]  # reused, not rebuilt
-    monkeypatch.setattr(density, "_KERNEL_PAIRS", {})
-    fresh, fresh_count = kde_grid(grid, half, bandwidth=300.0)
-    np.testing.assert_array_equal(part, fresh)
-    np.testing.assert_array_equal(part_count, fresh_count)
-    exact, exact_count = kde_direct(grid, half, bandwidth=300.0)
-    np.testing.assert_allclose(part, exact, rtol=1e-9, atol=1e-9 * exact.max())
-    np.testing.assert_allclose(part_count, exact_count, rtol=1e-12)
-    # only half the locations kept: the other half's are added to them
-    kde_grid(grid, other, bandwidth=300.0)
-    (merged,) = density._KERNEL_PAIRS.values()
-    assert merged.keys.size == kept.keys.size
-    again, _ = kde_grid(grid, xy, bandwidth=300.0)
-    np.testing.assert_array_equal(again, whole)
-    assert whole_count.sum() > part_count.sum() > 0
+    grid = single_point_grid(kernel, h, cell, xy)
+    w = np.random.default_rng(5).uniform(0, 3, len(xy))
+    for weights in (None, w):
+        got = density._kde_exact(grid, xy, weights, kernel=kernel, h=h)
+        assert got is not None
+        want = numpy_pair_sums(grid, xy, weights, kernel, h)
+        if kernel == "quartic":
+            np.testing.assert_array_equal(got[0], want[0])
+        else:
+            np.testing.assert_allclose(got[0], want[0], rtol=1e-14, atol=0)
+        np.testing.assert_array_equal(got[1], want[1])
+        exact, exact_count = kde_direct(
+            grid, xy, bandwidth=h, kernel=kernel, weights=weights
+        )
+        np.testing.assert_allclose(got[0], exact, rtol=1e-9, atol=1e-9 * exact.max())
+        np.testing.assert_allclose(got[1], exact_count, rtol=1e-12)
+        assert got[1].max() > 10  # cells with many incidents around them
+
+
+def test_compiled_kde_loops_run_the_same_as_python():
+    # the kernel is plain loops: with numba's compiler off it runs as Python and
+    # gives the same sums (the reading a reviewer checks it by)
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from hotspots import density\n"
+        "from hotspots.grid import grid_for\n"
+        "r = np.random.default_rng(0)\n"
+        "xy = np.round(r.normal(size=(3000, 2)) * 300) + 600000\n"
+        "w = r.integers(1, 4, len(xy)).astype(float)\n"
+        "g = grid_for([*xy.min(0), *xy.max(0)], cell_size=50.0, margin=250.0)\n"
+        "for k, h in (('quartic', 250.0), ('gaussian', 60.0)):\n"
+        "    d, c, _, _ = density._kde_exact(g, xy, w, kernel=k, h=h)\n"
+        "    print(d.sum().hex(), c.sum().hex(), d.max().hex(), int((d > 0).sum()))\n"
+        "from hotspots import _kernels\n"
+        "print(hasattr(_kernels.kde_sums, 'py_func'))\n"  # compiled, or Python
+    )
+    runs = {}
+    for jit in ("0", "1"):
+        env = {**os.environ, "NUMBA_DISABLE_JIT": jit}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True,
+            check=True, cwd=Path(__file__).parent.parent,
+        )  # fmt: skip
+        *sums, compiled = done.stdout.splitlines()
+        assert compiled == ("True" if jit == "0" else "False")
+        runs[jit] = sums
+    assert int(runs["0"][0].split()[3]) > 1000  # cells with density
+    assert runs["0"][0] == runs["1"][0]  # quartic: the same bits
+    # Gaussian: numba's exp and numpy's may differ in the last bit
+    for a, b in zip(runs["0"][1].split()[:3], runs["1"][1].split()[:3], strict=True):
+        assert float.fromhex(a) == pytest.approx(float.fromhex(b), rel=1e-13)
+
+
+def test_exact_sums_do_not_depend_on_the_order_of_the_incidents(snapped):
+    # the distinct locations are summed in one order (x, then y): the incidents
+    # shuffled give the same numbers, not the same to rounding
+    xy = snapped.get_coordinates().to_numpy()
+    grid = single_point_grid("quartic", 250.0, 50.0, xy)
+    shuffled = xy[np.random.default_rng(6).permutation(len(xy))]
+    a = density._kde_exact(grid, xy, None, kernel="quartic", h=250.0)
+    b = density._kde_exact(grid, shuffled, None, kernel="quartic", h=250.0)
+    assert a is not None
+    assert b is not None
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
 
 
 def test_exact_engine_falls_back_to_fft_over_its_budget(snapped, monkeypatch):
@@ -968,23 +1038,24 @@ def test_location_cell_pairs_test_a_disc_of_rows_and_find_every_pair(
     np.testing.assert_allclose(disc[2], d2[disc[1], disc[0]], rtol=1e-12)
 
 
-def test_exact_kde_count_summed_beside_the_density_is_the_same(monkeypatch):
-    # from _SUMS_SPLIT pairs the count is summed on the density thread: the same
-    # arrays as summed in turn, and the count still equals direct counting
+def test_exact_kde_rows_summed_on_two_threads_are_the_same(monkeypatch):
+    # from _PAIRS_SPLIT locations the rows north of the middle location are
+    # summed on another thread: the same arrays as summed on one, and the count
+    # still equals direct counting
     xy = clustered_xy(6_000, seed=12)
     weights = np.random.default_rng(12).integers(1, 4, len(xy)).astype(float)
     grid = kde_surface(frame(xy), bandwidth=200, cell_size=50).grid
-    density._KERNEL_PAIRS.clear()
+    assert len(xy) >= density._PAIRS_SPLIT
     beside = density._kde_exact(grid, xy, weights, kernel="quartic", h=200.0)
     assert beside is not None
-    assert density._KERNEL_PAIRS  # big enough to be split
-    pairs = next(iter(density._KERNEL_PAIRS.values()))
-    assert pairs.cells.size >= density._SUMS_SPLIT
-    monkeypatch.setattr(density, "_SUMS_SPLIT", 10**12)
+    monkeypatch.setattr(density, "_PAIRS_SPLIT", 10**9)
     in_turn = density._kde_exact(grid, xy, weights, kernel="quartic", h=200.0)
     assert in_turn is not None
     for a, b in zip(beside[:2], in_turn[:2], strict=True):
         np.testing.assert_array_equal(a, b)
+    middle = int(np.median(np.floor((xy[:, 1] - grid.y0) / grid.cell_size)))
+    assert beside[0][: middle - 5].sum() > 0
+    assert beside[0][middle + 5 :].sum() > 0
     # against direct counting at 1,000 cells, the busiest among them
     cx, cy = (c.ravel() for c in grid.centres())
     cells = np.r_[
@@ -1017,7 +1088,6 @@ def test_distinct_locations_are_found_once_for_spacing_and_sum(monkeypatch):
     xy = clustered_xy(3_000, seed=14)
     xy = np.repeat(xy, 3, axis=0)  # snapped: three incidents per location
     pts = frame(xy)
-    density._KERNEL_PAIRS.clear()
     density._LOCATIONS.clear()
     calls = count_distinct(monkeypatch)
     surface = kde_surface(pts, bandwidth=200, cell_size=50)
@@ -1047,7 +1117,6 @@ def test_distinct_locations_are_kept_for_the_same_incidents_on_the_same_grid(
 
     def afresh(points, **kw):
         density._LOCATIONS.clear()
-        density._KERNEL_PAIRS.clear()
         return kde_surface(points, **kw)
 
     def same(a, b):
@@ -1064,7 +1133,6 @@ def test_distinct_locations_are_kept_for_the_same_incidents_on_the_same_grid(
     fresh_coarse = afresh(pts, bandwidth=310)
     spacing = density._location_spacing(xy, 225.0)[0]
     density._LOCATIONS.clear()
-    density._KERNEL_PAIRS.clear()
     calls = count_distinct(monkeypatch)
     first = kde_surface(pts, bandwidth=200)
     assert len(calls) == 1
@@ -1089,22 +1157,6 @@ def test_distinct_locations_are_kept_for_the_same_incidents_on_the_same_grid(
     assert len(calls) == 4 + density._LOCATIONS_KEPT
     kde_surface(pts, bandwidth=200)
     assert len(calls) == 5 + density._LOCATIONS_KEPT
-
-
-@pytest.mark.parametrize("kernel", ["quartic", "gaussian"])
-def test_kernel_values_computed_in_halves_are_the_same_array(kernel):
-    d2 = np.random.default_rng(15).uniform(0, 1200.0**2, density._SUMS_SPLIT + 7)
-    whole = density._kernel_values(kernel, d2, 250.0)
-    halves = density._elementwise_beside(
-        lambda d: density._kernel_values(kernel, d, 250.0), d2
-    )
-    np.testing.assert_array_equal(halves, whole)
-    assert (whole > 0).any()
-    assert (whole == 0).any()
-    small = d2[:100]
-    np.testing.assert_array_equal(
-        density._elementwise_beside(lambda d: d * 2.0, small), small * 2.0
-    )
 
 
 def test_located_once_finds_the_mask_once_and_only_for_that_frame(monkeypatch):
