@@ -14,8 +14,8 @@ import os
 import pickle
 import threading
 import warnings
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
@@ -1742,18 +1742,26 @@ def run_method(
         raise HotspotsError("None of the selected incidents has a location to map.")
     area = study_area(list(districts) if districts else None, wards)
     weight = "weight" if harm else None
+    # the map's outlines (GEOS work, which leaves Python free) made beside the
+    # rest: from the polygons as soon as they are found (clusters, Gi*), while
+    # they are profiled, or else once the hotspots are
+    early: list[tuple[gpd.GeoSeries, Future[Any]]] = []
+
+    def outline_early(shapes: gpd.GeoSeries) -> None:
+        early.append((shapes, _OUTLINES.submit(_display_outlines, shapes)))
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         found = detect(
             incidents, method=method, study_area=area, coverage=coverage, weight=weight,
             options=options, months=months, trend_months=trend_months,
+            polygons_found=outline_early,
         )  # fmt: skip
     advice = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     hot = found.hotspots
     if "hotspot" in hot and "hotspot_id" not in hot:
         hot = hot.rename(columns={"hotspot": "hotspot_id"})
-    # the map's outlines (GEOS work, which leaves Python free) beside the rest
-    outlines = _OUTLINES.submit(_display_outlines, hot)
+    outlines = _outlines_of(hot, early[0] if early else None)
     url, bounds, legend = _image(method, found.result, harm=harm)
     explanations = explain(found.parameters)
     sparse = sparse_warning(method, hot, found, int(pts.sum()))
@@ -1795,7 +1803,7 @@ def run_method(
         mix=about.mix,
         points=about.points,
         provenance=record,
-        outlines=outlines.result(),
+        outlines=outlines(),
         months=list(months or []),
         shared_months=None if trend_months is None else list(trend_months),
     )
@@ -1829,10 +1837,32 @@ def _selected(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
 _OUTLINES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-outlines")
 
 
-def _display_outlines(hot: gpd.GeoDataFrame) -> Any:
+def _display_outlines(hot: gpd.GeoDataFrame | gpd.GeoSeries) -> Any:
     from hotspots.mapping import display_outlines
 
+    if isinstance(hot, gpd.GeoSeries):
+        hot = gpd.GeoDataFrame(geometry=hot)
     return display_outlines(hot) if len(hot) else None
+
+
+def _outlines_of(
+    hot: gpd.GeoDataFrame, early: tuple[gpd.GeoSeries, Future[Any]] | None
+) -> Callable[[], Any]:
+    """The map's outlines of `hot` (`_display_outlines`), when they are needed.
+
+    `early`: polygons as found and their outlines under way (`run_method`):
+    taken for the hotspots' own polygons (the same shapely objects, ranked,
+    some dropped); for others (KDE's, dissolved later) made now, beside the
+    caller.
+    """
+    if early is not None and len(hot):
+        shapes, job = early
+        at = {id(shape): i for i, shape in enumerate(shapes.array)}
+        rows = [at.get(id(shape), -1) for shape in hot.geometry.array]
+        if -1 not in rows:
+            return lambda: job.result()[rows]
+    later = _OUTLINES.submit(_display_outlines, hot)
+    return later.result
 
 
 # ---------------------------------------------------------------------------------

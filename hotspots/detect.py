@@ -137,6 +137,7 @@ def detect(
     options: dict[str, Any] | None = None,
     months: Sequence[Any] | None = None,
     trend_months: Sequence[Any] | None = None,
+    polygons_found: Callable[[gpd.GeoSeries], object] | None = None,
 ) -> Detection:
     """Find hotspots in `incidents` with one method.
 
@@ -175,6 +176,14 @@ def detect(
         different months, the months every source of the selection holds
         (`hotspots.profile.describe_hotspots`); recorded in the parameters, with
         a sentence, when they are not all of `months`. Default `months`.
+    polygons_found
+        Called with the hotspots' outlines (a GeoSeries, in the order found) as
+        soon as the clustering or Gi* has drawn them, before they are profiled
+        and ranked, so that a caller can start work on them meanwhile (the
+        dashboard simplifies them for its map on another thread). The outlines
+        of the hotspots returned are these same shapely objects, ranked (some
+        may be dropped). Not called for KDE, whose outlines are dissolved while
+        its hotspots are profiled.
 
     Returns
     -------
@@ -209,6 +218,8 @@ def detect(
         found = _clusters(
             incidents, method, study_area, area_km2, coverage, weight, options
         )
+    if polygons_found is not None and outlines is None and len(found.hotspots):
+        polygons_found(found.hotspots.geometry)
     hot = found.hotspots
     if "hotspot" in hot and "hotspot_id" not in hot:
         hot = hot.rename(columns={"hotspot": "hotspot_id"})

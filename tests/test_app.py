@@ -458,10 +458,11 @@ def test_each_view_names_its_map(police):
     )
 
 
-@pytest.mark.parametrize("method", ["kde", "dbscan", "gistar"])
+@pytest.mark.parametrize("method", ["kde", "dbscan", "hdbscan", "gistar"])
 def test_the_map_outlines_made_beside_the_detection_are_the_maps_own(police, method):
-    """A result's outlines (made on another thread while the page's tables are
-    made) are those the map would make itself: the same map, byte for byte."""
+    """A result's outlines (made on another thread while the hotspots are
+    profiled, or the page's tables made) are those the map would make itself:
+    the same map, byte for byte."""
     from hotspots import dashboard as dash
     from hotspots import mapping
 

@@ -288,6 +288,40 @@ def test_kde_detection_outlines_and_counts_are_real(thanet_violence):
     assert hot.geometry.union_all().equals(direct.geometry.union_all())
 
 
+@pytest.mark.parametrize("method", ["dbscan", "hdbscan", "gistar", "kde"])
+def test_polygons_found_are_handed_on_before_they_are_profiled(thanet_violence, method):
+    # a caller can start work on the outlines while they are profiled: it gets
+    # the polygons as found, and the hotspots' outlines are those same objects
+    # (ranked; Gi* drops the hot spots without incidents). KDE's are dissolved
+    # later: none handed on
+    from hotspots.boundaries import study_area
+
+    area = study_area([THANET])
+    handed: list[gpd.GeoSeries] = []
+
+    def found(shapes: gpd.GeoSeries) -> None:
+        assert not handed  # once
+        handed.append(shapes)
+
+    result = detect(
+        thanet_violence, method=method, study_area=area, polygons_found=found
+    )
+    hot = result.hotspots
+    assert len(hot) > 1
+    if method == "kde":
+        assert handed == []
+        return
+    (shapes,) = handed
+    assert shapes.crs == hot.crs
+    assert len(shapes) >= len(hot)
+    ids = {id(shape): i for i, shape in enumerate(shapes.array)}
+    rows = [ids.get(id(shape)) for shape in hot.geometry.array]
+    assert None not in rows
+    assert len(set(rows)) == len(rows)
+    plain = detect(thanet_violence, method=method, study_area=area)
+    assert hot.geometry.geom_equals_exact(plain.hotspots.geometry, 0).all()
+
+
 def test_cli_detect_notes_when_harm_weighting_changes_nothing(capsys, tmp_path):
     args = ["detect", "--method", "kde", "--from", "2024-01", "--to", "2024-04",
             "--district", THANET, "--theme", "drugs & county lines",
