@@ -709,6 +709,27 @@ def test_polygons_outlines_only(two_clusters):
     pd.testing.assert_frame_equal(pd.DataFrame(bare[cols]), pd.DataFrame(full[cols]))
 
 
+@pytest.mark.parametrize("shape", ["concave", "buffer"])
+def test_outlines_made_on_two_threads_are_those_made_on_one(monkeypatch, shape):
+    # from `_TWO_THREADS_FROM` sites half the clusters are outlined on another
+    # thread: the same geometries, in the same order, as on one
+    from hotspots import cluster
+
+    raw = np.vstack([snapped(seed, n_sites=1_500) for seed in range(6)])
+    labelled = hdbscan_clusters(frame(raw), min_cluster_incidents=20)
+    sites = np.unique(raw[labelled["cluster"].to_numpy() >= 0], axis=0)
+    assert len(sites) >= cluster._TWO_THREADS_FROM
+    two = cluster_polygons(labelled, eps=120, shape=shape, statistics=False)
+    monkeypatch.setattr(cluster, "_TWO_THREADS_FROM", 10**9)
+    one = cluster_polygons(labelled, eps=120, shape=shape, statistics=False)
+    assert len(two) > 10
+    assert two.geometry.geom_equals_exact(one.geometry, 0).all()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(two.drop(columns="geometry")),
+        pd.DataFrame(one.drop(columns="geometry")),
+    )
+
+
 def test_polygons_without_optional_columns(two_clusters):
     labelled = dbscan_clusters(two_clusters, eps=100, min_incidents=5)
     poly = cluster_polygons(labelled, eps=100, shape="buffer")
