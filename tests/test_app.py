@@ -2,6 +2,7 @@
 
 import io
 import json
+import pickle
 from dataclasses import replace
 from pathlib import Path
 
@@ -483,6 +484,11 @@ def test_the_map_outlines_made_beside_the_detection_are_the_maps_own(police, met
     assert len(result.outlines) == len(result.hotspots)
     made = mapping.display_outlines(result.hotspots)
     assert all(a.equals_exact(b, 0) for a, b in zip(result.outlines, made, strict=True))
+    # the page's cache keeps results pickled: the outlines come back the same
+    # (a geometry array, pickled in one piece as WKB)
+    kept = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    assert kept.outlines.crs == made.crs
+    assert all(a.equals_exact(b, 0) for a, b in zip(kept.outlines, made, strict=True))
     tables = dash.view_tables(police, None, key[0], harm=False)
     static = dict.fromkeys(("districts", "wards", "schools"), "")
     given = dash.map_args(
