@@ -141,9 +141,8 @@ def bench_sklearn(repeat: int, ours_100k: float) -> None:
 
 
 def _fresh(fn: Callable[[], Any]) -> Any:
-    """`fn()` with no kernel pairs kept from earlier runs (the exact engine's
-    first computation on a grid, not its reuse), nor distinct locations."""
-    density._KERNEL_PAIRS.clear()
+    """`fn()` with no distinct locations kept from earlier runs (the first
+    computation on these incidents, not its reuse)."""
     return _new_selection(fn)
 
 
@@ -264,8 +263,7 @@ def bench_kent(repeat: int) -> None:
         f"{surface2.grid.nx * surface2.grid.ny:,} cells; "
         f"{surface2.parameters['density_method']}",
     )
-    # another selection on the same grid, as the dashboard's next theme: the
-    # kernel pairs of the whole county's locations (just made) are reused
+    # another selection on the same grid, as the dashboard's next theme
     violence = police[(police["theme"] == "serious violence & weapons").to_numpy()]
     t4, _ = timed(
         lambda: _new_selection(
@@ -276,7 +274,7 @@ def bench_kent(repeat: int) -> None:
         repeat,
     )
     row(
-        "  then serious violence on the same grid (kernel pairs kept)",
+        "  then serious violence on the same grid",
         t4,
         f"{len(violence):,} incidents",
     )

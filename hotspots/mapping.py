@@ -254,11 +254,14 @@ def _record_lines(props: pd.DataFrame) -> list[str]:
     pandas writes them all at once (a JSON line a row; a newline inside text is
     written ``\n``), 4 times as fast as one ``json.dumps`` a row for the county's
     hotspots: missing and non-finite numbers are null; floats keep 15
-    significant digits; ``/`` is written ``\/`` (the same string in JSON).
+    significant digits. pandas writes every ``/`` as ``\/``; they are written
+    back as ``/``, as ``json.dumps`` writes them (a backslash before a ``/`` is
+    always that escape: a backslash of the text is written ``\\``).
     """
     if props.empty:  # no rows, or rows without properties
         return ["{}"] * len(props)
     text = props.to_json(orient="records", lines=True, double_precision=15)
+    text = text.replace("\\/", "/")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

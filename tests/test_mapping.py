@@ -430,7 +430,7 @@ def test_feature_collection_text_is_geopandas_geojson_without_boxes(ref):
             "ward_name": wards["ward_name"].to_numpy(),
             "incidents": np.arange(40),
             "rate": [0.1403485310560870, np.nan, np.inf, -1.5, *[2 / 3] * 36],
-            "change": [pd.NA, "n/a", 'a/b\n"c" é <', *[12.5] * 37],
+            "change": [pd.NA, "n/a", 'a/b\n"c" é <', "back\\/slash\\", *[12.5] * 36],
             "flag": [True, False] * 20,
         },
         geometry=[None, *wards.geometry.iloc[1:]],
@@ -454,6 +454,9 @@ def test_feature_collection_text_is_geopandas_geojson_without_boxes(ref):
                 )
     assert got["features"][0]["properties"]["rate"] == 0.140348531056087
     assert got["features"][2]["properties"]["change"] == 'a/b\n"c" é <'
+    assert got["features"][3]["properties"]["change"] == "back\\/slash\\"
+    # slashes written as json.dumps writes them (pandas escapes them)
+    assert '"n/a"' in mapping._collection_json(frame)
     assert got["features"][2]["properties"]["rate"] is None  # infinity: not JSON
     assert got["features"][0]["geometry"] is None
     empty = json.loads(mapping._collection_json(frame.iloc[:0]))
