@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -847,8 +845,7 @@ def test_cluster_rules_are_explained_with_their_numbers(two_clusters):
 def test_compiled_hdbscan_loops_run_the_same_as_python():
     # the kernels are plain loops: with numba's compiler off they run as Python,
     # and must give the same labels (the reading a reviewer checks them by)
-    import subprocess
-    import sys
+    from jit_runs import compiled_and_python
 
     script = (
         "import numpy as np\n"
@@ -858,19 +855,11 @@ def test_compiled_hdbscan_loops_run_the_same_as_python():
         " + np.repeat(r.uniform(0, 2000, (6, 2)), 100, axis=0)\n"
         "p = np.unique(p, axis=0)\n"
         "w = r.integers(1, 5, len(p)).astype(float)\n"
-        "print(','.join(map(str, _weighted_hdbscan(p, w, 15.0, 7.0))))\n"
-        "from hotspots import _kernels\n"
-        "print(hasattr(_kernels.boruvka, 'py_func'))\n"  # compiled, or Python
+        "print(','.join(map(str, _weighted_hdbscan(p, w, 15.0, 7.0))))"
     )
-    runs = {}
-    for jit in ("0", "1"):
-        env = {**os.environ, "NUMBA_DISABLE_JIT": jit}
-        done = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True,
-            check=True, cwd=Path(__file__).parent.parent,
-        )  # fmt: skip
-        labels, compiled = done.stdout.split()
-        assert compiled == ("True" if jit == "0" else "False")
-        runs[jit] = np.array(labels.split(","), dtype=int)
+    runs = {
+        jit: np.array(lines[0].split(","), dtype=int)
+        for jit, lines in compiled_and_python(script, "boruvka").items()
+    }
     assert runs["0"].max() >= 4  # clusters found
     assert np.array_equal(runs["0"], runs["1"])

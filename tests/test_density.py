@@ -372,9 +372,7 @@ def test_compiled_exact_sums_are_numpys_over_every_pair(snapped, kernel, h, cell
 def test_compiled_kde_loops_run_the_same_as_python():
     # the kernel is plain loops: with numba's compiler off it runs as Python and
     # gives the same sums (the reading a reviewer checks it by)
-    import os
-    import subprocess
-    import sys
+    from jit_runs import compiled_and_python
 
     script = (
         "import numpy as np\n"
@@ -386,20 +384,9 @@ def test_compiled_kde_loops_run_the_same_as_python():
         "g = grid_for([*xy.min(0), *xy.max(0)], cell_size=50.0, margin=250.0)\n"
         "for k, h in (('quartic', 250.0), ('gaussian', 60.0)):\n"
         "    d, c, _, _ = density._kde_exact(g, xy, w, kernel=k, h=h)\n"
-        "    print(d.sum().hex(), c.sum().hex(), d.max().hex(), int((d > 0).sum()))\n"
-        "from hotspots import _kernels\n"
-        "print(hasattr(_kernels.kde_sums, 'py_func'))\n"  # compiled, or Python
+        "    print(d.sum().hex(), c.sum().hex(), d.max().hex(), int((d > 0).sum()))"
     )
-    runs = {}
-    for jit in ("0", "1"):
-        env = {**os.environ, "NUMBA_DISABLE_JIT": jit}
-        done = subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True,
-            check=True, cwd=Path(__file__).parent.parent,
-        )  # fmt: skip
-        *sums, compiled = done.stdout.splitlines()
-        assert compiled == ("True" if jit == "0" else "False")
-        runs[jit] = sums
+    runs = compiled_and_python(script, "kde_sums")
     assert int(runs["0"][0].split()[3]) > 1000  # cells with density
     assert runs["0"][0] == runs["1"][0]  # quartic: the same bits
     # Gaussian: numba's exp and numpy's may differ in the last bit
