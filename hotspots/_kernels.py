@@ -10,7 +10,7 @@ Python's joins, now 0.07 s; the rest took 0.25 s of Python loops, now 0.004 s.
 KDE: `kde_sums`, the exact density and count of `hotspots.density._kde_exact`,
 summed cell by cell as each location is visited; numpy needed every
 location-cell pair in arrays first (3 million pairs, 100 MB, at 250 m / 50 m),
-0.25-0.36 s for a new bandwidth over the county, now 0.03-0.05 s.
+0.25-0.37 s for a new bandwidth over the county, now 0.05-0.12 s (two threads).
 
 Each function is plain loops over arrays, so it reads (and runs, with
 ``NUMBA_DISABLE_JIT=1``) as Python.
