@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/python -c "from hotspots import _kernels; _kernels.warm()"  # compile HDBSCAN's loops once (about 15 s)
+	$(BIN)/python -c "from hotspots import _kernels; _kernels.warm()"  # compile the KDE's and HDBSCAN's loops once (about 15 s)
 	touch $(STAMP)
 
 setup: $(STAMP)  ## Create .venv and install the pinned requirements (only when they changed)

@@ -117,7 +117,7 @@ def warm_up(_delay: float, _prime: bool) -> threading.Thread:
     """Once per server, on a background thread: import what a new view needs,
     read the store (both cached for every session), with `_prime` make one
     small view end to end and drop it (`dash.prime`: first calls), and load
-    HDBSCAN's compiled loops (`dash.warm_kernels`).
+    the compiled loops of the KDE and HDBSCAN (`dash.warm_kernels`).
 
     Started once (the arguments are not part of the cache key): at once and
     without priming when there is no saved opening view (the imports overlap

@@ -232,7 +232,7 @@ def bench_kent(repeat: int) -> None:
 
     t_load, _ = timed(_kernels.warm, 1)
     row(
-        "HDBSCAN's compiled loops loaded (numba's disk cache), once a process",
+        "the compiled loops loaded (numba's disk cache), once a process",
         t_load,
     )
     t_h, h = timed(lambda: hdbscan_clusters(g, min_cluster_incidents=50), repeat)

@@ -324,10 +324,11 @@ def settle_heap() -> None:
 
 
 def warm_kernels() -> None:
-    """Load HDBSCAN's compiled loops (`hotspots._kernels`) from numba's disk cache.
+    """Load the compiled loops of the KDE and HDBSCAN from numba's disk cache.
 
-    0.8 s the first time in a process (numba's import, then the machine code),
-    which a user's first HDBSCAN view would otherwise wait for; compiling them
+    `hotspots._kernels`: 0.5-0.8 s the first time in a process (numba's
+    import, then the machine code), which a user's first view would otherwise
+    wait for; compiling them
     anew (a new code version whose cache `make setup` did not fill) takes
     about 15 s. The dashboard runs this on its background thread, last.
     """
@@ -1748,7 +1749,7 @@ def run_method(
     early: list[tuple[gpd.GeoSeries, Future[Any]]] = []
 
     def outline_early(shapes: gpd.GeoSeries) -> None:
-        early.append((shapes, _OUTLINES.submit(_display_outlines, shapes)))
+        early.append((shapes, _OUTLINES.submit(_display_outlines, shapes.to_frame())))
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -1837,11 +1838,9 @@ def _selected(incidents: gpd.GeoDataFrame) -> pd.DataFrame:
 _OUTLINES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotspots-outlines")
 
 
-def _display_outlines(hot: gpd.GeoDataFrame | gpd.GeoSeries) -> Any:
+def _display_outlines(hot: gpd.GeoDataFrame) -> Any:
     from hotspots.mapping import display_outlines
 
-    if isinstance(hot, gpd.GeoSeries):
-        hot = gpd.GeoDataFrame(geometry=hot)
     return display_outlines(hot) if len(hot) else None
 
 

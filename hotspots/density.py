@@ -43,7 +43,7 @@ reference, used by the tests and the benchmark). Two engines:
    rounding), and for police.uk data, which snaps incidents onto a few per cent
    as many anonymous points, the faster engine: all Kent over 17 months is
    35,000 locations, 1.7 million location-cell pairs at 200 m / 50 m, summed by
-   compiled loops (`hotspots._kernels.kde_sums`) in 0.05-0.1 s against 0.5-1.0 s
+   compiled loops (`hotspots._kernels.kde_sums`) in 0.05-0.12 s against 0.5-1.0 s
    by steps 1-3 (`make bench`). ``parameters["density_method"]`` says "exact".
 
 Otherwise (e.g. a million scattered points, or a Gaussian reaching many cells),
@@ -623,7 +623,7 @@ def _kde_exact(
     the locations times the cells around each exceed `EXACT_DENSITY_BUDGET`
     (then binning + FFT is cheaper). police.uk data snaps incidents to a few
     per cent as many points: all Kent over 17 months is 35,000 locations, 1.7
-    million location-cell pairs at 200 m / 50 m, summed in 0.03-0.05 s by
+    million location-cell pairs at 200 m / 50 m, summed in 0.05-0.12 s by
     compiled loops (`hotspots._kernels.kde_sums`, two threads) against 0.5-1.0 s
     by FFT. (Found as numpy arrays first, the pairs of a new bandwidth took
     0.25-0.36 s and 100 MB; they were kept for the next selection.)
@@ -644,7 +644,7 @@ def _kde_exact(
     # added in the same order however the locations came
     order = np.lexsort((loc[:, 1], loc[:, 0]))
     loc = loc[order]
-    lw = np.ascontiguousarray(lw, dtype=np.float64)[order]
+    lw = np.asarray(lw, dtype=np.float64)[order]
     row, col, _ = grid.index_of(loc[:, 0], loc[:, 1])
     rel_x = loc[:, 0] - grid.x0
     rel_y = loc[:, 1] - grid.y0
